@@ -1,0 +1,144 @@
+package seat
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stretchr/testify/require"
+)
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func newACD(t *testing.T, cfg Config) (*ACD, *clock) {
+	t.Helper()
+	c := &clock{t: time.Unix(1_700_000_000, 0)}
+	a, err := New(cfg, Options{Now: c.now, Metrics: NewMetrics(prometheus.NewRegistry())})
+	require.NoError(t, err)
+	t.Cleanup(func() { a.Close() })
+	return a, c
+}
+
+func TestLongestIdleSeatFirst(t *testing.T) {
+	a, c := newACD(t, Config{Seats: []string{"seat-01", "seat-02", "seat-03"}})
+	require.NoError(t, a.SetRegistered("seat-02", true))
+	c.add(time.Second)
+	require.NoError(t, a.SetRegistered("seat-01", true))
+	c.add(time.Second)
+	require.NoError(t, a.SetRegistered("seat-03", true))
+
+	id, err := a.Acquire(context.Background(), "12345", nil)
+	require.NoError(t, err)
+	require.Equal(t, "seat-02", id)
+	require.Equal(t, Ringing, a.States()["seat-02"])
+
+	id, err = a.Acquire(context.Background(), "12345", map[string]bool{"seat-01": true})
+	require.NoError(t, err)
+	require.Equal(t, "seat-03", id, "an excluded seat (it let the call ring out) is skipped")
+}
+
+func TestQueueIsFIFOAndServedOnRelease(t *testing.T) {
+	a, _ := newACD(t, Config{Seats: []string{"seat-01"}})
+	require.NoError(t, a.SetRegistered("seat-01", true))
+	first, err := a.Acquire(context.Background(), "12345", nil)
+	require.NoError(t, err)
+	a.Answered(first)
+
+	results := make(chan string, 2)
+	var wg sync.WaitGroup
+	for i := 0; i < 2; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			id, err := a.Acquire(ctx, "12345", map[string]bool{})
+			if err == nil {
+				results <- id
+				a.Answered(id)
+				a.Release(id)
+			}
+		}(i)
+		require.Eventually(t, func() bool { return a.QueueLen() == i+1 }, 2*time.Second, time.Millisecond)
+	}
+	a.Release(first)
+	wg.Wait()
+	require.Len(t, results, 2, "both queued callers reach the seat in turn")
+}
+
+func TestAbandonWhileQueued(t *testing.T) {
+	a, _ := newACD(t, Config{Seats: []string{"seat-01"}})
+	ctx, cancel := context.WithCancelCause(context.Background())
+	done := make(chan error)
+	go func() { _, err := a.Acquire(ctx, "12345", nil); done <- err }()
+	require.Eventually(t, func() bool { return a.QueueLen() == 1 }, 2*time.Second, time.Millisecond)
+	hangup := errors.New("caller hung up")
+	cancel(hangup)
+	require.ErrorIs(t, <-done, hangup)
+	require.Equal(t, 0, a.QueueLen())
+}
+
+func TestMaxWait(t *testing.T) {
+	a, _ := newACD(t, Config{Seats: []string{"seat-01"}, MaxWait: 20 * time.Millisecond})
+	_, err := a.Acquire(context.Background(), "12345", nil)
+	require.ErrorIs(t, err, ErrQueueTimeout)
+}
+
+func TestSkillLine(t *testing.T) {
+	a, _ := newACD(t, Config{Seats: []string{"seat-01", "seat-02"}, Lines: map[string][]string{"12366": {"seat-02"}}})
+	require.NoError(t, a.SetRegistered("seat-01", true))
+	require.NoError(t, a.SetRegistered("seat-02", true))
+	id, err := a.Acquire(context.Background(), "12366", nil)
+	require.NoError(t, err)
+	require.Equal(t, "seat-02", id)
+	_, err = New(Config{Seats: []string{"seat-01"}, Lines: map[string][]string{"x": {"seat-99"}}}, Options{})
+	require.Error(t, err)
+}
+
+func TestWrapUpThenAvailable(t *testing.T) {
+	var mu sync.Mutex
+	var seen []State
+	a, err := New(Config{Seats: []string{"seat-01"}, WrapUp: 10 * time.Millisecond}, Options{OnChange: func(c Change) {
+		mu.Lock()
+		seen = append(seen, c.To)
+		mu.Unlock()
+	}})
+	require.NoError(t, err)
+	defer a.Close()
+	require.NoError(t, a.SetRegistered("seat-01", true))
+	id, err := a.Acquire(context.Background(), "1", nil)
+	require.NoError(t, err)
+	a.Answered(id)
+	a.Release(id)
+	require.Equal(t, WrapUp, a.States()[id])
+	require.Eventually(t, func() bool { return a.States()[id] == Available }, 2*time.Second, time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	require.Equal(t, []State{Available, Ringing, Talking, WrapUp, Available}, seen)
+}
+
+func TestAgentStateRules(t *testing.T) {
+	a, _ := newACD(t, Config{Seats: []string{"seat-01"}})
+	require.ErrorIs(t, a.SetState("seat-01", Away), ErrBadState, "offline seat")
+	require.NoError(t, a.SetRegistered("seat-01", true))
+	require.NoError(t, a.SetState("seat-01", Away))
+	require.ErrorIs(t, a.SetState("seat-01", Talking), ErrBadState)
+	require.ErrorIs(t, a.SetState("seat-99", Away), ErrUnknownSeat)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	_, err := a.Acquire(ctx, "1", nil)
+	require.ErrorIs(t, err, context.DeadlineExceeded, "an away seat gets no calls")
+}
