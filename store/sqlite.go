@@ -1,0 +1,298 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// SQLite is the default Store: one writer connection (SQLite allows one writer; a single
+// connection makes writers queue in Go instead of failing with SQLITE_BUSY) and a pool of
+// readers on a WAL database.
+type SQLite struct {
+	path string
+	w    *sql.DB
+	r    *sql.DB
+}
+
+var _ Store = (*SQLite)(nil)
+
+const schema = `
+CREATE TABLE IF NOT EXISTS events (
+	seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+	type    TEXT    NOT NULL,
+	time_ns INTEGER NOT NULL,
+	call_id TEXT    NOT NULL DEFAULT '',
+	seat    TEXT    NOT NULL DEFAULT '',
+	data    TEXT    NOT NULL DEFAULT 'null'
+);
+CREATE INDEX IF NOT EXISTS events_seat ON events(seat, seq);
+CREATE INDEX IF NOT EXISTS events_call ON events(call_id, seq);
+CREATE TABLE IF NOT EXISTS calls (
+	id          TEXT PRIMARY KEY,
+	from_uri    TEXT NOT NULL DEFAULT '',
+	to_uri      TEXT NOT NULL DEFAULT '',
+	queue       TEXT NOT NULL DEFAULT '',
+	seat        TEXT NOT NULL DEFAULT '',
+	offered_ms  INTEGER NOT NULL,
+	answered_ms INTEGER,
+	ended_ms    INTEGER,
+	end_reason  TEXT NOT NULL DEFAULT '',
+	outcome     TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS calls_offered ON calls(offered_ms);
+CREATE INDEX IF NOT EXISTS calls_seat ON calls(seat, offered_ms);
+CREATE TABLE IF NOT EXISTS legs (
+	call_id    TEXT NOT NULL,
+	leg        TEXT NOT NULL,
+	peer       TEXT NOT NULL DEFAULT '',
+	codec      TEXT NOT NULL DEFAULT '',
+	started_ms INTEGER NOT NULL,
+	ended_ms   INTEGER,
+	PRIMARY KEY (call_id, leg)
+);
+CREATE TABLE IF NOT EXISTS seat_states (
+	id    INTEGER PRIMARY KEY,
+	seat  TEXT NOT NULL,
+	state TEXT NOT NULL,
+	at_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS seat_states_seat ON seat_states(seat, at_ms);
+CREATE TABLE IF NOT EXISTS utterances (
+	id           INTEGER PRIMARY KEY,
+	call_id      TEXT NOT NULL,
+	seat         TEXT NOT NULL DEFAULT '',
+	channel      TEXT NOT NULL,
+	utterance_id TEXT NOT NULL,
+	text         TEXT NOT NULL,
+	start_ms     INTEGER NOT NULL,
+	end_ms       INTEGER NOT NULL,
+	confidence   REAL NOT NULL,
+	at_ms        INTEGER NOT NULL,
+	UNIQUE (call_id, channel, utterance_id)
+);
+CREATE INDEX IF NOT EXISTS utterances_call ON utterances(call_id, start_ms);
+CREATE VIRTUAL TABLE IF NOT EXISTS utterances_fts USING fts5(
+	text, content='utterances', content_rowid='id', tokenize='trigram');
+CREATE TRIGGER IF NOT EXISTS utterances_ai AFTER INSERT ON utterances BEGIN
+	INSERT INTO utterances_fts(rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER IF NOT EXISTS utterances_ad AFTER DELETE ON utterances BEGIN
+	INSERT INTO utterances_fts(utterances_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+CREATE TRIGGER IF NOT EXISTS utterances_au AFTER UPDATE ON utterances BEGIN
+	INSERT INTO utterances_fts(utterances_fts, rowid, text) VALUES ('delete', old.id, old.text);
+	INSERT INTO utterances_fts(rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TABLE IF NOT EXISTS suggestions (
+	id          INTEGER PRIMARY KEY,
+	call_id     TEXT NOT NULL,
+	seat        TEXT NOT NULL DEFAULT '',
+	departments TEXT NOT NULL,
+	at_ms       INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS suggestions_call ON suggestions(call_id, id);
+CREATE TABLE IF NOT EXISTS decisions (
+	id         INTEGER PRIMARY KEY,
+	call_id    TEXT NOT NULL,
+	seat       TEXT NOT NULL DEFAULT '',
+	department TEXT NOT NULL,
+	suggested  TEXT NOT NULL DEFAULT '',
+	accepted   INTEGER NOT NULL,
+	at_ms      INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS decisions_call ON decisions(call_id, id);
+CREATE TABLE IF NOT EXISTS alerts (
+	id         INTEGER PRIMARY KEY,
+	department TEXT NOT NULL DEFAULT '',
+	topic      TEXT NOT NULL DEFAULT '',
+	count      INTEGER NOT NULL,
+	data       TEXT NOT NULL DEFAULT 'null',
+	at_ms      INTEGER NOT NULL
+);
+`
+
+// OpenSQLite opens (creating if needed) the database file at path and applies the schema.
+func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
+	q := url.Values{}
+	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(NORMAL)", "foreign_keys(ON)"} {
+		q.Add("_pragma", p)
+	}
+	dsn := "file:" + path + "?" + q.Encode()
+	w, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxIdleTime(0)
+	if _, err := w.ExecContext(ctx, schema); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: schema %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(8)
+	return &SQLite{path: path, w: w, r: r}, nil
+}
+
+// String names the store for logs.
+func (s *SQLite) String() string { return "sqlite:" + s.path }
+
+// Close closes both connection pools; it is safe to call twice.
+func (s *SQLite) Close() error {
+	return errors.Join(s.r.Close(), s.w.Close())
+}
+
+// Append implements Store.
+func (s *SQLite) Append(ctx context.Context, ev Event, rows ...Row) (Event, error) {
+	if ev.Type == "" {
+		return ev, errors.New("store: event without type")
+	}
+	if len(ev.Data) == 0 {
+		ev.Data = json.RawMessage("null")
+	}
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx,
+			`INSERT INTO events(type, time_ns, call_id, seat, data) VALUES (?,?,?,?,?)`,
+			ev.Type, ev.Time.UnixNano(), ev.CallID, ev.Seat, string(ev.Data))
+		if err != nil {
+			return fmt.Errorf("store: append %s: %w", ev.Type, err)
+		}
+		if ev.Seq, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		return writeRows(ctx, tx, rows)
+	})
+	if err != nil {
+		return ev, err
+	}
+	return ev, nil
+}
+
+// Write implements Store.
+func (s *SQLite) Write(ctx context.Context, rows ...Row) error {
+	return s.tx(ctx, func(tx *sql.Tx) error { return writeRows(ctx, tx, rows) })
+}
+
+func (s *SQLite) tx(ctx context.Context, f func(*sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	if err := f(tx); err != nil {
+		return errors.Join(err, tx.Rollback())
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+func writeRows(ctx context.Context, tx *sql.Tx, rows []Row) error {
+	for _, r := range rows {
+		if err := writeRow(ctx, tx, r); err != nil {
+			return fmt.Errorf("store: write %T: %w", r, err)
+		}
+	}
+	return nil
+}
+
+func writeRow(ctx context.Context, tx *sql.Tx, r Row) error {
+	var err error
+	switch r := r.(type) {
+	case Call:
+		if r.ID == "" {
+			return errors.New("call without id")
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO calls(id, from_uri, to_uri, queue, seat, offered_ms)
+			VALUES (?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET
+			from_uri=excluded.from_uri, to_uri=excluded.to_uri, queue=excluded.queue, seat=excluded.seat`,
+			r.ID, r.From, r.To, r.Queue, r.Seat, ms(r.OfferedAt))
+	case CallAnswered:
+		err = expectOne(tx.ExecContext(ctx, `UPDATE calls SET answered_ms=?, seat=?, outcome='answered'
+			WHERE id=? AND answered_ms IS NULL`, ms(r.At), r.Seat, r.CallID))
+	case CallEnded:
+		outcome := "abandoned"
+		if r.Failed {
+			outcome = "failed"
+		}
+		err = expectOne(tx.ExecContext(ctx, `UPDATE calls SET ended_ms=?, end_reason=?,
+			outcome=CASE WHEN answered_ms IS NULL THEN ? ELSE 'answered' END
+			WHERE id=? AND ended_ms IS NULL`, ms(r.At), r.Reason, outcome, r.CallID))
+	case Leg:
+		_, err = tx.ExecContext(ctx, `INSERT INTO legs(call_id, leg, peer, codec, started_ms, ended_ms)
+			VALUES (?,?,?,?,?,?) ON CONFLICT(call_id, leg) DO UPDATE SET
+			peer=excluded.peer, codec=excluded.codec, ended_ms=excluded.ended_ms`,
+			r.CallID, r.Leg, r.Peer, r.Codec, ms(r.StartedAt), msPtr(r.EndedAt))
+	case SeatState:
+		_, err = tx.ExecContext(ctx, `INSERT INTO seat_states(seat, state, at_ms) VALUES (?,?,?)`,
+			r.Seat, r.State, ms(r.At))
+	case Utterance:
+		_, err = tx.ExecContext(ctx, `INSERT INTO utterances(call_id, seat, channel, utterance_id, text,
+			start_ms, end_ms, confidence, at_ms) VALUES (?,?,?,?,?,?,?,?,?)
+			ON CONFLICT(call_id, channel, utterance_id) DO UPDATE SET text=excluded.text,
+			start_ms=excluded.start_ms, end_ms=excluded.end_ms, confidence=excluded.confidence`,
+			r.CallID, r.Seat, r.Channel, r.UtteranceID, r.Text, r.StartMS, r.EndMS, r.Confidence, ms(r.At))
+	case Suggestion:
+		var b []byte
+		if b, err = json.Marshal(r.Departments); err == nil {
+			_, err = tx.ExecContext(ctx, `INSERT INTO suggestions(call_id, seat, departments, at_ms)
+				VALUES (?,?,?,?)`, r.CallID, r.Seat, string(b), ms(r.At))
+		}
+	case Decision:
+		_, err = tx.ExecContext(ctx, `INSERT INTO decisions(call_id, seat, department, suggested, accepted, at_ms)
+			VALUES (?,?,?,?,?,?)`, r.CallID, r.Seat, r.Department, r.Suggested, r.Accepted, ms(r.At))
+	case Alert:
+		data := string(r.Data)
+		if data == "" {
+			data = "null"
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO alerts(department, topic, count, data, at_ms)
+			VALUES (?,?,?,?,?)`, r.Department, r.Topic, r.Count, data, ms(r.At))
+	default:
+		err = fmt.Errorf("unknown row type %T", r)
+	}
+	return err
+}
+
+// expectOne turns an update that matched no row into ErrNotFound, so that answering or
+// ending an unknown (or already ended) call is reported rather than silently ignored.
+func expectOne(res sql.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+func msPtr(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.UnixMilli()
+}
+
+func fromMS(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := time.UnixMilli(v.Int64).UTC()
+	return &t
+}
