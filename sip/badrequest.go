@@ -1,0 +1,70 @@
+package sip
+
+import (
+	"bytes"
+	"log/slog"
+	"net"
+
+	siplib "github.com/emiago/sipgo/sip"
+)
+
+// badRequestFilter answers UDP requests that sipgo cannot parse with 400 Bad Request
+// (RFC 3261 §21.4.1) instead of sipgo's silent drop, so a broken phone learns why. It runs
+// before sipgo's parser and lets every message it can parse through untouched. Responses
+// and unparseable garbage that is not a request are dropped, as RFC 4475 expects.
+type badRequestFilter struct {
+	parser  *siplib.Parser
+	conn    func() net.PacketConn
+	log     *slog.Logger
+	ua      string
+	metrics *Metrics
+}
+
+func (f *badRequestFilter) filter(info siplib.TransportReadProps, data []byte) ([]byte, error) {
+	if info.Transport != "udp" {
+		return data, nil
+	}
+	if _, err := f.parser.ParseSIP(data); err == nil {
+		return data, nil
+	} else if res := f.response(data); res != nil {
+		f.log.Debug("sip: malformed request", "from", info.RemoteAddr, "err", err)
+		f.metrics.rejected(400)
+		if c := f.conn(); c != nil && info.RemoteAddr != nil {
+			_, _ = c.WriteTo(res, info.RemoteAddr)
+		}
+	}
+	return nil, nil
+}
+
+// response builds a 400 from whatever headers of the request can be recovered, by hand:
+// the request could not be parsed, so there is no message object to answer from.
+func (f *badRequestFilter) response(data []byte) []byte {
+	head, _, _ := bytes.Cut(data, []byte("\r\n\r\n"))
+	lines := bytes.Split(head, []byte("\r\n"))
+	if len(lines) == 0 || !bytes.HasSuffix(bytes.TrimSpace(lines[0]), []byte("SIP/2.0")) ||
+		bytes.HasPrefix(lines[0], []byte("SIP/")) {
+		return nil
+	}
+	var b bytes.Buffer
+	b.WriteString("SIP/2.0 400 Bad Request\r\n")
+	var haveVia bool
+	for _, l := range lines[1:] {
+		name, _, ok := bytes.Cut(l, []byte(":"))
+		if !ok {
+			continue
+		}
+		switch string(bytes.ToLower(bytes.TrimSpace(name))) {
+		case "via", "v":
+			haveVia = true
+			fallthrough
+		case "from", "f", "to", "t", "call-id", "i", "cseq":
+			b.Write(l)
+			b.WriteString("\r\n")
+		}
+	}
+	if !haveVia {
+		return nil
+	}
+	b.WriteString("Server: " + f.ua + "\r\nContent-Length: 0\r\n\r\n")
+	return b.Bytes()
+}

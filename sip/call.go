@@ -1,0 +1,382 @@
+package sip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo"
+	siplib "github.com/emiago/sipgo/sip"
+)
+
+// Causes a call's context ends with.
+var (
+	ErrCallerHungUp   = errors.New("caller hung up")
+	ErrSeatHungUp     = errors.New("seat hung up")
+	ErrCallerCanceled = errors.New("caller canceled before answer")
+)
+
+// leg is what both dialogs share: the negotiated media, hold notifications and the
+// session description the gateway last sent.
+type leg struct {
+	srv    *Server
+	log    *slog.Logger
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+
+	mu     sync.Mutex
+	remote Media
+	local  netip.AddrPort
+	onHold func(Media)
+}
+
+// Remote is the peer's negotiated media (updated by re-INVITEs).
+func (l *leg) Remote() Media {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.remote
+}
+
+// Context ends, with a cause, when the peer hangs up or the dialog fails.
+func (l *leg) Context() context.Context { return l.ctx }
+
+// OnMediaChange sets the function told about re-INVITEs (hold, resume, a new address).
+func (l *leg) OnMediaChange(f func(Media)) {
+	l.mu.Lock()
+	l.onHold = f
+	l.mu.Unlock()
+}
+
+// reinvite answers an in-dialog INVITE: hold (sendonly/inactive), resume, or a move. The
+// call never drops on one; an unusable offer is refused with 488 and the old media stays.
+func (l *leg) reinvite(req *siplib.Request, tx siplib.ServerTransaction) {
+	l.mu.Lock()
+	cur := l.remote
+	l.mu.Unlock()
+	dir := cur.Direction
+	if body := req.Body(); len(body) > 0 {
+		o, err := parseSDP(body)
+		if err != nil {
+			l.srv.respond(tx, req, statusFor(err), reasonFor(err))
+			return
+		}
+		if _, ok := o.pts[cur.Codec]; !ok {
+			l.srv.respond(tx, req, siplib.StatusNotAcceptableHere, "Codec change not supported")
+			return
+		}
+		cur = o.media(cur.Codec)
+		dir = o.dir
+	}
+	res := siplib.NewSDPResponseFromRequest(req, l.srv.sdp.build(l.local, []string{cur.Codec},
+		map[string]uint8{cur.Codec: cur.PayloadType}, cur.DTMFType, dir.answer()))
+	res.AppendHeader(&l.srv.dlgUA.ContactHDR)
+	if err := tx.Respond(res); err != nil {
+		l.log.Warn("sip: re-INVITE answer failed", "err", err)
+		return
+	}
+	l.mu.Lock()
+	l.remote = cur
+	f := l.onHold
+	l.mu.Unlock()
+	l.log.Info("sip: media changed by re-INVITE", "direction", cur.Direction, "addr", cur.Addr)
+	if f != nil {
+		f(cur)
+	}
+}
+
+func (l *leg) ack(*siplib.Request, siplib.ServerTransaction) {}
+
+// InboundCall is the caller's dialog of a call.
+type InboundCall struct {
+	leg
+	dlg *sipgo.DialogServerSession
+	// CallID is the caller dialog's Call-ID.
+	CallID string
+	// Number is the dialled user part (the line), From the caller's user part.
+	Number, From string
+	offer      *offer
+	codec      string
+
+	state struct {
+		sync.Mutex
+		answered, ended bool
+	}
+}
+
+func (s *Server) newCall(req *siplib.Request, tx siplib.ServerTransaction) {
+	if s.draining.Load() || s.closed.Load() {
+		s.respond(tx, req, siplib.StatusServiceUnavailable, "Service Unavailable (draining)")
+		return
+	}
+	if s.cfg.MaxCalls > 0 && int(s.active.Load()) >= s.cfg.MaxCalls {
+		s.respond(tx, req, siplib.StatusServiceUnavailable, "Service Unavailable (overload)")
+		return
+	}
+	if req.Contact() == nil || req.From() == nil || req.To() == nil || req.CallID() == nil {
+		s.respond(tx, req, siplib.StatusBadRequest, "Bad Request (missing headers)")
+		return
+	}
+	if len(req.Body()) == 0 {
+		s.respond(tx, req, siplib.StatusNotAcceptableHere, "Not Acceptable Here (an SDP offer is required)")
+		return
+	}
+	if ct := req.ContentType(); ct != nil && ct.Value() != "application/sdp" {
+		s.respond(tx, req, siplib.StatusUnsupportedMediaType, "Unsupported Media Type")
+		return
+	}
+	o, err := parseSDP(req.Body())
+	if err != nil {
+		s.respond(tx, req, statusFor(err), reasonFor(err))
+		return
+	}
+	dlg, err := s.dlgUA.ReadInvite(req, tx)
+	if err != nil {
+		s.respond(tx, req, siplib.StatusBadRequest, "Bad Request")
+		return
+	}
+	s.active.Add(1)
+	s.calls.Add(1)
+	defer s.calls.Done()
+	defer s.active.Add(-1)
+
+	c := &InboundCall{dlg: dlg, CallID: req.CallID().Value(), Number: req.Recipient.User,
+		From: req.From().Address.User, offer: o, codec: o.codecs[0]}
+	c.srv = s
+	c.remote = o.media(c.codec)
+	c.log = s.log.With("call_id", c.CallID, "line", c.Number)
+	c.ctx, c.cancel = context.WithCancelCause(context.Background())
+	stop := context.AfterFunc(dlg.Context(), func() { c.cancel(ErrCallerCanceled) })
+	defer stop()
+	s.setDialog(dlg.ID, c)
+	defer s.setDialog(dlg.ID, nil)
+	_ = dlg.Respond(siplib.StatusTrying, "Trying", nil)
+
+	s.handler(c)
+	c.finish()
+}
+
+// Codecs is the caller's offered G.711 laws, preferred first.
+func (c *InboundCall) Codecs() []string { return append([]string(nil), c.offer.codecs...) }
+
+// Ringing sends 180 Ringing.
+func (c *InboundCall) Ringing() error {
+	return c.dlg.Respond(siplib.StatusRinging, "Ringing", nil)
+}
+
+func (c *InboundCall) answerSDP(local netip.AddrPort) []byte {
+	c.mu.Lock()
+	c.local = local
+	r := c.remote
+	c.mu.Unlock()
+	return c.srv.sdp.build(local, []string{r.Codec}, map[string]uint8{r.Codec: r.PayloadType}, r.DTMFType, r.Direction.answer())
+}
+
+// Progress sends 183 Session Progress with an SDP answer for RTP at local: early media,
+// so the caller hears the queue announcement without the call being answered.
+func (c *InboundCall) Progress(local netip.AddrPort) error {
+	res := siplib.NewSDPResponseFromRequest(c.dlg.InviteRequest, c.answerSDP(local))
+	res.StatusCode, res.Reason = siplib.StatusSessionInProgress, "Session Progress"
+	return c.dlg.WriteResponse(res)
+}
+
+// Answer sends 200 OK with an SDP answer for RTP at local and waits for the ACK.
+func (c *InboundCall) Answer(local netip.AddrPort) error {
+	c.state.Lock()
+	if c.state.ended {
+		c.state.Unlock()
+		return context.Cause(c.ctx)
+	}
+	c.state.answered = true
+	c.state.Unlock()
+	if err := c.dlg.RespondSDP(c.answerSDP(local)); err != nil {
+		return fmt.Errorf("sip: answer: %w", err)
+	}
+	return nil
+}
+
+// Reject ends an unanswered call with a failure status.
+func (c *InboundCall) Reject(code int, reason string) error {
+	c.state.Lock()
+	if c.state.answered || c.state.ended {
+		c.state.Unlock()
+		return nil
+	}
+	c.state.ended = true
+	c.state.Unlock()
+	c.srv.cfg.Metrics.rejected(code)
+	return c.dlg.Respond(code, reason, nil)
+}
+
+// Hangup ends the call: BYE when answered, 480 otherwise. It is idempotent.
+func (c *InboundCall) Hangup(ctx context.Context) error {
+	c.state.Lock()
+	answered, ended := c.state.answered, c.state.ended
+	c.state.ended = true
+	c.state.Unlock()
+	if ended {
+		return nil
+	}
+	if !answered {
+		return c.dlg.Respond(siplib.StatusTemporarilyUnavailable, "Temporarily Unavailable", nil)
+	}
+	c.cancel(errors.New("gateway hung up"))
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	return c.dlg.Bye(ctx)
+}
+
+func (c *InboundCall) finish() {
+	if err := c.Hangup(context.Background()); err != nil && !errors.Is(err, context.Canceled) {
+		c.log.Debug("sip: hangup at handler return", "err", err)
+	}
+	c.cancel(errors.New("call handler returned"))
+	_ = c.dlg.Close()
+}
+
+func (c *InboundCall) bye(req *siplib.Request, tx siplib.ServerTransaction) {
+	c.state.Lock()
+	c.state.ended = true
+	c.state.Unlock()
+	c.cancel(ErrCallerHungUp)
+	if err := c.dlg.ReadBye(req, tx); err != nil {
+		c.srv.respond(tx, req, siplib.StatusBadRequest, "Bad Request")
+	}
+}
+
+func (c *InboundCall) ack(req *siplib.Request, tx siplib.ServerTransaction) {
+	_ = c.dlg.ReadAck(req, tx)
+}
+
+// OutboundCall is the seat's dialog of a call.
+type OutboundCall struct {
+	leg
+	dlg  *sipgo.DialogClientSession
+	once sync.Once
+	// Seat is the seat the call went to.
+	Seat string
+}
+
+// DialOptions describe a call to a seat.
+type DialOptions struct {
+	Seat string
+	// Local is the gateway's RTP address for this leg.
+	Local netip.AddrPort
+	// Codecs to offer, preferred first (put the caller's law first to avoid transcoding).
+	Codecs []string
+	// CallerID is shown on the seat phone.
+	CallerID string
+	// OnRinging is called when the seat phone rings (180/183).
+	OnRinging func()
+}
+
+// Dial calls a registered seat and returns when it answers. Ending ctx before then
+// CANCELs the INVITE (no answer, or the caller hung up).
+func (s *Server) Dial(ctx context.Context, o DialOptions) (*OutboundCall, error) {
+	reg, ok := s.reg.lookup(o.Seat)
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", ErrNotRegistered, o.Seat)
+	}
+	pts := map[string]uint8{}
+	for _, c := range o.Codecs {
+		pts[c] = staticPT[c]
+	}
+	req := siplib.NewRequest(siplib.INVITE, *reg.Contact.Clone())
+	req.SetBody(s.sdp.build(o.Local, o.Codecs, pts, defaultDTMFPayload, SendRecv))
+	req.AppendHeader(siplib.NewHeader("Content-Type", "application/sdp"))
+	from := &siplib.FromHeader{DisplayName: o.CallerID,
+		Address: siplib.Uri{Scheme: "sip", User: o.CallerID, Host: s.host, Port: int(s.addr.Port())},
+		Params:  siplib.NewParams()}
+	from.Params.Add("tag", siplib.GenerateTagN(16))
+	req.AppendHeader(from)
+	req.AppendHeader(&siplib.ToHeader{Address: siplib.Uri{Scheme: "sip", User: o.Seat, Host: s.host}, Params: siplib.NewParams()})
+	req.SetTransport(reg.Transport)
+	req.SetDestination(reg.Source)
+
+	dlg, err := s.dlgUA.WriteInvite(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("sip: INVITE %s: %w", o.Seat, err)
+	}
+	err = dlg.WaitAnswer(ctx, sipgo.AnswerOptions{OnResponse: func(r *siplib.Response) error {
+		if (r.StatusCode == siplib.StatusRinging || r.StatusCode == siplib.StatusSessionInProgress) && o.OnRinging != nil {
+			o.OnRinging()
+		}
+		return nil
+	}})
+	if err != nil {
+		_ = dlg.Close()
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("sip: %s: %w", o.Seat, context.Cause(ctx))
+		}
+		return nil, fmt.Errorf("sip: %s did not answer: %w", o.Seat, err)
+	}
+	oc := &OutboundCall{dlg: dlg, Seat: o.Seat}
+	oc.srv, oc.local = s, o.Local
+	oc.log = s.log.With("seat", o.Seat)
+	oc.ctx, oc.cancel = context.WithCancelCause(context.Background())
+	ans, err := parseSDP(dlg.InviteResponse.Body())
+	if err == nil && len(ans.codecs) > 0 {
+		oc.remote = ans.media(ans.codecs[0])
+	}
+	if err := dlg.Ack(context.WithoutCancel(ctx)); err != nil {
+		oc.Hangup(context.WithoutCancel(ctx))
+		return nil, fmt.Errorf("sip: ACK to %s: %w", o.Seat, err)
+	}
+	if err != nil || len(ans.codecs) == 0 {
+		oc.Hangup(context.WithoutCancel(ctx))
+		return nil, fmt.Errorf("sip: %s answered with unusable SDP: %w", o.Seat, err)
+	}
+	s.setDialog(dlg.ID, oc)
+	return oc, nil
+}
+
+// Hangup sends BYE to the seat; it is idempotent.
+func (oc *OutboundCall) Hangup(ctx context.Context) error {
+	var err error
+	oc.once.Do(func() {
+		defer oc.srv.setDialog(oc.dlg.ID, nil)
+		defer oc.dlg.Close()
+		if oc.ctx.Err() != nil {
+			return
+		}
+		oc.cancel(errors.New("gateway hung up"))
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		err = oc.dlg.Bye(ctx)
+	})
+	return err
+}
+
+func (oc *OutboundCall) bye(req *siplib.Request, tx siplib.ServerTransaction) {
+	oc.cancel(ErrSeatHungUp)
+	if err := oc.dlg.ReadBye(req, tx); err != nil {
+		oc.srv.respond(tx, req, siplib.StatusBadRequest, "Bad Request")
+	}
+}
+
+// statusFor classifies an error into a SIP status.
+func statusFor(err error) int {
+	switch {
+	case errors.Is(err, ErrNoCommonCodec):
+		return siplib.StatusNotAcceptableHere
+	case errors.Is(err, ErrBadSDP):
+		return siplib.StatusBadRequest
+	}
+	return siplib.StatusInternalServerError
+}
+
+func reasonFor(err error) string {
+	switch statusFor(err) {
+	case siplib.StatusNotAcceptableHere:
+		return "Not Acceptable Here"
+	case siplib.StatusBadRequest:
+		return "Bad Request (SDP)"
+	}
+	return "Server Internal Error"
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -1,0 +1,300 @@
+// Package sip is the gateway's signalling on emiago/sipgo: UDP and TCP listeners, the
+// seats' registrar (digest auth), and the two dialogs of each B2BUA call — the caller's
+// (InboundCall) and the seat's (OutboundCall) — with SDP offer/answer and re-INVITE hold.
+package sip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emiago/sipgo"
+	siplib "github.com/emiago/sipgo/sip"
+)
+
+// Config is the signalling layer's configuration.
+type Config struct {
+	// Listen is the host:port for both UDP and TCP (port 0 picks one).
+	Listen string
+	// Realm for digest authentication.
+	Realm string
+	// UserAgent is sent in the User-Agent and Server headers.
+	UserAgent string
+	// Credentials returns a seat's digest password.
+	Credentials func(user string) (password string, ok bool)
+	// OnRegistration is told when a seat's registration starts or ends.
+	OnRegistration func(seat string, registered bool)
+	// MinExpires and MaxExpires bound registration lifetimes.
+	MinExpires, MaxExpires time.Duration
+	// MaxCalls bounds concurrent calls; more get 503.
+	MaxCalls int
+	Now      func() time.Time
+	Logger   *slog.Logger
+	Metrics  *Metrics
+}
+
+// CallHandler owns one inbound call, as an http.Handler owns a request: when it returns
+// the server ends whatever is left of the call (BYE if answered, a failure status if not).
+type CallHandler func(*InboundCall)
+
+// Server runs the SIP side of the gateway.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	handler CallHandler
+	ua      *sipgo.UserAgent
+	srv     *sipgo.Server
+	dlgUA   *sipgo.DialogUA
+	reg     *registrar
+	sdp     *sdpWriter
+	host    string
+
+	udp  net.PacketConn
+	tcp  net.Listener
+	addr netip.AddrPort
+
+	mu      sync.Mutex
+	dialogs map[string]inDialog
+
+	active   atomic.Int64
+	draining atomic.Bool
+	calls    sync.WaitGroup
+	loops    sync.WaitGroup
+	stop     chan struct{}
+	closed   atomic.Bool
+}
+
+// inDialog is what an in-dialog request (BYE, re-INVITE, ACK) is routed to.
+type inDialog interface {
+	bye(req *siplib.Request, tx siplib.ServerTransaction)
+	reinvite(req *siplib.Request, tx siplib.ServerTransaction)
+	ack(req *siplib.Request, tx siplib.ServerTransaction)
+}
+
+// ErrNotRegistered is returned by Dial for a seat with no live registration.
+var ErrNotRegistered = errors.New("sip: seat not registered")
+
+// New builds a server; Start binds it.
+func New(cfg Config, handler CallHandler) (*Server, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Realm == "" {
+		cfg.Realm = "lianxin"
+	}
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = "Lianxin"
+	}
+	if cfg.MinExpires <= 0 {
+		cfg.MinExpires = 30 * time.Second
+	}
+	if cfg.MaxExpires <= 0 {
+		cfg.MaxExpires = time.Hour
+	}
+	if cfg.Credentials == nil {
+		cfg.Credentials = func(string) (string, bool) { return "", false }
+	}
+	host, _, err := net.SplitHostPort(cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("sip: listen address %q: %w", cfg.Listen, err)
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, handler: handler, host: host,
+		reg: newRegistrar(cfg), sdp: &sdpWriter{sessionID: rand.Uint64() >> 1},
+		dialogs: map[string]inDialog{}, stop: make(chan struct{})}
+	bad := &badRequestFilter{parser: siplib.NewParser(), conn: func() net.PacketConn { return s.udp },
+		log: cfg.Logger, ua: cfg.UserAgent, metrics: cfg.Metrics}
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent(cfg.UserAgent), sipgo.WithUserAgentHostname(host),
+		sipgo.WithUserAgentTransportLayerOptions(siplib.WithTransportLayerReadFilter(bad.filter)))
+	if err != nil {
+		return nil, err
+	}
+	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(cfg.Logger))
+	if err != nil {
+		return nil, err
+	}
+	s.ua, s.srv = ua, srv
+	srv.OnRegister(s.onRegister)
+	srv.OnOptions(s.onOptions)
+	srv.OnInvite(s.onInvite)
+	srv.OnAck(s.onAck)
+	srv.OnBye(s.onBye)
+	srv.OnCancel(func(req *siplib.Request, tx siplib.ServerTransaction) {
+		s.respond(tx, req, siplib.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
+	})
+	return s, nil
+}
+
+// Start binds the UDP and TCP listeners on the same port and starts serving.
+func (s *Server) Start() error {
+	udp, err := net.ListenPacket("udp", s.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("sip: listen udp %s: %w", s.cfg.Listen, err)
+	}
+	ap := udp.LocalAddr().(*net.UDPAddr).AddrPort()
+	tcp, err := net.Listen("tcp", net.JoinHostPort(s.host, strconv.Itoa(int(ap.Port()))))
+	if err != nil {
+		udp.Close()
+		return fmt.Errorf("sip: listen tcp: %w", err)
+	}
+	s.udp, s.tcp, s.addr = udp, tcp, ap
+	client, err := sipgo.NewClient(s.ua, sipgo.WithClientHostname(s.host), sipgo.WithClientLogger(s.log))
+	if err != nil {
+		return err
+	}
+	contact := siplib.ContactHeader{Address: siplib.Uri{Scheme: "sip", User: "lianxin", Host: s.host, Port: int(ap.Port())}}
+	s.dlgUA = &sipgo.DialogUA{Client: client, ContactHDR: contact}
+	s.loops.Add(3)
+	go func() { defer s.loops.Done(); _ = s.srv.ServeUDP(s.udp) }()
+	go func() { defer s.loops.Done(); _ = s.srv.ServeTCP(s.tcp) }()
+	go func() { defer s.loops.Done(); s.expireLoop() }()
+	return nil
+}
+
+// Addr is the bound SIP address (UDP and TCP).
+func (s *Server) Addr() netip.AddrPort { return s.addr }
+
+// Registration returns a seat's live registration.
+func (s *Server) Registration(seat string) (Registration, bool) { return s.reg.lookup(seat) }
+
+// ActiveCalls is the number of calls being handled.
+func (s *Server) ActiveCalls() int { return int(s.active.Load()) }
+
+// Drain stops taking new calls (they get 503); calls in progress go on.
+func (s *Server) Drain() { s.draining.Store(true) }
+
+// Wait blocks until every call handler has returned or ctx ends.
+func (s *Server) Wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { s.calls.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+// Close stops the listeners and the registrar; it is idempotent. Call handlers still
+// running are not waited for: use Drain and Wait first for a graceful stop.
+func (s *Server) Close() error {
+	if !s.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	close(s.stop)
+	err := s.ua.Close()
+	if s.udp != nil {
+		s.udp.Close()
+		s.tcp.Close()
+	}
+	s.loops.Wait()
+	return err
+}
+
+func (s *Server) expireLoop() {
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			s.reg.expire()
+		}
+	}
+}
+
+func (s *Server) respond(tx siplib.ServerTransaction, req *siplib.Request, code int, reason string) {
+	s.cfg.Metrics.rejected(code)
+	res := siplib.NewResponseFromRequest(req, code, reason, nil)
+	res.AppendHeader(siplib.NewHeader("Server", s.cfg.UserAgent))
+	if err := tx.Respond(res); err != nil {
+		s.log.Debug("sip: respond failed", "code", code, "err", err)
+	}
+}
+
+func (s *Server) onRegister(req *siplib.Request, tx siplib.ServerTransaction) {
+	s.cfg.Metrics.request("REGISTER")
+	res := s.reg.handle(req)
+	s.cfg.Metrics.rejected(res.StatusCode)
+	if err := tx.Respond(res); err != nil {
+		s.log.Debug("sip: REGISTER respond failed", "err", err)
+	}
+}
+
+func (s *Server) onOptions(req *siplib.Request, tx siplib.ServerTransaction) {
+	s.cfg.Metrics.request("OPTIONS")
+	res := siplib.NewResponseFromRequest(req, siplib.StatusOK, "OK", nil)
+	res.AppendHeader(siplib.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER"))
+	res.AppendHeader(siplib.NewHeader("Accept", "application/sdp"))
+	_ = tx.Respond(res)
+}
+
+func (s *Server) dialog(id string) inDialog {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.dialogs[id]
+}
+
+func (s *Server) setDialog(id string, d inDialog) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if d == nil {
+		delete(s.dialogs, id)
+	} else {
+		s.dialogs[id] = d
+	}
+}
+
+// match finds the dialog an in-dialog request belongs to, whichever side created it.
+func (s *Server) match(req *siplib.Request) inDialog {
+	if id, err := siplib.DialogIDFromRequestUAS(req); err == nil {
+		if d := s.dialog(id); d != nil {
+			return d
+		}
+	}
+	if id, err := siplib.DialogIDFromRequestUAC(req); err == nil {
+		if d := s.dialog(id); d != nil {
+			return d
+		}
+	}
+	return nil
+}
+
+func (s *Server) onAck(req *siplib.Request, tx siplib.ServerTransaction) {
+	if d := s.match(req); d != nil {
+		d.ack(req, tx)
+	}
+}
+
+func (s *Server) onBye(req *siplib.Request, tx siplib.ServerTransaction) {
+	s.cfg.Metrics.request("BYE")
+	if d := s.match(req); d != nil {
+		d.bye(req, tx)
+		return
+	}
+	s.respond(tx, req, siplib.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
+}
+
+func (s *Server) onInvite(req *siplib.Request, tx siplib.ServerTransaction) {
+	s.cfg.Metrics.request("INVITE")
+	if to := req.To(); to != nil && to.Params.Has("tag") {
+		if d := s.match(req); d != nil {
+			d.reinvite(req, tx)
+			return
+		}
+		s.respond(tx, req, siplib.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
+		return
+	}
+	s.newCall(req, tx)
+}
