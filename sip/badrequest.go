@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"log/slog"
 	"net"
+	"strings"
 
 	siplib "github.com/emiago/sipgo/sip"
 )
@@ -21,7 +22,7 @@ type badRequestFilter struct {
 }
 
 func (f *badRequestFilter) filter(info siplib.TransportReadProps, data []byte) ([]byte, error) {
-	if info.Transport != "udp" {
+	if !strings.EqualFold(info.Transport, "udp") {
 		return data, nil
 	}
 	if _, err := f.parser.ParseSIP(data); err == nil {

@@ -99,8 +99,8 @@ type InboundCall struct {
 	CallID string
 	// Number is the dialled user part (the line), From the caller's user part.
 	Number, From string
-	offer      *offer
-	codec      string
+	offer        *offer
+	codec        string
 
 	state struct {
 		sync.Mutex

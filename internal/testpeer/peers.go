@@ -1,0 +1,253 @@
+// Package testpeer runs real SIP peers for tests: baresip as a registered seat phone or
+// a caller, and sipp as a caller or load generator, all on loopback.
+package testpeer
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Require skips the test when the peer programs are not installed (make test installs them).
+func Require(t testing.TB, programs ...string) {
+	t.Helper()
+	for _, p := range programs {
+		if _, err := exec.LookPath(p); err != nil {
+			t.Skipf("%s not installed (make test installs it): %v", p, err)
+		}
+	}
+}
+
+// portMu keeps two peers of one test binary from picking the same free ports.
+var portMu sync.Mutex
+
+// FreeUDPPorts returns n consecutive free UDP ports starting at an even port.
+func FreeUDPPorts(t testing.TB, n int) int {
+	t.Helper()
+	portMu.Lock()
+	defer portMu.Unlock()
+	for try := 0; try < 200; try++ {
+		c, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := c.LocalAddr().(*net.UDPAddr).Port &^ 1
+		c.Close()
+		if base+n > 65000 || base < 1024 {
+			continue
+		}
+		ok := true
+		var held []net.PacketConn
+		for p := base; p < base+n && ok; p++ {
+			hc, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", p))
+			if err != nil {
+				ok = false
+				break
+			}
+			held = append(held, hc)
+			if l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p)); err == nil {
+				l.Close()
+			} else {
+				ok = false
+			}
+		}
+		for _, h := range held {
+			h.Close()
+		}
+		if ok {
+			return base
+		}
+	}
+	t.Fatal("no free UDP port range")
+	return 0
+}
+
+// Baresip is a running baresip softphone.
+type Baresip struct {
+	Dir  string
+	cmd  *exec.Cmd
+	log  *lockedBuffer
+	done chan struct{}
+	once sync.Once
+}
+
+// BaresipOptions describe a baresip instance.
+type BaresipOptions struct {
+	// Gateway is the gateway's SIP address, host:port.
+	Gateway string
+	// User and Password register a seat (with auto-answer); empty User makes a caller only.
+	User, Password string
+	// Audio is the WAV it sends (8 kHz mono PCM16). baresip hangs up when it ends, so a
+	// seat's audio must outlast the call.
+	Audio string
+	// Dial makes it call this URI at start.
+	Dial string
+	// Manual leaves incoming calls ringing (no auto-answer): a seat that does not pick up.
+	Manual bool
+	// Lifetime bounds the process (-t).
+	Lifetime time.Duration
+}
+
+// StartBaresip starts baresip in its own folder; with a User it waits for the
+// registration's answer (200 OK, or a failure when the password is wrong).
+func StartBaresip(t testing.TB, o BaresipOptions) *Baresip {
+	t.Helper()
+	Require(t, "baresip")
+	dir := t.TempDir()
+	rec := filepath.Join(dir, "rec")
+	if err := os.MkdirAll(rec, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	base := FreeUDPPorts(t, 44)
+	cfg := fmt.Sprintf(`module_path /usr/lib/baresip/modules
+sip_listen 127.0.0.1:%d
+net_interface 127.0.0.1
+audio_source aufile,%s
+audio_player aubridge,nil
+audio_alert aubridge,nil
+ausrc_srate 8000
+auplay_srate 8000
+ausrc_channels 1
+auplay_channels 1
+rtp_ports %d-%d
+snd_path %s
+module g711.so
+module aufile.so
+module aubridge.so
+module sndfile.so
+module_tmp uuid.so
+module_tmp account.so
+module_app menu.so
+statmode_default off
+`, base, o.Audio, base+4, base+42, rec)
+	user := o.User
+	if user == "" {
+		user = "caller"
+	}
+	acct := fmt.Sprintf("<sip:%s@%s;transport=udp>;audio_codecs=pcmu,pcma", user, o.Gateway)
+	if o.User != "" {
+		acct += fmt.Sprintf(";auth_user=%s;auth_pass=%s;regint=60;answermode=%s", o.User, o.Password, answerMode(o.Manual))
+	} else {
+		acct += ";regint=0"
+	}
+	write(t, filepath.Join(dir, "config"), cfg)
+	write(t, filepath.Join(dir, "accounts"), acct+"\n")
+	life := o.Lifetime
+	if life == 0 {
+		life = 60 * time.Second
+	}
+	args := []string{"-f", dir, "-t", fmt.Sprint(int(life.Seconds()))}
+	if o.Dial != "" {
+		args = append(args, "-e", "/dial "+o.Dial)
+	}
+	b := &Baresip{Dir: dir, log: &lockedBuffer{}, done: make(chan struct{})}
+	b.cmd = exec.Command("baresip", args...)
+	b.cmd.Stdout, b.cmd.Stderr = b.log, b.log
+	if err := b.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = b.cmd.Wait(); close(b.done) }()
+	t.Cleanup(b.Stop)
+	return b
+}
+
+// WaitLog waits until baresip's output contains s.
+func (b *Baresip) WaitLog(t testing.TB, s string, within time.Duration) bool {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		if strings.Contains(b.log.String(), s) {
+			return true
+		}
+		select {
+		case <-b.done:
+			return strings.Contains(b.log.String(), s)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return false
+}
+
+// Log is everything baresip printed so far.
+func (b *Baresip) Log() string { return b.log.String() }
+
+// Done is closed when the process exits.
+func (b *Baresip) Done() <-chan struct{} { return b.done }
+
+// Received returns the WAVs baresip recorded of the audio it received (one per call;
+// each readable once its call ended).
+func (b *Baresip) Received() []string {
+	m, _ := filepath.Glob(filepath.Join(b.Dir, "rec", "*-dec.wav"))
+	return m
+}
+
+// Stop ends baresip (it un-REGISTERs first) and waits for it to exit.
+func (b *Baresip) Stop() {
+	b.once.Do(func() {
+		if b.cmd.Process != nil {
+			_ = b.cmd.Process.Signal(os.Interrupt)
+		}
+		select {
+		case <-b.done:
+		case <-time.After(5 * time.Second):
+			_ = b.cmd.Process.Kill()
+			<-b.done
+		}
+	})
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func write(t testing.TB, path, s string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Sipp runs sipp with args in dir and returns its exit error and combined output.
+func Sipp(ctx context.Context, t testing.TB, dir string, args ...string) (string, error) {
+	t.Helper()
+	Require(t, "sipp")
+	port := FreeUDPPorts(t, 2)
+	base := []string{"-i", "127.0.0.1", "-ci", "127.0.0.1", "-cp", fmt.Sprint(port + 1), "-nostdin",
+		"-trace_err", "-error_file", filepath.Join(dir, "sipp_err.log")}
+	cmd := exec.CommandContext(ctx, "sipp", append(base, args...)...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		errs, _ := os.ReadFile(filepath.Join(dir, "sipp_err.log"))
+		return string(out) + "\n" + string(errs), err
+	}
+	return string(out), nil
+}
+
+func answerMode(manual bool) string {
+	if manual {
+		return "manual"
+	}
+	return "auto"
+}
