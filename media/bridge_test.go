@@ -17,6 +17,7 @@ type bridged struct {
 	a, b   *Leg
 	br     *Bridge
 	reg    *prometheus.Registry
+	m      *Metrics
 }
 
 type bridgeSetup struct {
@@ -35,7 +36,7 @@ func newBridged(t *testing.T, s bridgeSetup) *bridged {
 	}
 	reg := prometheus.NewPedanticRegistry()
 	m := NewMetrics(reg)
-	x := &bridged{pa: newPeer(t), pb: newPeer(t), reg: reg}
+	x := &bridged{pa: newPeer(t), pb: newPeer(t), reg: reg, m: m}
 	x.a = newLoopbackLeg(t, LegOptions{Name: "caller", Kind: "caller", Metrics: m})
 	x.b = newLoopbackLeg(t, LegOptions{Name: "agent", Kind: "agent", Metrics: m})
 	require.NoError(t, x.a.SetRemote(x.pa.addr(), s.codecA, s.dtmfA))

@@ -14,6 +14,9 @@ const (
 	// ringSamples is the playout ring (256 ms at 8 kHz). A power of two, so indexing by
 	// RTP timestamp stays consistent across the 32-bit wrap.
 	ringSamples = 2048
+	// maxAhead is how far beyond the playout delay a packet may land before the window
+	// resyncs: room for a burst after a stall, short of the ring's size.
+	maxAhead = 8 * FrameSamples
 )
 
 // window is a leg's tap: a small playout ring indexed by RTP timestamp. Packets are
@@ -53,7 +56,7 @@ func (w *window) insert(ts uint32, payload []byte, c Codec) bool {
 	case d < 0 && -d <= int32(2*w.depth+FrameSamples):
 		w.late++
 		return false
-	case d < 0 || uint32(d)+n > w.depth+3*FrameSamples:
+	case d < 0 || uint32(d)+n > w.depth+maxAhead:
 		// Far behind or ahead: the sender's timeline jumped (new stream, a pause without
 		// timestamp progress, clock drift). Start over rather than count every packet late.
 		w.resync(ts)
