@@ -1,0 +1,347 @@
+package desk
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"strconv"
+	"time"
+
+	"lianxin/store"
+)
+
+//go:embed web
+var webFS embed.FS
+
+// errForbidden marks an action on another seat's call or state.
+var errForbidden = errors.New("forbidden")
+
+func (d *Desk) routes() *http.ServeMux {
+	mux := http.NewServeMux()
+	static, _ := fs.Sub(webFS, "web") // the path is fixed at compile time
+	files := http.FileServerFS(static)
+	page := func(name string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Cache-Control", "no-cache")
+			http.ServeFileFS(w, r, static, name)
+		}
+	}
+	mux.HandleFunc("GET /{$}", page("index.html"))
+	mux.HandleFunc("GET /admin", page("admin.html"))
+	mux.Handle("GET /static/", http.StripPrefix("/static/", files))
+	mux.HandleFunc("GET /ws", d.serveWS)
+	mux.HandleFunc("POST /api/login", d.login)
+	mux.HandleFunc("GET /api/me", d.authed(d.me))
+	mux.HandleFunc("GET /api/departments", d.authed(d.departments))
+	mux.HandleFunc("GET /api/transcripts", d.authed(d.transcripts))
+	mux.HandleFunc("GET /api/calls", d.authed(d.calls))
+	mux.HandleFunc("GET /api/calls/{id}", d.authed(d.call))
+	mux.HandleFunc("GET /api/stats/today", d.authed(d.statsToday))
+	mux.HandleFunc("GET /api/seats", d.authed(d.seats))
+	mux.HandleFunc("POST /api/dispatch/decide", d.authed(d.apiDecide))
+	mux.HandleFunc("POST /api/seat/state", d.authed(d.apiSetState))
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "no such endpoint")
+	})
+	return mux
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, code int, msg string) {
+	writeJSON(w, code, map[string]string{"error": msg})
+}
+
+// authenticate answers 401 with a JSON error unless the request carries a live token.
+func (d *Desk) authenticate(w http.ResponseWriter, r *http.Request) (Session, bool) {
+	s, err := d.auth.check(tokenOf(r))
+	if err != nil {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="lianxin"`)
+		writeError(w, http.StatusUnauthorized, err.Error())
+		return s, false
+	}
+	return s, true
+}
+
+func (d *Desk) authed(h func(http.ResponseWriter, *http.Request, Session)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if s, ok := d.authenticate(w, r); ok {
+			h(w, r, s)
+		}
+	}
+}
+
+// readJSON decodes a small JSON request body into v.
+func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 16<<10))
+	if err == nil {
+		err = json.Unmarshal(body, v)
+	}
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad JSON body: "+err.Error())
+		return false
+	}
+	return true
+}
+
+type loginRequest struct {
+	User     string `json:"user"`
+	Seat     string `json:"seat"`
+	Password string `json:"password"`
+}
+
+type loginResponse struct {
+	Token   string    `json:"token"`
+	Role    string    `json:"role"`
+	Seat    string    `json:"seat,omitempty"`
+	User    string    `json:"user"`
+	Expires time.Time `json:"expires"`
+}
+
+func (d *Desk) login(w http.ResponseWriter, r *http.Request) {
+	var req loginRequest
+	if !readJSON(w, r, &req) {
+		return
+	}
+	user := req.User
+	if user == "" {
+		user = req.Seat
+	}
+	tok, s, err := d.auth.login(user, req.Password)
+	if err != nil {
+		d.m.logins.WithLabelValues("denied").Inc()
+		writeError(w, http.StatusUnauthorized, err.Error())
+		return
+	}
+	d.m.logins.WithLabelValues("ok").Inc()
+	writeJSON(w, http.StatusOK, loginResponse{Token: tok, Role: s.Role, Seat: s.Seat, User: s.User, Expires: s.Expires})
+}
+
+// meResponse is the session with its seat's current state.
+type meResponse struct {
+	Session
+	State string `json:"state,omitempty"`
+}
+
+func (d *Desk) me(w http.ResponseWriter, _ *http.Request, s Session) {
+	res := meResponse{Session: s}
+	if s.Seat != "" && d.opts.SeatStates != nil {
+		res.State = d.opts.SeatStates()[s.Seat]
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+func (d *Desk) departments(w http.ResponseWriter, _ *http.Request, _ Session) {
+	deps := []Dept{}
+	if d.opts.Departments != nil {
+		deps = append(deps, d.opts.Departments()...)
+	}
+	writeJSON(w, http.StatusOK, deps)
+}
+
+func (d *Desk) transcripts(w http.ResponseWriter, r *http.Request, s Session) {
+	q := store.SearchQuery{Text: r.URL.Query().Get("q"), Limit: atoi(r.URL.Query().Get("limit"))}
+	if q.Text == "" {
+		writeError(w, http.StatusBadRequest, "q is required")
+		return
+	}
+	if !s.Admin() {
+		q.Seat = s.Seat
+	}
+	hits, err := d.st.SearchUtterances(r.Context(), q)
+	if err != nil {
+		d.serverError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"query": q.Text, "results": hits})
+}
+
+func (d *Desk) call(w http.ResponseWriter, r *http.Request, s Session) {
+	c, err := d.st.Call(r.Context(), r.PathValue("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "no such call")
+		return
+	}
+	if err != nil {
+		d.serverError(w, err)
+		return
+	}
+	if !s.sees(c.Seat) {
+		writeError(w, http.StatusForbidden, "call belongs to another seat")
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+// calls lists calls: ?seat=&date=YYYY-MM-DD&limit=. A seat token lists its own seat only.
+func (d *Desk) calls(w http.ResponseWriter, r *http.Request, s Session) {
+	q := r.URL.Query()
+	f := store.CallFilter{Seat: q.Get("seat"), Limit: atoi(q.Get("limit"))}
+	if !s.Admin() {
+		if f.Seat != "" && f.Seat != s.Seat {
+			writeError(w, http.StatusForbidden, "another seat's calls")
+			return
+		}
+		f.Seat = s.Seat
+	}
+	if v := q.Get("date"); v != "" {
+		day, err := time.ParseInLocation(time.DateOnly, v, d.opts.Now().Location())
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "date must be YYYY-MM-DD")
+			return
+		}
+		f.From, f.To = day, day.AddDate(0, 0, 1)
+	}
+	calls, err := d.st.Calls(r.Context(), f)
+	if err != nil {
+		d.serverError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, calls)
+}
+
+// deptCount is a department's calls today, with its names for the wallboard.
+type deptCount struct {
+	Dept
+	Calls int `json:"calls"`
+}
+
+func (d *Desk) statsToday(w http.ResponseWriter, r *http.Request, s Session) {
+	if !s.Admin() {
+		writeError(w, http.StatusForbidden, "admins only")
+		return
+	}
+	now := d.opts.Now()
+	from := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, now.Location())
+	st, err := d.st.DayStats(r.Context(), from, from.AddDate(0, 0, 1))
+	if err != nil {
+		d.serverError(w, err)
+		return
+	}
+	names := map[string]Dept{}
+	if d.opts.Departments != nil {
+		for _, x := range d.opts.Departments() {
+			names[x.ID] = x
+		}
+	}
+	deps := []deptCount{}
+	for id, n := range st.Departments {
+		x, ok := names[id]
+		if !ok {
+			x = Dept{ID: id, Name: id}
+		}
+		deps = append(deps, deptCount{Dept: x, Calls: n})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"date": from.Format(time.DateOnly), "stats": st, "departments": deps})
+}
+
+func (d *Desk) seats(w http.ResponseWriter, _ *http.Request, s Session) {
+	if !s.Admin() {
+		writeError(w, http.StatusForbidden, "admins only")
+		return
+	}
+	states := map[string]string{}
+	if d.opts.SeatStates != nil {
+		states = d.opts.SeatStates()
+	}
+	writeJSON(w, http.StatusOK, states)
+}
+
+func (d *Desk) apiDecide(w http.ResponseWriter, r *http.Request, s Session) {
+	var m clientMessage
+	if !readJSON(w, r, &m) {
+		return
+	}
+	m.Type = typeDecide
+	d.apiMessage(w, r, s, m)
+}
+
+func (d *Desk) apiSetState(w http.ResponseWriter, r *http.Request, s Session) {
+	var m clientMessage
+	if !readJSON(w, r, &m) {
+		return
+	}
+	m.Type = typeSetState
+	d.apiMessage(w, r, s, m)
+}
+
+func (d *Desk) apiMessage(w http.ResponseWriter, r *http.Request, s Session, m clientMessage) {
+	b, _ := json.Marshal(m) // a struct of strings and a bool always encodes
+	m, err := parseClientMessage(b)
+	if err == nil {
+		err = d.handle(r.Context(), s, m)
+	}
+	switch {
+	case err == nil:
+		writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+	case errors.Is(err, errForbidden):
+		writeError(w, http.StatusForbidden, err.Error())
+	case errors.Is(err, store.ErrNotFound):
+		writeError(w, http.StatusNotFound, err.Error())
+	default:
+		writeError(w, http.StatusBadRequest, err.Error())
+	}
+}
+
+// decide checks that the call is the session's, hands the decision to dispatch, then stores
+// and publishes it.
+func (d *Desk) decide(ctx context.Context, s Session, callID, dept string, accepted bool) error {
+	c, err := d.st.Call(ctx, callID)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("call %s: %w", callID, store.ErrNotFound)
+	}
+	if err != nil {
+		return err
+	}
+	if !s.sees(c.Seat) {
+		return fmt.Errorf("call %s: %w", callID, errForbidden)
+	}
+	var suggested string
+	if n := len(c.Suggestions); n > 0 && len(c.Suggestions[n-1].Departments) > 0 {
+		suggested = c.Suggestions[n-1].Departments[0].ID
+	}
+	if d.opts.OnDecide != nil {
+		if err := d.opts.OnDecide(ctx, c.Seat, callID, dept, accepted); err != nil {
+			return err
+		}
+	}
+	_, err = d.Publish(ctx, Event{Type: TypeDecided, CallID: callID, Seat: c.Seat,
+		Data: DecidedData{Department: dept, Suggested: suggested, Accepted: accepted}})
+	return err
+}
+
+// setState asks the seat package to change a seat's state; without one, the desk records and
+// publishes the change itself.
+func (d *Desk) setState(ctx context.Context, s Session, seat, state string) error {
+	if seat == "" || !s.sees(seat) {
+		return fmt.Errorf("seat %q: %w", seat, errForbidden)
+	}
+	if d.opts.OnSetState != nil {
+		return d.opts.OnSetState(ctx, seat, state)
+	}
+	_, err := d.Publish(ctx, Event{Type: TypeSeatState, Seat: seat, Data: SeatStateData{State: state}})
+	return err
+}
+
+func (d *Desk) serverError(w http.ResponseWriter, err error) {
+	d.log.Error("desk: request failed", "err", err)
+	writeError(w, http.StatusInternalServerError, "internal error")
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	if n < 0 || n > 1000 {
+		return 0
+	}
+	return n
+}

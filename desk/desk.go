@@ -1,0 +1,250 @@
+// Package desk is what agents and admins see: login and tokens, the event hub, the WebSocket
+// endpoint, the JSON API and the embedded agent screen (/) and admin wallboard (/admin).
+//
+// The gateway publishes every event through (*Desk).Publish. Publish stores the event, and the
+// domain row it implies (a call, an utterance, a suggestion, a decision…), in one transaction
+// before pushing it, so a screen that reconnects with after_seq loses nothing. Only
+// transcript.partial is live-only.
+package desk
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"lianxin/store"
+)
+
+// ErrClosed is returned by Publish after Close.
+var ErrClosed = errors.New("desk: closed")
+
+// Config is the desk's own configuration.
+type Config struct {
+	Users     map[string]string                // admin user -> password
+	Seats     map[string]string                // seat (e.g. "seat-01") -> password
+	CheckSeat func(seat, password string) bool // consulted for seats missing from Seats
+	TokenTTL  time.Duration                    // default 12h
+
+	BufferSize      int           // events queued per subscriber before it is dropped; default 256
+	MaxMessageBytes int64         // largest client message; larger closes with 1009; default 4096
+	PingInterval    time.Duration // default 25s; a peer silent for 2.5 intervals is dropped
+	WriteTimeout    time.Duration // per frame; default 10s
+	ReplayPage      int           // events read from the store per replay query; default 500
+}
+
+// Dept is a department the agent can pick instead of the suggestion.
+type Dept struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`              // Chinese
+	NameEN string `json:"name_en,omitempty"` // English
+}
+
+// Options are the desk's links to the rest of the gateway. All are optional.
+type Options struct {
+	// OnDecide hands an agent's decision to dispatch (feedback, routing). The desk then
+	// stores it and publishes dispatch.decided. An error is reported to the agent and
+	// nothing is stored.
+	OnDecide func(ctx context.Context, seat, callID, deptID string, accepted bool) error
+	// OnSetState asks the seat package to make seat available or away. The seat package
+	// publishes the resulting seat.state itself. Without OnSetState the desk publishes it.
+	OnSetState func(ctx context.Context, seat, state string) error
+	// SeatStates returns every seat's current state, for the wallboard's first paint.
+	SeatStates func() map[string]string
+	// Departments lists the departments the agent may pick from.
+	Departments func() []Dept
+	Now         func() time.Time
+	Registerer  prometheus.Registerer
+	Logger      *slog.Logger
+}
+
+// Desk serves the screens. Create it with New; Close it when done.
+type Desk struct {
+	cfg  Config
+	opts Options
+	st   store.Store
+	auth *auth
+	hub  *hub
+	m    *metrics
+	log  *slog.Logger
+	mux  *http.ServeMux
+
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	once   sync.Once
+}
+
+// New builds a desk on st. It reads the store's last seq so that live events continue the
+// stored sequence.
+func New(cfg Config, st store.Store, opts Options) (*Desk, error) {
+	if st == nil {
+		return nil, errors.New("desk: nil store")
+	}
+	if len(cfg.Users) == 0 && len(cfg.Seats) == 0 && cfg.CheckSeat == nil {
+		return nil, errors.New("desk: no users or seats configured")
+	}
+	setDefaults(&cfg, &opts)
+	m, err := newMetrics(opts.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	last, err := st.LastSeq(ctx)
+	if err != nil {
+		cancel(err)
+		return nil, fmt.Errorf("desk: %w", err)
+	}
+	d := &Desk{cfg: cfg, opts: opts, st: st, auth: newAuth(cfg, opts.Now), m: m,
+		log: opts.Logger, ctx: ctx, cancel: cancel}
+	d.hub = newHub(last, m.slowDrops.Inc)
+	d.mux = d.routes()
+	return d, nil
+}
+
+func setDefaults(cfg *Config, opts *Options) {
+	if cfg.TokenTTL <= 0 {
+		cfg.TokenTTL = 12 * time.Hour
+	}
+	if cfg.BufferSize <= 0 {
+		cfg.BufferSize = 256
+	}
+	if cfg.MaxMessageBytes <= 0 {
+		cfg.MaxMessageBytes = 4096
+	}
+	if cfg.PingInterval <= 0 {
+		cfg.PingInterval = 25 * time.Second
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = 10 * time.Second
+	}
+	if cfg.ReplayPage <= 0 {
+		cfg.ReplayPage = 500
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+}
+
+// String names the desk for logs.
+func (d *Desk) String() string { return fmt.Sprintf("desk(%d subscribers)", d.hub.count()) }
+
+// Handler serves /, /admin, /static/, /ws and /api/….
+func (d *Desk) Handler() http.Handler { return d.mux }
+
+// Publish stores ev (unless it is a transcript.partial) with its domain row, then pushes it to
+// every screen allowed to see it, and returns it with Seq and Time set. A zero Time becomes
+// Now. Events are pushed in seq order. Bad data for a known type is an error and nothing is
+// stored or pushed.
+func (d *Desk) Publish(ctx context.Context, ev Event) (Event, error) {
+	if d.ctx.Err() != nil {
+		return ev, ErrClosed
+	}
+	if ev.Type == "" {
+		return ev, errors.New("desk: event without type")
+	}
+	if ev.Time.IsZero() {
+		ev.Time = d.opts.Now()
+	}
+	ev.Time = ev.Time.UTC()
+	raw, err := json.Marshal(ev.Data)
+	if err != nil {
+		return ev, fmt.Errorf("desk: %s data: %w", ev.Type, err)
+	}
+	if len(raw) > maxEventBytes {
+		return ev, fmt.Errorf("desk: %s data is %d bytes", ev.Type, len(raw))
+	}
+	if ev.Type == TypePartial {
+		ev.Seq = 0
+		return ev, d.push(ev, raw)
+	}
+	rows, err := rowsFor(ev, raw)
+	if err != nil {
+		return ev, err
+	}
+	start := time.Now()
+	d.hub.mu.Lock()
+	defer d.hub.mu.Unlock()
+	stored, err := d.st.Append(ctx, store.Event{Type: ev.Type, Time: ev.Time, CallID: ev.CallID,
+		Seat: ev.Seat, Data: raw}, rows...)
+	if err != nil {
+		return ev, fmt.Errorf("desk: publish %s: %w", ev.Type, err)
+	}
+	ev.Seq = stored.Seq
+	err = d.deliverLocked(ev, raw)
+	d.m.publish.Observe(time.Since(start).Seconds())
+	return ev, err
+}
+
+func (d *Desk) push(ev Event, raw json.RawMessage) error {
+	d.hub.mu.Lock()
+	defer d.hub.mu.Unlock()
+	return d.deliverLocked(ev, raw)
+}
+
+func (d *Desk) deliverLocked(ev Event, raw json.RawMessage) error {
+	b, err := json.Marshal(wireEvent{Seq: ev.Seq, Type: ev.Type, Time: ev.Time, CallID: ev.CallID,
+		Seat: ev.Seat, Data: raw})
+	if err != nil {
+		return fmt.Errorf("desk: encode %s: %w", ev.Type, err)
+	}
+	d.hub.deliverLocked(ev.Seat, frame{seq: ev.Seq, data: b})
+	d.m.events.WithLabelValues(ev.Type).Inc()
+	return nil
+}
+
+// Close disconnects every screen (close code 1001) and waits for their goroutines. It does not
+// close the store, which the caller owns. It is safe to call twice.
+func (d *Desk) Close() error {
+	d.once.Do(func() {
+		d.cancel(ErrClosed)
+		d.hub.close()
+	})
+	d.hub.conns.Wait()
+	return nil
+}
+
+// metrics are the desk's Prometheus collectors.
+type metrics struct {
+	subscribers prometheus.Gauge
+	events      *prometheus.CounterVec
+	slowDrops   prometheus.Counter
+	replayed    prometheus.Counter
+	logins      *prometheus.CounterVec
+	publish     prometheus.Histogram
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		subscribers: prometheus.NewGauge(prometheus.GaugeOpts{Name: "lianxin_ws_subscribers",
+			Help: "WebSocket screens connected."}),
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lianxin_ws_events_published_total",
+			Help: "Events published to screens, by type."}, []string{"type"}),
+		slowDrops: prometheus.NewCounter(prometheus.CounterOpts{Name: "lianxin_ws_slow_disconnects_total",
+			Help: "Screens disconnected because their event buffer was full."}),
+		replayed: prometheus.NewCounter(prometheus.CounterOpts{Name: "lianxin_ws_replayed_events_total",
+			Help: "Stored events replayed to reconnecting screens."}),
+		logins: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lianxin_desk_logins_total",
+			Help: "Login attempts by result."}, []string{"result"}),
+		publish: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "lianxin_desk_publish_seconds",
+			Help:    "Time to store and fan out one event.",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 4, 8)}),
+	}
+	if reg == nil {
+		return m, nil
+	}
+	for _, c := range []prometheus.Collector{m.subscribers, m.events, m.slowDrops, m.replayed, m.logins, m.publish} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("desk: metrics: %w", err)
+		}
+	}
+	return m, nil
+}

@@ -1,0 +1,100 @@
+package desk
+
+import (
+	"sync"
+)
+
+// frame is one encoded event on its way to a subscriber. Every subscriber shares the bytes.
+type frame struct {
+	seq  int64
+	data []byte
+}
+
+// subscriber is one screen's bounded queue. A subscriber that falls a whole buffer behind is
+// dropped rather than allowed to slow the publisher; its screen resumes with after_seq.
+type subscriber struct {
+	session Session
+	ch      chan frame
+	gone    chan struct{} // closed when the hub drops the subscriber (slow, or hub closed)
+}
+
+// hub fans events out to subscribers. mu is held across "assign seq, then deliver", so every
+// subscriber receives stored events in seq order, and a new subscriber's cut (the last seq
+// before it joined) separates exactly what it must replay from what it will receive live.
+type hub struct {
+	mu      sync.Mutex
+	subs    map[*subscriber]struct{}
+	lastSeq int64
+	closed  bool
+	onDrop  func()
+	// conns counts subscribed connections; Add happens under mu with closed checked, so
+	// a Close that waits on it cannot miss a connection that is still starting
+	conns sync.WaitGroup
+}
+
+func newHub(lastSeq int64, onDrop func()) *hub {
+	return &hub{subs: map[*subscriber]struct{}{}, lastSeq: lastSeq, onDrop: onDrop}
+}
+
+// subscribe registers a subscriber with a buffer of size events and returns it with the cut.
+// ok is false when the hub is closed. The caller calls h.conns.Done when its connection ends.
+func (h *hub) subscribe(s Session, size int) (sub *subscriber, cut int64, ok bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return nil, 0, false
+	}
+	h.conns.Add(1)
+	sub = &subscriber{session: s, ch: make(chan frame, size), gone: make(chan struct{})}
+	h.subs[sub] = struct{}{}
+	return sub, h.lastSeq, true
+}
+
+// unsubscribe removes sub; it is safe after the hub dropped it.
+func (h *hub) unsubscribe(sub *subscriber) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, ok := h.subs[sub]; ok {
+		delete(h.subs, sub)
+		close(sub.gone)
+	}
+}
+
+// deliver pushes f to every subscriber that may see seat, never blocking. The caller holds
+// h.mu (see publish in desk.go).
+func (h *hub) deliverLocked(seat string, f frame) {
+	if f.seq > h.lastSeq {
+		h.lastSeq = f.seq
+	}
+	for sub := range h.subs {
+		if !sub.session.sees(seat) {
+			continue
+		}
+		select {
+		case sub.ch <- f:
+		default:
+			delete(h.subs, sub)
+			close(sub.gone)
+			if h.onDrop != nil {
+				h.onDrop()
+			}
+		}
+	}
+}
+
+// close drops every subscriber and refuses new ones; it is safe to call twice.
+func (h *hub) close() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.closed = true
+	for sub := range h.subs {
+		delete(h.subs, sub)
+		close(sub.gone)
+	}
+}
+
+func (h *hub) count() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.subs)
+}

@@ -1,0 +1,107 @@
+// Admin wallboard: every seat, the day's figures, hotspot alerts and ASR health, live.
+'use strict';
+
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const STATES = ['available', 'ringing', 'busy', 'wrapup', 'away', 'offline'];
+  let refresh = 0, depts = [];
+
+  function seatTile(seat) {
+    let tile = document.querySelector('.seat[data-seat="' + CSS.escape(seat) + '"]');
+    if (!tile) {
+      tile = LX.el('div', { class: 'seat state-offline', 'data-seat': seat },
+        LX.el('span', { class: 'name' }, seat.replace(/^seat-/, '')), LX.el('span', { class: 'st' }));
+      const tiles = [...$('seats').children];
+      const next = tiles.find((x) => x.dataset.seat > seat);
+      $('seats').insertBefore(tile, next || null);
+    }
+    return tile;
+  }
+  function setSeat(seat, state) {
+    const tile = seatTile(seat);
+    tile.className = 'seat state-' + state;
+    tile.dataset.state = state;
+    tile.title = seat + ': ' + LX.t(state);
+    tile.lastChild.textContent = LX.t(state);
+  }
+  function legend() {
+    $('legend').replaceChildren(...STATES.map((s) => LX.el('span', { class: 'seat state-' + s }, LX.t(s))));
+    document.querySelectorAll('.seat[data-seat]').forEach((t) => { t.lastChild.textContent = LX.t(t.dataset.state || 'offline'); });
+  }
+
+  async function loadStats() {
+    const r = await LX.api('/api/stats/today');
+    const s = r.stats;
+    $('offered').textContent = s.offered;
+    $('answered').textContent = s.answered;
+    $('abandoned').textContent = s.abandoned;
+    $('avg-wait').textContent = LX.fmtDur(s.avg_wait_ms);
+    $('avg-talk').textContent = LX.fmtDur(s.avg_talk_ms);
+    depts = r.departments.sort((a, b) => b.calls - a.calls);
+    renderDepts();
+  }
+  function renderDepts() {
+    $('depts').tBodies[0].replaceChildren(...depts.map((d) => LX.el('tr', { 'data-dept': d.id },
+      LX.el('td', {}, LX.lang() === 'en' && d.name_en ? d.name_en : d.name), LX.el('td', { class: 'n' }, String(d.calls)))));
+  }
+  // call events change the figures: coalesce a burst into one fetch
+  function statsSoon() {
+    clearTimeout(refresh);
+    refresh = setTimeout(() => loadStats().catch(() => {}), 300);
+  }
+
+  function alert(ev) {
+    const d = ev.data || {};
+    const when = new Date(ev.time).toLocaleTimeString();
+    const li = LX.el('li', { class: 'alert' }, LX.el('time', {}, when),
+      LX.el('b', {}, d.topic || d.department || ''), ' ×' + (d.count || 0));
+    $('alerts').prepend(li);
+    while ($('alerts').children.length > 50) $('alerts').lastChild.remove();
+  }
+
+  function onEvent(ev) {
+    const d = ev.data || {};
+    switch (ev.type) {
+      case 'seat.state': setSeat(ev.seat, d.state); break;
+      case 'call.offered': case 'call.answered': case 'call.ended': case 'dispatch.decided': statsSoon(); break;
+      case 'hotspot.alert': alert(ev); break;
+      case 'asr.health':
+        $('asr-state').textContent = (d.engine ? d.engine + ' ' : '') + LX.t(d.ok ? 'ok' : 'down') +
+          (d.lag_ms ? ' ' + d.lag_ms + 'ms' : '');
+        $('asr').className = 'asr ' + (d.ok ? 'ok' : 'bad');
+        break;
+    }
+  }
+
+  async function start() {
+    $('login').hidden = true;
+    $('main').hidden = false;
+    $('logout').hidden = false;
+    const states = await LX.api('/api/seats');
+    const names = Object.keys(states);
+    if (names.length === 0) for (let i = 1; i <= 60; i++) names.push('seat-' + String(i).padStart(2, '0'));
+    names.sort().forEach((s) => setSeat(s, states[s] || 'offline'));
+    legend();
+    await loadStats();
+    LX.connect(onEvent, (ok) => {
+      $('conn').className = 'conn ' + (ok ? 'ok' : 'bad');
+      $('conn').dataset.i18n = ok ? 'connected' : 'disconnected';
+      $('conn').textContent = LX.t($('conn').dataset.i18n);
+      if (ok) statsSoon();
+    });
+  }
+
+  $('lang').onclick = () => { LX.toggleLang(); legend(); renderDepts(); };
+  $('logout').onclick = () => LX.logout();
+  $('login').onsubmit = async (e) => {
+    e.preventDefault();
+    try {
+      await LX.login($('user').value.trim(), $('password').value);
+      await start();
+    } catch (err) {
+      $('login-error').textContent = LX.t('login_failed') + ': ' + err.message;
+    }
+  };
+  LX.applyI18n();
+  if (LX.hasToken()) start().catch(() => {});
+})();

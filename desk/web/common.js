@@ -1,0 +1,134 @@
+// Shared by the agent screen and the wallboard: language, login, API calls and the event
+// socket with resume-by-seq. Plain browser JavaScript, no build step.
+'use strict';
+
+const LX = (() => {
+  const dict = {
+    zh: {
+      title: '连心 坐席', admin_title: '连心 监控大屏', user: '用户', seat: '坐席', password: '密码',
+      login: '登录', logout: '退出', login_failed: '登录失败', connected: '已连接', disconnected: '连接中断，正在重连…',
+      available: '空闲', away: '离开', ringing: '振铃', busy: '通话中', wrapup: '话后整理', offline: '离线',
+      set_available: '置为空闲', set_away: '置为离开', incoming: '来电', from: '主叫', in_call: '通话中',
+      call_ended: '通话结束', transcript: '实时转写', caller: '市民', agent: '坐席', suggestions: '建议派单部门',
+      accept: '采纳', other: '其他部门', pick: '派给所选部门', decided: '已派单', dtmf: '按键',
+      evidence: '依据', score: '得分', no_call: '等待来电', offered: '呼入', answered: '接通', abandoned: '放弃',
+      avg_wait: '平均等待', avg_talk: '平均通话', per_dept: '今日各部门派单', alerts: '热点预警',
+      asr: '语音识别', seats: '坐席状态', lang: 'English', error: '错误', seconds: '秒', calls: '件',
+      failed: '失败', ok: '正常', down: '异常',
+    },
+    en: {
+      title: 'Lianxin agent', admin_title: 'Lianxin wallboard', user: 'User', seat: 'Seat', password: 'Password',
+      login: 'Log in', logout: 'Log out', login_failed: 'Login failed', connected: 'Connected', disconnected: 'Disconnected, reconnecting…',
+      available: 'Available', away: 'Away', ringing: 'Ringing', busy: 'On call', wrapup: 'Wrap-up', offline: 'Offline',
+      set_available: 'Go available', set_away: 'Go away', incoming: 'Incoming call', from: 'From', in_call: 'On call',
+      call_ended: 'Call ended', transcript: 'Live transcript', caller: 'Caller', agent: 'Agent', suggestions: 'Suggested departments',
+      accept: 'Accept', other: 'Other department', pick: 'Dispatch to selected', decided: 'Dispatched', dtmf: 'Keys',
+      evidence: 'Evidence', score: 'Score', no_call: 'Waiting for a call', offered: 'Offered', answered: 'Answered', abandoned: 'Abandoned',
+      avg_wait: 'Avg wait', avg_talk: 'Avg talk', per_dept: 'Calls per department today', alerts: 'Hotspot alerts',
+      asr: 'Speech recognition', seats: 'Seats', lang: '中文', error: 'Error', seconds: 's', calls: 'calls',
+      failed: 'Failed', ok: 'OK', down: 'Down',
+    },
+  };
+  let lang = localStorage.getItem('lx-lang') || 'zh';
+  const t = (k) => (dict[lang] && dict[lang][k]) || k;
+  const applyI18n = () => {
+    document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+    document.querySelectorAll('[data-i18n]').forEach((el) => { el.textContent = t(el.dataset.i18n); });
+    document.querySelectorAll('[data-i18n-ph]').forEach((el) => { el.placeholder = t(el.dataset.i18nPh); });
+  };
+  const toggleLang = () => { lang = lang === 'zh' ? 'en' : 'zh'; localStorage.setItem('lx-lang', lang); applyI18n(); };
+
+  const key = (k) => 'lx-' + location.pathname + '-' + k;
+  let token = sessionStorage.getItem(key('token')) || '';
+  const session = () => JSON.parse(sessionStorage.getItem(key('session')) || 'null');
+
+  async function login(user, password) {
+    const res = await fetch('/api/login', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ user, password }),
+    });
+    const body = await res.json().catch(() => ({}));
+    if (!res.ok) throw new Error(body.error || res.status);
+    token = body.token;
+    sessionStorage.setItem(key('token'), token);
+    sessionStorage.setItem(key('session'), JSON.stringify(body));
+    return body;
+  }
+  function logout() {
+    token = '';
+    sessionStorage.removeItem(key('token'));
+    sessionStorage.removeItem(key('session'));
+    sessionStorage.removeItem(key('seq'));
+    location.reload();
+  }
+  async function api(path, opts = {}) {
+    opts.headers = Object.assign({ Authorization: 'Bearer ' + token }, opts.headers || {});
+    if (opts.json !== undefined) {
+      opts.method = opts.method || 'POST';
+      opts.headers['Content-Type'] = 'application/json';
+      opts.body = JSON.stringify(opts.json);
+    }
+    const res = await fetch(path, opts);
+    const body = await res.json().catch(() => ({}));
+    if (res.status === 401) { logout(); throw new Error('unauthorized'); }
+    if (!res.ok) throw new Error(body.error || res.status);
+    return body;
+  }
+
+  // connect keeps one socket open. It resumes with after_seq from the last stored event it saw
+  // (or the hello's last_seq), so a reconnect replays what was missed; events carry no seq when
+  // they are live-only (partials) and are passed through.
+  function connect(onEvent, onStatus) {
+    let ws = null, closed = false, backoff = 500;
+    let lastSeq = Number(sessionStorage.getItem(key('seq')) || -1);
+    const open = () => {
+      const q = new URLSearchParams({ token });
+      if (lastSeq >= 0) q.set('after_seq', String(lastSeq));
+      const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+      ws = new WebSocket(proto + '//' + location.host + '/ws?' + q);
+      ws.onmessage = (m) => {
+        let ev;
+        try { ev = JSON.parse(m.data); } catch (e) { return; }
+        if (ev.type === 'hello') {
+          onStatus(true);
+          backoff = 500;
+          if (lastSeq < 0) lastSeq = ev.data.last_seq;
+        }
+        if (typeof ev.seq === 'number') {
+          if (ev.seq <= lastSeq && ev.type !== 'hello') return;
+          lastSeq = ev.seq;
+          sessionStorage.setItem(key('seq'), String(lastSeq));
+        }
+        onEvent(ev);
+      };
+      ws.onclose = async () => {
+        onStatus(false);
+        if (closed) return;
+        try { await api('/api/me'); } catch (e) { return; } // a dead token shows the login form
+        setTimeout(open, backoff);
+        backoff = Math.min(backoff * 2, 10000);
+      };
+    };
+    open();
+    return {
+      send: (msg) => { if (ws && ws.readyState === 1) { ws.send(JSON.stringify(msg)); return true; } return false; },
+      close: () => { closed = true; if (ws) ws.close(); },
+    };
+  }
+
+  const el = (tag, attrs = {}, ...kids) => {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs)) {
+      if (k === 'class') e.className = v; else if (k.startsWith('data-')) e.setAttribute(k, v); else e[k] = v;
+    }
+    for (const k of kids) e.append(k);
+    return e;
+  };
+  const fmtDur = (ms) => {
+    const s = Math.max(0, Math.round(ms / 1000));
+    return String(Math.floor(s / 60)).padStart(2, '0') + ':' + String(s % 60).padStart(2, '0');
+  };
+
+  return { t, applyI18n, toggleLang, login, logout, api, connect, el, fmtDur, session,
+    hasToken: () => token !== '', lang: () => lang };
+})();
