@@ -6,9 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/httptest"
+	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 
@@ -217,4 +221,24 @@ func TestPagesAndMetrics(t *testing.T) {
 	n, err := testutil.GatherAndCount(e.reg)
 	require.NoError(t, err)
 	require.Positive(t, n)
+}
+
+// The desk's metrics pass promtool's lint (names, units, help, _total counters).
+func TestMetricsLint(t *testing.T) {
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		t.Skip("needs promtool (Debian package prometheus)")
+	}
+	e := newEnv(t, Config{}, Options{})
+	e.offer("c1", "seat-01")
+	code, _ := e.do("POST", "/api/login", "", map[string]string{"user": "x", "password": "y"})
+	require.Equal(t, http.StatusUnauthorized, code)
+	rec := httptest.NewRecorder()
+	promhttp.HandlerFor(e.reg, promhttp.HandlerOpts{}).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	exposition := rec.Body.String()
+	require.Contains(t, exposition, "lianxin_ws_subscribers")
+	cmd := exec.Command(promtool, "check", "metrics")
+	cmd.Stdin = strings.NewReader(exposition)
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, string(out))
 }
