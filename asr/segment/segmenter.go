@@ -182,7 +182,8 @@ type segStream struct {
 
 func (s *segStream) Results() <-chan asr.Result { return s.out }
 
-// Err is the last recognition error, if any.
+// Err is the last recognition error, if any (a retried request that then succeeded
+// included).
 func (s *segStream) Err() error {
 	s.qmu.Lock()
 	defer s.qmu.Unlock()
@@ -361,6 +362,7 @@ func (s *segStream) run(j job, hadPartial bool) (asr.Result, bool) {
 		if s.ctx.Err() != nil {
 			return asr.Result{}, false
 		}
+		s.setErr(err)
 		s.log.Warn("recognition failed", "utterance", j.id, "attempt", a+1, "partial", j.partial, "err", err)
 	}
 	s.setErr(err)

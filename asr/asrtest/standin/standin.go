@@ -1,0 +1,237 @@
+// Package standin is the scaffolding of the in-repo protocol stand-in servers (one per
+// engine, e.g. asr/funasr/funasrtest). No real engine runs here, so each adapter is tested
+// against a stand-in that implements the engine's documented wire protocol strictly — a
+// message the real server would reject, ignore or misread is recorded as a violation and
+// the connection is closed with 1008 — and that "recognises" tone words (package tone).
+// A stand-in can be told to drop a connection, close it early, send garbage or hang, to
+// test the adapters' and the resilience wrapper's handling of a failing engine.
+//
+// These are test stand-ins, not speech engines.
+package standin
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// Fault is what a stand-in does to a connection.
+type Fault int
+
+// Faults.
+const (
+	None       Fault = iota
+	Drop             // the TCP connection vanishes (no close frame): a crash or network loss
+	CloseEarly       // a clean close frame before the stream is done
+	Garbage          // a message that is not the protocol, then carry on
+	Hang             // keep reading, never answer again
+)
+
+func (f Fault) String() string {
+	return [...]string{"none", "drop", "close-early", "garbage", "hang"}[f]
+}
+
+// Plan is a fault for one connection, after it has received After of audio.
+type Plan struct {
+	Fault Fault
+	After time.Duration
+}
+
+// Server is a stand-in WebSocket server on 127.0.0.1.
+type Server struct {
+	name   string
+	handle func(*Session)
+	hs     *httptest.Server
+	up     websocket.Upgrader
+
+	mu         sync.Mutex
+	plans      []Plan
+	sessions   map[*Session]bool
+	count      int
+	violations []string
+	wg         sync.WaitGroup
+}
+
+// New starts a stand-in; handle runs one connection (it returns when the connection ends).
+// check, when set, vets the upgrade request (auth headers, query) and may refuse it with an
+// HTTP status.
+func New(name string, handle func(*Session), check func(*http.Request) (int, string)) *Server {
+	s := &Server{name: name, handle: handle, sessions: map[*Session]bool{}}
+	s.hs = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if check != nil {
+			if code, msg := check(r); code != 0 {
+				s.violate("upgrade refused: %s", msg)
+				http.Error(w, msg, code)
+				return
+			}
+		}
+		ws, err := s.up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		s.serve(ws, r)
+	}))
+	return s
+}
+
+func (s *Server) serve(ws *websocket.Conn, r *http.Request) {
+	s.mu.Lock()
+	sess := &Session{WS: ws, Request: r, srv: s, hung: make(chan struct{})}
+	if len(s.plans) > 0 {
+		sess.plan = s.plans[0]
+		s.plans = s.plans[1:]
+	}
+	s.count++
+	s.sessions[sess] = true
+	s.wg.Add(1)
+	s.mu.Unlock()
+	defer func() {
+		ws.Close()
+		s.mu.Lock()
+		delete(s.sessions, sess)
+		s.mu.Unlock()
+		s.wg.Done()
+	}()
+	s.handle(sess)
+}
+
+// URL is the server's ws:// address with path appended.
+func (s *Server) URL(path string) string {
+	return "ws" + strings.TrimPrefix(s.hs.URL, "http") + path
+}
+
+// HTTPURL is the server's http:// address.
+func (s *Server) HTTPURL() string { return s.hs.URL }
+
+// Fail schedules faults for the next connections, one plan per connection, in order.
+func (s *Server) Fail(p ...Plan) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.plans = append(s.plans, p...)
+}
+
+// Kill drops every open connection abruptly, as a crashed engine would.
+func (s *Server) Kill() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for sess := range s.sessions {
+		sess.WS.NetConn().Close()
+	}
+}
+
+// Connections is how many connections the server has accepted.
+func (s *Server) Connections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.count
+}
+
+// Violations are the protocol violations seen, in order.
+func (s *Server) Violations() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.violations...)
+}
+
+func (s *Server) violate(format string, a ...any) string {
+	msg := fmt.Sprintf(s.name+": "+format, a...)
+	s.mu.Lock()
+	s.violations = append(s.violations, msg)
+	s.mu.Unlock()
+	return msg
+}
+
+// Close drops every connection, waits for the handlers and stops listening.
+func (s *Server) Close() {
+	s.Kill()
+	s.hs.CloseClientConnections()
+	s.hs.Close()
+	s.wg.Wait()
+}
+
+// Session is one connection.
+type Session struct {
+	WS      *websocket.Conn
+	Request *http.Request
+	srv     *Server
+	plan    Plan
+	heard   time.Duration
+	hung    chan struct{}
+	faulted bool
+	wmu     sync.Mutex
+}
+
+// Violation records a protocol violation and closes the connection with 1008 and the
+// reason. The handler should return.
+func (c *Session) Violation(format string, a ...any) {
+	msg := c.srv.violate(format, a...)
+	if len(msg) > 120 {
+		msg = msg[:120] // a close reason must fit a control frame
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	_ = c.WS.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.ClosePolicyViolation, msg), time.Now().Add(time.Second))
+}
+
+// Send writes a text message unless the session hangs.
+func (c *Session) Send(msg []byte) error {
+	if c.Hung() {
+		return nil
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.WS.WriteMessage(websocket.TextMessage, msg)
+}
+
+// Read returns the next message. Once the session hangs it swallows everything, so a
+// handler needs no care for that fault; it sees only the connection's end.
+func (c *Session) Read() (int, []byte, error) {
+	for {
+		typ, b, err := c.WS.ReadMessage()
+		if err != nil || !c.Hung() {
+			return typ, b, err
+		}
+	}
+}
+
+// Hung reports whether the session no longer answers.
+func (c *Session) Hung() bool {
+	select {
+	case <-c.hung:
+		return true
+	default:
+		return false
+	}
+}
+
+// Heard accounts for audio received and carries out the connection's planned fault when
+// it is due. stop tells the handler to return (the connection is gone).
+func (c *Session) Heard(d time.Duration) (stop bool) {
+	c.heard += d
+	if c.faulted || c.plan.Fault == None || c.heard < c.plan.After {
+		return false
+	}
+	c.faulted = true
+	switch c.plan.Fault {
+	case Drop:
+		c.WS.NetConn().Close()
+		return true
+	case CloseEarly:
+		c.wmu.Lock()
+		_ = c.WS.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, "bye"), time.Now().Add(time.Second))
+		c.wmu.Unlock()
+		return true
+	case Garbage:
+		c.wmu.Lock()
+		_ = c.WS.WriteMessage(websocket.TextMessage, []byte("\x00\xffHTTP/1.1 502 Bad Gateway{"))
+		c.wmu.Unlock()
+	case Hang:
+		close(c.hung)
+	}
+	return false
+}

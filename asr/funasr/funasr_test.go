@@ -1,0 +1,89 @@
+package funasr_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/stretchr/testify/require"
+
+	"lianxin/asr"
+	"lianxin/asr/asrtest"
+	"lianxin/asr/funasr"
+	"lianxin/asr/funasr/funasrtest"
+	"lianxin/asr/resilient"
+)
+
+func engine(t *testing.T, srv *funasrtest.Server, rate int) asr.Engine {
+	t.Helper()
+	e, err := funasr.New(funasr.Config{URL: srv.URL(), SampleRate: rate, FlushTimeout: time.Second})
+	require.NoError(t, err)
+	return e
+}
+
+func wrapped(t *testing.T, srv *funasrtest.Server) asr.Engine {
+	t.Helper()
+	e, err := resilient.Wrap(engine(t, srv, 16000), resilient.Config{Backoff: resilient.Backoff{Initial: time.Millisecond, Max: 10 * time.Millisecond}})
+	require.NoError(t, err)
+	return e
+}
+
+func TestConformance(t *testing.T) {
+	srv := funasrtest.New()
+	defer srv.Close()
+	t.Run("16k-from-8k", func(t *testing.T) {
+		asrtest.Run(t, func(t *testing.T) asr.Engine { return engine(t, srv, 16000) }, asrtest.DefaultToneFixture(8000))
+	})
+	t.Run("8k-native", func(t *testing.T) {
+		asrtest.Run(t, func(t *testing.T) asr.Engine { return engine(t, srv, 8000) }, asrtest.DefaultToneFixture(8000))
+	})
+	t.Run("resilient", func(t *testing.T) {
+		asrtest.Run(t, func(t *testing.T) asr.Engine { return wrapped(t, srv) }, asrtest.DefaultToneFixture(16000), asrtest.WithKill(srv.Kill))
+	})
+	require.Empty(t, srv.Violations())
+}
+
+func TestFaults(t *testing.T) {
+	srv := funasrtest.New()
+	defer srv.Close()
+	asrtest.RunFaults(t,
+		func(t *testing.T) asr.Engine { return engine(t, srv, 16000) },
+		func(t *testing.T) asr.Engine { return wrapped(t, srv) },
+		asrtest.DefaultToneFixture(8000), srv, 1500*time.Millisecond)
+	require.Empty(t, srv.Violations())
+}
+
+func TestHotwordsTravelAsAJSONString(t *testing.T) {
+	srv := funasrtest.New()
+	defer srv.Close()
+	s, err := engine(t, srv, 16000).NewStream(context.Background(), asr.StreamConfig{Hotwords: []string{"12345", "市民热线"}})
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	require.Empty(t, srv.Violations())
+}
+
+// The stand-in must reject what the real server mishandles, or it proves nothing.
+func TestStandInIsStrict(t *testing.T) {
+	srv := funasrtest.New()
+	defer srv.Close()
+	for name, cfg := range map[string]string{
+		"no chunk_size":      `{"mode":"2pass","wav_name":"a","is_speaking":true}`,
+		"zero middle chunk":  `{"mode":"2pass","wav_name":"a","is_speaking":true,"chunk_size":[5,0,5]}`,
+		"hotwords as object": `{"mode":"2pass","wav_name":"a","is_speaking":true,"chunk_size":[5,10,5],"hotwords":{"12345":20}}`,
+		"hotwords not JSON":  `{"mode":"2pass","wav_name":"a","is_speaking":true,"chunk_size":[5,10,5],"hotwords":"12345 热线"}`,
+		"not JSON":           `mode=2pass`,
+		"wav_format not pcm": `{"mode":"2pass","wav_name":"a","is_speaking":true,"chunk_size":[5,10,5],"wav_format":"mp3"}`,
+		"unsupported rate":   `{"mode":"2pass","wav_name":"a","is_speaking":true,"chunk_size":[5,10,5],"audio_fs":44100}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			ws, _, err := websocket.DefaultDialer.Dial(srv.URL(), nil)
+			require.NoError(t, err)
+			defer ws.Close()
+			require.NoError(t, ws.WriteMessage(websocket.TextMessage, []byte(cfg)))
+			_, _, err = ws.ReadMessage()
+			require.True(t, websocket.IsCloseError(err, websocket.ClosePolicyViolation), "got %v", err)
+		})
+	}
+	require.Len(t, srv.Violations(), 7)
+}

@@ -1,0 +1,214 @@
+// Package openai speaks the OpenAI-compatible transcription APIs: the HTTP endpoint
+// POST /v1/audio/transcriptions (OpenAI, whisper.cpp's server, speaches, vLLM, LocalAI),
+// one multipart WAV per utterance cut by the segmenter, and the Realtime transcription
+// WebSocket (realtime.go).
+//
+// Tested against the stand-ins in openai/openaitest; no such server runs here.
+package openai
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime/multipart"
+	"net/http"
+	"strings"
+	"time"
+
+	"lianxin/asr"
+	"lianxin/asr/internal/pcm"
+	"lianxin/asr/internal/resample"
+	"lianxin/asr/segment"
+)
+
+// Config configures the HTTP adapter.
+type Config struct {
+	// URL is the API base, e.g. https://api.openai.com/v1 or http://whisper:8080/v1; the
+	// adapter posts to URL + "/audio/transcriptions".
+	URL string `yaml:"url"`
+	// Key is sent as a bearer token (optional for self-hosted servers).
+	Key string `yaml:"key"`
+	// Model, e.g. "whisper-1" (default) or "gpt-4o-transcribe"; self-hosted servers
+	// often ignore it.
+	Model string `yaml:"model"`
+	// Language is the default ISO-639-1 code when a stream does not say ("" lets the
+	// model detect).
+	Language string `yaml:"language"`
+	// Prompt is a standing prompt; per-stream hotwords are appended to it.
+	Prompt string `yaml:"prompt"`
+	// WordTimes asks for verbose_json with word timestamps (whisper-1 and whisper.cpp;
+	// the gpt-4o models accept json only).
+	WordTimes bool `yaml:"word_times"`
+	// SampleRate of the uploaded WAV (16000: whisper.cpp takes nothing else).
+	SampleRate int `yaml:"sample_rate"`
+	// Segment tunes the VAD and segmenter (partials by re-submission: PartialEvery).
+	Segment segment.Config `yaml:"segment"`
+	// MaxStreams limits concurrent streams (0: unlimited).
+	MaxStreams int `yaml:"max_streams"`
+	// Timeout per request (20 s).
+	Timeout time.Duration `yaml:"timeout"`
+	Client  *http.Client  `yaml:"-"`
+	Logger  *slog.Logger  `yaml:"-"`
+}
+
+// New returns the engine, named "openai": a segmenter over the transcription endpoint.
+func New(cfg Config) (asr.Engine, error) {
+	if cfg.URL == "" {
+		return nil, fmt.Errorf("openai: url is required")
+	}
+	if cfg.Model == "" {
+		cfg.Model = "whisper-1"
+	}
+	if cfg.SampleRate == 0 {
+		cfg.SampleRate = 16000
+	}
+	if cfg.Client == nil {
+		cfg.Client = &http.Client{}
+	}
+	sc := cfg.Segment
+	sc.MaxStreams, sc.Logger = cfg.MaxStreams, cfg.Logger
+	if cfg.Timeout > 0 {
+		sc.Timeout = cfg.Timeout
+	}
+	rec := &recognizer{cfg: cfg, url: strings.TrimSuffix(cfg.URL, "/") + "/audio/transcriptions"}
+	return &httpEngine{Segmenter: segment.NewSegmenter("openai", rec, sc), client: cfg.Client}, nil
+}
+
+// httpEngine is the segmenter plus the HTTP client whose connections it ends with.
+type httpEngine struct {
+	*segment.Segmenter
+	client *http.Client
+}
+
+// Close drops the client's idle keep-alive connections.
+func (e *httpEngine) Close() error {
+	e.client.CloseIdleConnections()
+	return e.Segmenter.Close()
+}
+
+type recognizer struct {
+	cfg Config
+	url string
+}
+
+func (r *recognizer) String() string { return "openai(" + r.url + ")" }
+
+// Recognize posts one utterance.
+func (r *recognizer) Recognize(ctx context.Context, u segment.Utterance) (segment.Transcript, error) {
+	samples := u.Samples
+	if u.Rate != r.cfg.SampleRate {
+		rs, err := resample.New(u.Rate, r.cfg.SampleRate)
+		if err != nil {
+			return segment.Transcript{}, err
+		}
+		samples = append(rs.Process(samples), rs.Flush()...)
+	}
+	body, ctype, err := r.form(u, samples)
+	if err != nil {
+		return segment.Transcript{}, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.url, body)
+	if err != nil {
+		return segment.Transcript{}, err
+	}
+	req.Header.Set("Content-Type", ctype)
+	if r.cfg.Key != "" {
+		req.Header.Set("Authorization", "Bearer "+r.cfg.Key)
+	}
+	resp, err := r.cfg.Client.Do(req)
+	if err != nil {
+		return segment.Transcript{}, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return segment.Transcript{}, fmt.Errorf("openai: reading response: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return segment.Transcript{}, fmt.Errorf("openai: HTTP %s: %.200s", resp.Status, b)
+	}
+	return parse(b)
+}
+
+func (r *recognizer) form(u segment.Utterance, samples []int16) (io.Reader, string, error) {
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	f, err := w.CreateFormFile("file", "utterance.wav")
+	if err != nil {
+		return nil, "", err
+	}
+	if _, err := f.Write(pcm.WAV(samples, r.cfg.SampleRate)); err != nil {
+		return nil, "", err
+	}
+	fields := [][2]string{{"model", r.cfg.Model}, {"response_format", "json"}}
+	if r.cfg.WordTimes {
+		fields = [][2]string{{"model", r.cfg.Model}, {"response_format", "verbose_json"}, {"timestamp_granularities[]", "word"}}
+	}
+	if lang := iso639(u.Config.Language, r.cfg.Language); lang != "" {
+		fields = append(fields, [2]string{"language", lang})
+	}
+	if p := prompt(r.cfg.Prompt, u.Config.Hotwords); p != "" {
+		fields = append(fields, [2]string{"prompt", p})
+	}
+	for _, kv := range fields {
+		if err := w.WriteField(kv[0], kv[1]); err != nil {
+			return nil, "", err
+		}
+	}
+	if err := w.Close(); err != nil {
+		return nil, "", err
+	}
+	return &buf, w.FormDataContentType(), nil
+}
+
+// iso639 reduces a BCP-47 tag ("zh-CN") to the ISO-639-1 code the API takes ("zh").
+func iso639(tag, def string) string {
+	if tag == "" {
+		tag = def
+	}
+	code, _, _ := strings.Cut(tag, "-")
+	return strings.ToLower(code)
+}
+
+func prompt(standing string, hotwords []string) string {
+	parts := []string{}
+	if standing != "" {
+		parts = append(parts, standing)
+	}
+	if len(hotwords) > 0 {
+		parts = append(parts, strings.Join(hotwords, ", "))
+	}
+	return strings.Join(parts, " ")
+}
+
+type response struct {
+	Text     *string `json:"text"`
+	Language string  `json:"language"`
+	Words    []struct {
+		Word  string  `json:"word"`
+		Start float64 `json:"start"`
+		End   float64 `json:"end"`
+	} `json:"words"`
+}
+
+func parse(b []byte) (segment.Transcript, error) {
+	var r response
+	if err := json.Unmarshal(b, &r); err != nil {
+		return segment.Transcript{}, fmt.Errorf("openai: response is not JSON: %w: %.80q", err, b)
+	}
+	if r.Text == nil {
+		return segment.Transcript{}, fmt.Errorf("openai: response without text: %.80q", b)
+	}
+	t := segment.Transcript{Text: strings.TrimSpace(*r.Text), Confidence: -1}
+	if len(r.Language) == 2 {
+		t.Language = r.Language // verbose_json names the language ("english") on OpenAI; keep codes only
+	}
+	for _, w := range r.Words {
+		start := max(0, pcm.Seconds(w.Start))
+		t.Words = append(t.Words, asr.Word{Text: strings.TrimSpace(w.Word), Start: start, End: max(start, pcm.Seconds(w.End)), Confidence: -1})
+	}
+	return t, nil
+}

@@ -1,0 +1,132 @@
+package openai_test
+
+import (
+	"bytes"
+	"context"
+	"mime/multipart"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"lianxin/asr"
+	"lianxin/asr/asrtest"
+	"lianxin/asr/internal/pcm"
+	"lianxin/asr/openai"
+	"lianxin/asr/openai/openaitest"
+	"lianxin/asr/resilient"
+	"lianxin/asr/segment"
+)
+
+func httpEngine(t *testing.T, srv *openaitest.HTTPServer, words bool) asr.Engine {
+	t.Helper()
+	e, err := openai.New(openai.Config{
+		URL: srv.URL(), Key: "sk-test", Language: "en-US", WordTimes: words,
+		Segment: segment.Config{PartialEvery: 300 * time.Millisecond, RetryDelay: time.Millisecond, Timeout: 500 * time.Millisecond},
+	})
+	require.NoError(t, err)
+	return e
+}
+
+func TestHTTPConformance(t *testing.T) {
+	srv := openaitest.NewHTTP("sk-test")
+	defer srv.Close()
+	for _, words := range []bool{false, true} {
+		asrtest.Run(t, func(t *testing.T) asr.Engine { return httpEngine(t, srv, words) }, asrtest.DefaultToneFixture(8000))
+	}
+	require.Empty(t, srv.Violations())
+}
+
+func TestHTTPFaults(t *testing.T) {
+	// each fault hits one request; the segmenter's retry recovers it, and the error is
+	// still reported
+	srv := openaitest.NewHTTP("sk-test")
+	defer srv.Close()
+	e := func(t *testing.T) asr.Engine { return httpEngine(t, srv, true) }
+	asrtest.RunFaults(t, e, e, asrtest.DefaultToneFixture(8000), srv, 0)
+	require.Empty(t, srv.Violations())
+}
+
+func TestHTTPStandInIsStrict(t *testing.T) {
+	srv := openaitest.NewHTTP("sk-test")
+	defer srv.Close()
+	post := func(key string, fields map[string]string, wav []byte) int {
+		var b bytes.Buffer
+		w := multipart.NewWriter(&b)
+		for k, v := range fields {
+			require.NoError(t, w.WriteField(k, v))
+		}
+		if wav != nil {
+			f, err := w.CreateFormFile("file", "a.wav")
+			require.NoError(t, err)
+			_, _ = f.Write(wav)
+		}
+		require.NoError(t, w.Close())
+		req, err := http.NewRequest(http.MethodPost, srv.URL()+"/audio/transcriptions", &b)
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", w.FormDataContentType())
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	wav16 := pcm.WAV(make([]int16, 1600), 16000)
+	require.Equal(t, 200, post("sk-test", map[string]string{"model": "whisper-1"}, wav16))
+	require.Equal(t, 401, post("wrong", map[string]string{"model": "whisper-1"}, wav16))
+	require.Equal(t, 400, post("sk-test", map[string]string{"model": "whisper-1"}, nil))
+	require.Equal(t, 400, post("sk-test", map[string]string{}, wav16))
+	require.Equal(t, 400, post("sk-test", map[string]string{"model": "whisper-1"}, pcm.WAV(make([]int16, 800), 8000)))
+	require.Equal(t, 400, post("sk-test", map[string]string{"model": "whisper-1", "language": "zh-CN"}, wav16))
+	require.Equal(t, 400, post("sk-test", map[string]string{"model": "whisper-1", "timestamp_granularities[]": "word"}, wav16))
+	require.Equal(t, 400, post("sk-test", map[string]string{"model": "whisper-1"}, []byte("RIFF....WAVEdata")))
+	require.Len(t, srv.Violations(), 7)
+}
+
+func realtimeEngine(t *testing.T, srv *openaitest.RealtimeServer) asr.Engine {
+	t.Helper()
+	e, err := openai.NewRealtime(openai.RealtimeConfig{URL: srv.URL(), Key: "sk-test", Language: "en", FlushTimeout: time.Second})
+	require.NoError(t, err)
+	return e
+}
+
+func realtimeWrapped(t *testing.T, srv *openaitest.RealtimeServer) asr.Engine {
+	t.Helper()
+	e, err := resilient.Wrap(realtimeEngine(t, srv), resilient.Config{Backoff: resilient.Backoff{Initial: time.Millisecond, Max: 10 * time.Millisecond}})
+	require.NoError(t, err)
+	return e
+}
+
+func TestRealtimeConformance(t *testing.T) {
+	srv := openaitest.NewRealtime("sk-test")
+	defer srv.Close()
+	t.Run("plain", func(t *testing.T) {
+		asrtest.Run(t, func(t *testing.T) asr.Engine { return realtimeEngine(t, srv) }, asrtest.DefaultToneFixture(8000))
+	})
+	t.Run("resilient", func(t *testing.T) {
+		asrtest.Run(t, func(t *testing.T) asr.Engine { return realtimeWrapped(t, srv) }, asrtest.DefaultToneFixture(16000), asrtest.WithKill(srv.Kill))
+	})
+	require.Empty(t, srv.Violations())
+}
+
+func TestRealtimeFaults(t *testing.T) {
+	srv := openaitest.NewRealtime("sk-test")
+	defer srv.Close()
+	asrtest.RunFaults(t,
+		func(t *testing.T) asr.Engine { return realtimeEngine(t, srv) },
+		func(t *testing.T) asr.Engine { return realtimeWrapped(t, srv) },
+		asrtest.DefaultToneFixture(8000), srv, 1500*time.Millisecond)
+	require.Empty(t, srv.Violations())
+}
+
+func TestRealtimeRefusesAModelURL(t *testing.T) {
+	_, err := openai.NewRealtime(openai.RealtimeConfig{URL: "wss://api.openai.com/v1/realtime?model=gpt-4o-transcribe"})
+	require.ErrorContains(t, err, "intent=transcription")
+	srv := openaitest.NewRealtime("sk-test")
+	defer srv.Close()
+	e, err := openai.NewRealtime(openai.RealtimeConfig{URL: srv.URL(), Key: "wrong"})
+	require.NoError(t, err)
+	_, err = e.NewStream(context.Background(), asr.StreamConfig{})
+	require.ErrorContains(t, err, "401")
+}

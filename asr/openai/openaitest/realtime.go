@@ -1,0 +1,210 @@
+package openaitest
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"lianxin/asr/asrtest/standin"
+	"lianxin/asr/asrtest/tone"
+	"lianxin/asr/internal/pcm"
+)
+
+// RealtimeServer is the stand-in Realtime transcription socket (GA session shape):
+// /v1/realtime?intent=transcription with a bearer token, session.created first, a
+// session.update of type "transcription" with audio/pcm at 24 kHz before any audio, base64
+// PCM16 in input_audio_buffer.append, server VAD (tone endpoints) producing speech_started,
+// speech_stopped, committed, transcription deltas and completed; commit on an empty buffer
+// is an error event, as on the real service.
+type RealtimeServer struct {
+	*standin.Server
+}
+
+// NewRealtime starts the stand-in; key is the bearer token it demands.
+func NewRealtime(key string) *RealtimeServer {
+	check := func(r *http.Request) (int, string) {
+		switch {
+		case r.URL.Path != "/v1/realtime":
+			return http.StatusNotFound, "no such path " + r.URL.Path
+		case r.Header.Get("Authorization") != "Bearer "+key:
+			return http.StatusUnauthorized, "missing or wrong bearer token"
+		case r.URL.Query().Get("intent") != "transcription":
+			return http.StatusBadRequest, "intent=transcription required for a transcription session"
+		case r.URL.Query().Has("model"):
+			return http.StatusBadRequest, "a model in the URL opens a conversation session, not transcription"
+		}
+		return 0, ""
+	}
+	return &RealtimeServer{standin.New("openai-realtime", serveRealtime, check)}
+}
+
+// URL is the address to configure the adapter with.
+func (s *RealtimeServer) URL() string { return s.Server.URL("/v1/realtime?intent=transcription") }
+
+type rtSession struct {
+	c          *standin.Session
+	dec        *tone.Decoder
+	configured bool
+	seq, open  int // item counter; open: the item in speech (0 none)
+	prev       string
+}
+
+func serveRealtime(c *standin.Session) {
+	s := &rtSession{c: c, dec: tone.NewDecoder(24000)}
+	if !s.send(map[string]any{"type": "session.created", "session": map[string]any{"type": "transcription"}}) {
+		return
+	}
+	for {
+		typ, b, err := c.Read()
+		if err != nil {
+			return
+		}
+		if typ != websocket.TextMessage {
+			c.Violation("binary message: audio goes base64 in input_audio_buffer.append")
+			return
+		}
+		var m struct {
+			Type    string          `json:"type"`
+			Audio   *string         `json:"audio"`
+			Session json.RawMessage `json:"session"`
+		}
+		if err := json.Unmarshal(b, &m); err != nil {
+			c.Violation("not JSON: %.60q", b)
+			return
+		}
+		if !s.handle(m.Type, m.Audio, m.Session) {
+			return
+		}
+	}
+}
+
+func (s *rtSession) handle(typ string, audio *string, session json.RawMessage) bool {
+	switch typ {
+	case "session.update":
+		if msg := checkSession(session); msg != "" {
+			s.c.Violation("%s", msg)
+			return false
+		}
+		s.configured = true
+		return s.send(map[string]any{"type": "session.updated", "session": json.RawMessage(session)})
+	case "input_audio_buffer.append":
+		if !s.configured {
+			s.c.Violation("audio before session.update")
+			return false
+		}
+		if audio == nil {
+			s.c.Violation("append without audio")
+			return false
+		}
+		b, err := base64.StdEncoding.DecodeString(*audio)
+		if err != nil || len(b)%2 != 0 {
+			s.c.Violation("audio is not base64 PCM16 (%v, %d bytes)", err, len(b))
+			return false
+		}
+		samples := pcm.S16LE(b)
+		if s.c.Heard(pcm.Duration(len(samples), 24000)) {
+			return false
+		}
+		return s.events(s.dec.Feed(samples))
+	case "input_audio_buffer.commit":
+		evs := s.dec.Flush()
+		if len(evs) == 0 && s.open == 0 {
+			return s.send(map[string]any{"type": "error", "error": map[string]string{
+				"type": "invalid_request_error", "code": "input_audio_buffer_commit_empty",
+				"message": "Error committing input audio buffer: buffer too small."}})
+		}
+		return s.events(evs)
+	case "input_audio_buffer.clear":
+		s.dec = tone.NewDecoder(24000) // uncommitted audio is discarded
+		s.open = 0
+		return s.send(map[string]any{"type": "input_audio_buffer.cleared"})
+	case "transcription_session.update":
+		s.c.Violation("legacy beta event transcription_session.update")
+		return false
+	}
+	s.c.Violation("unknown client event %q", typ)
+	return false
+}
+
+func checkSession(raw json.RawMessage) string {
+	var sess struct {
+		Type  string `json:"type"`
+		Audio struct {
+			Input struct {
+				Format struct {
+					Type string `json:"type"`
+					Rate int    `json:"rate"`
+				} `json:"format"`
+				Transcription *struct {
+					Model string `json:"model"`
+				} `json:"transcription"`
+			} `json:"input"`
+		} `json:"audio"`
+	}
+	if err := json.Unmarshal(raw, &sess); err != nil {
+		return fmt.Sprintf("session is not an object: %v", err)
+	}
+	in := sess.Audio.Input
+	switch {
+	case sess.Type != "transcription":
+		return fmt.Sprintf("session.type %q: want transcription", sess.Type)
+	case in.Format.Type != "audio/pcm":
+		return fmt.Sprintf("format %q: this stand-in takes audio/pcm", in.Format.Type)
+	case in.Format.Rate != 24000:
+		return fmt.Sprintf("audio/pcm rate %d: only 24000 is accepted", in.Format.Rate)
+	case in.Transcription == nil || in.Transcription.Model == "":
+		return "audio.input.transcription.model missing"
+	}
+	return ""
+}
+
+// events turns tone decoder events into server VAD and transcription events.
+func (s *rtSession) events(evs []tone.Event) bool {
+	for _, e := range evs {
+		if s.open == 0 {
+			s.seq++
+			s.open = s.seq
+			start := max(0, e.Words[0].Start-300*time.Millisecond)
+			if !s.send(map[string]any{"type": "input_audio_buffer.speech_started", "item_id": s.item(), "audio_start_ms": start.Milliseconds()}) {
+				return false
+			}
+		}
+		if !e.Final {
+			continue
+		}
+		id := s.item()
+		ok := s.send(map[string]any{"type": "input_audio_buffer.speech_stopped", "item_id": id, "audio_end_ms": e.Words[len(e.Words)-1].End.Milliseconds()}) &&
+			s.send(map[string]any{"type": "input_audio_buffer.committed", "item_id": id, "previous_item_id": nilIfEmpty(s.prev)})
+		for i, w := range e.Words {
+			d := w.Text
+			if i > 0 {
+				d = " " + d
+			}
+			ok = ok && s.send(map[string]any{"type": "conversation.item.input_audio_transcription.delta", "item_id": id, "content_index": 0, "delta": d})
+		}
+		ok = ok && s.send(map[string]any{"type": "conversation.item.input_audio_transcription.completed", "item_id": id, "content_index": 0, "transcript": e.Text()})
+		if !ok {
+			return false
+		}
+		s.prev, s.open = id, 0
+	}
+	return true
+}
+
+func (s *rtSession) item() string { return fmt.Sprintf("item_%03d", s.open) }
+
+func nilIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func (s *rtSession) send(v any) bool {
+	b, _ := json.Marshal(v)
+	return s.c.Send(b) == nil
+}
