@@ -1,6 +1,7 @@
 package media
 
 import (
+	"runtime"
 	"sync"
 	"time"
 )
@@ -22,13 +23,40 @@ type Clock struct {
 	done     chan struct{}
 	stopOnce sync.Once
 	manual   bool
+	workers  int
+	jobs     chan []func()
+	jobWG    sync.WaitGroup // one tick's chunks
+	workerWG sync.WaitGroup // the worker goroutines
 }
 
-// NewClock starts a clock ticking every FrameDuration until Close.
+// parallelFrom is the subscriber count above which a real clock splits a tick across
+// workers: below it one goroutine is cheaper than the hand-off.
+const parallelFrom = 128
+
+// NewClock starts a clock ticking every FrameDuration until Close. With many subscribers a
+// tick is spread over GOMAXPROCS workers, so taps of thousands of calls use every core.
 func NewClock() *Clock {
 	c := newClock(false)
+	c.workers = runtime.GOMAXPROCS(0)
+	if c.workers > 1 {
+		c.jobs = make(chan []func())
+		for range c.workers {
+			c.workerWG.Add(1)
+			go c.work()
+		}
+	}
 	go c.run()
 	return c
+}
+
+func (c *Clock) work() {
+	defer c.workerWG.Done()
+	for chunk := range c.jobs {
+		for _, fn := range chunk {
+			fn()
+		}
+		c.jobWG.Done()
+	}
 }
 
 // NewManualClock returns a clock that ticks only when Tick is called (tests, offline tools).
@@ -59,6 +87,10 @@ func (c *Clock) run() {
 	defer close(c.done)
 	t := time.NewTicker(FrameDuration)
 	defer t.Stop()
+	if c.jobs != nil {
+		defer c.workerWG.Wait()
+		defer close(c.jobs)
+	}
 	for {
 		select {
 		case <-c.stop:
@@ -74,15 +106,31 @@ func (c *Clock) run() {
 func (c *Clock) Tick() {
 	c.tickMu.Lock()
 	defer c.tickMu.Unlock()
+	if !c.manual {
+		select {
+		case <-c.stop:
+			return // closed: the workers are gone
+		default:
+		}
+	}
 	c.mu.Lock()
 	c.order = c.order[:0]
 	for _, fn := range c.subs {
 		c.order = append(c.order, fn)
 	}
 	c.mu.Unlock()
-	for _, fn := range c.order {
-		fn()
+	if c.jobs == nil || len(c.order) < parallelFrom {
+		for _, fn := range c.order {
+			fn()
+		}
+		return
 	}
+	size := (len(c.order) + c.workers - 1) / c.workers
+	for lo := 0; lo < len(c.order); lo += size {
+		c.jobWG.Add(1)
+		c.jobs <- c.order[lo:min(lo+size, len(c.order))]
+	}
+	c.jobWG.Wait()
 }
 
 // subscribe adds fn to every tick. The returned function removes it and waits until fn is

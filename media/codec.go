@@ -69,6 +69,13 @@ const (
 )
 
 func (c Codec) law() law {
+	// Exact names first: this runs per packet and EqualFold is slower.
+	switch c.Name {
+	case "PCMU":
+		return lawMu
+	case "PCMA":
+		return lawA
+	}
 	switch {
 	case strings.EqualFold(c.Name, "PCMU"):
 		return lawMu
