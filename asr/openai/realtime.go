@@ -275,4 +275,4 @@ func (p *realtime) deliver(c *wsengine.Conn) {
 	}
 }
 
-func ms(v float64) time.Duration { return time.Duration(v * float64(time.Millisecond)) }
+func ms(v float64) time.Duration { return max(0, time.Duration(v*float64(time.Millisecond))) }
