@@ -26,8 +26,9 @@ type FanoutOptions struct {
 // consumer alone and counted.
 //
 // Consumers get a Frame whose Samples are valid only during their WriteFrame call (the
-// io.Writer rule): the fan-out reuses a ring of queueLen+2 buffers per consumer so the
-// media path does not allocate. A consumer that keeps audio must copy it.
+// io.Writer rule): the fan-out recycles each buffer once the consumer has returned, so the
+// media path does not allocate and a consumer holds only as many buffers as its queue is
+// deep. A consumer that keeps audio must copy it.
 type Fanout struct {
 	name string
 	opts FanoutOptions
@@ -42,8 +43,7 @@ type Fanout struct {
 type consumer struct {
 	w       FrameWriter
 	ch      chan Frame
-	bufs    [][]int16
-	next    int
+	free    chan []int16 // buffers the consumer is done with
 	dropped atomic.Uint64
 	drops   prometheus.Counter
 }
@@ -80,7 +80,7 @@ func (f *Fanout) Add(w FrameWriter, queueLen int) {
 	c := &consumer{
 		w:     w,
 		ch:    make(chan Frame, queueLen),
-		bufs:  make([][]int16, queueLen+2),
+		free:  make(chan []int16, queueLen+1),
 		drops: f.opts.Metrics.tapDrops(w.String()),
 	}
 	f.mu.Lock()
@@ -102,6 +102,10 @@ func (f *Fanout) run(c *consumer) {
 			failed = true
 			f.log.Warn("tap consumer failed", "consumer", c.w.String(), "err", err)
 		}
+		select {
+		case c.free <- fr.Samples[:0]:
+		default: // cannot happen: at most queueLen+1 buffers exist; drop it if it does
+		}
 	}
 }
 
@@ -120,16 +124,16 @@ func (f *Fanout) WriteFrame(fr Frame) error {
 			c.drops.Inc()
 			continue
 		}
-		// The buffer used queueLen+2 sends ago is free: at most queueLen frames wait in the
-		// channel and the consumer holds one.
-		b := c.bufs[c.next]
+		var b []int16
+		select {
+		case b = <-c.free:
+		default:
+		}
 		if cap(b) < len(fr.Samples) {
-			b = make([]int16, len(fr.Samples))
-			c.bufs[c.next] = b
+			b = make([]int16, len(fr.Samples), max(len(fr.Samples), FrameSamples*2))
 		}
 		b = b[:len(fr.Samples)]
 		copy(b, fr.Samples)
-		c.next = (c.next + 1) % len(c.bufs)
 		c.ch <- Frame{Samples: b, Rate: fr.Rate, Offset: fr.Offset}
 	}
 	return nil
