@@ -74,6 +74,9 @@ type Desk struct {
 	m    *metrics
 	log  *slog.Logger
 	mux  *http.ServeMux
+	// writeBuffers lends WebSocket write buffers to connections only while they write, so
+	// a thousand idle screens do not each hold one
+	writeBuffers sync.Pool
 
 	ctx    context.Context
 	cancel context.CancelCauseFunc

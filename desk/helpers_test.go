@@ -41,7 +41,7 @@ func (c *clock) Add(d time.Duration) {
 }
 
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	desk  *Desk
 	st    *store.SQLite
 	srv   *httptest.Server
@@ -52,7 +52,7 @@ type env struct {
 const seatPass = "s3cret"
 
 // newEnv starts a desk on a temp SQLite file behind an httptest server on 127.0.0.1.
-func newEnv(t *testing.T, cfg Config, opts Options) *env {
+func newEnv(t testing.TB, cfg Config, opts Options) *env {
 	t.Helper()
 	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "desk.db"))
 	require.NoError(t, err)
@@ -124,7 +124,7 @@ func (e *env) dial(token string, after int64) (*websocket.Conn, *http.Response, 
 
 // wsClient reads envelopes from a socket.
 type wsClient struct {
-	t *testing.T
+	t testing.TB
 	c *websocket.Conn
 }
 

@@ -89,14 +89,15 @@ func (d *Desk) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	defer d.hub.conns.Done()
 	defer d.hub.unsubscribe(sub)
-	up := websocket.Upgrader{ReadBufferSize: 1024, WriteBufferSize: 4096}
-	c, err := up.Upgrade(w, r, nil)
+	up := websocket.Upgrader{ReadBufferSize: 1024, WriteBufferSize: 4096, WriteBufferPool: &d.writeBuffers}
+	hj := &hijacker{ResponseWriter: w}
+	c, err := up.Upgrade(hj, r, nil)
 	if err != nil {
 		return // the upgrader has answered
 	}
 	d.m.subscribers.Inc()
 	defer d.m.subscribers.Dec()
-	s := &wsConn{d: d, c: c, sess: sess, sub: sub, sent: after, replies: make(chan []byte, 16)}
+	s := &wsConn{d: d, c: c, bc: hj.conn, sess: sess, sub: sub, sent: after, replies: make(chan []byte, 16)}
 	s.run(cut)
 }
 
@@ -105,6 +106,7 @@ func (d *Desk) serveWS(w http.ResponseWriter, r *http.Request) {
 type wsConn struct {
 	d       *Desk
 	c       *websocket.Conn
+	bc      *batchConn // under c: holds a backlog of frames for one write
 	sess    Session
 	sub     *subscriber
 	sent    int64 // highest seq written
@@ -137,7 +139,12 @@ func (s *wsConn) write(ctx context.Context, cut int64, readerDone <-chan struct{
 		return 0, ""
 	}
 	if s.sent >= 0 {
-		if err := s.replay(ctx, cut); err != nil {
+		s.bc.hold()
+		err := s.replay(ctx, cut)
+		if rerr := s.bc.release(); err == nil && rerr != nil {
+			return 0, ""
+		}
+		if err != nil {
 			s.d.log.Warn("desk: replay failed", "seat", s.sess.Seat, "err", err)
 			return websocket.CloseInternalServerErr, "replay failed"
 		}
@@ -150,11 +157,18 @@ func (s *wsConn) write(ctx context.Context, cut int64, readerDone <-chan struct{
 			if f.seq != 0 && f.seq <= s.sent {
 				continue // already replayed
 			}
+			// frames queued behind this one go out in the same write
+			s.bc.hold()
 			if err := s.writeFrame(f.data); err != nil {
 				return 0, ""
 			}
 			if f.seq > s.sent {
 				s.sent = f.seq
+			}
+			if len(s.sub.ch) == 0 {
+				if err := s.bc.release(); err != nil {
+					return 0, ""
+				}
 			}
 		case b := <-s.replies:
 			if err := s.writeFrame(b); err != nil {
