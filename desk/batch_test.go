@@ -15,8 +15,11 @@ type recordConn struct {
 	closed bool
 }
 
-func (r *recordConn) Write(p []byte) (int, error) { r.writes = append(r.writes, string(p)); return len(p), nil }
-func (r *recordConn) Close() error                { r.closed = true; return nil }
+func (r *recordConn) Write(p []byte) (int, error) {
+	r.writes = append(r.writes, string(p))
+	return len(p), nil
+}
+func (r *recordConn) Close() error { r.closed = true; return nil }
 
 func TestBatchConnHoldsInOrder(t *testing.T) {
 	rc := &recordConn{}

@@ -153,7 +153,12 @@ func TestBrowserAgentScreenAndWallboard(t *testing.T) {
 	require.NoError(t, chromedp.Do(bctx, chromedp.Click(`#lang`)))
 	require.Equal(t, "On call", text(t, bctx, `#banner-text`))
 
-	// the wallboard in a second tab follows seat states, alerts and figures
+	checkWallboard(t, e, bctx)
+}
+
+// checkWallboard opens the wallboard in a second tab: it follows seat states (one changed on
+// the agent screen in bctx), hotspot alerts, ASR health and the day's figures.
+func checkWallboard(t *testing.T, e *env, bctx context.Context) {
 	admin, cancel := chromedp.NewContext(bctx)
 	defer cancel()
 	require.NoError(t, chromedp.Do(admin,

@@ -275,7 +275,7 @@ func expectOne(res sql.Result, err error) error {
 		return err
 	}
 	if n == 0 {
-		return ErrNotFound
+		return fmt.Errorf("no such call, or already done: %w", ErrNotFound)
 	}
 	return nil
 }

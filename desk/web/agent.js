@@ -87,7 +87,12 @@
   function onEvent(ev) {
     const d = ev.data || {};
     switch (ev.type) {
-      case 'seat.state': seatState = d.state; renderState(); break;
+      case 'seat.state':
+        seatState = d.state;
+        renderState();
+        // a call that rang here and went elsewhere (re-offered, caller hung up) leaves no banner
+        if (call.id && !call.answeredAt && d.state !== 'ringing' && d.state !== 'busy') banner('idle', 'no_call', '');
+        break;
       case 'call.offered':
         resetCall(ev.call_id);
         banner('ringing', 'incoming', d.from || '');
