@@ -6,12 +6,15 @@
 // exactly one final, that times are monotonic and inside the audio, that Close flushes the
 // last final, that cancelling the context stops the stream promptly, that nothing leaks
 // goroutines, and (given a hook that kills the engine's connections) that a dropped
-// connection recovers with no word lost or repeated.
+// connection recovers with no word lost or repeated. It writes frames the way the media
+// fan-out does — from a buffer it reuses once Write returns — so an engine that keeps a
+// frame's samples past Write shows up as a wrong transcript.
 package asrtest
 
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +23,7 @@ import (
 	"go.uber.org/goleak"
 
 	"lianxin/asr"
+	"lianxin/asr/asrtest/tone"
 	"lianxin/media"
 )
 
@@ -127,8 +131,13 @@ func (k kit) transcript(t *testing.T) {
 	s, done := k.open(t, context.Background())
 	defer done()
 	got := Collect(t, s)
+	// frame buffers are lent, not given (the media fan-out reuses them): once Write
+	// returns, the kit scribbles on each frame's buffer
 	for _, f := range k.frames {
+		buf := append([]int16(nil), f.Samples...)
+		f.Samples = buf
 		require.NoError(t, s.Write(f))
+		scribble(buf, f.Rate)
 	}
 	require.NoError(t, s.Close())
 	rs := wait(t, got)
@@ -259,6 +268,15 @@ func (k kit) checkOrder(t *testing.T, rs []asr.Result) {
 		require.GreaterOrEqual(t, r.End, lastEnd, "finals out of order: %s", where)
 		lastStart, lastEnd = r.Start, r.End
 		final[r.UtteranceID] = true
+	}
+}
+
+// scribble overwrites a lent buffer with a loud tone word, so that an engine which kept
+// the samples hears words that were never said.
+func scribble(buf []int16, rate int) {
+	f, _ := tone.Freq("police")
+	for i := range buf {
+		buf[i] = int16(12000 * math.Sin(2*math.Pi*f*float64(i)/float64(rate)))
 	}
 }
 

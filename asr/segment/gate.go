@@ -109,6 +109,7 @@ func (s *gateStream) Write(f media.Frame) error {
 		return s.pass(f)
 	}
 	s.open = false
+	f.Samples = append([]int16(nil), f.Samples...) // frame buffers are lent: keep a copy
 	s.preroll = append(s.preroll, f)
 	for len(s.preroll) > 0 && end-s.preroll[0].Offset > s.cfg.PreRoll {
 		s.preroll = s.preroll[1:]

@@ -222,6 +222,8 @@ func (s *segStream) Write(f media.Frame) error {
 			s.finish()
 		}
 	default:
+		// frame buffers are lent (the io.Writer rule): keep a copy
+		f.Samples = append([]int16(nil), f.Samples...)
 		s.preroll = append(s.preroll, f)
 		for len(s.preroll) > 0 && f.Offset+f.Duration()-s.preroll[0].Offset > s.g.cfg.PreRoll {
 			s.preroll = s.preroll[1:]
