@@ -295,3 +295,17 @@ func TestCloseIsIdempotent(t *testing.T) {
 	require.NoError(t, a.Close())
 	require.ErrorIs(t, NewBridge(a, b, BridgeOptions{}).Close(), nil)
 }
+
+func TestRelayPathDoesNotAllocate(t *testing.T) {
+	clock := NewManualClock()
+	x := newBridged(t, bridgeSetup{codecB: PCMA(), dtmfA: 101, dtmfB: 96, opts: BridgeOptions{
+		Clock: clock, TapA: newFrameSink("a"), OnDTMF: func(string, rune, time.Duration) {},
+	}})
+	pkt := rtpPacket(0, false, 1, 0, 7, frameOf(1000))
+	from := x.pa.addr()
+	allocs := testing.AllocsPerRun(200, func() {
+		advance(pkt)
+		x.a.handle(pkt, from)
+	})
+	require.Zero(t, allocs, "receive, latch, count, tap insert, transcode and send")
+}

@@ -318,7 +318,7 @@ func (l *Leg) handle(pkt []byte, from netip.AddrPort) {
 		l.audio(h.Timestamp, payload, arrival)
 	}
 	if l.peer != nil && l.dir.Receives() {
-		l.peer.out.relay(l, h, payload, isDTMF, l.codec.law())
+		l.peer.out.relay(l, h, payload, isDTMF, l.codec.law(), arrival)
 		l.m.relayDelay.Observe(l.now().Sub(arrival).Seconds())
 	}
 	onDTMF := l.onDTMF

@@ -79,7 +79,7 @@ func (o *outStream) sentCount() uint64 {
 // relay forwards one packet of leg src to this stream's peer: PT rewritten to what this
 // peer negotiated (events dropped if it has no telephone-event), G.711 law transcoded, and
 // SSRC/sequence/timestamp mapped onto this stream.
-func (o *outStream) relay(src *Leg, h *rtp.Header, payload []byte, isDTMF bool, from law) {
+func (o *outStream) relay(src *Leg, h *rtp.Header, payload []byte, isDTMF bool, from law, now time.Time) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if !o.dest.IsValid() || !o.dir.Sends() || len(payload) > len(o.buf)-12 {
@@ -92,7 +92,6 @@ func (o *outStream) relay(src *Leg, h *rtp.Header, payload []byte, isDTMF bool, 
 		}
 		pt = o.dtmfPT
 	}
-	now := o.leg.now()
 	marker := h.Marker
 	if !o.started || o.srcPlay || o.src != src || o.srcSSRC != h.SSRC {
 		o.rebase(h.SequenceNumber, h.Timestamp, now)
