@@ -1,6 +1,7 @@
 package media
 
 import (
+	"net/netip"
 	"sync"
 	"testing"
 	"time"
@@ -222,6 +223,16 @@ func TestBridgeHoldStopsAndResumeRestartsForwarding(t *testing.T) {
 	PCMU().Encode(want, sig[FrameSamples*5:FrameSamples*6])
 	require.Equal(t, want, r.payload, "the first packet after resume is the first sent after it (seq %d)", resumed)
 	require.Equal(t, uint64(2), x.b.Stats().PacketsOut)
+
+	// The old-style hold: the agent re-INVITEs with c=0.0.0.0, then back.
+	require.NoError(t, x.b.SetRemote(netip.MustParseAddrPort("0.0.0.0:4000"), PCMU(), 0))
+	x.pa.sendAudio(x.a.LocalAddr(), PCMU(), sig[FrameSamples*6:FrameSamples*8])
+	require.NoError(t, x.b.SetRemote(x.pb.addr(), PCMU(), 0))
+	x.pa.sendAudio(x.a.LocalAddr(), PCMU(), sig[FrameSamples*8:FrameSamples*9])
+	r = x.pb.recv()
+	PCMU().Encode(want, sig[FrameSamples*8:FrameSamples*9])
+	require.Equal(t, want, r.payload, "nothing was sent to 0.0.0.0")
+	require.Equal(t, uint64(3), x.b.Stats().PacketsOut)
 }
 
 func TestBridgeInactivityTimeoutFiresOnce(t *testing.T) {

@@ -151,7 +151,9 @@ func (l *Leg) LocalAddr() netip.AddrPort { return l.local }
 
 // SetRemote applies the peer's SDP: where it receives, its audio codec and its
 // telephone-event payload type (0: none negotiated). A changed address drops the latch so
-// the peer's new source is learnt afresh (re-INVITE to a new media address).
+// the peer's new source is learnt afresh (re-INVITE to a new media address). An
+// unspecified address or port 0 (the old c=0.0.0.0 hold, a rejected stream) stops sending
+// to the peer until the next SetRemote, keeping the latch and receiving as before.
 func (l *Leg) SetRemote(addr netip.AddrPort, codec Codec, dtmfPT uint8) error {
 	if err := codec.validate(); err != nil {
 		return err
@@ -162,10 +164,16 @@ func (l *Leg) SetRemote(addr netip.AddrPort, codec Codec, dtmfPT uint8) error {
 	addr = netip.AddrPortFrom(addr.Addr().Unmap(), addr.Port())
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if !l.haveRemote || addr != l.remote {
+	l.haveRemote, l.codec, l.dtmfPT = true, codec, dtmfPT
+	if !addr.Addr().IsValid() || addr.Addr().IsUnspecified() || addr.Port() == 0 {
+		l.out.configure(netip.AddrPort{}, codec, dtmfPT)
+		l.log.Debug("remote on hold", "addr", addr, "codec", codec)
+		return nil
+	}
+	if addr != l.remote {
 		l.latched = netip.AddrPort{}
 	}
-	l.haveRemote, l.remote, l.codec, l.dtmfPT = true, addr, codec, dtmfPT
+	l.remote = addr
 	dest := addr
 	if l.latched.IsValid() {
 		dest = l.latched
