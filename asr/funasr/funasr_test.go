@@ -13,6 +13,7 @@ import (
 	"lianxin/asr/funasr"
 	"lianxin/asr/funasr/funasrtest"
 	"lianxin/asr/resilient"
+	"lianxin/asr/segment"
 )
 
 func engine(t *testing.T, srv *funasrtest.Server, rate int) asr.Engine {
@@ -86,4 +87,41 @@ func TestStandInIsStrict(t *testing.T) {
 		})
 	}
 	require.Len(t, srv.Violations(), 7)
+}
+
+// The gate composes with the wrapper and an adapter: silence is kept from the engine, the
+// transcript and its times are those of the call.
+func TestBehindGate(t *testing.T) {
+	srv := funasrtest.New()
+	defer srv.Close()
+	asrtest.Run(t, func(t *testing.T) asr.Engine {
+		return segment.NewGate(wrapped(t, srv), segment.GateConfig{Trail: 600 * time.Millisecond})
+	}, asrtest.DefaultToneFixture(8000), asrtest.WithKill(srv.Kill))
+	require.Empty(t, srv.Violations())
+}
+
+// Rotation before a session limit abandons a live connection mid-stream; replay must make
+// that invisible in the transcript.
+func TestRotation(t *testing.T) {
+	srv := funasrtest.New()
+	defer srv.Close()
+	e, err := resilient.Wrap(engine(t, srv, 16000), resilient.Config{MaxSession: 7 * time.Second, RotateEarly: 6500 * time.Millisecond})
+	require.NoError(t, err)
+	s, err := e.NewStream(context.Background(), asr.StreamConfig{Partials: true})
+	require.NoError(t, err)
+	got := asrtest.Collect(t, s)
+	fx := asrtest.DefaultToneFixture(8000)
+	for _, f := range fx.Frames {
+		require.NoError(t, s.Write(f))
+	}
+	require.NoError(t, s.Close())
+	var finals []string
+	for _, r := range <-got {
+		if r.Final {
+			finals = append(finals, r.Text)
+		}
+	}
+	require.Equal(t, []string{"hello water broken", "please report street light noise", "thank you"}, finals)
+	require.GreaterOrEqual(t, s.(interface{ Stats() resilient.Stats }).Stats().Rotations, int64(2))
+	require.GreaterOrEqual(t, srv.Connections(), 3)
 }
