@@ -91,8 +91,39 @@ type scoring struct {
 	hits   [][]string
 }
 
+// primaryCues are what callers say when they come to the point after a preamble or a
+// side topic; what follows the last cue outweighs what came before.
+var primaryCues = []string{"主要是", "主要想", "最主要", "重点是", "我要反映的是", "我要投诉的是", "真正的问题是", "其实我", "其实是", "the main thing", "mainly", "actually i", "what i really"}
+
+// primaryWeight is the tail's share of the logits when a cue is heard.
+const primaryWeight = 0.65
+
 func (c *Classifier) score(text string, temperature float64) *scoring {
 	norm := normalize(text)
+	s := c.scoreNorm(norm, temperature)
+	if s == nil {
+		return nil
+	}
+	at := -1
+	for _, cue := range primaryCues {
+		if i := strings.LastIndex(norm, cue); i > at {
+			at = i
+		}
+	}
+	if at <= 0 {
+		return s
+	}
+	tail := c.scoreNorm(norm[at:], temperature)
+	if tail == nil || len(tail.runes) < 8 {
+		return s
+	}
+	for i := range tail.logits {
+		tail.logits[i] = primaryWeight*tail.logits[i] + (1-primaryWeight)*s.logits[i]
+	}
+	return tail
+}
+
+func (c *Classifier) scoreNorm(norm string, temperature float64) *scoring {
 	if norm == "" {
 		return nil
 	}

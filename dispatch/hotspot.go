@@ -84,7 +84,7 @@ func (h *Hotspots) Observe(callID, deptID, text string) []Alert {
 	defer h.mu.Unlock()
 	now := h.now()
 	h.forget(callID)
-	h.prune(now)
+	h.prune(now, 1)
 	norm := normalize(text)
 	c := &hotCall{id: callID, dept: deptID, places: extractPlaces(norm), at: now}
 	if len(c.places) == 0 || deptID == "" {
@@ -112,7 +112,7 @@ func (h *Hotspots) Alerts() []Alert {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	now := h.now()
-	h.prune(now)
+	h.prune(now, 0)
 	var out []Alert
 	for _, g := range h.groups {
 		if len(g.calls) >= h.cfg.Threshold {
@@ -148,10 +148,10 @@ func anySamePlace(p Place, ps []Place) bool {
 	return false
 }
 
-// prune drops calls older than the window, and the oldest beyond MaxCalls.
-func (h *Hotspots) prune(now time.Time) {
+// prune drops calls older than the window, and the oldest beyond MaxCalls less room.
+func (h *Hotspots) prune(now time.Time, room int) {
 	cut := 0
-	for cut < len(h.calls) && (now.Sub(h.calls[cut].at) > h.cfg.Window || len(h.calls)-cut > h.cfg.MaxCalls) {
+	for cut < len(h.calls) && (now.Sub(h.calls[cut].at) > h.cfg.Window || len(h.calls)-cut > h.cfg.MaxCalls-room) {
 		h.detach(h.calls[cut])
 		cut++
 	}

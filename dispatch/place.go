@@ -46,7 +46,11 @@ func extractPlaces(norm string) []Place {
 			for start > 0 && i-start < 4 && isHan(runes[start-1]) {
 				start--
 			}
-			name := trimNamePrefix(string(runes[start:i]))
+			name := string(runes[start:i])
+			if k := strings.LastIndex(name, "的"); k >= 0 {
+				name = name[k+len("的"):] // names hardly contain 的; speech before it is not the name
+			}
+			name = trimNamePrefix(name)
 			if len([]rune(name)) >= 2 {
 				p := Place{Name: name + suf, kind: suf}
 				p.key = syllables(name)

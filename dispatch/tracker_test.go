@@ -1,0 +1,67 @@
+package dispatch
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// partials turns an utterance into the growing transcript an ASR engine would report,
+// a few characters at a time.
+func partials(prefix, s string, step int) []string {
+	r := []rune(s)
+	var out []string
+	for i := step; i < len(r)+step; i += step {
+		out = append(out, prefix+string(r[:min(i, len(r))]))
+	}
+	return out
+}
+
+func TestTrackerDebounces(t *testing.T) {
+	c := defaultClassifier(t)
+	tr := NewTracker(c, TrackerOptions{})
+	first := "喂你好我想反映一下我们家这边从早上开始就停水了到现在都还没有来水也没有通知"
+	var emitted [][]Suggestion
+	steps := 0
+	for _, p := range partials("", first, 2) {
+		steps++
+		if s, ok := tr.Update(p); ok {
+			emitted = append(emitted, s)
+		}
+		// The same partial again (engines repeat themselves) never speaks.
+		_, ok := tr.Update(p)
+		require.False(t, ok)
+	}
+	require.NotEmpty(t, emitted, "a confident ranking is shown")
+	require.Less(t, len(emitted), steps/4, "not every partial")
+	require.Equal(t, "water-supply", emitted[len(emitted)-1][0].ID)
+	require.Equal(t, "water-supply", tr.Shown())
+
+	// The caller moves on to a second, weightier topic: the suggestion follows once.
+	second := "其实我主要是想说我们老板拖欠了我三个月的工资一直不发工资的事情你们能不能帮我"
+	changed := 0
+	for _, p := range partials(first, second, 3) {
+		if s, ok := tr.Update(p); ok {
+			changed++
+			require.Equal(t, "hr-social-security", s[0].ID)
+		}
+	}
+	require.Equal(t, 1, changed)
+
+	final := tr.Final(first + second)
+	require.Len(t, final, 3)
+	require.Equal(t, "hr-social-security", final[0].ID)
+}
+
+func TestTrackerQuietOnUnsure(t *testing.T) {
+	c := defaultClassifier(t)
+	tr := NewTracker(c, TrackerOptions{MinScore: 0.99})
+	for _, p := range partials("", "喂你好我想问一下那个", 1) {
+		_, ok := tr.Update(p)
+		require.False(t, ok)
+	}
+	require.Empty(t, tr.Shown())
+	require.Empty(t, tr.Final("   "))
+	require.NotEmpty(t, tr.Final(strings.Repeat("停电", 3)))
+}
