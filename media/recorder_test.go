@@ -1,6 +1,9 @@
 package media
 
 import (
+	"bufio"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -110,4 +113,42 @@ func TestRecorderPadsALaggingChannel(t *testing.T) {
 	require.Equal(t, 800*time.Millisecond, r.Duration(), "the agent is padded once it lags by MaxSkew")
 	require.Error(t, r.WriteLeft(Frame{Samples: make([]int16, 320), Rate: 16000}))
 	require.NoError(t, r.Close())
+}
+
+// recorderChildEnv makes the test binary a recorder that gets killed mid-call.
+const recorderChildEnv = "MEDIA_RECORDER_CHILD"
+
+// TestRecorderChild is the child process of TestRecorderSurvivesKill.
+func TestRecorderChild(t *testing.T) {
+	path := os.Getenv(recorderChildEnv)
+	if path == "" {
+		t.Skip("helper process of TestRecorderSurvivesKill")
+	}
+	r, err := NewRecorder(path, RecorderOptions{FlushInterval: time.Second})
+	require.NoError(t, err)
+	writeCall(t, r, 2500*time.Millisecond)
+	fmt.Println("written")
+	// Wait for SIGKILL; end anyway if the parent goes away (its stdin pipe closes).
+	_, _ = io.Copy(io.Discard, os.Stdin)
+}
+
+func TestRecorderSurvivesKill(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "killed.wav")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestRecorderChild$")
+	cmd.Env = append(os.Environ(), recorderChildEnv+"="+path)
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	stdin, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	defer stdin.Close()
+	require.NoError(t, cmd.Start())
+	line, err := bufio.NewReader(out).ReadString('\n')
+	require.NoError(t, err)
+	require.Equal(t, "written\n", line)
+	require.NoError(t, cmd.Process.Kill())
+	_ = cmd.Wait()
+
+	left, right := readStereo(t, path)
+	require.Len(t, left, 2*SampleRate, "playable up to the last flush")
+	require.Equal(t, firstNonZero(left), firstNonZero(right), "channels aligned")
 }
