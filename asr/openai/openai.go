@@ -94,6 +94,7 @@ type recognizer struct {
 	url string
 }
 
+// String names the endpoint.
 func (r *recognizer) String() string { return "openai(" + r.url + ")" }
 
 // Recognize posts one utterance.

@@ -86,6 +86,7 @@ func newStream(ctx context.Context, e *Engine, cfg asr.StreamConfig) *stream {
 	}
 }
 
+// Results delivers rebased results; it closes after Close or a cancelled context.
 func (s *stream) Results() <-chan asr.Result { return s.out }
 
 // Stats returns the stream's counters.

@@ -88,8 +88,10 @@ type gateStream struct {
 // Dropped is the number of silent frames the gate kept from the engine.
 func (s *gateStream) Dropped() int64 { return s.dropped.Load() }
 
+// Results are the engine's, on the call's clock.
 func (s *gateStream) Results() <-chan asr.Result { return s.out }
 
+// Write passes speech (with pre-roll and trail) to the engine and keeps silence away.
 func (s *gateStream) Write(f media.Frame) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
@@ -141,6 +143,7 @@ func (s *gateStream) forward() {
 	}
 }
 
+// Close flushes the engine.
 func (s *gateStream) Close() error {
 	var err error
 	s.once.Do(func() {

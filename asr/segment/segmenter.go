@@ -180,6 +180,7 @@ type segStream struct {
 	once sync.Once
 }
 
+// Results delivers partials and one final per utterance.
 func (s *segStream) Results() <-chan asr.Result { return s.out }
 
 // Err is the last recognition error, if any (a retried request that then succeeded
@@ -190,6 +191,7 @@ func (s *segStream) Err() error {
 	return s.err
 }
 
+// Write runs the VAD; it never waits for the recognizer.
 func (s *segStream) Write(f media.Frame) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()

@@ -144,6 +144,7 @@ func (s *stream) start() {
 	go s.read()
 }
 
+// Results closes after Close or a failure.
 func (s *stream) Results() <-chan asr.Result { return s.out }
 
 // Err is why the stream failed, nil while it is healthy or after a clean flush.
@@ -164,6 +165,7 @@ func (s *stream) fail(err error) {
 	s.cancel(err)
 }
 
+// Write resamples and sends a frame; a send failure fails the stream.
 func (s *stream) Write(f media.Frame) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -32,6 +32,7 @@ const (
 	Hang             // keep reading, never answer again
 )
 
+// String names the fault.
 func (f Fault) String() string {
 	return [...]string{"none", "drop", "close-early", "garbage", "hang"}[f]
 }
