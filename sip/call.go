@@ -295,7 +295,6 @@ func (s *Server) Dial(ctx context.Context, o DialOptions) (*OutboundCall, error)
 	req.AppendHeader(from)
 	req.AppendHeader(&siplib.ToHeader{Address: siplib.Uri{Scheme: "sip", User: o.Seat, Host: s.host}, Params: siplib.NewParams()})
 	req.SetTransport(reg.Transport)
-	req.SetDestination(reg.Source)
 
 	dlg, err := s.dlgUA.WriteInvite(ctx, req)
 	if err != nil {

@@ -2,11 +2,116 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"math"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/emiago/sipgo/sip"
+	"github.com/go-audio/wav"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "gateway serve: not built yet")
-	return 1
+	cfg, err := parseServeFlags(args, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintf(stderr, "gateway serve: %v\n", err)
+		return 2
+	}
+	log := newLogger(stderr, cfg.LogLevel)
+	sip.SetDefaultLogger(log)
+	app, err := NewApp(cfg, log)
+	if err != nil {
+		fmt.Fprintf(stderr, "gateway serve: %v\n", err)
+		return 1
+	}
+	if err := app.Wire(); err != nil {
+		fmt.Fprintf(stderr, "gateway serve: %v\n", err)
+		app.Close()
+		return 1
+	}
+	if err := app.Start(app.routes); err != nil {
+		fmt.Fprintf(stderr, "gateway serve: %v\n", err)
+		app.Close()
+		return 1
+	}
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	select {
+	case <-ctx.Done():
+	case s := <-sigs:
+		// First signal: stop taking calls and let the active ones finish; a second
+		// signal stops everything now.
+		log.Info("draining: no new calls; signal again to stop now", "signal", s.String(), "active", app.sip.ActiveCalls())
+		drainCtx, cancel := context.WithCancelCause(ctx)
+		go func() {
+			select {
+			case s := <-sigs:
+				cancel(fmt.Errorf("second signal %s", s))
+			case <-drainCtx.Done():
+			}
+		}()
+		err := app.Drain(drainCtx)
+		cancel(nil)
+		if err != nil && !errors.Is(err, context.Canceled) {
+			log.Warn("drain cut short", "cause", err)
+		}
+	}
+	if err := app.Close(); err != nil {
+		log.Warn("shutdown", "err", err)
+	}
+	log.Info("gateway stopped")
+	return 0
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(strings.ToUpper(level))); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// loadHoldMusic reads the queue announcement (8 kHz mono PCM16 WAV); with no file it
+// makes the Chinese ringback tone (450 Hz, 1 s on, 4 s off) so a queued caller hears
+// ringing, as on the public network.
+func loadHoldMusic(path string) ([]int16, error) {
+	if path == "" {
+		pcm := make([]int16, 5*8000)
+		for i := 0; i < 8000; i++ {
+			pcm[i] = int16(6000 * math.Sin(2*math.Pi*450*float64(i)/8000))
+		}
+		return pcm, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("hold music: %w", err)
+	}
+	defer f.Close()
+	d := wav.NewDecoder(f)
+	buf, err := d.FullPCMBuffer()
+	if err != nil {
+		return nil, fmt.Errorf("hold music %s: %w", path, err)
+	}
+	if d.SampleRate != 8000 || d.NumChans != 1 || d.BitDepth != 16 {
+		return nil, fmt.Errorf("hold music %s: want 8 kHz mono 16-bit PCM, got %d Hz %d ch %d-bit (convert with: sox IN -r 8000 -c 1 -b 16 OUT.wav)",
+			path, d.SampleRate, d.NumChans, d.BitDepth)
+	}
+	pcm := make([]int16, len(buf.Data))
+	for i, v := range buf.Data {
+		pcm[i] = int16(v)
+	}
+	if len(pcm) == 0 {
+		return nil, fmt.Errorf("hold music %s: no audio", path)
+	}
+	return pcm, nil
 }

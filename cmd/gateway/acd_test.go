@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"lianxin/internal/testpeer"
+)
+
+// A seat that lets the call ring out gives way to the next seat.
+func TestNoAnswerGoesToNextSeat(t *testing.T) {
+	g := startGateway(t, func(c *Config) { c.ACD.RingTimeout = 2 * time.Second })
+	g.seat(t, "seat-01", func(o *testpeer.BaresipOptions) { o.Manual = true }) // longest idle, never answers
+	time.Sleep(20 * time.Millisecond)
+	s2 := g.seat(t, "seat-02")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	out, err := g.sippCall(ctx, t, "caller.xml")
+	require.NoError(t, err, out)
+	require.Eventually(t, func() bool { return len(s2.Received()) == 1 }, 10*time.Second, 50*time.Millisecond,
+		"seat-02 took the call after seat-01 rang out")
+	m := g.metrics(t)
+	require.Equal(t, 1.0, metricValue(m, `lianxin_calls_answered_total{line="12345"}`))
+}
+
+// With every seat busy the caller waits in the queue, hearing ringback as early media; a
+// caller who gives up is cancelled cleanly and counted as abandoned; the seat's own call
+// is undisturbed.
+func TestQueueAndCallerHangsUpWhileQueued(t *testing.T) {
+	g := startGateway(t, nil)
+	s := g.seat(t, "seat-01")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	var firstOut string
+	var firstErr error
+	wg.Add(1)
+	go func() { defer wg.Done(); firstOut, firstErr = g.sippCall(ctx, t, "caller.xml") }()
+	require.Eventually(t, func() bool { return g.app.acd.States()["seat-01"] == "talking" }, 15*time.Second, 20*time.Millisecond)
+
+	out, err := g.sippCall(ctx, t, "caller_cancel.xml", "-d", "3000")
+	require.NoError(t, err, "queued caller's CANCEL is answered 200 + 487:\n%s", out)
+	wg.Wait()
+	require.NoError(t, firstErr, firstOut)
+	m := g.metrics(t)
+	require.Equal(t, 1.0, metricValue(m, `lianxin_calls_abandoned_total{line="12345"}`))
+	require.Equal(t, 1.0, metricValue(m, `lianxin_calls_answered_total{line="12345"}`))
+	require.Equal(t, 0.0, metricValue(m, "lianxin_queue_length "))
+	require.Greater(t, metricValue(m, "lianxin_queue_wait_seconds_count "), 1.0)
+	require.Eventually(t, func() bool { return len(s.Received()) == 1 }, 10*time.Second, 50*time.Millisecond)
+}
+
+// When the seat hangs up first, the caller gets the BYE.
+func TestSeatHangsUp(t *testing.T) {
+	g := startGateway(t, nil)
+	short := t.TempDir() + "/short.wav"
+	pcm, err := testpeer.ReadWAV8k(fixture("audio/agent.wav"))
+	require.NoError(t, err)
+	require.NoError(t, testpeer.WriteWAV(short, pcm[:8000*3], 8000, 1)) // baresip hangs up after 3 s
+	g.seat(t, "seat-01", func(o *testpeer.BaresipOptions) { o.Audio = short })
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	out, err := g.sippCall(ctx, t, "caller_wait_bye.xml", "-d", "1000")
+	require.NoError(t, err, "the caller receives BYE after the seat hangs up:\n%s", out)
+	require.Eventually(t, func() bool { return g.app.sip.ActiveCalls() == 0 }, 5*time.Second, 20*time.Millisecond)
+}
+
+// The caller puts the call on hold and resumes; the call never drops.
+func TestHoldAndResume(t *testing.T) {
+	g := startGateway(t, nil)
+	s := g.seat(t, "seat-01")
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	out, err := g.sippCall(ctx, t, "caller_hold.xml")
+	require.NoError(t, err, "hold and resume re-INVITEs are answered 200 and the call goes on:\n%s", out)
+	require.Eventually(t, func() bool { return len(s.Received()) == 1 }, 10*time.Second, 50*time.Millisecond)
+	m := g.metrics(t)
+	require.Equal(t, 1.0, metricValue(m, `lianxin_calls_answered_total{line="12345"}`))
+}
+
+// Twenty callers at once reach twenty registered seats; every call is bridged and recorded.
+func TestTwentyConcurrentCalls(t *testing.T) {
+	if testing.Short() {
+		t.Skip("20 baresip seats: skipped in -short")
+	}
+	const n = 20
+	g := startGateway(t, nil)
+	var seats []*testpeer.Baresip
+	for i := 1; i <= n; i++ {
+		seats = append(seats, g.seat(t, fmt.Sprintf("seat-%02d", i)))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	out, err := g.sippCall(ctx, t, "caller.xml", "-m", fmt.Sprint(n), "-l", fmt.Sprint(n), "-r", fmt.Sprint(n))
+	require.NoError(t, err, out)
+	require.Eventually(t, func() bool { return g.app.sip.ActiveCalls() == 0 }, 15*time.Second, 50*time.Millisecond)
+	require.Len(t, recordings(t, g.dataDir), n)
+	for _, s := range seats {
+		require.Eventually(t, func() bool { return len(s.Received()) == 1 }, 15*time.Second, 50*time.Millisecond)
+	}
+	m := g.metrics(t)
+	require.Equal(t, float64(n), metricValue(m, `lianxin_calls_answered_total{line="12345"}`))
+}

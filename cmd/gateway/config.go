@@ -1,0 +1,229 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the gateway's configuration file. Flags override it; with no file the
+// built-in defaults run a 60-seat gateway on loopback.
+type Config struct {
+	SIP      SIPConfig      `yaml:"sip"`
+	HTTP     HTTPConfig     `yaml:"http"`
+	DataDir  string         `yaml:"data_dir"`
+	Seats    SeatsConfig    `yaml:"seats"`
+	ACD      ACDConfig      `yaml:"acd"`
+	Lines    []LineConfig   `yaml:"lines"`
+	Media    MediaConfig    `yaml:"media"`
+	ASR      ASRConfig      `yaml:"asr"`
+	Dispatch DispatchConfig `yaml:"dispatch"`
+	Desk     DeskConfig     `yaml:"desk"`
+	LogLevel string         `yaml:"log_level"`
+}
+
+// SIPConfig is the signalling listener.
+type SIPConfig struct {
+	Listen   string `yaml:"listen"`
+	Realm    string `yaml:"realm"`
+	MaxCalls int    `yaml:"max_calls"`
+}
+
+// HTTPConfig is the HTTP listener (metrics, API, screens, WebSocket).
+type HTTPConfig struct {
+	Listen string `yaml:"listen"`
+}
+
+// SeatsConfig names the seats and their digest credentials.
+type SeatsConfig struct {
+	// Count seats named seat-01 … seat-NN.
+	Count int `yaml:"count"`
+	// Password is one digest password for every seat (a quick start).
+	Password string `yaml:"password"`
+	// Credentials sets per-seat passwords; they win over Password.
+	Credentials map[string]string `yaml:"credentials"`
+}
+
+// ACDConfig is the queue and routing behaviour.
+type ACDConfig struct {
+	RingTimeout time.Duration `yaml:"ring_timeout"`
+	WrapUp      time.Duration `yaml:"wrap_up"`
+	MaxWait     time.Duration `yaml:"max_wait"`
+	MaxQueue    int           `yaml:"max_queue"`
+	// HoldMusic is a WAV (any rate, mono PCM16) played to queued callers as early media;
+	// empty plays the built-in tone pattern.
+	HoldMusic string `yaml:"hold_music"`
+}
+
+// LineConfig maps a dialled number to the seats that serve it and its recogniser.
+type LineConfig struct {
+	Number   string   `yaml:"number"`
+	Name     string   `yaml:"name"`
+	Seats    []string `yaml:"seats"`
+	ASR      string   `yaml:"asr"`
+	Language string   `yaml:"language"`
+}
+
+// MediaConfig is the RTP side.
+type MediaConfig struct {
+	IP                string        `yaml:"ip"`
+	PortMin           int           `yaml:"port_min"`
+	PortMax           int           `yaml:"port_max"`
+	InactivityTimeout time.Duration `yaml:"inactivity_timeout"`
+	Jitter            time.Duration `yaml:"jitter"`
+	Record            *bool         `yaml:"record"`
+}
+
+// ASRConfig chooses recognisers.
+type ASRConfig struct {
+	// Default engine name; "pocketsphinx" is the embedded one, "none" turns live
+	// transcription off.
+	Default string `yaml:"default"`
+	// Language for streams on lines that do not set one.
+	Language string `yaml:"language"`
+	// Engines configures network engines by name: {type: funasr|vosk|…, url: …}.
+	Engines map[string]map[string]any `yaml:"engines"`
+	// MaxStreams bounds the embedded engine's concurrent streams.
+	MaxStreams int `yaml:"max_streams"`
+}
+
+// DispatchConfig is the department classifier.
+type DispatchConfig struct {
+	Taxonomy string `yaml:"taxonomy"`
+	Model    string `yaml:"model"`
+	// HotspotWindow and HotspotThreshold: how many similar calls at one place within the
+	// window raise a hotspot alert.
+	HotspotWindow    time.Duration `yaml:"hotspot_window"`
+	HotspotThreshold int           `yaml:"hotspot_threshold"`
+}
+
+// DeskConfig is the agent screens' login.
+type DeskConfig struct {
+	// Admins maps admin user names to passwords.
+	Admins   map[string]string `yaml:"admins"`
+	TokenTTL time.Duration     `yaml:"token_ttl"`
+}
+
+func defaultConfig() Config {
+	return Config{
+		SIP:      SIPConfig{Listen: "127.0.0.1:5060", Realm: "lianxin", MaxCalls: 2000},
+		HTTP:     HTTPConfig{Listen: "127.0.0.1:8080"},
+		DataDir:  "./data",
+		Seats:    SeatsConfig{Count: 60, Password: "lianxin"},
+		ACD:      ACDConfig{RingTimeout: 15 * time.Second, WrapUp: 5 * time.Second, MaxWait: 3 * time.Minute},
+		Media:    MediaConfig{PortMin: 20000, PortMax: 39999, InactivityTimeout: 30 * time.Second, Jitter: 60 * time.Millisecond},
+		ASR:      ASRConfig{Default: "pocketsphinx", Language: "en-US", MaxStreams: 4},
+		Dispatch: DispatchConfig{HotspotWindow: 2 * time.Hour, HotspotThreshold: 3},
+		Desk:     DeskConfig{Admins: map[string]string{"admin": "admin"}, TokenTTL: 12 * time.Hour},
+		LogLevel: "info",
+	}
+}
+
+// parseServeFlags reads the config file (if any) and applies the flags over it.
+func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "", "YAML config file (built-in defaults when empty)")
+	sipListen := fs.String("sip-listen", "", "SIP address, UDP and TCP (default 127.0.0.1:5060)")
+	httpListen := fs.String("http-listen", "", "HTTP address (default 127.0.0.1:8080)")
+	dataDir := fs.String("data-dir", "", "data directory: recordings, database (default ./data)")
+	asrName := fs.String("asr", "", "default recogniser (default: the embedded engine)")
+	seats := fs.Int("seats", 0, "number of seats seat-01 … seat-NN (default 60)")
+	seatPassword := fs.String("seat-password", "", "one digest password for every seat")
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+	}
+	cfg := defaultConfig()
+	if *configPath != "" {
+		b, err := os.ReadFile(*configPath)
+		if err != nil {
+			return Config{}, fmt.Errorf("config: %w", err)
+		}
+		dec := yaml.NewDecoder(strings.NewReader(string(b)))
+		dec.KnownFields(true)
+		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+			return Config{}, fmt.Errorf("config %s: %w", *configPath, err)
+		}
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if set["sip-listen"] {
+		cfg.SIP.Listen = *sipListen
+	}
+	if set["http-listen"] {
+		cfg.HTTP.Listen = *httpListen
+	}
+	if set["data-dir"] {
+		cfg.DataDir = *dataDir
+	}
+	if set["asr"] {
+		cfg.ASR.Default = *asrName
+	}
+	if set["seats"] {
+		cfg.Seats.Count = *seats
+	}
+	if set["seat-password"] {
+		cfg.Seats.Password = *seatPassword
+	}
+	return cfg, cfg.validate()
+}
+
+func (c Config) validate() error {
+	var errs []error
+	if c.Seats.Count < 1 || c.Seats.Count > 999 {
+		errs = append(errs, fmt.Errorf("seats: count %d out of range 1–999", c.Seats.Count))
+	}
+	if c.Media.PortMin <= 0 || c.Media.PortMax <= c.Media.PortMin || c.Media.PortMax > 65535 {
+		errs = append(errs, fmt.Errorf("media: bad RTP port range %d-%d", c.Media.PortMin, c.Media.PortMax))
+	}
+	if c.Media.Jitter < 0 || c.Media.Jitter > 60*time.Millisecond {
+		errs = append(errs, fmt.Errorf("media: jitter window %s must be 0–60ms", c.Media.Jitter))
+	}
+	if c.ACD.RingTimeout <= 0 {
+		errs = append(errs, errors.New("acd: ring_timeout must be positive"))
+	}
+	ids := map[string]bool{}
+	for _, id := range c.seatIDs() {
+		ids[id] = true
+	}
+	for _, l := range c.Lines {
+		if l.Number == "" {
+			errs = append(errs, errors.New("lines: a line without a number"))
+		}
+		for _, s := range l.Seats {
+			if !ids[s] {
+				errs = append(errs, fmt.Errorf("lines: %s names unknown seat %q", l.Number, s))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// seatIDs are seat-01 … seat-NN (two digits at least).
+func (c Config) seatIDs() []string {
+	out := make([]string, c.Seats.Count)
+	for i := range out {
+		out[i] = fmt.Sprintf("seat-%02d", i+1)
+	}
+	return out
+}
+
+// seatPassword is a seat's digest password: its own, else the shared one.
+func (c Config) seatPassword(id string) (string, bool) {
+	if p, ok := c.Seats.Credentials[id]; ok {
+		return p, true
+	}
+	if c.Seats.Password == "" {
+		return "", false
+	}
+	return c.Seats.Password, true
+}

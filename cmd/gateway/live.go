@@ -1,0 +1,211 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-audio/audio"
+	"github.com/go-audio/wav"
+
+	"lianxin/asr"
+	"lianxin/media"
+)
+
+// transcriptSink receives one call's recognition results and its dispatch suggestions.
+type transcriptSink interface {
+	result(ci *callInfo, channel string, r asr.Result, delayed bool)
+	// streamFailed reports a leg that could not be transcribed live.
+	streamFailed(ci *callInfo, channel string, err error)
+}
+
+// liveCall is the callTap of live transcription: one recogniser stream per leg, results
+// to the sink. A leg whose stream could not start (the engine is at its stream limit,
+// or down) is transcribed from the recording after the call and flagged delayed.
+type liveCall struct {
+	app     *App
+	ci      *callInfo
+	log     *slog.Logger
+	sink    transcriptSink
+	caller  *legStream
+	agent   *legStream
+	readers sync.WaitGroup
+	once    sync.Once
+}
+
+// legStream adapts a recogniser stream to the fan-out: it copies each frame (the fan-out
+// reuses its buffers) and never blocks beyond the stream's own bounded queue.
+type legStream struct {
+	channel string
+	st      asr.Stream
+	err     error
+}
+
+func (l *legStream) WriteFrame(f media.Frame) error {
+	if l.st == nil {
+		return nil
+	}
+	f.Samples = append([]int16(nil), f.Samples...)
+	return l.st.Write(f)
+}
+
+func (l *legStream) String() string { return "asr(" + l.channel + ")" }
+
+// startLive opens the streams of an answered call, caller leg first: when streams run
+// short, the caller's words matter most to dispatch.
+func (a *App) startLive(ctx context.Context, ci *callInfo) callTap {
+	lc := &liveCall{app: a, ci: ci, log: ci.log, sink: a.sink}
+	eng, err := a.asr.ForLine(ci.Line)
+	lang := a.lineLanguage(ci.Line)
+	lc.caller = lc.open(ctx, eng, err, "caller", lang)
+	lc.agent = lc.open(ctx, eng, err, "agent", lang)
+	return lc
+}
+
+func (lc *liveCall) open(ctx context.Context, eng asr.Engine, engErr error, channel, lang string) *legStream {
+	ls := &legStream{channel: channel, err: engErr}
+	if engErr == nil {
+		ls.st, ls.err = eng.NewStream(context.WithoutCancel(ctx), asr.StreamConfig{Language: lang, SampleRate: media.SampleRate,
+			Partials: true, Channel: channel, Hotwords: lc.app.hotwords})
+	}
+	if ls.err != nil {
+		lc.log.Warn("no live transcription for this leg; it will be transcribed after the call", "channel", channel, "err", ls.err)
+		lc.sink.streamFailed(lc.ci, channel, ls.err)
+		return ls
+	}
+	lc.readers.Add(1)
+	go func() {
+		defer lc.readers.Done()
+		for r := range ls.st.Results() {
+			lc.sink.result(lc.ci, channel, r, false)
+		}
+	}()
+	return ls
+}
+
+func (lc *liveCall) Caller() media.FrameWriter { return lc.caller }
+func (lc *liveCall) Agent() media.FrameWriter  { return lc.agent }
+
+// Close flushes both streams (their last finals arrive before it returns) and queues the
+// legs that had no live stream for transcription from the recording.
+func (lc *liveCall) Close() error {
+	lc.once.Do(func() {
+		for _, l := range []*legStream{lc.caller, lc.agent} {
+			if l.st != nil {
+				_ = l.st.Close()
+			}
+		}
+		lc.readers.Wait()
+		for ch, l := range []*legStream{lc.caller, lc.agent} {
+			if l.st == nil && lc.ci.Recording != "" {
+				lc.app.transcribeLater(lc.ci, l.channel, ch)
+			}
+		}
+	})
+	return nil
+}
+
+// transcribeLater runs a leg the live path missed through the recogniser from the call's
+// recording, on a goroutine the App owns, so nothing said on the call is lost.
+func (a *App) transcribeLater(ci *callInfo, channel string, ch int) {
+	a.bg.Add(1)
+	go func() {
+		defer a.bg.Done()
+		ctx, cancel := context.WithTimeout(a.hardStop, 30*time.Minute)
+		defer cancel()
+		var err error
+		for attempt := 0; attempt < 60; attempt++ {
+			err = a.transcribeRecording(ctx, ci, channel, ch)
+			if !errors.Is(err, asr.ErrStreamLimit) {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(5 * time.Second):
+			}
+		}
+		if err != nil {
+			ci.log.Error("delayed transcription failed", "channel", channel, "err", err)
+			a.sink.streamFailed(ci, channel, fmt.Errorf("delayed transcription: %w", err))
+		}
+	}()
+}
+
+func (a *App) transcribeRecording(ctx context.Context, ci *callInfo, channel string, ch int) error {
+	eng, err := a.asr.ForLine(ci.Line)
+	if err != nil {
+		return err
+	}
+	mono, cleanup, err := extractChannel(ci.Recording, ch)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	return asr.TranscribeFile(ctx, eng, mono, asr.StreamConfig{Language: a.lineLanguage(ci.Line), Channel: channel,
+		Hotwords: a.hotwords}, func(r asr.Result) {
+		if r.Final {
+			a.sink.result(ci, channel, r, true)
+		}
+	})
+}
+
+func (a *App) lineLanguage(line string) string {
+	for _, l := range a.cfg.Lines {
+		if l.Number == line && l.Language != "" {
+			return l.Language
+		}
+	}
+	return a.cfg.ASR.Language
+}
+
+// joinFinals is a channel's transcript so far: its finals in order, then the partial.
+func joinFinals(finals []string, partial string) string {
+	parts := append(append([]string(nil), finals...), partial)
+	return strings.TrimSpace(strings.Join(parts, " "))
+}
+
+// extractChannel writes one channel of a stereo recording to a temporary mono WAV.
+func extractChannel(path string, ch int) (string, func(), error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", nil, err
+	}
+	defer f.Close()
+	d := wav.NewDecoder(f)
+	buf, err := d.FullPCMBuffer()
+	if err != nil {
+		return "", nil, fmt.Errorf("recording %s: %w", path, err)
+	}
+	n := int(d.NumChans)
+	if n < 1 || ch >= n {
+		return "", nil, fmt.Errorf("recording %s: no channel %d", path, ch)
+	}
+	mono := make([]int, 0, len(buf.Data)/n)
+	for i := ch; i < len(buf.Data); i += n {
+		mono = append(mono, buf.Data[i])
+	}
+	out, err := os.CreateTemp("", "lianxin-leg-*.wav")
+	if err != nil {
+		return "", nil, err
+	}
+	cleanup := func() { os.Remove(out.Name()) }
+	enc := wav.NewEncoder(out, int(d.SampleRate), 16, 1, 1)
+	err = enc.Write(&audio.IntBuffer{Data: mono, Format: &audio.Format{NumChannels: 1, SampleRate: int(d.SampleRate)}, SourceBitDepth: 16})
+	if err == nil {
+		err = enc.Close()
+	}
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		cleanup()
+		return "", nil, err
+	}
+	return out.Name(), cleanup, nil
+}

@@ -1,0 +1,305 @@
+// Command calls is the call-path benchmark: it starts the gateway binary, registers N
+// answering seats (one sipp instance, RTP echo), places N concurrent bridged, recorded
+// calls from a sipp caller playing speech, and reports CPU-seconds per call-minute,
+// memory per call, packet loss and the relay's added delay (p99).
+//
+//	go run ./internal/bench/calls -gateway bin/gateway -n 500 -hold 60s
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"lianxin/internal/testpeer"
+)
+
+func main() {
+	gw := flag.String("gateway", "bin/gateway", "gateway binary")
+	n := flag.Int("n", 100, "concurrent calls (and seats), at most 999")
+	hold := flag.Duration("hold", 60*time.Second, "how long each call lasts")
+	rate := flag.Int("rate", 50, "new calls per second while ramping up")
+	keep := flag.Bool("keep", false, "keep the work directory")
+	flag.Parse()
+	if err := run(*gw, *n, *hold, *rate, *keep); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// freePort returns a port free for both UDP and TCP on loopback now.
+func freePort() int {
+	for {
+		c, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			panic(err)
+		}
+		p := c.LocalAddr().(*net.UDPAddr).Port
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		c.Close()
+		if err == nil {
+			l.Close()
+			return p
+		}
+	}
+}
+
+func addr(p int) string { return fmt.Sprintf("127.0.0.1:%d", p) }
+
+func run(gw string, n int, hold time.Duration, rate int, keep bool) error {
+	root, _ := os.Getwd()
+	dir, err := os.MkdirTemp("", "bench-calls-")
+	if err != nil {
+		return err
+	}
+	if !keep {
+		defer os.RemoveAll(dir)
+	}
+	sipAddr, httpAddr, uasAddr := addr(freePort()), addr(freePort()), addr(freePort())
+	if err := prepare(root, dir, n, hold); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cfg := fmt.Sprintf("sip: {listen: %q, max_calls: %d}\nhttp: {listen: %q}\ndata_dir: %q\nseats: {count: %d, password: bench}\n"+
+		"acd: {ring_timeout: 10s, wrap_up: 0s, max_wait: 60s}\nmedia: {port_min: 40000, port_max: 59999}\nasr: {default: none}\nlog_level: warn\n",
+		sipAddr, n+50, httpAddr, filepath.Join(dir, "data"), n)
+	if err := os.WriteFile(filepath.Join(dir, "gw.yaml"), []byte(cfg), 0o644); err != nil {
+		return err
+	}
+	gwCmd := exec.CommandContext(ctx, gw, "serve", "--config", filepath.Join(dir, "gw.yaml"))
+	gwLog, _ := os.Create(filepath.Join(dir, "gateway.log"))
+	gwCmd.Stdout, gwCmd.Stderr = gwLog, gwLog
+	if err := gwCmd.Start(); err != nil {
+		return err
+	}
+	defer func() { _ = gwCmd.Process.Signal(os.Interrupt); _ = gwCmd.Process.Signal(os.Interrupt); _ = gwCmd.Wait() }()
+	if err := waitHTTP(httpAddr, 20*time.Second); err != nil {
+		return err
+	}
+	uas := exec.CommandContext(ctx, "sipp", "-sf", filepath.Join(root, "testdata/sipp/seat_answer.xml"), "-i", "127.0.0.1",
+		"-p", strings.Split(uasAddr, ":")[1], "-mi", "127.0.0.1", "-mp", fmt.Sprint(freePort()), "-rtp_echo", "-ci", "127.0.0.1", "-cp", fmt.Sprint(freePort()),
+		"-nostdin")
+	uas.Dir = dir
+	if err := uas.Start(); err != nil {
+		return fmt.Errorf("answering seats: %w", err)
+	}
+	defer func() { _ = uas.Process.Kill(); _ = uas.Wait() }()
+	reg := exec.CommandContext(ctx, "sipp", sipAddr, "-sf", filepath.Join(root, "testdata/sipp/seat_register.xml"),
+		"-inf", filepath.Join(dir, "seats.csv"), "-set", "uas", uasAddr, "-i", "127.0.0.1", "-p", fmt.Sprint(freePort()),
+		"-ci", "127.0.0.1", "-cp", fmt.Sprint(freePort()), "-m", fmt.Sprint(n), "-r", "200", "-nostdin")
+	reg.Dir = dir
+	if out, err := reg.CombinedOutput(); err != nil {
+		return fmt.Errorf("registering seats: %v: %s", err, tail(out))
+	}
+	idle, err := sample(gwCmd.Process.Pid)
+	if err != nil {
+		return err
+	}
+	pace := time.Duration(n/rate+1) * time.Second
+	caller := exec.CommandContext(ctx, "sipp", sipAddr, "-sf", filepath.Join(root, "testdata/sipp/caller.xml"), "-s", "12345",
+		"-i", "127.0.0.1", "-p", fmt.Sprint(freePort()), "-mi", "127.0.0.1", "-mp", fmt.Sprint(freePort()), "-ci", "127.0.0.1", "-cp", fmt.Sprint(freePort()),
+		"-m", fmt.Sprint(n), "-l", fmt.Sprint(n), "-r", fmt.Sprint(rate), "-d", fmt.Sprint(hold.Milliseconds()), "-nostdin",
+		"-trace_stat", "-stf", filepath.Join(dir, "stat.csv"))
+	caller.Dir = dir
+	callerOut, _ := os.Create(filepath.Join(dir, "caller.out"))
+	caller.Stdout, caller.Stderr = callerOut, callerOut
+	start := time.Now()
+	if err := caller.Start(); err != nil {
+		return err
+	}
+	// Measure the steady state: every call up, none ending.
+	time.Sleep(pace + 2*time.Second)
+	steadyFrom, err := sample(gwCmd.Process.Pid)
+	if err != nil {
+		return err
+	}
+	window := hold - pace - 4*time.Second
+	if window < 5*time.Second {
+		return fmt.Errorf("hold %s too short for the ramp of %s", hold, pace)
+	}
+	time.Sleep(window)
+	steadyTo, err := sample(gwCmd.Process.Pid)
+	if err != nil {
+		return err
+	}
+	callErr := caller.Wait()
+	wall := time.Since(start)
+	m, err := scrape(httpAddr)
+	if err != nil {
+		return err
+	}
+	return report(n, hold, window, wall, idle, steadyFrom, steadyTo, m, callErr, dir)
+}
+
+// prepare writes the seat list and the caller's audio (the speech fixture looped to the
+// call's length) as an RTP pcap.
+func prepare(root, dir string, n int, hold time.Duration) error {
+	var b strings.Builder
+	b.WriteString("SEQUENTIAL\n")
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, "seat-%02d;[authentication username=seat-%02d password=bench]\n", i, i)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "seats.csv"), []byte(b.String()), 0o644); err != nil {
+		return err
+	}
+	pcm, err := testpeer.ReadWAV8k(filepath.Join(root, "testdata/audio/caller.wav"))
+	if err != nil {
+		return err
+	}
+	want := int(hold.Seconds()*8000) + 8000
+	loop := make([]int16, 0, want)
+	for len(loop) < want {
+		loop = append(loop, pcm...)
+	}
+	wav := filepath.Join(dir, "caller.wav")
+	if err := testpeer.WriteWAV(wav, loop[:want], 8000, 1); err != nil {
+		return err
+	}
+	_, err = testpeer.WritePCMUPcap(wav, filepath.Join(dir, "caller.pcap"))
+	return err
+}
+
+type procSample struct {
+	cpu time.Duration
+	rss int64
+	at  time.Time
+}
+
+func sample(pid int) (procSample, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return procSample{}, err
+	}
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	rss, _ := strconv.ParseInt(f[21], 10, 64)
+	return procSample{cpu: time.Duration(ut+st) * 10 * time.Millisecond, rss: rss * int64(os.Getpagesize()), at: time.Now()}, nil
+}
+
+func waitHTTP(addr string, within time.Duration) error {
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		if r, err := http.Get("http://" + addr + "/healthz"); err == nil {
+			r.Body.Close()
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("gateway did not come up on %s", addr)
+}
+
+// scrape reads /metrics into name{labels} → value.
+func scrape(addr string) (map[string]float64, error) {
+	r, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return nil, err
+	}
+	defer r.Body.Close()
+	out := map[string]float64{}
+	sc := bufio.NewScanner(r.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		l := sc.Text()
+		if strings.HasPrefix(l, "#") {
+			continue
+		}
+		i := strings.LastIndexByte(l, ' ')
+		if i < 0 {
+			continue
+		}
+		v, err := strconv.ParseFloat(l[i+1:], 64)
+		if err == nil {
+			out[l[:i]] = v
+		}
+	}
+	return out, sc.Err()
+}
+
+func sum(m map[string]float64, prefix string) float64 {
+	var s float64
+	for k, v := range m {
+		if strings.HasPrefix(k, prefix) {
+			s += v
+		}
+	}
+	return s
+}
+
+// quantile reads a Prometheus histogram (all label sets summed) and interpolates q.
+func quantile(m map[string]float64, name string, q float64) float64 {
+	buckets := map[float64]float64{}
+	for k, v := range m {
+		if !strings.HasPrefix(k, name+"_bucket{") {
+			continue
+		}
+		i := strings.Index(k, `le="`)
+		le, err := strconv.ParseFloat(strings.TrimSuffix(k[i+4:strings.Index(k[i+4:], `"`)+i+4], `"`), 64)
+		if err != nil {
+			le = math.Inf(1)
+		}
+		buckets[le] += v
+	}
+	var les []float64
+	for le := range buckets {
+		les = append(les, le)
+	}
+	sort.Float64s(les)
+	if len(les) == 0 {
+		return math.NaN()
+	}
+	total := buckets[les[len(les)-1]]
+	prevLE, prevN := 0.0, 0.0
+	for _, le := range les {
+		if buckets[le] >= q*total {
+			if math.IsInf(le, 1) {
+				return prevLE
+			}
+			return prevLE + (le-prevLE)*(q*total-prevN)/math.Max(buckets[le]-prevN, 1)
+		}
+		prevLE, prevN = le, buckets[le]
+	}
+	return prevLE
+}
+
+func report(n int, hold, window, wall time.Duration, idle, from, to procSample, m map[string]float64, callErr error, dir string) error {
+	cpu := (to.cpu - from.cpu).Seconds()
+	callMinutes := float64(n) * to.at.Sub(from.at).Minutes()
+	answered := sum(m, "lianxin_calls_answered_total")
+	recv := sum(m, "lianxin_rtp_packets_received_total")
+	lost := sum(m, "lianxin_rtp_packets_lost_total")
+	drops := sum(m, "lianxin_tap_frames_dropped_total")
+	p99 := quantile(m, "lianxin_rtp_relay_delay_seconds", 0.99)
+	recs, _ := filepath.Glob(filepath.Join(dir, "data", "recordings", "*", "*.wav"))
+	fmt.Printf("| calls | answered | recordings | CPU-s per call-minute | memory per call | packet loss | tap drops | p99 added relay delay |\n")
+	fmt.Printf("|---|---|---|---|---|---|---|---|\n")
+	fmt.Printf("| %d | %.0f | %d | %.3f | %.0f KiB | %.4f%% | %.0f | %.2f ms |\n", n, answered, len(recs),
+		cpu/callMinutes, float64(from.rss-idle.rss)/float64(n)/1024, 100*lost/math.Max(recv+lost, 1), drops, p99*1000)
+	fmt.Printf("\n(steady window %s of %s calls; wall %s; sipp caller: %v)\n", to.at.Sub(from.at).Round(time.Second), hold, wall.Round(time.Second), callErr)
+	if callErr != nil {
+		b, _ := os.ReadFile(filepath.Join(dir, "caller.out"))
+		fmt.Println(tail(b))
+	}
+	return nil
+}
+
+func tail(b []byte) string {
+	s := string(b)
+	if len(s) > 2000 {
+		s = s[len(s)-2000:]
+	}
+	return s
+}
+
