@@ -84,7 +84,11 @@ func run(gw string, n int, hold time.Duration, rate int, keep bool) error {
 	if err := gwCmd.Start(); err != nil {
 		return err
 	}
-	defer func() { _ = gwCmd.Process.Signal(os.Interrupt); _ = gwCmd.Process.Signal(os.Interrupt); _ = gwCmd.Wait() }()
+	defer func() {
+		_ = gwCmd.Process.Signal(os.Interrupt)
+		_ = gwCmd.Process.Signal(os.Interrupt)
+		_ = gwCmd.Wait()
+	}()
 	if err := waitHTTP(httpAddr, 20*time.Second); err != nil {
 		return err
 	}
@@ -302,4 +306,3 @@ func tail(b []byte) string {
 	}
 	return s
 }
-
