@@ -114,7 +114,12 @@ func (e *env) do(method, path, token string, body any) (int, []byte) {
 
 // dial opens /ws with token and optional after_seq (< 0: live only).
 func (e *env) dial(token string, after int64) (*websocket.Conn, *http.Response, error) {
-	q := url.Values{"token": {token}}
+	return e.dialQuery(token, after, url.Values{})
+}
+
+// dialQuery is dial with more query parameters.
+func (e *env) dialQuery(token string, after int64, q url.Values) (*websocket.Conn, *http.Response, error) {
+	q.Set("token", token)
 	if after >= 0 {
 		q.Set("after_seq", fmt.Sprint(after))
 	}

@@ -1,19 +1,57 @@
 package desk
 
 import (
+	"errors"
+	"fmt"
+	"strings"
 	"sync"
 )
 
 // frame is one encoded event on its way to a subscriber. Every subscriber shares the bytes.
 type frame struct {
 	seq  int64
+	typ  string
 	data []byte
+}
+
+// typeFilter is the event types a screen asked for (?types=seat.state,call.): an entry ending
+// in "." matches every type it prefixes. Empty means every type.
+type typeFilter []string
+
+func (f typeFilter) match(typ string) bool {
+	if len(f) == 0 {
+		return true
+	}
+	for _, t := range f {
+		if t == typ || (strings.HasSuffix(t, ".") && strings.HasPrefix(typ, t)) {
+			return true
+		}
+	}
+	return false
+}
+
+// parseTypes reads a comma-separated types parameter.
+func parseTypes(v string) (typeFilter, error) {
+	if v == "" {
+		return nil, nil
+	}
+	f := typeFilter(strings.Split(v, ","))
+	if len(f) > 32 {
+		return nil, errors.New("types: at most 32 entries")
+	}
+	for _, t := range f {
+		if t == "" || len(t) > 64 {
+			return nil, fmt.Errorf("types: bad entry %q", t)
+		}
+	}
+	return f, nil
 }
 
 // subscriber is one screen's bounded queue. A subscriber that falls a whole buffer behind is
 // dropped rather than allowed to slow the publisher; its screen resumes with after_seq.
 type subscriber struct {
 	session Session
+	types   typeFilter
 	ch      chan frame
 	gone    chan struct{} // closed when the hub drops the subscriber (slow, or hub closed)
 }
@@ -38,14 +76,14 @@ func newHub(lastSeq int64, onDrop func()) *hub {
 
 // subscribe registers a subscriber with a buffer of size events and returns it with the cut.
 // ok is false when the hub is closed. The caller calls h.conns.Done when its connection ends.
-func (h *hub) subscribe(s Session, size int) (sub *subscriber, cut int64, ok bool) {
+func (h *hub) subscribe(s Session, types typeFilter, size int) (sub *subscriber, cut int64, ok bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
 		return nil, 0, false
 	}
 	h.conns.Add(1)
-	sub = &subscriber{session: s, ch: make(chan frame, size), gone: make(chan struct{})}
+	sub = &subscriber{session: s, types: types, ch: make(chan frame, size), gone: make(chan struct{})}
 	h.subs[sub] = struct{}{}
 	return sub, h.lastSeq, true
 }
@@ -67,7 +105,7 @@ func (h *hub) deliverLocked(seat string, f frame) {
 		h.lastSeq = f.seq
 	}
 	for sub := range h.subs {
-		if !sub.session.sees(seat) {
+		if !sub.session.sees(seat) || !sub.types.match(f.typ) {
 			continue
 		}
 		select {

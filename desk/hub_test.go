@@ -3,6 +3,7 @@ package desk
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -12,9 +13,9 @@ import (
 func TestHubDropsSlowSubscriberWithoutBlocking(t *testing.T) {
 	drops := 0
 	h := newHub(0, func() { drops++ })
-	slow, _, ok := h.subscribe(Session{Role: RoleAdmin}, 2)
+	slow, _, ok := h.subscribe(Session{Role: RoleAdmin}, nil, 2)
 	require.True(t, ok)
-	fast, _, ok := h.subscribe(Session{Role: RoleAdmin}, 100)
+	fast, _, ok := h.subscribe(Session{Role: RoleAdmin}, nil, 100)
 	require.True(t, ok)
 	h.mu.Lock()
 	for i := 1; i <= 10; i++ {
@@ -32,15 +33,31 @@ func TestHubDropsSlowSubscriberWithoutBlocking(t *testing.T) {
 	h.conns.Done()
 	h.close()
 	h.close()
-	_, _, ok = h.subscribe(Session{Role: RoleAdmin}, 1)
+	_, _, ok = h.subscribe(Session{Role: RoleAdmin}, nil, 1)
 	require.False(t, ok, "a closed hub takes no subscribers")
+}
+
+func TestTypeFilter(t *testing.T) {
+	f, err := parseTypes("seat.state,call.")
+	require.NoError(t, err)
+	for typ, want := range map[string]bool{TypeSeatState: true, TypeOffered: true, TypeEnded: true,
+		TypePartial: false, "seat.stateX": false, "call": false} {
+		require.Equal(t, want, f.match(typ), typ)
+	}
+	none, err := parseTypes("")
+	require.NoError(t, err)
+	require.True(t, none.match(TypePartial))
+	for _, bad := range []string{",", "a,,b", strings.Repeat("x,", 40) + "x", strings.Repeat("y", 65)} {
+		_, err := parseTypes(bad)
+		require.Error(t, err, bad)
+	}
 }
 
 func TestHubSeatIsolation(t *testing.T) {
 	h := newHub(0, nil)
-	s1, _, _ := h.subscribe(Session{Role: RoleSeat, Seat: "seat-01"}, 10)
-	s2, _, _ := h.subscribe(Session{Role: RoleSeat, Seat: "seat-02"}, 10)
-	adm, _, _ := h.subscribe(Session{Role: RoleAdmin}, 10)
+	s1, _, _ := h.subscribe(Session{Role: RoleSeat, Seat: "seat-01"}, nil, 10)
+	s2, _, _ := h.subscribe(Session{Role: RoleSeat, Seat: "seat-02"}, nil, 10)
+	adm, _, _ := h.subscribe(Session{Role: RoleAdmin}, nil, 10)
 	h.mu.Lock()
 	h.deliverLocked("seat-01", frame{seq: 1})
 	h.deliverLocked("", frame{seq: 2}) // hotspot alerts and ASR health: admins only
@@ -61,7 +78,7 @@ func TestHubSeatIsolation(t *testing.T) {
 // Concurrent publishers: every subscriber still sees stored events in strictly increasing seq.
 func TestPublishOrderUnderConcurrency(t *testing.T) {
 	e := newEnv(t, Config{BufferSize: 1000}, Options{})
-	sub, cut, ok := e.desk.hub.subscribe(Session{Role: RoleAdmin}, 1000)
+	sub, cut, ok := e.desk.hub.subscribe(Session{Role: RoleAdmin}, nil, 1000)
 	require.True(t, ok)
 	defer e.desk.hub.conns.Done()
 	require.Zero(t, cut)

@@ -80,9 +80,14 @@ func (d *Desk) serveWS(w http.ResponseWriter, r *http.Request) {
 		}
 		after = n
 	}
+	types, err := parseTypes(r.URL.Query().Get("types"))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
 	// subscribe before the upgrade completes, so that once the screen sees the socket open
 	// nothing published afterwards can be missed
-	sub, cut, ok := d.hub.subscribe(sess, d.cfg.BufferSize)
+	sub, cut, ok := d.hub.subscribe(sess, types, d.cfg.BufferSize)
 	if !ok {
 		writeError(w, http.StatusServiceUnavailable, "shutting down")
 		return
@@ -206,6 +211,10 @@ func (s *wsConn) replay(ctx context.Context, cut int64) error {
 			break
 		}
 		for _, ev := range evs {
+			s.sent, f.AfterSeq = ev.Seq, ev.Seq
+			if !s.sub.types.match(ev.Type) {
+				continue
+			}
 			b, err := json.Marshal(wireEvent{Seq: ev.Seq, Type: ev.Type, Time: ev.Time, CallID: ev.CallID,
 				Seat: ev.Seat, Data: ev.Data})
 			if err != nil {
@@ -214,7 +223,6 @@ func (s *wsConn) replay(ctx context.Context, cut int64) error {
 			if err := s.writeFrame(b); err != nil {
 				return nil // the peer went away; nothing to report
 			}
-			s.sent, f.AfterSeq = ev.Seq, ev.Seq
 			s.d.m.replayed.Inc()
 		}
 	}

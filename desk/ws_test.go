@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -104,6 +105,29 @@ func TestWSReplayThenLiveWithoutGapOrDuplicate(t *testing.T) {
 		require.Equal(t, last.Seq, ev.Seq)
 		break
 	}
+}
+
+// A wallboard asks for the types it shows; replay and live both honour it.
+func TestWSTypesFilter(t *testing.T) {
+	e := newEnv(t, Config{}, Options{})
+	first := e.offer("c1", "seat-01")
+	e.publish(Event{Type: TypeFinal, CallID: "c1", Seat: "seat-01", Data: TranscriptData{Channel: "caller", UtteranceID: "1", Text: "喂"}})
+	ended := e.publish(Event{Type: TypeEnded, CallID: "c1", Seat: "seat-01"})
+	tok := e.login("admin", "adminpw")
+	c, _, err := e.dialQuery(tok, 0, url.Values{"types": {"call.,seat.state"}})
+	require.NoError(t, err)
+	defer c.Close()
+	w := &wsClient{t: t, c: c}
+	require.Equal(t, TypeHello, w.next().Type)
+	require.Equal(t, first.Seq, w.next().Seq)
+	require.Equal(t, ended.Seq, w.next().Seq, "the final is not replayed")
+	e.publish(Event{Type: TypePartial, CallID: "c2", Seat: "seat-02", Data: TranscriptData{Channel: "caller", UtteranceID: "1", Text: "喂"}})
+	st := e.publish(Event{Type: TypeSeatState, Seat: "seat-02", Data: SeatStateData{State: "away"}})
+	require.Equal(t, st.Seq, w.next().Seq, "nor the partial pushed live")
+
+	_, res, err := e.dialQuery(tok, -1, url.Values{"types": {","}})
+	require.Error(t, err)
+	require.Equal(t, http.StatusBadRequest, res.StatusCode)
 }
 
 func TestWSOversizeMessageCloses1009(t *testing.T) {

@@ -4,6 +4,8 @@
 (() => {
   const $ = (id) => document.getElementById(id);
   const STATES = ['available', 'ringing', 'busy', 'wrapup', 'away', 'offline'];
+  // the wallboard has no use for transcripts: it does not take every seat's partials
+  const TYPES = ['seat.state', 'call.', 'dispatch.decided', 'hotspot.alert', 'asr.health'];
   let refresh = 0, depts = [];
 
   function seatTile(seat) {
@@ -88,7 +90,7 @@
       $('conn').dataset.i18n = ok ? 'connected' : 'disconnected';
       $('conn').textContent = LX.t($('conn').dataset.i18n);
       if (ok) statsSoon();
-    });
+    }, TYPES);
   }
 
   $('lang').onclick = () => { LX.toggleLang(); legend(); renderDepts(); };

@@ -78,12 +78,14 @@ const LX = (() => {
   // connect keeps one socket open. It resumes with after_seq from the last stored event it saw
   // (or the hello's last_seq), so a reconnect replays what was missed; events carry no seq when
   // they are live-only (partials) and are passed through.
-  function connect(onEvent, onStatus) {
+  // types, when given, limits the stream to those event types ("call." matches call.*).
+  function connect(onEvent, onStatus, types) {
     let ws = null, closed = false, backoff = 500;
     let lastSeq = Number(sessionStorage.getItem(key('seq')) || -1);
     const open = () => {
       const q = new URLSearchParams({ token });
       if (lastSeq >= 0) q.set('after_seq', String(lastSeq));
+      if (types) q.set('types', types.join(','));
       const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
       ws = new WebSocket(proto + '//' + location.host + '/ws?' + q);
       ws.onmessage = (m) => {
