@@ -204,34 +204,49 @@ func TestLegLatchesFirstSourceButSDPAddressWins(t *testing.T) {
 }
 
 func TestBridgeHoldStopsAndResumeRestartsForwarding(t *testing.T) {
-	x := newBridged(t, bridgeSetup{})
+	dtmf := make(chan rune, 1)
+	x := newBridged(t, bridgeSetup{dtmfA: 101, opts: BridgeOptions{
+		OnDTMF: func(_ string, d rune, _ time.Duration) { dtmf <- d },
+	}})
+	// processed waits until leg a has handled everything peer A sent: a key press sent last
+	// is reported from a's reader goroutine after the packets before it. The agent leg has
+	// no telephone-event, so the press itself is not relayed.
+	var evTS uint32
+	processed := func() {
+		evTS += 8000
+		payload := AppendDTMF(nil, DTMFEvent{Event: 9, End: true, Duration: 800})
+		x.pa.sendRaw(x.a.LocalAddr(), rtpPacket(101, true, x.pa.seq, evTS, x.pa.ssrc, payload))
+		x.pa.seq++
+		require.Equal(t, '9', <-dtmf)
+	}
 	sig := testSignal(FrameSamples * 10)
+	encoded := func(i int) []byte {
+		b := make([]byte, FrameSamples)
+		PCMU().Encode(b, sig[FrameSamples*i:FrameSamples*(i+1)])
+		return b
+	}
 	x.pa.sendAudio(x.a.LocalAddr(), PCMU(), sig[:FrameSamples])
 	x.pb.recv()
 
 	x.b.SetDirection(RecvOnly) // the agent put the call on hold: send it nothing
 	x.pa.sendAudio(x.a.LocalAddr(), PCMU(), sig[FrameSamples:FrameSamples*5])
+	processed()
 	// The held agent's music still reaches the caller.
 	x.pb.sendAudio(x.b.LocalAddr(), PCMU(), sig[:FrameSamples])
 	x.pa.recv()
 
 	x.b.SetDirection(SendRecv)
-	resumed := x.pa.seq
 	x.pa.sendAudio(x.a.LocalAddr(), PCMU(), sig[FrameSamples*5:FrameSamples*6])
-	r := x.pb.recv()
-	want := make([]byte, FrameSamples)
-	PCMU().Encode(want, sig[FrameSamples*5:FrameSamples*6])
-	require.Equal(t, want, r.payload, "the first packet after resume is the first sent after it (seq %d)", resumed)
+	require.Equal(t, encoded(5), x.pb.recv().payload, "the first packet after resume is the first sent after it")
 	require.Equal(t, uint64(2), x.b.Stats().PacketsOut)
 
 	// The old-style hold: the agent re-INVITEs with c=0.0.0.0, then back.
 	require.NoError(t, x.b.SetRemote(netip.MustParseAddrPort("0.0.0.0:4000"), PCMU(), 0))
 	x.pa.sendAudio(x.a.LocalAddr(), PCMU(), sig[FrameSamples*6:FrameSamples*8])
+	processed()
 	require.NoError(t, x.b.SetRemote(x.pb.addr(), PCMU(), 0))
 	x.pa.sendAudio(x.a.LocalAddr(), PCMU(), sig[FrameSamples*8:FrameSamples*9])
-	r = x.pb.recv()
-	PCMU().Encode(want, sig[FrameSamples*8:FrameSamples*9])
-	require.Equal(t, want, r.payload, "nothing was sent to 0.0.0.0")
+	require.Equal(t, encoded(8), x.pb.recv().payload, "nothing was sent to 0.0.0.0")
 	require.Equal(t, uint64(3), x.b.Stats().PacketsOut)
 }
 
