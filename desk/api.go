@@ -127,18 +127,44 @@ func (d *Desk) login(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, loginResponse{Token: tok, Role: s.Role, Seat: s.Seat, User: s.User, Expires: s.Expires})
 }
 
-// meResponse is the session with its seat's current state.
+// meResponse is the session with its seat's current state and, while the seat has a call
+// that has not ended, ResumeSeq: the after_seq that replays that whole call, so that a screen
+// opened (or reloaded) mid-call shows the call from its start.
 type meResponse struct {
 	Session
-	State string `json:"state,omitempty"`
+	State     string `json:"state,omitempty"`
+	ResumeSeq *int64 `json:"resume_seq,omitempty"`
 }
 
-func (d *Desk) me(w http.ResponseWriter, _ *http.Request, s Session) {
+func (d *Desk) me(w http.ResponseWriter, r *http.Request, s Session) {
 	res := meResponse{Session: s}
 	if s.Seat != "" && d.opts.SeatStates != nil {
 		res.State = d.opts.SeatStates()[s.Seat]
 	}
+	if s.Seat != "" {
+		seq, err := d.openCallSeq(r.Context(), s.Seat)
+		if err != nil {
+			d.serverError(w, err)
+			return
+		}
+		res.ResumeSeq = seq
+	}
 	writeJSON(w, http.StatusOK, res)
+}
+
+// openCallSeq returns the seq just before the first event of seat's latest call, if that
+// call has not ended.
+func (d *Desk) openCallSeq(ctx context.Context, seat string) (*int64, error) {
+	calls, err := d.st.Calls(ctx, store.CallFilter{Seat: seat, Limit: 1})
+	if err != nil || len(calls) == 0 || calls[0].EndedAt != nil {
+		return nil, err
+	}
+	evs, err := d.st.Events(ctx, store.EventFilter{CallID: calls[0].ID, Seat: seat, Limit: 1})
+	if err != nil || len(evs) == 0 {
+		return nil, err
+	}
+	seq := evs[0].Seq - 1
+	return &seq, nil
 }
 
 func (d *Desk) departments(w http.ResponseWriter, _ *http.Request, _ Session) {

@@ -149,6 +149,15 @@ func TestBrowserAgentScreenAndWallboard(t *testing.T) {
 	require.Equal(t, "env", c.Decisions[0].Department)
 	require.True(t, c.Decisions[0].Accepted)
 
+	// a reload mid-call shows the call from its start again
+	require.NoError(t, chromedp.Do(bctx,
+		chromedp.Reload(),
+		chromedp.WaitVisible(`#conn.ok`),
+		chromedp.WaitVisible(`#u-caller-1.final`),
+		chromedp.WaitVisible(`#suggestions li.chosen[data-dept="env"]`),
+	))
+	require.Equal(t, "楼上装修噪音很大", text(t, bctx, `#u-caller-1 .text`))
+
 	// English UI
 	require.NoError(t, chromedp.Do(bctx, chromedp.Click(`#lang`)))
 	require.Equal(t, "On call", text(t, bctx, `#banner-text`))

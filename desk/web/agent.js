@@ -51,6 +51,7 @@
       line.firstChild.textContent = LX.t(d.channel === 'agent' ? 'agent' : 'caller');
       $('transcript').append(line);
     }
+    if (ev.type === 'transcript.partial' && line.classList.contains('final')) return; // late partial
     line.classList.toggle('partial', ev.type === 'transcript.partial');
     line.classList.toggle('final', ev.type === 'transcript.final');
     line.lastChild.textContent = d.text || '';
@@ -134,9 +135,11 @@
     $('main').hidden = false;
     $('logout').hidden = false;
     $('seat-name').textContent = sess.seat || sess.user;
+    let me;
     try {
-      seatState = (await LX.api('/api/me')).state || '';
+      me = await LX.api('/api/me');
     } catch (e) { return; }
+    seatState = me.state || '';
     renderState();
     try {
       departments = await LX.api('/api/departments');
@@ -148,7 +151,7 @@
       $('conn').className = 'conn ' + (ok ? 'ok' : 'bad');
       $('conn').dataset.i18n = ok ? 'connected' : 'disconnected';
       $('conn').textContent = LX.t($('conn').dataset.i18n);
-    });
+    }, null, me.resume_seq);
     timer = setInterval(tick, 1000);
   }
 

@@ -58,7 +58,6 @@ const LX = (() => {
     token = '';
     sessionStorage.removeItem(key('token'));
     sessionStorage.removeItem(key('session'));
-    sessionStorage.removeItem(key('seq'));
     location.reload();
   }
   async function api(path, opts = {}) {
@@ -78,10 +77,12 @@ const LX = (() => {
   // connect keeps one socket open. It resumes with after_seq from the last stored event it saw
   // (or the hello's last_seq), so a reconnect replays what was missed; events carry no seq when
   // they are live-only (partials) and are passed through.
-  // types, when given, limits the stream to those event types ("call." matches call.*).
-  function connect(onEvent, onStatus, types) {
+  // types, when given, limits the stream to those event types ("call." matches call.*);
+  // fromSeq, when given, replays what followed it (the server's resume_seq for a call in
+  // progress), otherwise the first connection is live only.
+  function connect(onEvent, onStatus, types, fromSeq) {
     let ws = null, closed = false, backoff = 500;
-    let lastSeq = Number(sessionStorage.getItem(key('seq')) || -1);
+    let lastSeq = typeof fromSeq === 'number' ? fromSeq : -1;
     const open = () => {
       const q = new URLSearchParams({ token });
       if (lastSeq >= 0) q.set('after_seq', String(lastSeq));
@@ -99,7 +100,6 @@ const LX = (() => {
         if (typeof ev.seq === 'number') {
           if (ev.seq <= lastSeq && ev.type !== 'hello') return;
           lastSeq = ev.seq;
-          sessionStorage.setItem(key('seq'), String(lastSeq));
         }
         onEvent(ev);
       };
