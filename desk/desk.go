@@ -199,7 +199,7 @@ func (d *Desk) deliverLocked(ev Event, raw json.RawMessage) error {
 	if err != nil {
 		return fmt.Errorf("desk: encode %s: %w", ev.Type, err)
 	}
-	d.hub.deliverLocked(ev.Seat, frame{seq: ev.Seq, typ: ev.Type, data: b})
+	d.hub.deliverLocked(ev.Seat, &frame{seq: ev.Seq, typ: ev.Type, data: b})
 	d.m.events.WithLabelValues(ev.Type).Inc()
 	return nil
 }

@@ -52,7 +52,7 @@ func parseTypes(v string) (typeFilter, error) {
 type subscriber struct {
 	session Session
 	types   typeFilter
-	ch      chan frame
+	ch      chan *frame // shared, read-only frames: 8 bytes a slot
 	gone    chan struct{} // closed when the hub drops the subscriber (slow, or hub closed)
 }
 
@@ -83,7 +83,7 @@ func (h *hub) subscribe(s Session, types typeFilter, size int) (sub *subscriber,
 		return nil, 0, false
 	}
 	h.conns.Add(1)
-	sub = &subscriber{session: s, types: types, ch: make(chan frame, size), gone: make(chan struct{})}
+	sub = &subscriber{session: s, types: types, ch: make(chan *frame, size), gone: make(chan struct{})}
 	h.subs[sub] = struct{}{}
 	return sub, h.lastSeq, true
 }
@@ -100,7 +100,7 @@ func (h *hub) unsubscribe(sub *subscriber) {
 
 // deliver pushes f to every subscriber that may see seat, never blocking. The caller holds
 // h.mu (see publish in desk.go).
-func (h *hub) deliverLocked(seat string, f frame) {
+func (h *hub) deliverLocked(seat string, f *frame) {
 	if f.seq > h.lastSeq {
 		h.lastSeq = f.seq
 	}

@@ -19,7 +19,7 @@ func TestHubDropsSlowSubscriberWithoutBlocking(t *testing.T) {
 	require.True(t, ok)
 	h.mu.Lock()
 	for i := 1; i <= 10; i++ {
-		h.deliverLocked("seat-01", frame{seq: int64(i)}) // would block forever if delivery waited
+		h.deliverLocked("seat-01", &frame{seq: int64(i)}) // would block forever if delivery waited
 	}
 	h.mu.Unlock()
 	<-slow.gone
@@ -59,9 +59,9 @@ func TestHubSeatIsolation(t *testing.T) {
 	s2, _, _ := h.subscribe(Session{Role: RoleSeat, Seat: "seat-02"}, nil, 10)
 	adm, _, _ := h.subscribe(Session{Role: RoleAdmin}, nil, 10)
 	h.mu.Lock()
-	h.deliverLocked("seat-01", frame{seq: 1})
-	h.deliverLocked("", frame{seq: 2}) // hotspot alerts and ASR health: admins only
-	h.deliverLocked("seat-02", frame{seq: 3})
+	h.deliverLocked("seat-01", &frame{seq: 1})
+	h.deliverLocked("", &frame{seq: 2}) // hotspot alerts and ASR health: admins only
+	h.deliverLocked("seat-02", &frame{seq: 3})
 	h.mu.Unlock()
 	seqs := func(s *subscriber) (out []int64) {
 		for len(s.ch) > 0 {
