@@ -52,7 +52,7 @@ func parseTypes(v string) (typeFilter, error) {
 type subscriber struct {
 	session Session
 	types   typeFilter
-	ch      chan *frame // shared, read-only frames: 8 bytes a slot
+	ch      chan *frame   // shared, read-only frames: 8 bytes a slot
 	gone    chan struct{} // closed when the hub drops the subscriber (slow, or hub closed)
 }
 
