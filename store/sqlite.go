@@ -218,16 +218,22 @@ func writeRow(ctx context.Context, tx *sql.Tx, r Row) error {
 			from_uri=excluded.from_uri, to_uri=excluded.to_uri, queue=excluded.queue, seat=excluded.seat`,
 			r.ID, r.From, r.To, r.Queue, r.Seat, ms(r.OfferedAt))
 	case CallAnswered:
-		err = expectOne(tx.ExecContext(ctx, `UPDATE calls SET answered_ms=?, seat=?, outcome='answered'
-			WHERE id=? AND answered_ms IS NULL`, ms(r.At), r.Seat, r.CallID))
+		// a call nobody reported offered is still counted: offered when answered
+		err = expectOne(tx.ExecContext(ctx, `INSERT INTO calls(id, seat, offered_ms, answered_ms, outcome)
+			VALUES (?,?,?,?,'answered') ON CONFLICT(id) DO UPDATE SET answered_ms=excluded.answered_ms,
+			seat=excluded.seat, outcome='answered' WHERE calls.answered_ms IS NULL`,
+			r.CallID, r.Seat, ms(r.At), ms(r.At)))
 	case CallEnded:
 		outcome := "abandoned"
 		if r.Failed {
 			outcome = "failed"
 		}
-		err = expectOne(tx.ExecContext(ctx, `UPDATE calls SET ended_ms=?, end_reason=?,
-			outcome=CASE WHEN answered_ms IS NULL THEN ? ELSE 'answered' END
-			WHERE id=? AND ended_ms IS NULL`, ms(r.At), r.Reason, outcome, r.CallID))
+		// a caller who hangs up in the queue, before any seat rang, may have no call row yet
+		err = expectOne(tx.ExecContext(ctx, `INSERT INTO calls(id, offered_ms, ended_ms, end_reason, outcome)
+			VALUES (?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET ended_ms=excluded.ended_ms,
+			end_reason=excluded.end_reason,
+			outcome=CASE WHEN calls.answered_ms IS NULL THEN excluded.outcome ELSE 'answered' END
+			WHERE calls.ended_ms IS NULL`, r.CallID, ms(r.At), ms(r.At), r.Reason, outcome))
 	case Leg:
 		_, err = tx.ExecContext(ctx, `INSERT INTO legs(call_id, leg, peer, codec, started_ms, ended_ms)
 			VALUES (?,?,?,?,?,?) ON CONFLICT(call_id, leg) DO UPDATE SET
@@ -264,8 +270,8 @@ func writeRow(ctx context.Context, tx *sql.Tx, r Row) error {
 	return err
 }
 
-// expectOne turns an update that matched no row into ErrNotFound, so that answering or
-// ending an unknown (or already ended) call is reported rather than silently ignored.
+// expectOne turns an upsert that changed no row into ErrNotFound, so that answering a call
+// twice or ending it twice is reported rather than silently ignored.
 func expectOne(res sql.Result, err error) error {
 	if err != nil {
 		return err
@@ -275,7 +281,7 @@ func expectOne(res sql.Result, err error) error {
 		return err
 	}
 	if n == 0 {
-		return fmt.Errorf("no such call, or already done: %w", ErrNotFound)
+		return fmt.Errorf("call already answered or ended: %w", ErrNotFound)
 	}
 	return nil
 }

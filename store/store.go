@@ -79,15 +79,17 @@ type Call struct {
 	Outcome string `json:"outcome,omitempty"`
 }
 
-// CallAnswered marks a call answered by Seat at At.
+// CallAnswered marks a call answered by Seat at At (once). An unknown call is created, offered
+// at At.
 type CallAnswered struct {
 	CallID string
 	Seat   string
 	At     time.Time
 }
 
-// CallEnded marks a call ended at At. Failed says the gateway, not a party, ended it (an error,
-// no seat reachable); an unanswered call that did not fail counts as abandoned.
+// CallEnded marks a call ended at At (once). Failed says the gateway, not a party, ended it (an
+// error, no seat reachable); an unanswered call that did not fail counts as abandoned. An
+// unknown call (a caller who left the queue before any seat rang) is created, offered at At.
 type CallEnded struct {
 	CallID string
 	At     time.Time

@@ -95,7 +95,7 @@ func TestCallLifecycleAndDetail(t *testing.T) {
 	require.NoError(t, s.Write(ctx, Call{ID: "c1", From: "sip:13800@x", To: "12345", Seat: "seat-01", OfferedAt: t0}))
 	require.NoError(t, s.Write(ctx, Leg{CallID: "c1", Leg: "caller", Codec: "PCMU", StartedAt: t0}))
 	require.NoError(t, s.Write(ctx, CallAnswered{CallID: "c1", Seat: "seat-01", At: t0.Add(4 * time.Second)}))
-	require.ErrorIs(t, s.Write(ctx, CallAnswered{CallID: "nope", Seat: "seat-01", At: t0}), ErrNotFound)
+	require.ErrorIs(t, s.Write(ctx, CallAnswered{CallID: "c1", Seat: "seat-01", At: t0}), ErrNotFound, "answered once")
 	require.NoError(t, s.Write(ctx,
 		Utterance{CallID: "c1", Seat: "seat-01", Channel: "caller", UtteranceID: "u2", Text: "楼上装修噪音很大", StartMS: 3000, EndMS: 5000, Confidence: 0.9, At: t0},
 		Utterance{CallID: "c1", Seat: "seat-01", Channel: "agent", UtteranceID: "u1", Text: "您好，12345", StartMS: 0, EndMS: 1500, Confidence: 0.8, At: t0},
@@ -120,7 +120,7 @@ func TestCallLifecycleAndDetail(t *testing.T) {
 	require.ErrorIs(t, err, ErrNotFound)
 
 	// a write batch that fails leaves nothing behind
-	err = s.Write(ctx, Call{ID: "c2", OfferedAt: t0}, CallAnswered{CallID: "nope", At: t0})
+	err = s.Write(ctx, Call{ID: "c2", OfferedAt: t0}, CallEnded{CallID: "c2", At: t0}, CallEnded{CallID: "c2", At: t0})
 	require.Error(t, err)
 	_, err = s.Call(ctx, "c2")
 	require.ErrorIs(t, err, ErrNotFound)
@@ -172,8 +172,8 @@ func TestDayStatsAndCalls(t *testing.T) {
 	// answered after 20 s, still talking
 	w(Call{ID: "b", Seat: "seat-02", OfferedAt: t0}, CallAnswered{CallID: "b", Seat: "seat-02", At: t0.Add(20 * time.Second)},
 		Decision{CallID: "b", Department: "env", Accepted: true, At: t0})
-	// caller hung up in the queue; gateway failure
-	w(Call{ID: "c", OfferedAt: t0}, CallEnded{CallID: "c", At: t0.Add(5 * time.Second)})
+	// caller hung up in the queue (no seat ever rang: no call row before); gateway failure
+	w(CallEnded{CallID: "c", At: t0.Add(5 * time.Second)})
 	w(Call{ID: "d", OfferedAt: t0}, CallEnded{CallID: "d", At: t0, Failed: true, Reason: "no seat"})
 	// yesterday
 	w(Call{ID: "y", OfferedAt: day.Add(-time.Hour)})
