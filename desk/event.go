@@ -12,24 +12,28 @@ import (
 // Event types of the WebSocket envelope (see DESIGN.md). Every type but TypePartial, TypeHello
 // and TypeError is stored before it is pushed and carries a seq.
 const (
-	TypeSeatState  = "seat.state"
-	TypeOffered    = "call.offered"
-	TypeAnswered   = "call.answered"
-	TypeEnded      = "call.ended"
-	TypePartial    = "transcript.partial"
-	TypeFinal      = "transcript.final"
-	TypeSuggested  = "dispatch.suggested"
-	TypeDecided    = "dispatch.decided"
-	TypeHotspot    = "hotspot.alert"
-	TypeDTMF       = "dtmf"
-	TypeASRHealth  = "asr.health"
-	TypeHello      = "hello"
-	TypeError      = "error"
+	TypeSeatState = "seat.state"
+	TypeOffered   = "call.offered"
+	TypeAnswered  = "call.answered"
+	TypeEnded     = "call.ended"
+	TypePartial   = "transcript.partial"
+	TypeFinal     = "transcript.final"
+	TypeSuggested = "dispatch.suggested"
+	TypeDecided   = "dispatch.decided"
+	TypeHotspot   = "hotspot.alert"
+	TypeDTMF      = "dtmf"
+	TypeASRHealth = "asr.health"
+	TypeHello     = "hello"
+	TypeError     = "error"
+)
+
+// Client message types, the states an agent may choose, and the largest payload Publish takes.
+const (
 	typeDecide     = "dispatch.decide"
 	typeSetState   = "seat.set_state"
-	maxEventBytes  = 1 << 20
 	seatStateAway  = "away"
 	seatStateAvail = "available"
+	maxEventBytes  = 1 << 20
 )
 
 // Event is the envelope pushed to screens:
