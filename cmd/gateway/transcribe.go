@@ -2,11 +2,157 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"lianxin/asr"
+	"lianxin/asr/pocketsphinx"
 )
 
+// transcribeLine is one result of `gateway transcribe`, one JSON object per line.
+type transcribeLine struct {
+	File        string           `json:"file"`
+	Final       bool             `json:"final"`
+	Text        string           `json:"text"`
+	StartMS     int64            `json:"start_ms"`
+	EndMS       int64            `json:"end_ms"`
+	UtteranceID int              `json:"utterance_id"`
+	Confidence  *float64         `json:"confidence"` // null when the engine does not say
+	Language    string           `json:"language,omitempty"`
+	Engine      string           `json:"engine"`
+	Words       []transcribeWord `json:"words,omitempty"`
+	Gap         bool             `json:"gap,omitempty"`
+}
+
+type transcribeWord struct {
+	Text    string `json:"text"`
+	StartMS int64  `json:"start_ms"`
+	EndMS   int64  `json:"end_ms"`
+}
+
+func toLine(file, engine string, r asr.Result) transcribeLine {
+	l := transcribeLine{File: file, Final: r.Final, Text: r.Text, StartMS: r.Start.Milliseconds(), EndMS: r.End.Milliseconds(),
+		UtteranceID: r.UtteranceID, Language: r.Language, Engine: engine, Gap: r.Gap}
+	if r.Confidence >= 0 {
+		c := r.Confidence
+		l.Confidence = &c
+	}
+	for _, w := range r.Words {
+		l.Words = append(l.Words, transcribeWord{Text: w.Text, StartMS: w.Start.Milliseconds(), EndMS: w.End.Milliseconds()})
+	}
+	return l
+}
+
+// transcribeParallel is how many files run at once: one decoder per core on the 2-core
+// reference machine.
+const transcribeParallel = 2
+
 func runTranscribe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "gateway transcribe: not built yet")
-	return 1
+	fs := flag.NewFlagSet("transcribe", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	name := fs.String("asr", pocketsphinx.Name, "recogniser: pocketsphinx (alias embedded)")
+	lang := fs.String("language", "", "BCP-47 language of the speech (engine default when empty)")
+	partials := fs.Bool("partials", true, "include partial results")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: gateway transcribe [--asr NAME] [--language TAG] [--partials=false] FILE.wav…")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	files := fs.Args()
+	if len(files) == 0 {
+		fs.Usage()
+		return 2
+	}
+	reg, err := transcribeRegistry(min(len(files), transcribeParallel))
+	if err != nil {
+		fmt.Fprintf(stderr, "gateway transcribe: %v\n", err)
+		return 1
+	}
+	defer reg.Close()
+	if *name == "embedded" {
+		*name = pocketsphinx.Name
+	}
+	eng, err := reg.Get(*name)
+	if err != nil {
+		fmt.Fprintf(stderr, "gateway transcribe: %v\n", err)
+		return 2
+	}
+	cfg := asr.StreamConfig{Language: *lang, Partials: *partials, Channel: "file"}
+	if failed := transcribeFiles(ctx, eng, files, cfg, stdout, stderr); failed > 0 {
+		fmt.Fprintf(stderr, "gateway transcribe: %d of %d files failed\n", failed, len(files))
+		return 1
+	}
+	return 0
+}
+
+// transcribeFiles runs the files through eng, a few at a time, writing results as JSON lines
+// (each file's in arrival order) and errors to stderr; it returns how many files failed.
+func transcribeFiles(ctx context.Context, eng asr.Engine, files []string, cfg asr.StreamConfig, stdout, stderr io.Writer) int {
+	var mu sync.Mutex // serialises output lines and the failure count
+	failed := 0
+	enc := json.NewEncoder(stdout)
+	jobs := make(chan string)
+	var wg sync.WaitGroup
+	for range min(len(files), transcribeParallel) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for f := range jobs {
+				err := asr.TranscribeFile(ctx, eng, f, cfg, func(r asr.Result) {
+					mu.Lock()
+					defer mu.Unlock()
+					_ = enc.Encode(toLine(f, eng.Name(), r))
+				})
+				if err != nil {
+					mu.Lock()
+					failed++
+					fmt.Fprintf(stderr, "gateway transcribe: %v\n", err)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for _, f := range files {
+		select {
+		case jobs <- f:
+		case <-ctx.Done():
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	return failed
+}
+
+// transcribeRegistry is the set of engines `gateway transcribe` can choose from. When the
+// shared buildRegistry(cfg) of `gateway serve` exists, this is where to call it instead.
+func transcribeRegistry(maxStreams int) (*asr.Registry, error) {
+	reg := asr.NewRegistry()
+	eng, err := newEmbeddedEngine(maxStreams, slog.New(slog.DiscardHandler), nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := reg.Add(eng); err != nil {
+		eng.Close()
+		return nil, err
+	}
+	return reg, nil
+}
+
+// newEmbeddedEngine builds the embedded recogniser with maxStreams decoders (each ~100 MB,
+// created now and reused). Built without cgo it returns an engine whose streams fail with
+// asr.ErrUnavailable. Telephone or wideband settings follow each stream's sample rate.
+func newEmbeddedEngine(maxStreams int, log *slog.Logger, reg prometheus.Registerer) (*pocketsphinx.Engine, error) {
+	return pocketsphinx.New(pocketsphinx.Config{MaxStreams: maxStreams, Logger: log, Registerer: reg})
 }

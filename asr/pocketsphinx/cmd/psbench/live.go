@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"lianxin/asr"
+	"lianxin/asr/internal/wavfile"
+	"lianxin/asr/pocketsphinx"
+	"lianxin/media"
+)
+
+func loadPCM(path string) ([]int16, int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer f.Close()
+	r, err := wavfile.NewReader(f)
+	if err != nil {
+		return nil, 0, err
+	}
+	var out []int16
+	buf := make([]int16, 4096)
+	for {
+		n, err := r.Read(buf)
+		out = append(out, buf[:n]...)
+		if errors.Is(err, io.EOF) {
+			return out, r.Rate, nil
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+	}
+}
+
+// rssMB reads the process's resident memory.
+func rssMB() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "VmRSS:") {
+			kb, _ := strconv.Atoi(strings.Fields(l)[1])
+			return float64(kb) / 1024
+		}
+	}
+	return 0
+}
+
+// liveBench feeds n streams in real time (one 20 ms frame per tick each) with the files
+// played back to back, and measures end of speech → final: the wall time a final arrives
+// minus the wall time its last word's audio was written.
+func liveBench(ctx context.Context, cfg pocketsphinx.Config, files []string, n, secs int, out io.Writer) error {
+	if len(files) == 0 {
+		return fmt.Errorf("live: no WAV files given")
+	}
+	var audio []int16
+	rate := 0
+	for _, p := range files {
+		pcm, r, err := loadPCM(p)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		if rate != 0 && r != rate {
+			return fmt.Errorf("%s: %d Hz, the others %d Hz", p, r, rate)
+		}
+		rate = r
+		audio = append(audio, pcm...)
+	}
+	before := rssMB()
+	eng, err := pocketsphinx.New(cfg)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	after := rssMB()
+	per := rate / 50
+	total := secs * 50
+	var mu sync.Mutex
+	var lat []float64
+	var dropped int64
+	finals := 0
+	var wg sync.WaitGroup
+	t0 := time.Now()
+	for i := range n {
+		st, err := eng.NewStream(ctx, asr.StreamConfig{SampleRate: rate, Partials: true, Channel: fmt.Sprint("s", i)})
+		if err != nil {
+			return err
+		}
+		start := time.Now()
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			for r := range st.Results() {
+				if r.Final {
+					l := time.Since(start.Add(r.End)).Seconds()
+					mu.Lock()
+					lat = append(lat, l)
+					finals++
+					mu.Unlock()
+				}
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			tick := time.NewTicker(20 * time.Millisecond)
+			defer tick.Stop()
+			// streams start staggered into the audio so their endpoints do not all coincide
+			off := (i * len(audio) / n) / per * per
+			for k := range total {
+				<-tick.C
+				p := (off + k*per) % (len(audio) - per)
+				_ = st.Write(media.Frame{Samples: audio[p : p+per], Rate: rate, Offset: time.Duration(k) * 20 * time.Millisecond})
+			}
+			if d, ok := st.(interface{ Dropped() int64 }); ok {
+				mu.Lock()
+				dropped += d.Dropped()
+				mu.Unlock()
+			}
+			st.Close()
+		}()
+	}
+	peak := rssMB()
+	wg.Wait()
+	sort.Float64s(lat)
+	q := func(p float64) float64 {
+		if len(lat) == 0 {
+			return 0
+		}
+		return lat[min(len(lat)-1, int(p*float64(len(lat))))]
+	}
+	fmt.Fprintf(out, "streams=%d rate=%d secs=%d wall=%.1fs finals=%d dropped_frames=%d latency_p50=%.0fms p95=%.0fms max=%.0fms mem_per_decoder=%.0fMB rss=%.0fMB\n",
+		n, rate, secs, time.Since(t0).Seconds(), finals, dropped, 1000*q(0.5), 1000*q(0.95), 1000*q(1), (after-before)/float64(max(cfg.MaxStreams, 1)), peak)
+	return nil
+}

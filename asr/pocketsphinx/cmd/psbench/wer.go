@@ -1,0 +1,137 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"lianxin/asr"
+	"lianxin/asr/internal/wavfile"
+	"lianxin/asr/pocketsphinx"
+)
+
+var nonWord = regexp.MustCompile(`[^a-z0-9' ]+`)
+
+func norm(s string) []string {
+	return strings.Fields(nonWord.ReplaceAllString(strings.ToLower(s), " "))
+}
+
+// editDistance is the word-level Levenshtein distance.
+func editDistance(a, b []string) int {
+	d := make([]int, len(b)+1)
+	for j := range d {
+		d[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		prev := d[0]
+		d[0] = i
+		for j := 1; j <= len(b); j++ {
+			cur := d[j]
+			sub := prev
+			if a[i-1] != b[j-1] {
+				sub++
+			}
+			d[j] = min(d[j]+1, d[j-1]+1, sub)
+			prev = cur
+		}
+	}
+	return d[len(b)]
+}
+
+func readRefs(path string) (map[string]string, []string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	refs := map[string]string{}
+	var ids []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		id, text, ok := strings.Cut(sc.Text(), "\t")
+		if ok && !strings.HasPrefix(id, "#") {
+			refs[id] = text
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	return refs, ids, sc.Err()
+}
+
+func audioSeconds(path string) (float64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	r, err := wavfile.NewReader(f)
+	if err != nil {
+		return 0, err
+	}
+	buf := make([]int16, 4096)
+	n := 0
+	for {
+		k, err := r.Read(buf)
+		n += k
+		if err != nil {
+			break
+		}
+	}
+	return float64(n) / float64(r.Rate), nil
+}
+
+// werBench transcribes each directory's files through asr.TranscribeFile (the path of
+// `gateway transcribe`) on one decoder and prints WER and the real-time factor.
+func werBench(ctx context.Context, cfg pocketsphinx.Config, dirs []string, set string, verbose bool, out io.Writer) error {
+	cfg.MaxStreams = 1
+	t0 := time.Now()
+	eng, err := pocketsphinx.New(cfg)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	fmt.Fprintf(out, "init %.2fs\n", time.Since(t0).Seconds())
+	for _, dir := range dirs {
+		refs, ids, err := readRefs(filepath.Join(dir, "refs.tsv"))
+		if err != nil {
+			return err
+		}
+		var errs, words int
+		var audio, wall float64
+		for _, id := range ids {
+			path := filepath.Join(dir, set, id+".wav")
+			secs, err := audioSeconds(path)
+			if err != nil {
+				return err
+			}
+			var finals []string
+			start := time.Now()
+			err = asr.TranscribeFile(ctx, eng, path, asr.StreamConfig{Partials: true}, func(r asr.Result) {
+				if r.Final {
+					finals = append(finals, r.Text)
+				}
+			})
+			if err != nil {
+				return err
+			}
+			wall += time.Since(start).Seconds()
+			audio += secs
+			ref, hyp := norm(refs[id]), norm(strings.Join(finals, " "))
+			e := editDistance(ref, hyp)
+			errs += e
+			words += len(ref)
+			if verbose {
+				fmt.Fprintf(out, "%s\t%d/%d\t%s\n", id, e, len(ref), strings.Join(hyp, " "))
+			}
+		}
+		fmt.Fprintf(out, "%s/%s\tfiles=%d\twords=%d\tWER=%.1f%%\tRTF=%.3f\n", dir, set, len(ids), words, 100*float64(errs)/float64(max(words, 1)), wall/audio)
+	}
+	return nil
+}
