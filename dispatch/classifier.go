@@ -79,7 +79,7 @@ func (c *Classifier) Model() *Model { return c.model }
 
 // String names the classifier for logs.
 func (c *Classifier) String() string {
-	return fmt.Sprintf("dispatch(%s, %d departments, %d features)", c.model.Algo, len(c.tax.Departments), len(c.model.Features))
+	return fmt.Sprintf("dispatch(%s, %d departments)", c.model.Algo, len(c.tax.Departments))
 }
 
 // scoring is one text's analysis: its features and every department's logit and boost hits.
@@ -129,7 +129,7 @@ func (c *Classifier) scoreNorm(norm string, temperature float64) *scoring {
 	}
 	s := &scoring{runes: []rune(norm), feats: extract(norm), hits: make([][]string, len(c.tax.Departments))}
 	raw := make([]float64, len(c.model.Labels))
-	s.known = c.model.logits(s.feats, raw)
+	s.known = c.model.logits(s.feats, DetectLang(norm), raw)
 	s.logits = make([]float64, len(c.tax.Departments))
 	low := math.Inf(1)
 	for _, z := range raw {

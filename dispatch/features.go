@@ -112,6 +112,10 @@ func wordGrams(out []feature, runes []rune) []feature {
 			j++
 		}
 		w := stem(string(runes[i:j]))
+		if englishStop(w) {
+			i = j
+			continue
+		}
 		if w != "" {
 			out = append(out, feature{key: w, start: i, end: j})
 			if p := []rune(w); len(p) > 5 {
@@ -127,6 +131,19 @@ func wordGrams(out []feature, runes []rune) []feature {
 		i = j
 	}
 	return out
+}
+
+// englishStop reports the function words that say nothing about a department; dropping
+// them lets bigrams join the words that do ("lift stuck" from "the lift is stuck").
+func englishStop(w string) bool {
+	switch w {
+	case "a", "an", "the", "i", "i'm", "my", "me", "we", "our", "u", "you", "your", "it", "it'", "is", "are", "was", "were", "be", "been",
+		"to", "of", "in", "on", "at", "for", "and", "or", "but", "so", "that", "this", "there", "here", "with", "by", "from",
+		"ha", "have", "had", "do", "doe", "did", "just", "very", "really", "about", "some", "any", "can", "could", "would", "will",
+		"he", "she", "they", "them", "his", "her", "their", "what", "which", "who", "how", "when", "why", "all", "also", "hi", "hello", "um", "uh", "like":
+		return true
+	}
+	return false
 }
 
 // stem folds the commonest English inflections so that "lifts" and "lift" share weights.

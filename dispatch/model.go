@@ -15,8 +15,9 @@ import (
 
 // Model algorithms.
 const (
-	AlgoLogistic   = "lr" // multinomial logistic regression (the default)
-	AlgoNaiveBayes = "nb" // multinomial naive Bayes over n-gram presence
+	AlgoLogistic   = "lr"    // multinomial logistic regression (the default)
+	AlgoNaiveBayes = "nb"    // multinomial naive Bayes over n-gram presence
+	AlgoBlend      = "lr+nb" // both, mixed per language
 )
 
 // modelMagic opens every model file; the trailing digit is the format version.
@@ -37,6 +38,11 @@ type Model struct {
 	Temperature float64
 	Examples    int // how many examples it was trained on
 
+	// A blend has no weights of its own: its logits are its calibrated parts' (logistic
+	// regression first, naive Bayes second), mixed by Mix[language], the share of the first.
+	Parts []*Model
+	Mix   map[string]float64
+
 	index map[string]int32
 }
 
@@ -52,9 +58,18 @@ type modelWire struct {
 	IDF         []float32
 	Temperature float64
 	Examples    int
+	Parts       []modelWire
+	Mix         map[string]float64
 }
 
 func (m *Model) wire() modelWire {
+	if m.Algo == AlgoBlend {
+		w := modelWire{Algo: m.Algo, Labels: m.Labels, Temperature: m.Temperature, Examples: m.Examples, Mix: m.Mix}
+		for _, p := range m.Parts {
+			w.Parts = append(w.Parts, p.wire())
+		}
+		return w
+	}
 	nl := len(m.Labels)
 	w := modelWire{Algo: m.Algo, Labels: m.Labels, Features: m.Features, Bias: m.Bias, IDF: m.IDF,
 		Temperature: m.Temperature, Examples: m.Examples, Q: make([]int8, len(m.Weights)), Scale: make([]float32, len(m.Features))}
@@ -76,6 +91,17 @@ func (m *Model) wire() modelWire {
 }
 
 func (w modelWire) model() (*Model, error) {
+	if w.Algo == AlgoBlend {
+		m := &Model{Algo: w.Algo, Labels: w.Labels, Temperature: w.Temperature, Examples: w.Examples, Mix: w.Mix}
+		for _, pw := range w.Parts {
+			p, err := pw.model()
+			if err != nil {
+				return nil, err
+			}
+			m.Parts = append(m.Parts, p)
+		}
+		return m, nil
+	}
 	nl := len(w.Labels)
 	if len(w.Q) != len(w.Features)*nl || len(w.Scale) != len(w.Features) {
 		return nil, fmt.Errorf("%d weights and %d scales for %d features × %d labels", len(w.Q), len(w.Scale), len(w.Features), nl)
@@ -172,6 +198,9 @@ func ParseModel(b []byte) (*Model, error) {
 }
 
 func (m *Model) validate() error {
+	if m.Algo == AlgoBlend {
+		return m.validateBlend()
+	}
 	if m.Algo != AlgoLogistic && m.Algo != AlgoNaiveBayes {
 		return fmt.Errorf("unknown algorithm %q", m.Algo)
 	}
@@ -208,6 +237,34 @@ func (m *Model) validate() error {
 	return nil
 }
 
+func (m *Model) validateBlend() error {
+	if len(m.Parts) != 2 || m.Parts[0].Algo != AlgoLogistic || m.Parts[1].Algo != AlgoNaiveBayes {
+		return errors.New("a blend needs a logistic-regression part and a naive-Bayes part")
+	}
+	if !(m.Temperature > 0) || math.IsInf(m.Temperature, 0) {
+		return fmt.Errorf("temperature %v", m.Temperature)
+	}
+	for _, l := range []string{"zh", "en"} {
+		if w, ok := m.Mix[l]; !ok || !(w >= 0 && w <= 1) {
+			return fmt.Errorf("blend mix for %q missing or out of range", l)
+		}
+	}
+	for _, p := range m.Parts {
+		if err := p.validate(); err != nil {
+			return err
+		}
+		if len(p.Labels) != len(m.Labels) {
+			return errors.New("blend parts disagree on labels")
+		}
+		for i, l := range p.Labels {
+			if l != m.Labels[i] {
+				return errors.New("blend parts disagree on labels")
+			}
+		}
+	}
+	return nil
+}
+
 func finite(vs []float32) bool {
 	for _, v := range vs {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
@@ -219,7 +276,33 @@ func finite(vs []float32) bool {
 
 // logits scores a text's features for every label, before temperature. It returns the
 // indices of the known features heard, so evidence can be drawn from them.
-func (m *Model) logits(feats []feature, out []float64) (known []int) {
+func (m *Model) logits(feats []feature, lang string, out []float64) (known []int) {
+	if m.Algo != AlgoBlend {
+		return m.linear(feats, out)
+	}
+	mix := m.Mix[lang]
+	part := make([]float64, len(out))
+	for c := range out {
+		out[c] = 0
+	}
+	for k, p := range m.Parts {
+		kn := p.linear(feats, part)
+		if k == 0 {
+			known = kn
+		}
+		w := mix
+		if k > 0 {
+			w = 1 - mix
+		}
+		for c, z := range part {
+			out[c] += w * z / p.Temperature
+		}
+	}
+	return known
+}
+
+// linear is the logits of a single (non-blend) model.
+func (m *Model) linear(feats []feature, out []float64) (known []int) {
 	seen := make(map[int32]bool, len(feats))
 	nl := len(m.Labels)
 	for i, f := range feats {
@@ -265,6 +348,9 @@ func (m *Model) value(j int32) float64 {
 
 // contribution is how much feature f pushed label c above the average label.
 func (m *Model) contribution(f string, c int) float64 {
+	if m.Algo == AlgoBlend {
+		return m.Parts[0].contribution(f, c)
+	}
 	j, ok := m.index[f]
 	if !ok {
 		return 0

@@ -21,8 +21,15 @@ func TestModelRoundTrip(t *testing.T) {
 	require.NoError(t, m.Save(path))
 	m2, err := LoadModel(path)
 	require.NoError(t, err)
-	require.Equal(t, m.Features, m2.Features)
-	require.Equal(t, m.Weights, m2.Weights)
+	tax, err := DefaultTaxonomy()
+	require.NoError(t, err)
+	c1, err := New(tax, m)
+	require.NoError(t, err)
+	c2, err := New(tax, m2)
+	require.NoError(t, err)
+	for _, text := range []string{"停水了", "the lift is stuck", "公积金"} {
+		require.Equal(t, c1.Rank(text, 3), c2.Rank(text, 3))
+	}
 }
 
 func TestCorruptModelRefused(t *testing.T) {

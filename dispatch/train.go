@@ -10,19 +10,28 @@ import (
 
 // TrainOptions tune Train; zero values take the defaults.
 type TrainOptions struct {
-	Algo   string  // AlgoLogistic (default) or AlgoNaiveBayes
-	Epochs int     // logistic regression passes over the data (default 60)
-	Rate   float64 // AdaGrad learning rate (default 0.5)
-	L2     float64 // weight decay per update (default 3e-4)
-	AltMix float64 // share of an example's target given to its alt label (default 0.15)
-	MinDF  int     // drop n-grams heard in fewer examples (default 1: keep all)
-	Folds  int     // cross-validation folds for calibrating the temperature (default 5; 1 = none)
-	Seed   uint64
+	Algo string // AlgoBlend (default), AlgoLogistic or AlgoNaiveBayes
+	// MixZH and MixEN are a blend's share of logistic regression for Chinese and English
+	// text (defaults 0.8 and 0.3, chosen by scripts/bench-dispatch.sh).
+	MixZH, MixEN float64
+	Epochs       int     // logistic regression passes over the data (default 60)
+	Rate         float64 // AdaGrad learning rate (default 0.5)
+	L2           float64 // weight decay per update (default 3e-4)
+	AltMix       float64 // share of an example's target given to its alt label (default 0.15)
+	MinDF        int     // drop n-grams heard in fewer examples (default 1: keep all)
+	Folds        int     // cross-validation folds for calibrating the temperature (default 5; 1 = none)
+	Seed         uint64
 }
 
 func (o *TrainOptions) defaults() {
 	if o.Algo == "" {
-		o.Algo = AlgoLogistic
+		o.Algo = AlgoBlend
+	}
+	if o.MixZH <= 0 {
+		o.MixZH = 0.8
+	}
+	if o.MixEN <= 0 {
+		o.MixEN = 0.3
 	}
 	if o.Epochs <= 0 {
 		o.Epochs = 60
@@ -49,7 +58,7 @@ func (o *TrainOptions) defaults() {
 // calibrated probabilities.
 func Train(tax *Taxonomy, examples []Example, opts TrainOptions) (*Model, error) {
 	opts.defaults()
-	if opts.Algo != AlgoLogistic && opts.Algo != AlgoNaiveBayes {
+	if opts.Algo != AlgoLogistic && opts.Algo != AlgoNaiveBayes && opts.Algo != AlgoBlend {
 		return nil, fmt.Errorf("dispatch: unknown algorithm %q", opts.Algo)
 	}
 	if len(examples) < 2 {
@@ -63,8 +72,31 @@ func Train(tax *Taxonomy, examples []Example, opts TrainOptions) (*Model, error)
 			return nil, fmt.Errorf("dispatch: example %d (%q): alt %q is not in the taxonomy", i+1, ex.Text, ex.Alt)
 		}
 	}
+	if opts.Algo == AlgoBlend {
+		return trainBlend(tax, examples, opts)
+	}
 	m := fit(tax, examples, opts)
 	m.Temperature = calibrate(tax, examples, opts)
+	if err := m.validate(); err != nil {
+		return nil, fmt.Errorf("dispatch: trained model invalid: %w", err)
+	}
+	return m, nil
+}
+
+// trainBlend trains and calibrates both parts; their calibrated logits mix, so the blend
+// itself needs no further temperature.
+func trainBlend(tax *Taxonomy, examples []Example, opts TrainOptions) (*Model, error) {
+	m := &Model{Algo: AlgoBlend, Labels: tax.IDs(), Temperature: 1, Examples: len(examples),
+		Mix: map[string]float64{"zh": opts.MixZH, "en": opts.MixEN}}
+	for _, algo := range []string{AlgoLogistic, AlgoNaiveBayes} {
+		o := opts
+		o.Algo = algo
+		p, err := Train(tax, examples, o)
+		if err != nil {
+			return nil, err
+		}
+		m.Parts = append(m.Parts, p)
+	}
 	if err := m.validate(); err != nil {
 		return nil, fmt.Errorf("dispatch: trained model invalid: %w", err)
 	}

@@ -21,7 +21,7 @@ func TestTrainBothAlgorithms(t *testing.T) {
 	train := trainingSet(t)
 	held, err := LoadExamples("../testdata/dispatch/heldout")
 	require.NoError(t, err)
-	for _, algo := range []string{AlgoLogistic, AlgoNaiveBayes} {
+	for _, algo := range []string{AlgoLogistic, AlgoNaiveBayes, AlgoBlend} {
 		t.Run(algo, func(t *testing.T) {
 			m, err := Train(tax, train, TrainOptions{Algo: algo, Folds: 1, Epochs: 20})
 			require.NoError(t, err)

@@ -153,11 +153,13 @@ func runTrain(cmd string, args []string, stdout, stderr io.Writer) int {
 	data := fs.String("data", "", "folder of *.jsonl training examples")
 	feedback := fs.String("feedback", "", "JSONL file of agents' feedback examples")
 	out := fs.String("out", "", "model file to write")
-	algo := fs.String("algo", dispatch.AlgoLogistic, "lr (logistic regression) or nb (naive Bayes)")
+	algo := fs.String("algo", dispatch.AlgoBlend, "lr+nb (blend), lr (logistic regression) or nb (naive Bayes)")
 	var opts dispatch.TrainOptions
 	fs.IntVar(&opts.MinDF, "min-df", 0, "drop n-grams heard in fewer examples (0: default)")
 	fs.IntVar(&opts.Epochs, "epochs", 0, "logistic regression passes (0: default)")
 	fs.Float64Var(&opts.L2, "l2", 0, "weight decay (0: default)")
+	fs.Float64Var(&opts.MixZH, "mix-zh", 0, "blend: logistic regression's share for Chinese (0: default)")
+	fs.Float64Var(&opts.MixEN, "mix-en", 0, "blend: logistic regression's share for English (0: default)")
 	taxonomy := fs.String("taxonomy", "", "taxonomy config (default: the built-in one)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -195,8 +197,7 @@ func runTrain(cmd string, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "gateway dispatch:", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "trained %s on %d examples (%d feedback): %d features, temperature %.2f → %s\n",
-		m.Algo, len(exs), nfb, len(m.Features), m.Temperature, *out)
+	fmt.Fprintf(stdout, "trained %s on %d examples (%d feedback) → %s\n", m.Algo, len(exs), nfb, *out)
 	return 0
 }
 

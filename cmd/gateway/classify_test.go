@@ -90,7 +90,7 @@ func TestDispatchTrainRetrainEval(t *testing.T) {
 	data := filepath.Join("..", "..", "testdata", "dispatch")
 	rc, out, errs := runCLI(t, "", "dispatch", "train", "--data", filepath.Join(data, "train"), "--out", model, "--epochs", "10")
 	require.Equal(t, 0, rc, errs)
-	require.Contains(t, out, "trained lr")
+	require.Contains(t, out, "trained lr+nb")
 
 	fb := filepath.Join(dir, "feedback.jsonl")
 	require.NoError(t, os.WriteFile(fb, []byte(`{"lang":"zh","text":"海鸥计划补贴怎么申请","label":"agriculture-rural","decision":"override"}`+"\n"), 0o644))
