@@ -104,6 +104,7 @@ func TestBrowserAgentScreenAndWallboard(t *testing.T) {
 		chromedp.SetValue(`#password`, seatPass),
 		chromedp.Click(`#login-btn`),
 		chromedp.WaitVisible(`#conn.ok`),
+		chromedp.WaitNotVisible(`#login`),
 	))
 	require.Equal(t, "空闲", text(t, bctx, `#state`), "Chinese by default, state from /api/me")
 

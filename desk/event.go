@@ -52,8 +52,8 @@ type Event struct {
 	Data   any       `json:"data,omitempty"`
 }
 
-// SeatStateData is the payload of seat.state: "available", "away", "ringing", "busy",
-// "wrapup", "offline" (the seat package's names; the wallboard colours what it knows).
+// SeatStateData is the payload of seat.state: the seat package's names, "offline",
+// "available", "ringing", "talking", "wrapup", "away".
 type SeatStateData struct {
 	State string `json:"state"`
 }

@@ -3,7 +3,7 @@
 
 (() => {
   const $ = (id) => document.getElementById(id);
-  const STATES = ['available', 'ringing', 'busy', 'wrapup', 'away', 'offline'];
+  const STATES = ['available', 'ringing', 'talking', 'wrapup', 'away', 'offline'];
   // the wallboard has no use for transcripts: it does not take every seat's partials
   const TYPES = ['seat.state', 'call.', 'dispatch.decided', 'hotspot.alert', 'asr.health'];
   let refresh = 0, depts = [];

@@ -76,6 +76,13 @@
     $('pick').disabled = !call.id || !!call.decided;
   }
 
+  function renderOther() {
+    const keep = $('other').value;
+    $('other').replaceChildren(...departments.map((x) => LX.el('option', { value: x.id },
+      LX.lang() === 'en' && x.name_en ? x.name_en : x.name)));
+    if (keep) $('other').value = keep;
+  }
+
   function decide(dept, accepted) {
     if (!call.id) return;
     const top = call.suggestions[0] && call.suggestions[0].id;
@@ -92,7 +99,7 @@
         seatState = d.state;
         renderState();
         // a call that rang here and went elsewhere (re-offered, caller hung up) leaves no banner
-        if (call.id && !call.answeredAt && d.state !== 'ringing' && d.state !== 'busy') banner('idle', 'no_call', '');
+        if (call.id && !call.answeredAt && !['ringing', 'talking', 'busy'].includes(d.state)) banner('idle', 'no_call', '');
         break;
       case 'call.offered':
         resetCall(ev.call_id);
@@ -144,8 +151,7 @@
     try {
       departments = await LX.api('/api/departments');
     } catch (e) { departments = []; }
-    $('other').replaceChildren(...departments.map((x) => LX.el('option', { value: x.id },
-      LX.lang() === 'en' && x.name_en ? x.name_en : x.name)));
+    renderOther();
     renderSuggestions();
     sock = LX.connect(onEvent, (ok) => {
       $('conn').className = 'conn ' + (ok ? 'ok' : 'bad');
@@ -155,7 +161,7 @@
     timer = setInterval(tick, 1000);
   }
 
-  $('lang').onclick = () => { LX.toggleLang(); renderState(); renderSuggestions(); };
+  $('lang').onclick = () => { LX.toggleLang(); renderState(); renderSuggestions(); renderOther(); };
   $('logout').onclick = () => { clearInterval(timer); if (sock) sock.close(); LX.logout(); };
   $('pick').onclick = () => { if ($('other').value) decide($('other').value, false); };
   $('state-toggle').onclick = () => {

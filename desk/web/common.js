@@ -7,7 +7,7 @@ const LX = (() => {
     zh: {
       title: '连心 坐席', admin_title: '连心 监控大屏', user: '用户', seat: '坐席', password: '密码',
       login: '登录', logout: '退出', login_failed: '登录失败', connected: '已连接', disconnected: '连接中断，正在重连…',
-      available: '空闲', away: '离开', ringing: '振铃', busy: '通话中', wrapup: '话后整理', offline: '离线',
+      available: '空闲', away: '离开', ringing: '振铃', talking: '通话中', busy: '通话中', wrapup: '话后整理', offline: '离线',
       set_available: '置为空闲', set_away: '置为离开', incoming: '来电', from: '主叫', in_call: '通话中',
       call_ended: '通话结束', transcript: '实时转写', caller: '市民', agent: '坐席', suggestions: '建议派单部门',
       accept: '采纳', other: '其他部门', pick: '派给所选部门', decided: '已派单', dtmf: '按键',
@@ -19,7 +19,7 @@ const LX = (() => {
     en: {
       title: 'Lianxin agent', admin_title: 'Lianxin wallboard', user: 'User', seat: 'Seat', password: 'Password',
       login: 'Log in', logout: 'Log out', login_failed: 'Login failed', connected: 'Connected', disconnected: 'Disconnected, reconnecting…',
-      available: 'Available', away: 'Away', ringing: 'Ringing', busy: 'On call', wrapup: 'Wrap-up', offline: 'Offline',
+      available: 'Available', away: 'Away', ringing: 'Ringing', talking: 'On call', busy: 'On call', wrapup: 'Wrap-up', offline: 'Offline',
       set_available: 'Go available', set_away: 'Go away', incoming: 'Incoming call', from: 'From', in_call: 'On call',
       call_ended: 'Call ended', transcript: 'Live transcript', caller: 'Caller', agent: 'Agent', suggestions: 'Suggested departments',
       accept: 'Accept', other: 'Other department', pick: 'Dispatch to selected', decided: 'Dispatched', dtmf: 'Keys',
