@@ -149,6 +149,7 @@ func TestWSOversizeMessageCloses1009(t *testing.T) {
 func TestWSMalformedMessageGetsErrorAndConnectionStays(t *testing.T) {
 	e := newEnv(t, Config{}, Options{})
 	c := e.connect(e.login("seat-01", seatPass), -1)
+	other := e.connect(e.login("seat-01", seatPass), -1) // the same seat's second screen
 	for _, msg := range []string{`{not json`, `{"type":"launch.missiles"}`, `{"type":"seat.set_state","state":"asleep","ref":"r1"}`,
 		`{"type":"dispatch.decide","call_id":"nope","department":"env"}`} {
 		require.NoError(t, c.c.WriteMessage(websocket.TextMessage, []byte(msg)))
@@ -168,6 +169,8 @@ func TestWSMalformedMessageGetsErrorAndConnectionStays(t *testing.T) {
 	ev := c.next()
 	require.Equal(t, TypeSeatState, ev.Type)
 	require.JSONEq(t, `{"state":"away"}`, string(ev.Data))
+	// the other screen got none of the errors: its first event is the state change
+	require.Equal(t, ev.Seq, other.next().Seq)
 }
 
 func TestWSSlowConsumerIsDisconnectedAndResumes(t *testing.T) {
