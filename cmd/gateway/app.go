@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"lianxin/asr"
+	"lianxin/desk"
 	"lianxin/media"
 	"lianxin/seat"
 	"lianxin/sip"
@@ -42,6 +43,7 @@ type App struct {
 	observer callObserver
 	taps     tapFactory
 	asr      *asr.Registry
+	desk     *desk.Desk
 	sink     transcriptSink
 	hotwords []string
 	closers  []func() error

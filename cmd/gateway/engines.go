@@ -1,0 +1,147 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"log/slog"
+	"sort"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"gopkg.in/yaml.v3"
+
+	"lianxin/asr"
+	"lianxin/asr/alibaba"
+	"lianxin/asr/funasr"
+	"lianxin/asr/openai"
+	"lianxin/asr/pocketsphinx"
+	"lianxin/asr/resilient"
+	"lianxin/asr/sherpa"
+	"lianxin/asr/vosk"
+)
+
+// engineTypes builds a network engine of each type from its config section. Every one is
+// wrapped in the resilience layer (reconnect, replay, rotation) before it is registered.
+var engineTypes = map[string]func(section []byte) (asr.Engine, error){
+	"funasr":          build(funasr.New),
+	"vosk":            build(vosk.New),
+	"openai":          build(openai.New),
+	"openai-realtime": build(openai.NewRealtime),
+	"sherpa":          build(sherpa.New),
+	"alibaba":         build(alibaba.New),
+}
+
+func build[C any](newEngine func(C) (asr.Engine, error)) func([]byte) (asr.Engine, error) {
+	return func(section []byte) (asr.Engine, error) {
+		var c C
+		dec := yaml.NewDecoder(bytes.NewReader(section))
+		dec.KnownFields(true)
+		if err := dec.Decode(&c); err != nil {
+			return nil, err
+		}
+		return newEngine(c)
+	}
+}
+
+// named gives an engine the name the config chose for it ("mandarin" for a FunASR server).
+type named struct {
+	asr.Engine
+	name string
+}
+
+func (n named) Name() string { return n.name }
+
+// buildASR makes the recognisers config names: the embedded engine (unless the default is
+// "none" and no line asks for it) and every configured network engine, with the default
+// and the per-line choices set.
+func buildASR(cfg Config, reg prometheus.Registerer, log *slog.Logger) (*asr.Registry, error) {
+	r := asr.NewRegistry()
+	wantEmbedded := cfg.ASR.Default == embeddedName || cfg.ASR.Default == "embedded"
+	for _, l := range cfg.Lines {
+		wantEmbedded = wantEmbedded || l.ASR == embeddedName || l.ASR == "embedded"
+	}
+	if wantEmbedded {
+		eng, err := newEmbeddedEngine(cfg.ASR.MaxStreams, log, reg)
+		if err != nil {
+			return nil, fmt.Errorf("asr: embedded engine: %w", err)
+		}
+		if err := r.Add(eng); err != nil {
+			return nil, err
+		}
+	}
+	names := make([]string, 0, len(cfg.ASR.Engines))
+	for n := range cfg.ASR.Engines {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var metrics *resilient.Metrics
+	for _, name := range names {
+		section := cfg.ASR.Engines[name]
+		typ, _ := section["type"].(string)
+		mk, ok := engineTypes[typ]
+		if !ok {
+			return nil, fmt.Errorf("asr: engine %q: unknown type %q (have funasr, vosk, openai, openai-realtime, sherpa, alibaba)", name, typ)
+		}
+		rest := map[string]any{}
+		for k, v := range section {
+			if k != "type" {
+				rest[k] = v
+			}
+		}
+		raw, err := yaml.Marshal(rest)
+		if err != nil {
+			return nil, err
+		}
+		inner, err := mk(raw)
+		if err != nil {
+			return nil, fmt.Errorf("asr: engine %q: %w", name, err)
+		}
+		if metrics == nil {
+			if metrics, err = resilient.NewMetrics(reg); err != nil {
+				return nil, err
+			}
+		}
+		wrapped, err := resilient.Wrap(inner, resilient.Config{Metrics: metrics})
+		if err != nil {
+			return nil, fmt.Errorf("asr: engine %q: %w", name, err)
+		}
+		if err := r.Add(named{wrapped, name}); err != nil {
+			return nil, err
+		}
+	}
+	if def := cfg.ASR.Default; def != "none" && def != "" {
+		if def == "embedded" {
+			def = embeddedName
+		}
+		if err := r.SetDefault(def); err != nil {
+			return nil, err
+		}
+	}
+	for _, l := range cfg.Lines {
+		if l.ASR != "" {
+			name := l.ASR
+			if name == "embedded" {
+				name = embeddedName
+			}
+			if err := r.SetLine(l.Number, name); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return r, nil
+}
+
+// liveASR reports whether calls get live transcription.
+func (c Config) liveASR() bool {
+	if c.ASR.Default != "none" && c.ASR.Default != "" {
+		return true
+	}
+	for _, l := range c.Lines {
+		if l.ASR != "" && l.ASR != "none" {
+			return true
+		}
+	}
+	return false
+}
+
+// embeddedName is the embedded recogniser's registry name ("embedded" is accepted too).
+const embeddedName = pocketsphinx.Name
