@@ -39,9 +39,9 @@ type Model struct {
 	Examples    int // how many examples it was trained on
 
 	// A blend has no weights of its own: its logits are its calibrated parts' (logistic
-	// regression first, naive Bayes second), mixed by Mix[language], the share of the first.
-	Parts []*Model
-	Mix   map[string]float64
+	// regression first, naive Bayes second), mixed by the first's share for the language.
+	Parts        []*Model
+	MixZH, MixEN float64
 
 	index map[string]int32
 }
@@ -59,12 +59,13 @@ type modelWire struct {
 	Temperature float64
 	Examples    int
 	Parts       []modelWire
-	Mix         map[string]float64
+	MixZH       float64
+	MixEN       float64
 }
 
 func (m *Model) wire() modelWire {
 	if m.Algo == AlgoBlend {
-		w := modelWire{Algo: m.Algo, Labels: m.Labels, Temperature: m.Temperature, Examples: m.Examples, Mix: m.Mix}
+		w := modelWire{Algo: m.Algo, Labels: m.Labels, Temperature: m.Temperature, Examples: m.Examples, MixZH: m.MixZH, MixEN: m.MixEN}
 		for _, p := range m.Parts {
 			w.Parts = append(w.Parts, p.wire())
 		}
@@ -92,7 +93,7 @@ func (m *Model) wire() modelWire {
 
 func (w modelWire) model() (*Model, error) {
 	if w.Algo == AlgoBlend {
-		m := &Model{Algo: w.Algo, Labels: w.Labels, Temperature: w.Temperature, Examples: w.Examples, Mix: w.Mix}
+		m := &Model{Algo: w.Algo, Labels: w.Labels, Temperature: w.Temperature, Examples: w.Examples, MixZH: w.MixZH, MixEN: w.MixEN}
 		for _, pw := range w.Parts {
 			p, err := pw.model()
 			if err != nil {
@@ -244,9 +245,9 @@ func (m *Model) validateBlend() error {
 	if !(m.Temperature > 0) || math.IsInf(m.Temperature, 0) {
 		return fmt.Errorf("temperature %v", m.Temperature)
 	}
-	for _, l := range []string{"zh", "en"} {
-		if w, ok := m.Mix[l]; !ok || !(w >= 0 && w <= 1) {
-			return fmt.Errorf("blend mix for %q missing or out of range", l)
+	for _, w := range []float64{m.MixZH, m.MixEN} {
+		if !(w >= 0 && w <= 1) {
+			return fmt.Errorf("blend mix %v out of range", w)
 		}
 	}
 	for _, p := range m.Parts {
@@ -280,7 +281,10 @@ func (m *Model) logits(feats []feature, lang string, out []float64) (known []int
 	if m.Algo != AlgoBlend {
 		return m.linear(feats, out)
 	}
-	mix := m.Mix[lang]
+	mix := m.MixEN
+	if lang == "zh" {
+		mix = m.MixZH
+	}
 	part := make([]float64, len(out))
 	for c := range out {
 		out[c] = 0

@@ -9,9 +9,9 @@ import (
 // TrackerOptions tune when a Tracker speaks up; zero values take the defaults.
 type TrackerOptions struct {
 	Top      int     // departments per suggestion (default 3)
-	MinRunes int     // ignore transcripts shorter than this (default 6)
-	MinScore float64 // top-1 probability needed to suggest at all (default 0.35)
-	Margin   float64 // lead of top-1 over top-2 needed to suggest or to change (default 0.10)
+	MinRunes int     // ignore transcripts with fewer characters than this besides greetings and filler (default 6)
+	MinScore float64 // top-1 probability needed to suggest at all (default 0.6)
+	Margin   float64 // lead of top-1 over top-2 needed to suggest or to change (default 0.15)
 }
 
 func (o *TrackerOptions) defaults() {
@@ -22,10 +22,10 @@ func (o *TrackerOptions) defaults() {
 		o.MinRunes = 6
 	}
 	if o.MinScore <= 0 {
-		o.MinScore = 0.35
+		o.MinScore = 0.6
 	}
 	if o.Margin <= 0 {
-		o.Margin = 0.10
+		o.Margin = 0.15
 	}
 }
 
@@ -55,7 +55,7 @@ func (t *Tracker) Update(transcript string) ([]Suggestion, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	transcript = strings.TrimSpace(transcript)
-	if transcript == t.last || utf8.RuneCountInString(transcript) < t.opts.MinRunes {
+	if transcript == t.last || contentRunes(transcript) < t.opts.MinRunes {
 		return nil, false
 	}
 	t.last = transcript
@@ -89,6 +89,19 @@ func (t *Tracker) Shown() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.shownTop
+}
+
+// fillers are what callers say before they say anything: a greeting is no reason to
+// suggest the hotline's own desk.
+var fillers = []string{"喂", "你好", "您好", "我想", "想问", "问一下", "请问", "反映一下", "反映", "咨询一下", "咨询", "嗯", "啊", "呃", "那个", "就是", "这个", "我们", "我", "hello", "hi", "um", "uh", "i want to", "i'd like to", "ask", "report"}
+
+// contentRunes counts a transcript's characters once greetings and filler are taken out.
+func contentRunes(transcript string) int {
+	s := normalize(transcript)
+	for _, f := range fillers {
+		s = strings.ReplaceAll(s, f, "")
+	}
+	return utf8.RuneCountInString(strings.ReplaceAll(s, " ", ""))
 }
 
 func trim(s []Suggestion, n int) []Suggestion {

@@ -87,7 +87,7 @@ func Train(tax *Taxonomy, examples []Example, opts TrainOptions) (*Model, error)
 // itself needs no further temperature.
 func trainBlend(tax *Taxonomy, examples []Example, opts TrainOptions) (*Model, error) {
 	m := &Model{Algo: AlgoBlend, Labels: tax.IDs(), Temperature: 1, Examples: len(examples),
-		Mix: map[string]float64{"zh": opts.MixZH, "en": opts.MixEN}}
+		MixZH: opts.MixZH, MixEN: opts.MixEN}
 	for _, algo := range []string{AlgoLogistic, AlgoNaiveBayes} {
 		o := opts
 		o.Algo = algo
