@@ -16,6 +16,8 @@ echo "### testdata/dispatch/heldout"
 "$BIN" dispatch eval --data testdata/dispatch/heldout --worst 8
 echo "### testdata/dispatch/fresh (written after tuning)"
 "$BIN" dispatch eval --data testdata/dispatch/fresh --worst 3
+echo "### testdata/dispatch/dev (tie-break probes, used while tuning the rules)"
+"$BIN" dispatch eval --data testdata/dispatch/dev --worst 3
 
 for algo in lr nb lr+nb; do
 	for tax in dispatch/taxonomy.yaml "$T/no-boost.yaml"; do
