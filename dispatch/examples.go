@@ -44,11 +44,8 @@ func ReadExamples(path string) ([]Example, error) {
 		if line == "" {
 			continue
 		}
-		var ex Example
-		if err := json.Unmarshal([]byte(line), &ex); err != nil {
-			return nil, fmt.Errorf("dispatch: %s:%d: %w", path, n, err)
-		}
-		if err := ex.check(); err != nil {
+		ex, err := parseExample([]byte(line))
+		if err != nil {
 			return nil, fmt.Errorf("dispatch: %s:%d: %w", path, n, err)
 		}
 		out = append(out, ex)
@@ -78,6 +75,18 @@ func LoadExamples(dir string) ([]Example, error) {
 		out = append(out, exs...)
 	}
 	return out, nil
+}
+
+// parseExample decodes and checks one JSONL line.
+func parseExample(line []byte) (Example, error) {
+	var ex Example
+	if err := json.Unmarshal(line, &ex); err != nil {
+		return Example{}, err
+	}
+	if err := ex.check(); err != nil {
+		return Example{}, err
+	}
+	return ex, nil
 }
 
 func (ex *Example) check() error {

@@ -3,6 +3,7 @@ package dispatch
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -52,4 +53,16 @@ func TestReadExamplesErrors(t *testing.T) {
 	require.ErrorContains(t, err, "no label")
 	_, err = LoadExamples(t.TempDir())
 	require.ErrorContains(t, err, "no *.jsonl")
+}
+
+func FuzzParseExample(f *testing.F) {
+	f.Add([]byte(`{"lang":"zh","text":"停水了","label":"water-supply","alt":null}`))
+	f.Add([]byte(`{"text":"\xff","label":"x"}`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, line []byte) {
+		ex, err := parseExample(line)
+		if err == nil && (ex.Label == "" || ex.Lang == "" || strings.TrimSpace(ex.Text) == "") {
+			t.Fatalf("accepted %q as %+v", line, ex)
+		}
+	})
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -105,4 +107,29 @@ func TestDispatchTrainRetrainEval(t *testing.T) {
 	rc, out, _ = runCLI(t, "", "classify", "--model", model, "--top", "1", "公积金怎么提取")
 	require.Equal(t, 0, rc)
 	require.Contains(t, out, "housing-fund")
+}
+
+// TestClassifyLLM runs classify against a stand-in for an OpenAI-compatible server (no
+// model runs in tests): its answer is used, and when it fails the local classifier answers.
+func TestClassifyLLM(t *testing.T) {
+	answer := `{"departments":[{"id":"gas-supply","score":0.9,"evidence":["漏气"]}]}`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v1/chat/completions" {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"choices": []any{map[string]any{"message": map[string]string{"role": "assistant", "content": answer}}}})
+	}))
+	defer srv.Close()
+	rc, out, errs := runCLI(t, "", "classify", "--llm-url", srv.URL+"/v1", "厨房好像漏气了")
+	require.Equal(t, 0, rc, errs)
+	res := decodeLines(t, out)
+	require.Equal(t, "llm", res[0].Backend)
+	require.Equal(t, "gas-supply", res[0].Departments[0].ID)
+
+	rc, out, errs = runCLI(t, "", "classify", "--llm-url", srv.URL+"/broken", "厨房好像漏气了")
+	require.Equal(t, 0, rc, errs)
+	res = decodeLines(t, out)
+	require.Equal(t, "local", res[0].Backend)
+	require.Equal(t, "gas-supply", res[0].Departments[0].ID)
 }
