@@ -26,7 +26,9 @@ type callInfo struct {
 	Answered  time.Time
 	Ended     time.Time
 	Recording string
-	log       *slog.Logger
+	// CallerMedia and AgentMedia are the legs' negotiated media (for the store's leg rows).
+	CallerMedia, AgentMedia sip.Media
+	log                     *slog.Logger
 }
 
 // callObserver is told what happens to calls: the agent screens and the store.
@@ -100,6 +102,7 @@ func (a *App) handleCall(c *sip.InboundCall) {
 		return
 	}
 	ci.Answered = a.now()
+	ci.CallerMedia, ci.AgentMedia = c.Remote(), oc.Remote()
 	a.metrics.answered.WithLabelValues(ci.Line).Inc()
 	a.observer.callAnswered(ci)
 	cause := a.bridge(ctx, cancel, c, oc, ci, callerLeg, agentLeg)

@@ -13,6 +13,7 @@ import (
 	"lianxin/desk"
 	"lianxin/dispatch"
 	"lianxin/seat"
+	"lianxin/store"
 )
 
 // events turns what happens on calls into the agent screens' events (stored, then pushed)
@@ -21,6 +22,7 @@ import (
 type events struct {
 	app   *App
 	desk  *desk.Desk
+	store store.Store
 	clf   *dispatch.Classifier
 	hot   *dispatch.Hotspots
 	log   *slog.Logger
@@ -72,12 +74,28 @@ func (e *events) callEnded(ci *callInfo, outcome string, cause error) {
 	if v, ok := e.calls.LoadAndDelete(ci.ID); ok && outcome == "completed" {
 		e.finalSuggestion(ci, v.(*callText))
 	}
+	if !ci.Answered.IsZero() {
+		e.writeLegs(ci)
+	}
 	reason := outcome
 	if cause != nil {
 		reason = outcome + ": " + cause.Error()
 	}
 	e.publish(desk.Event{Type: desk.TypeEnded, Time: ci.Ended, CallID: ci.ID, Seat: ci.Seat,
 		Data: desk.CallEndedData{Reason: reason, Failed: outcome == "failed"}})
+}
+
+// writeLegs records the call's two B2BUA dialogs.
+func (e *events) writeLegs(ci *callInfo) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	end := ci.Ended
+	err := e.store.Write(ctx,
+		store.Leg{CallID: ci.ID, Leg: "caller", Peer: ci.CallerMedia.Addr.String(), Codec: ci.CallerMedia.Codec, StartedAt: ci.Answered, EndedAt: &end},
+		store.Leg{CallID: ci.ID, Leg: "agent", Peer: ci.Seat + " " + ci.AgentMedia.Addr.String(), Codec: ci.AgentMedia.Codec, StartedAt: ci.Answered, EndedAt: &end})
+	if err != nil {
+		e.log.Error("storing the call's legs", "call", ci.ID, "err", err)
+	}
 }
 
 func (e *events) dtmf(ci *callInfo, leg string, digit rune) {

@@ -65,7 +65,7 @@ func (a *App) Wire() error {
 	}
 	a.closers = append(a.closers, d.Close)
 	a.desk = d
-	ev := &events{app: a, desk: d, clf: clf, log: a.log,
+	ev := &events{app: a, desk: d, store: st, clf: clf, log: a.log,
 		hot: dispatch.NewHotspots(dispatch.HotspotConfig{Window: a.cfg.Dispatch.HotspotWindow,
 			Threshold: a.cfg.Dispatch.HotspotThreshold}, a.now)}
 	a.observer, a.sink = ev, ev
