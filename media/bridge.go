@@ -143,17 +143,22 @@ func (br *Bridge) detach(l *Leg) {
 // Inactive is closed when the inactivity timeout fires.
 func (br *Bridge) Inactive() <-chan struct{} { return br.inactive }
 
-// tick runs on the clock goroutine: one frame per leg to the taps, then the inactivity check.
-func (br *Bridge) tick() {
-	off := time.Duration(br.ticks) * FrameDuration
-	br.ticks++
-	ra, fa := br.a.tick()
-	rb, fb := br.b.tick()
-	if fa != nil {
-		_ = br.opts.TapA.WriteFrame(Frame{Samples: fa, Rate: SampleRate, Offset: off})
-	}
-	if fb != nil {
-		_ = br.opts.TapB.WriteFrame(Frame{Samples: fb, Rate: SampleRate, Offset: off})
+// tick runs on the clock goroutine: frames frames per leg to the taps (more than one only
+// when the clock fell behind), then the inactivity check.
+func (br *Bridge) tick(frames int) {
+	var ra, rb legTick
+	for range frames {
+		off := time.Duration(br.ticks) * FrameDuration
+		br.ticks++
+		var fa, fb []int16
+		ra, fa = br.a.tick()
+		rb, fb = br.b.tick()
+		if fa != nil {
+			_ = br.opts.TapA.WriteFrame(Frame{Samples: fa, Rate: SampleRate, Offset: off})
+		}
+		if fb != nil {
+			_ = br.opts.TapB.WriteFrame(Frame{Samples: fb, Rate: SampleRate, Offset: off})
+		}
 	}
 	if br.opts.InactivityTimeout < 0 || br.fired {
 		return

@@ -13,9 +13,10 @@ import (
 // BridgeOptions; tests drive a NewManualClock with Tick.
 type Clock struct {
 	mu     sync.Mutex
-	subs   map[uint64]func()
+	subs   map[uint64]func(int)
 	nextID uint64
-	order  []func() // reused snapshot of subs for one tick
+	order  []func(int) // reused snapshot of subs for one tick
+	frames int         // frames due in the current tick (1 unless ticks were missed)
 
 	tickMu sync.Mutex // held while subscribers run; unsubscribe waits on it
 
@@ -24,7 +25,7 @@ type Clock struct {
 	stopOnce sync.Once
 	manual   bool
 	workers  int
-	jobs     chan []func()
+	jobs     chan []func(int)
 	jobWG    sync.WaitGroup // one tick's chunks
 	workerWG sync.WaitGroup // the worker goroutines
 }
@@ -39,7 +40,7 @@ func NewClock() *Clock {
 	c := newClock(false)
 	c.workers = runtime.GOMAXPROCS(0)
 	if c.workers > 1 {
-		c.jobs = make(chan []func())
+		c.jobs = make(chan []func(int))
 		for range c.workers {
 			c.workerWG.Add(1)
 			go c.work()
@@ -53,7 +54,7 @@ func (c *Clock) work() {
 	defer c.workerWG.Done()
 	for chunk := range c.jobs {
 		for _, fn := range chunk {
-			fn()
+			fn(c.frames)
 		}
 		c.jobWG.Done()
 	}
@@ -68,7 +69,7 @@ func NewManualClock() *Clock {
 
 func newClock(manual bool) *Clock {
 	return &Clock{
-		subs:   make(map[uint64]func()),
+		subs:   make(map[uint64]func(int)),
 		stop:   make(chan struct{}),
 		done:   make(chan struct{}),
 		manual: manual,
@@ -91,19 +92,33 @@ func (c *Clock) run() {
 		defer c.workerWG.Wait()
 		defer close(c.jobs)
 	}
+	start := time.Now()
+	var done int64
 	for {
 		select {
 		case <-c.stop:
 			return
-		case <-t.C:
-			c.Tick()
+		case now := <-t.C:
+			// A Go ticker drops ticks when its reader is late; count the frames that are
+			// due by wall time so tap timelines (and recordings) keep real time.
+			due := int64(now.Sub(start) / FrameDuration)
+			n := min(max(due-done, 1), maxCatchUp)
+			done = max(done+n, due) // a backlog beyond maxCatchUp is skipped
+			c.tick(int(n))
 		}
 	}
 }
 
-// Tick runs every subscriber once, in the calling goroutine. A real clock calls it itself;
-// call it directly only on a manual clock.
-func (c *Clock) Tick() {
+// maxCatchUp bounds the frames one late tick emits per subscriber; beyond it the timeline
+// skips rather than bursting a backlog into the consumers.
+const maxCatchUp = 10
+
+// Tick runs every subscriber once for one frame, in the calling goroutine. A real clock
+// ticks itself; call Tick only on a manual clock.
+func (c *Clock) Tick() { c.tick(1) }
+
+// tick runs every subscriber with the number of frames due.
+func (c *Clock) tick(frames int) {
 	c.tickMu.Lock()
 	defer c.tickMu.Unlock()
 	if !c.manual {
@@ -119,9 +134,10 @@ func (c *Clock) Tick() {
 		c.order = append(c.order, fn)
 	}
 	c.mu.Unlock()
+	c.frames = frames
 	if c.jobs == nil || len(c.order) < parallelFrom {
 		for _, fn := range c.order {
-			fn()
+			fn(frames)
 		}
 		return
 	}
@@ -133,9 +149,10 @@ func (c *Clock) Tick() {
 	c.jobWG.Wait()
 }
 
-// subscribe adds fn to every tick. The returned function removes it and waits until fn is
-// not running; it must not be called from inside fn.
-func (c *Clock) subscribe(fn func()) (unsubscribe func()) {
+// subscribe adds fn to every tick; fn gets the number of 20 ms frames due (usually 1). The
+// returned function removes it and waits until fn is not running; it must not be called
+// from inside fn.
+func (c *Clock) subscribe(fn func(frames int)) (unsubscribe func()) {
 	c.mu.Lock()
 	id := c.nextID
 	c.nextID++

@@ -17,7 +17,7 @@ func TestClockRunsEverySubscriberAcrossWorkers(t *testing.T) {
 	var calls [n]atomic.Int64
 	unsubs := make([]func(), n)
 	for i := range n {
-		unsubs[i] = c.subscribe(func() {
+		unsubs[i] = c.subscribe(func(int) {
 			if calls[i].Add(1) == 1 {
 				wg.Done()
 			}
@@ -42,7 +42,7 @@ func TestClockRunsEverySubscriberAcrossWorkers(t *testing.T) {
 func TestManualClockTicksOnDemand(t *testing.T) {
 	c := NewManualClock()
 	var n int
-	unsub := c.subscribe(func() { n++ })
+	unsub := c.subscribe(func(f int) { n += f })
 	c.Tick()
 	c.Tick()
 	unsub()

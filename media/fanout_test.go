@@ -1,6 +1,7 @@
 package media
 
 import (
+	"sync"
 	"testing"
 	"time"
 
@@ -12,15 +13,15 @@ import (
 // blockedWriter holds its first frame until released: a consumer that stopped.
 type blockedWriter struct {
 	*frameSink
+	once             sync.Once
 	entered, release chan struct{}
 }
 
 func (b *blockedWriter) WriteFrame(f Frame) error {
-	select {
-	case b.entered <- struct{}{}:
+	b.once.Do(func() {
+		close(b.entered)
 		<-b.release
-	default:
-	}
+	})
 	return b.frameSink.WriteFrame(f)
 }
 
