@@ -173,6 +173,7 @@ func TestLegDropsForeignSourceAndMalformed(t *testing.T) {
 	x.pa.sendRaw(x.a.LocalAddr(), []byte{0x80, 0x00, 0x01})                                // short
 	x.pa.sendRaw(x.a.LocalAddr(), rtpPacket(0, false, 1, 1, 1, []byte{1})[1:])             // not v2
 	x.pa.sendRaw(x.a.LocalAddr(), rtpPacket(34, false, x.pa.seq, 1, x.pa.ssrc, []byte{1})) // unknown PT
+	x.pa.sendRaw(x.a.LocalAddr(), []byte{0x81, 200, 0, 6, 0, 0, 0, 1, 0, 0, 0, 0})         // muxed RTCP SR: ignored
 	x.pa.sendAudio(x.a.LocalAddr(), PCMU(), sig[FrameSamples:FrameSamples*2])
 
 	next := x.pb.recv()

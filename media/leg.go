@@ -273,6 +273,10 @@ func (l *Leg) handle(pkt []byte, from netip.AddrPort) {
 	arrival := l.now()
 	var evs [2]DTMFEvent
 	var nev int
+	if len(pkt) >= 2 && pkt[1] >= 192 && pkt[1] <= 223 {
+		// RTCP multiplexed on the RTP port (RFC 5761): not media, not malformed.
+		return
+	}
 	l.mu.Lock()
 	payload, ok := l.parse(pkt)
 	if !ok {
