@@ -145,15 +145,52 @@ func (c *Classifier) scoreNorm(norm string, temperature float64) *scoring {
 	return s
 }
 
+// matcher knows which taxonomy terms one text contains. It looks up candidates by the
+// text's own two-character n-grams rather than scanning the text once per term.
+type matcher struct {
+	present map[string]bool
+}
+
+func newMatcher(norm string, feats []feature, ti *termIndex) *matcher {
+	m := &matcher{present: map[string]bool{}}
+	for _, f := range feats {
+		for _, term := range ti.heads[f.key] {
+			if !m.present[term] && strings.Contains(norm, term) {
+				m.present[term] = true
+			}
+		}
+	}
+	latin := false
+	for i := 0; i < len(norm) && !latin; i++ {
+		latin = norm[i] >= 'a' && norm[i] <= 'z'
+	}
+	if latin {
+		for _, term := range ti.latin {
+			if termIn(norm, term) >= 0 {
+				m.present[term] = true
+			}
+		}
+	}
+	for _, term := range ti.other {
+		if strings.Contains(norm, term) {
+			m.present[term] = true
+		}
+	}
+	return m
+}
+
+func (m *matcher) has(term string) bool { return m.present[term] }
+
 // boost adds the taxonomy's keyword and rule boosts to the logits.
 func (c *Classifier) boost(norm string, s *scoring) {
+	m := newMatcher(norm, s.feats, &c.tax.terms)
 	for i, d := range c.tax.Departments {
 		n := 0
 		for _, k := range d.Keywords {
 			if n >= c.tax.KeywordCap {
 				break
 			}
-			if termIn(norm, k) >= 0 {
+			if m.has(k) {
 				n++
 				s.hits[i] = append(s.hits[i], k)
 			}
@@ -161,7 +198,7 @@ func (c *Classifier) boost(norm string, s *scoring) {
 		s.logits[i] += float64(n) * c.tax.KeywordBoost
 	}
 	for _, r := range c.tax.Rules {
-		heard, ok := ruleHeard(norm, r)
+		heard, ok := ruleHeard(m, r)
 		if !ok {
 			continue
 		}
@@ -176,9 +213,9 @@ func (c *Classifier) boost(norm string, s *scoring) {
 }
 
 // ruleHeard reports whether a rule fires on the text, and the terms that made it fire.
-func ruleHeard(norm string, r Rule) ([]string, bool) {
+func ruleHeard(m *matcher, r Rule) ([]string, bool) {
 	for _, t := range r.None {
-		if termIn(norm, t) >= 0 {
+		if m.has(t) {
 			return nil, false
 		}
 	}
@@ -186,7 +223,7 @@ func ruleHeard(norm string, r Rule) ([]string, bool) {
 	for _, group := range r.All {
 		found := ""
 		for _, t := range group {
-			if termIn(norm, t) >= 0 {
+			if m.has(t) {
 				found = t
 				break
 			}
@@ -230,12 +267,10 @@ func (c *Classifier) evidence(s *scoring, i int) []string {
 	const maxPhrases = 4
 	var ev []string
 	add := func(p string) {
-		for k, e := range ev {
-			if strings.Contains(e, p) {
-				return
-			}
-			if strings.Contains(p, e) {
-				ev[k] = p
+		for _, e := range ev {
+			// Keep what came first: a keyword or rule term reads better than an n-gram
+			// span around it.
+			if strings.Contains(e, p) || strings.Contains(p, e) {
 				return
 			}
 		}
@@ -278,7 +313,7 @@ func (c *Classifier) evidence(s *scoring, i int) []string {
 	}
 	sort.SliceStable(merged, func(a, b int) bool { return merged[a].w > merged[b].w })
 	for _, sp := range merged {
-		if len(ev) >= maxPhrases {
+		if len(ev) >= maxPhrases || sp.w < 0.35*merged[0].w {
 			break
 		}
 		if p := strings.TrimSpace(string(s.runes[sp.start:sp.end])); p != "" {

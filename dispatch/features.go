@@ -138,7 +138,7 @@ func wordGrams(out []feature, runes []rune) []feature {
 func englishStop(w string) bool {
 	switch w {
 	case "a", "an", "the", "i", "i'm", "my", "me", "we", "our", "u", "you", "your", "it", "it'", "is", "are", "was", "were", "be", "been",
-		"to", "of", "in", "on", "at", "for", "and", "or", "but", "so", "that", "this", "there", "here", "with", "by", "from",
+		"to", "of", "in", "into", "its", "on", "at", "for", "and", "or", "but", "so", "that", "this", "there", "here", "with", "by", "from",
 		"ha", "have", "had", "do", "doe", "did", "just", "very", "really", "about", "some", "any", "can", "could", "would", "will",
 		"he", "she", "they", "them", "his", "her", "their", "what", "which", "who", "how", "when", "why", "all", "also", "hi", "hello", "um", "uh", "like":
 		return true

@@ -40,6 +40,34 @@ type Taxonomy struct {
 	Rules        []Rule       `yaml:"rules"`
 
 	index map[string]int
+	terms termIndex
+}
+
+// termIndex groups every keyword and rule term by how a text is searched for it: Chinese
+// terms by their first two characters (looked up from the text's n-grams), English terms
+// (only searched when the text has Latin letters), and the rest.
+type termIndex struct {
+	heads map[string][]string
+	latin []string
+	other []string
+}
+
+func (ti *termIndex) add(term string) {
+	r := []rune(term)
+	switch {
+	case isASCII(term):
+		ti.latin = append(ti.latin, term)
+	case len(r) >= 2 && isHan(r[0]) && isHan(r[1]):
+		h := string(r[:2])
+		for _, t := range ti.heads[h] {
+			if t == term {
+				return
+			}
+		}
+		ti.heads[h] = append(ti.heads[h], term)
+	default:
+		ti.other = append(ti.other, term)
+	}
 }
 
 // DefaultTaxonomy returns the taxonomy embedded in the binary.
@@ -85,6 +113,7 @@ func (t *Taxonomy) validate() error {
 		return errors.New("keyword_boost and keyword_cap must not be negative")
 	}
 	t.index = make(map[string]int, len(t.Departments))
+	t.terms = termIndex{heads: map[string][]string{}}
 	for i := range t.Departments {
 		d := &t.Departments[i]
 		if d.ID == "" || d.Name == "" {
@@ -95,6 +124,9 @@ func (t *Taxonomy) validate() error {
 		}
 		t.index[d.ID] = i
 		d.Keywords = normalizeTerms(d.Keywords)
+		for _, k := range d.Keywords {
+			t.terms.add(k)
+		}
 	}
 	for i := range t.Rules {
 		r := &t.Rules[i]
@@ -112,6 +144,14 @@ func (t *Taxonomy) validate() error {
 			}
 		}
 		r.None = normalizeTerms(r.None)
+		for _, term := range r.None {
+			t.terms.add(term)
+		}
+		for _, g := range r.All {
+			for _, term := range g {
+				t.terms.add(term)
+			}
+		}
 	}
 	return nil
 }
