@@ -85,6 +85,9 @@ type Config struct {
 	DomainWeight float64
 	// DomainCorpus replaces the built-in hotline corpus (same "{a|b}" format).
 	DomainCorpus string
+	// Vocabulary is how many of the general model's words (most probable first) the
+	// dictionary keeps besides the domain vocabulary; default 20000, negative keeps all 134k.
+	Vocabulary int
 	// MaxStreams is the number of decoders, created once and reused; default 4.
 	// Each costs ~100 MB; NewStream fails with asr.ErrStreamLimit when all are busy.
 	MaxStreams int
@@ -97,6 +100,10 @@ type Config struct {
 	// WideBeams uses pocketsphinx's default search (fwdflat, bestpath, wide beams): a few
 	// points more accurate on clean speech, 2–3× the CPU and multi-second endpoint spikes.
 	WideBeams bool
+	// SecondPass adds pocketsphinx's flat-lexicon second pass (-fwdflat yes) at each
+	// endpoint: ~3 points better WER on testdata/asr, but more CPU and an endpoint delay that
+	// grows with the utterance. For files and recordings, not for live calls.
+	SecondPass bool
 	// PostSpeech is the silence that ends an utterance (default 500 ms, multiple of 10 ms).
 	PostSpeech time.Duration
 	// PartialInterval is how much audio passes between partial hypotheses (default 300 ms).
@@ -125,6 +132,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.DomainWeight <= 0 || c.DomainWeight >= 1 {
 		c.DomainWeight = 0.5
+	}
+	if c.Vocabulary == 0 {
+		c.Vocabulary = 20000
 	}
 	if c.MaxStreams <= 0 {
 		c.MaxStreams = 4
@@ -163,7 +173,7 @@ func (c Config) args() []string {
 		"-vad_threshold", "2.0",
 	}
 	if !c.WideBeams {
-		a = append(a, "-fwdflat", "no", "-bestpath", "no", "-maxhmmpf", "3000", "-maxwpf", "5")
+		a = append(a, "-fwdflat", map[bool]string{true: "yes", false: "no"}[c.SecondPass], "-bestpath", "no", "-maxhmmpf", "3000", "-maxwpf", "5")
 	}
 	if !c.Verbose {
 		a = append(a, "-logfn", "/dev/null")

@@ -77,6 +77,7 @@ func liveBench(ctx context.Context, cfg pocketsphinx.Config, files []string, n, 
 		rate = r
 		audio = append(audio, pcm...)
 	}
+	ends := speechEnds(audio, rate)
 	before := rssMB()
 	eng, err := pocketsphinx.New(cfg)
 	if err != nil {
@@ -98,12 +99,15 @@ func liveBench(ctx context.Context, cfg pocketsphinx.Config, files []string, n, 
 			return err
 		}
 		start := time.Now()
+		off := (i * len(audio) / n) / per * per
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
 			for r := range st.Results() {
 				if r.Final {
-					l := time.Since(start.Add(r.End)).Seconds()
+					// the true end of speech nearest the recogniser's last word
+					end := nearestEnd(ends, r.End, dur(len(audio)-per, rate), dur(off, rate))
+					l := time.Since(start.Add(end)).Seconds()
 					mu.Lock()
 					lat = append(lat, l)
 					finals++
@@ -116,7 +120,6 @@ func liveBench(ctx context.Context, cfg pocketsphinx.Config, files []string, n, 
 			tick := time.NewTicker(20 * time.Millisecond)
 			defer tick.Stop()
 			// streams start staggered into the audio so their endpoints do not all coincide
-			off := (i * len(audio) / n) / per * per
 			for k := range total {
 				<-tick.C
 				p := (off + k*per) % (len(audio) - per)
@@ -143,3 +146,43 @@ func liveBench(ctx context.Context, cfg pocketsphinx.Config, files []string, n, 
 		n, rate, secs, time.Since(t0).Seconds(), finals, dropped, 1000*q(0.5), 1000*q(0.95), 1000*q(1), (after-before)/float64(max(cfg.MaxStreams, 1)), peak)
 	return nil
 }
+
+// speechEnds finds where speech stops in the (clean, synthetic) audio: the ends of 10 ms
+// frames above a low energy threshold that are followed by at least 300 ms below it.
+func speechEnds(pcm []int16, rate int) []time.Duration {
+	fr := rate / 100
+	var ends []time.Duration
+	last, quiet := -1, 0
+	for i := 0; i+fr <= len(pcm); i += fr {
+		var e float64
+		for _, v := range pcm[i : i+fr] {
+			e += float64(v) * float64(v)
+		}
+		if e/float64(fr) > 200*200 {
+			last, quiet = i+fr, 0
+			continue
+		}
+		quiet++
+		if quiet == 30 && last >= 0 {
+			ends = append(ends, time.Duration(last)*time.Second/time.Duration(rate))
+		}
+	}
+	return ends
+}
+
+// nearestEnd maps a result's end (stream time) to the nearest true end of speech, given
+// that the stream plays the audio in a loop of length period, starting at off into it.
+func nearestEnd(ends []time.Duration, end, period, off time.Duration) time.Duration {
+	best, bestD := end, time.Duration(1<<62)
+	for loop := time.Duration(0); loop <= end+2*period; loop += period {
+		for _, e := range ends {
+			d := e - off + loop
+			if diff := (d - end).Abs(); d >= 0 && diff < bestD {
+				best, bestD = d, diff
+			}
+		}
+	}
+	return best
+}
+
+func dur(samples, rate int) time.Duration { return time.Duration(samples) * time.Second / time.Duration(rate) }

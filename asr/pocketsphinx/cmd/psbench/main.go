@@ -39,11 +39,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	secs := fs.Int("secs", 30, "live: seconds of audio per stream")
 	wbcmn := fs.String("wbcmn", "", "wideband cepstral-mean start value, comma separated")
 	tcmn := fs.String("tcmn", "", "telephone cepstral-mean start value, comma separated")
+	vocab := fs.Int("vocab", 0, "general words kept in the dictionary (0: engine default, -1: all)")
+	second := fs.Bool("second", false, "flat-lexicon second pass at endpoints (as gateway transcribe)")
 	verbose := fs.Bool("v", false, "wer: print each hypothesis")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
-	cfg := pocketsphinx.Config{DomainWeight: *w, WideBeams: *wide, MaxStreams: *streams}
+	cfg := pocketsphinx.Config{DomainWeight: *w, WideBeams: *wide, MaxStreams: *streams, Vocabulary: *vocab, SecondPass: *second}
 	switch *lm {
 	case "general":
 		cfg.LM = pocketsphinx.LMGeneral

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"lianxin/asr/pocketsphinx"
+)
+
+// gateway transcribe on the project's fixtures with the real embedded recogniser: one JSON
+// line per result, partials before their final, a bad file reported while the others are
+// still transcribed.
+func TestTranscribeCommand(t *testing.T) {
+	if !pocketsphinx.Available() {
+		t.Skip("built without the embedded recogniser (cgo)")
+	}
+	bad := filepath.Join(t.TempDir(), "bad.wav")
+	require.NoError(t, os.WriteFile(bad, []byte("not a wav"), 0o644))
+	good8k, good16k := "../../testdata/asr/wav/hl-03.wav", "../../testdata/asr/wav16/hl-17.wav"
+	var stdout, stderr bytes.Buffer
+	rc := run(context.Background(), []string{"transcribe", "--asr", "embedded", good8k, bad, good16k}, nil, &stdout, &stderr)
+	require.Equal(t, 1, rc)
+	require.Contains(t, stderr.String(), "bad.wav: not a WAV file")
+	finals := map[string]string{}
+	finalSeen := map[string]bool{}
+	sc := bufio.NewScanner(&stdout)
+	for sc.Scan() {
+		var l transcribeLine
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &l), sc.Text())
+		require.LessOrEqual(t, l.StartMS, l.EndMS)
+		require.Equal(t, "pocketsphinx", l.Engine)
+		if l.Final {
+			finals[l.File] += l.Text
+			finalSeen[l.File] = true
+		} else {
+			require.False(t, finalSeen[l.File], "partial after the final: %s", sc.Text())
+		}
+	}
+	require.Contains(t, finals[good8k], "garbage")
+	require.Contains(t, finals[good16k], "sewer")
+	require.NotContains(t, finals, bad)
+}
+
+func TestTranscribeUsage(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	require.Equal(t, 2, run(context.Background(), []string{"transcribe"}, nil, &stdout, &stderr))
+	require.True(t, strings.Contains(stderr.String(), "usage: gateway transcribe"))
+	stderr.Reset()
+	if pocketsphinx.Available() {
+		require.Equal(t, 2, run(context.Background(), []string{"transcribe", "--asr", "nosuch", "x.wav"}, nil, &stdout, &stderr))
+		require.Contains(t, stderr.String(), `unknown engine "nosuch"`)
+	}
+}
