@@ -64,6 +64,8 @@ func TestLoadPeers(t *testing.T) {
 func runLoadPeers(t *testing.T, legs [][2]netip.AddrPort, peers [][2]*peer, d time.Duration) loadResult {
 	var mu sync.Mutex
 	var res loadResult
+	recvBy := map[*peer]int{}
+	sentBy := map[*peer]int{}
 	stop := time.Now().Add(d + 500*time.Millisecond)
 	var wg sync.WaitGroup
 	for _, pp := range peers {
@@ -85,6 +87,7 @@ func runLoadPeers(t *testing.T, legs [][2]netip.AddrPort, peers [][2]*peer, d ti
 					}
 				}
 				mu.Lock()
+				recvBy[p] = n
 				res.Received += n
 				res.DelaysUS = append(res.DelaysUS, delays...)
 				mu.Unlock()
@@ -110,12 +113,23 @@ func runLoadPeers(t *testing.T, legs [][2]netip.AddrPort, peers [][2]*peer, d ti
 				binary.BigEndian.PutUint64(pkt[12:], uint64(time.Now().UnixNano()))
 				if _, err := p.conn.WriteToUDPAddrPort(pkt, legs[i][j]); err == nil {
 					res.Sent++
+					sentBy[p]++
+				} else {
+					fmt.Fprintln(os.Stderr, "send error", err)
 				}
 			}
 		}
 	}
 	tick.Stop()
 	wg.Wait()
+	// Per-call accounting on stderr: loss shows which calls lost, an excess would show a
+	// duplicating relay.
+	for i, pp := range peers {
+		if sentBy[pp[0]] != recvBy[pp[1]] || sentBy[pp[1]] != recvBy[pp[0]] {
+			fmt.Fprintf(os.Stderr, "call %d: A sent %d, B got %d; B sent %d, A got %d\n",
+				i, sentBy[pp[0]], recvBy[pp[1]], sentBy[pp[1]], recvBy[pp[0]])
+		}
+	}
 	return res
 }
 
