@@ -23,7 +23,9 @@ func (f Frame) Duration() time.Duration {
 }
 
 // FrameWriter is the push-style sink every audio consumer implements. WriteFrame must not
-// block the caller for long: the RTP relay calls it on the media path.
+// block the caller for long: the RTP relay calls it on the media path. Frame samples are
+// lent, not given: a writer that keeps audio beyond WriteFrame must copy it, which keeps
+// the media path free of allocations.
 type FrameWriter interface {
 	WriteFrame(Frame) error
 	String() string
