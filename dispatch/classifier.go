@@ -244,7 +244,11 @@ func (c *Classifier) Rank(text string, top int) []Suggestion {
 	if s == nil {
 		return nil
 	}
-	probs := softmax(s.logits)
+	z := make([]float64, len(s.logits))
+	for i, v := range s.logits {
+		z[i] = v / c.model.FinalTemperature
+	}
+	probs := softmax(z)
 	order := make([]int, len(probs))
 	for i := range order {
 		order[i] = i

@@ -56,10 +56,35 @@ type feature struct {
 	start, end int
 }
 
+// spokenFillers carry no department: greetings and hesitations every caller says. They are
+// blanked out (keeping character positions for evidence) so that no n-gram spans them.
+var spokenFillers = [][]rune{[]rune("喂"), []rune("你好"), []rune("您好"), []rune("嗯"), []rune("呃"), []rune("啊"), []rune("那个"), []rune("就是"), []rune("然后")}
+
+func blankFillers(runes []rune) []rune {
+	out := runes
+	for i := range runes {
+		for _, f := range spokenFillers {
+			if i+len(f) <= len(runes) && string(runes[i:i+len(f)]) == string(f) {
+				if &out[0] == &runes[0] {
+					out = append([]rune(nil), runes...)
+				}
+				for k := range f {
+					out[i+k] = ' '
+				}
+			}
+		}
+	}
+	return out
+}
+
 // extract returns the n-grams of a normalised text: Chinese character 1–3-grams within each
 // run of Han characters, and English word 1–2-grams within each run of words.
 func extract(norm string) []feature {
 	runes := []rune(norm)
+	if len(runes) == 0 {
+		return nil
+	}
+	runes = blankFillers(runes)
 	var out []feature
 	for i := 0; i < len(runes); {
 		switch r := runes[i]; {

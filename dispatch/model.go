@@ -36,7 +36,10 @@ type Model struct {
 	Bias        []float32
 	IDF         []float32 // per feature, logistic regression only: rarer n-grams weigh more
 	Temperature float64
-	Examples    int // how many examples it was trained on
+	// FinalTemperature divides the logits after boosts: it calibrates a blend's scores
+	// without changing its ranking (1 for single models, whose Temperature does both).
+	FinalTemperature float64
+	Examples         int // how many examples it was trained on
 
 	// A blend has no weights of its own: its logits are its calibrated parts' (logistic
 	// regression first, naive Bayes second), mixed by the first's share for the language.
@@ -57,6 +60,7 @@ type modelWire struct {
 	Bias        []float32
 	IDF         []float32
 	Temperature float64
+	Final       float64
 	Examples    int
 	Parts       []modelWire
 	MixZH       float64
@@ -65,7 +69,7 @@ type modelWire struct {
 
 func (m *Model) wire() modelWire {
 	if m.Algo == AlgoBlend {
-		w := modelWire{Algo: m.Algo, Labels: m.Labels, Temperature: m.Temperature, Examples: m.Examples, MixZH: m.MixZH, MixEN: m.MixEN}
+		w := modelWire{Algo: m.Algo, Labels: m.Labels, Temperature: m.Temperature, Final: m.FinalTemperature, Examples: m.Examples, MixZH: m.MixZH, MixEN: m.MixEN}
 		for _, p := range m.Parts {
 			w.Parts = append(w.Parts, p.wire())
 		}
@@ -73,7 +77,7 @@ func (m *Model) wire() modelWire {
 	}
 	nl := len(m.Labels)
 	w := modelWire{Algo: m.Algo, Labels: m.Labels, Features: m.Features, Bias: m.Bias, IDF: m.IDF,
-		Temperature: m.Temperature, Examples: m.Examples, Q: make([]int8, len(m.Weights)), Scale: make([]float32, len(m.Features))}
+		Temperature: m.Temperature, Final: m.FinalTemperature, Examples: m.Examples, Q: make([]int8, len(m.Weights)), Scale: make([]float32, len(m.Features))}
 	for f := range m.Features {
 		row := m.Weights[f*nl:][:nl]
 		var hi float64
@@ -93,7 +97,7 @@ func (m *Model) wire() modelWire {
 
 func (w modelWire) model() (*Model, error) {
 	if w.Algo == AlgoBlend {
-		m := &Model{Algo: w.Algo, Labels: w.Labels, Temperature: w.Temperature, Examples: w.Examples, MixZH: w.MixZH, MixEN: w.MixEN}
+		m := &Model{Algo: w.Algo, Labels: w.Labels, Temperature: w.Temperature, FinalTemperature: w.Final, Examples: w.Examples, MixZH: w.MixZH, MixEN: w.MixEN}
 		for _, pw := range w.Parts {
 			p, err := pw.model()
 			if err != nil {
@@ -108,7 +112,7 @@ func (w modelWire) model() (*Model, error) {
 		return nil, fmt.Errorf("%d weights and %d scales for %d features × %d labels", len(w.Q), len(w.Scale), len(w.Features), nl)
 	}
 	m := &Model{Algo: w.Algo, Labels: w.Labels, Features: w.Features, Bias: w.Bias, IDF: w.IDF,
-		Temperature: w.Temperature, Examples: w.Examples, Weights: make([]float32, len(w.Q))}
+		Temperature: w.Temperature, FinalTemperature: w.Final, Examples: w.Examples, Weights: make([]float32, len(w.Q))}
 	for f, sc := range w.Scale {
 		for c := range nl {
 			m.Weights[f*nl+c] = sc * float32(w.Q[f*nl+c])
@@ -199,6 +203,9 @@ func ParseModel(b []byte) (*Model, error) {
 }
 
 func (m *Model) validate() error {
+	if !(m.FinalTemperature > 0) || math.IsInf(m.FinalTemperature, 0) {
+		return fmt.Errorf("final temperature %v", m.FinalTemperature)
+	}
 	if m.Algo == AlgoBlend {
 		return m.validateBlend()
 	}

@@ -76,27 +76,42 @@ func Train(tax *Taxonomy, examples []Example, opts TrainOptions) (*Model, error)
 		return trainBlend(tax, examples, opts)
 	}
 	m := fit(tax, examples, opts)
-	m.Temperature = calibrate(tax, examples, opts)
+	m.Temperature = calibrate(tax, examples, opts.Folds, func(train []Example) *Model { return fit(tax, train, opts) })
 	if err := m.validate(); err != nil {
 		return nil, fmt.Errorf("dispatch: trained model invalid: %w", err)
 	}
 	return m, nil
 }
 
-// trainBlend trains and calibrates both parts; their calibrated logits mix, so the blend
-// itself needs no further temperature.
+// trainBlend trains and calibrates both parts, then fits the blend's final temperature by
+// cross-validation over blends of parts trained on each fold.
 func trainBlend(tax *Taxonomy, examples []Example, opts TrainOptions) (*Model, error) {
-	m := &Model{Algo: AlgoBlend, Labels: tax.IDs(), Temperature: 1, Examples: len(examples),
-		MixZH: opts.MixZH, MixEN: opts.MixEN}
-	for _, algo := range []string{AlgoLogistic, AlgoNaiveBayes} {
+	blend := func(parts ...*Model) *Model {
+		return &Model{Algo: AlgoBlend, Labels: tax.IDs(), Temperature: 1, FinalTemperature: 1, Examples: len(examples),
+			MixZH: opts.MixZH, MixEN: opts.MixEN, Parts: parts}
+	}
+	algos := []string{AlgoLogistic, AlgoNaiveBayes}
+	parts := make([]*Model, len(algos))
+	for i, algo := range algos {
 		o := opts
 		o.Algo = algo
 		p, err := Train(tax, examples, o)
 		if err != nil {
 			return nil, err
 		}
-		m.Parts = append(m.Parts, p)
+		parts[i] = p
 	}
+	m := blend(parts...)
+	m.FinalTemperature = calibrateFinal(tax, examples, opts.Folds, func(train []Example) *Model {
+		fold := make([]*Model, len(algos))
+		for i, algo := range algos {
+			o := opts
+			o.Algo = algo
+			fold[i] = fit(tax, train, o)
+			fold[i].Temperature = parts[i].Temperature
+		}
+		return blend(fold...)
+	})
 	if err := m.validate(); err != nil {
 		return nil, fmt.Errorf("dispatch: trained model invalid: %w", err)
 	}
@@ -130,7 +145,7 @@ func fit(tax *Taxonomy, examples []Example, opts TrainOptions) *Model {
 			samples[i].vals[k] /= math.Sqrt(norm)
 		}
 	}
-	m := &Model{Algo: opts.Algo, Labels: tax.IDs(), Features: vocab, Examples: len(examples), Temperature: 1}
+	m := &Model{Algo: opts.Algo, Labels: tax.IDs(), Features: vocab, Examples: len(examples), Temperature: 1, FinalTemperature: 1}
 	if opts.Algo == AlgoLogistic {
 		m.IDF = idf
 	}
@@ -257,8 +272,8 @@ func fitNB(m *Model, samples []sample) {
 
 // calibrate picks the temperature that minimises the log loss of cross-validated
 // predictions, boosts included.
-func calibrate(tax *Taxonomy, examples []Example, opts TrainOptions) float64 {
-	if opts.Folds < 2 || len(examples) < 2*opts.Folds {
+func calibrate(tax *Taxonomy, examples []Example, folds int, fitFold func([]Example) *Model) float64 {
+	if folds < 2 || len(examples) < 2*folds {
 		return 1
 	}
 	type held struct {
@@ -267,17 +282,16 @@ func calibrate(tax *Taxonomy, examples []Example, opts TrainOptions) float64 {
 		label int
 	}
 	var all []held
-	for k := range opts.Folds {
+	for k := range folds {
 		var train, test []Example
 		for i, ex := range examples {
-			if i%opts.Folds == k {
+			if i%folds == k {
 				test = append(test, ex)
 			} else {
 				train = append(train, ex)
 			}
 		}
-		m := fit(tax, train, opts)
-		c, _ := New(tax, m)
+		c, _ := New(tax, fitFold(train))
 		for _, ex := range test {
 			raw := c.score(ex.Text, 1)
 			boosted := c.score(ex.Text, math.Inf(1))
@@ -299,6 +313,51 @@ func calibrate(tax *Taxonomy, examples []Example, opts TrainOptions) float64 {
 		for _, h := range all {
 			for i := range z {
 				z[i] = h.raw[i]/t + h.boost[i]
+			}
+			loss -= math.Log(softmax(z)[h.label] + 1e-12)
+		}
+		if loss < bestLoss {
+			best, bestLoss = t, loss
+		}
+	}
+	return best
+}
+
+// calibrateFinal picks the divisor of the boosted logits that minimises the log loss of
+// cross-validated predictions. Unlike calibrate it leaves the balance between model and
+// boosts, and so the ranking, alone.
+func calibrateFinal(tax *Taxonomy, examples []Example, folds int, fitFold func([]Example) *Model) float64 {
+	if folds < 2 || len(examples) < 2*folds {
+		return 1
+	}
+	type held struct {
+		logits []float64
+		label  int
+	}
+	var all []held
+	for k := range folds {
+		var train, test []Example
+		for i, ex := range examples {
+			if i%folds == k {
+				test = append(test, ex)
+			} else {
+				train = append(train, ex)
+			}
+		}
+		c, _ := New(tax, fitFold(train))
+		for _, ex := range test {
+			if s := c.score(ex.Text, 1); s != nil {
+				all = append(all, held{logits: s.logits, label: tax.Index(ex.Label)})
+			}
+		}
+	}
+	best, bestLoss := 1.0, math.Inf(1)
+	z := make([]float64, len(tax.Departments))
+	for t := 0.2; t <= 8; t *= 1.05 {
+		var loss float64
+		for _, h := range all {
+			for i, v := range h.logits {
+				z[i] = v / t
 			}
 			loss -= math.Log(softmax(z)[h.label] + 1e-12)
 		}
