@@ -51,7 +51,7 @@ func TranscribeFile(ctx context.Context, eng Engine, path string, cfg StreamConf
 	}
 	st, err := eng.NewStream(ctx, cfg)
 	if err != nil {
-		return fmt.Errorf("%s: %s: %w", path, eng.Name(), err)
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	done := make(chan struct{})
 	go func() {

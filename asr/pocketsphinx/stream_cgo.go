@@ -55,7 +55,7 @@ func newStream(ctx context.Context, scfg asr.StreamConfig, cfg Config, m *metric
 func (s *stream) String() string { return fmt.Sprintf("pocketsphinx stream(%s)", s.scfg.Channel) }
 
 // Write queues a frame for the decoder without blocking; a full queue drops the frame and
-// counts it (Dropped).
+// counts it (Dropped). The samples are copied: the caller's buffer is only lent.
 func (s *stream) Write(f media.Frame) error {
 	select {
 	case <-s.closing:
@@ -64,6 +64,7 @@ func (s *stream) Write(f media.Frame) error {
 		return fmt.Errorf("pocketsphinx: stream ended: %w", context.Cause(s.ctx))
 	default:
 	}
+	f.Samples = append([]int16(nil), f.Samples...)
 	select {
 	case s.in <- f:
 	default:
@@ -76,6 +77,7 @@ func (s *stream) Write(f media.Frame) error {
 // WriteWait queues a frame, waiting for room: back-pressure for offline input (files),
 // where every frame must reach the decoder and pacing follows the decoder's speed.
 func (s *stream) WriteWait(ctx context.Context, f media.Frame) error {
+	f.Samples = append([]int16(nil), f.Samples...)
 	select {
 	case s.in <- f:
 		return nil

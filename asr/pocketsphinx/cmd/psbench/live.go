@@ -185,4 +185,6 @@ func nearestEnd(ends []time.Duration, end, period, off time.Duration) time.Durat
 	return best
 }
 
-func dur(samples, rate int) time.Duration { return time.Duration(samples) * time.Second / time.Duration(rate) }
+func dur(samples, rate int) time.Duration {
+	return time.Duration(samples) * time.Second / time.Duration(rate)
+}
