@@ -61,13 +61,10 @@ type feature struct {
 var spokenFillers = [][]rune{[]rune("喂"), []rune("你好"), []rune("您好"), []rune("嗯"), []rune("呃"), []rune("啊"), []rune("那个"), []rune("就是"), []rune("然后")}
 
 func blankFillers(runes []rune) []rune {
-	out := runes
+	out := append([]rune(nil), runes...)
 	for i := range runes {
 		for _, f := range spokenFillers {
 			if i+len(f) <= len(runes) && string(runes[i:i+len(f)]) == string(f) {
-				if &out[0] == &runes[0] {
-					out = append([]rune(nil), runes...)
-				}
 				for k := range f {
 					out[i+k] = ' '
 				}
