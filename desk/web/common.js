@@ -106,7 +106,9 @@ const LX = (() => {
       ws.onclose = async () => {
         onStatus(false);
         if (closed) return;
-        try { await api('/api/me'); } catch (e) { return; } // a dead token shows the login form
+        // Only a dead token (401: api() shows the login form) stops reconnecting; a network
+        // failure or a gateway restart keeps retrying with backoff.
+        try { await api('/api/me'); } catch (e) { if (e.message === 'unauthorized') return; }
         setTimeout(open, backoff);
         backoff = Math.min(backoff * 2, 10000);
       };
