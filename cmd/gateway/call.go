@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -140,7 +141,7 @@ func (a *App) connectSeat(ctx context.Context, c *sip.InboundCall, ci *callInfo,
 		}
 		dialCtx, cancel := context.WithTimeoutCause(ctx, a.cfg.ACD.RingTimeout, errNoAnswer)
 		oc, err := a.sip.Dial(dialCtx, sip.DialOptions{Seat: id, Local: agentLeg.LocalAddr(),
-			Codecs: c.Codecs(), CallerID: c.From})
+			Codecs: seatCodecs(c.Codecs()), CallerID: c.From})
 		cancel()
 		if err == nil {
 			a.acd.Answered(id)
@@ -245,6 +246,18 @@ func setRemote(l *media.Leg, m sip.Media) error {
 	}
 	codec.PayloadType = m.PayloadType
 	return l.SetRemote(m.Addr, codec, m.DTMFType)
+}
+
+// seatCodecs is what the seat is offered: the caller's laws first (no transcoding when the
+// seat takes one), then the rest the gateway can transcode to.
+func seatCodecs(caller []string) []string {
+	out := append([]string(nil), caller...)
+	for _, c := range []string{sip.PCMU, sip.PCMA} {
+		if !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // applyMediaChange honours a re-INVITE: a peer that holds (sendonly/inactive) is not sent

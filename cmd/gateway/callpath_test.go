@@ -110,3 +110,28 @@ func TestMalformedSIPGets400(t *testing.T) {
 		"Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
 	require.True(t, strings.HasPrefix(sendUDP(t, g.sipAddr, []byte(opts)), "SIP/2.0 200"), "still serving after garbage")
 }
+
+// A caller on A-law reaches a seat phone that speaks only µ-law: the gateway transcodes and
+// the seat hears the caller.
+func TestPCMACallerToPCMUSeat(t *testing.T) {
+	g := startGateway(t, nil)
+	s := g.seat(t, "seat-01", func(o *testpeer.BaresipOptions) { o.Codecs = "pcmu" })
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	out, err := g.sippCall(ctx, t, "caller_pcma.xml")
+	require.NoError(t, err, out)
+	caller, err := testpeer.ReadWAV8k(fixture("audio/caller.wav"))
+	require.NoError(t, err)
+	var heard []int16
+	require.Eventually(t, func() bool {
+		for _, f := range s.Received() {
+			if pcm, _, _, err := testpeer.ReadWAV(f); err == nil && len(pcm) > 8000 {
+				heard = pcm
+				return true
+			}
+		}
+		return false
+	}, 15*time.Second, 100*time.Millisecond)
+	c, _ := audiotest.BestCorrelation(caller, heard, 3*8000)
+	require.Greater(t, c, 0.8, "the µ-law seat hears the A-law caller")
+}

@@ -91,7 +91,11 @@ func fixture(rel string) string {
 func (g *testGateway) sippCall(ctx context.Context, t *testing.T, scenario string, extra ...string) (string, error) {
 	t.Helper()
 	dir := t.TempDir()
-	dur, err := testpeer.WritePCMUPcap(fixture("audio/caller.wav"), filepath.Join(dir, "caller.pcap"))
+	write := testpeer.WritePCMUPcap
+	if strings.Contains(scenario, "pcma") {
+		write = testpeer.WritePCMAPcap
+	}
+	dur, err := write(fixture("audio/caller.wav"), filepath.Join(dir, "caller.pcap"))
 	require.NoError(t, err)
 	mp := testpeer.FreeUDPPorts(t, 4)
 	args := []string{g.sipAddr, "-sf", fixture("sipp/" + scenario), "-s", "12345", "-p", "0",

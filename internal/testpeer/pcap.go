@@ -16,6 +16,15 @@ import (
 // input sipp's play_pcap_audio streams. It writes Ethernet/IPv4/UDP framing by hand:
 // sipp only reads the UDP payload and timing, and no library here writes pcaps.
 func WritePCMUPcap(wavPath, pcapPath string) (time.Duration, error) {
+	return writePcap(wavPath, pcapPath, 0, g711.EncodeUlaw)
+}
+
+// WritePCMAPcap is WritePCMUPcap for A-law (payload type 8).
+func WritePCMAPcap(wavPath, pcapPath string) (time.Duration, error) {
+	return writePcap(wavPath, pcapPath, 8, g711.EncodeAlaw)
+}
+
+func writePcap(wavPath, pcapPath string, pt uint8, encode func([]byte) []byte) (time.Duration, error) {
 	pcm, err := ReadWAV8k(wavPath)
 	if err != nil {
 		return 0, err
@@ -40,8 +49,8 @@ func WritePCMUPcap(wavPath, pcapPath string) (time.Duration, error) {
 		for j := 0; j < spp; j++ {
 			binary.LittleEndian.PutUint16(lin[2*j:], uint16(pcm[i+j]))
 		}
-		pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 0, SequenceNumber: seq,
-			Timestamp: uint32(i), SSRC: 0x1a2b3c4d, Marker: i == 0}, Payload: g711.EncodeUlaw(lin)}
+		pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: pt, SequenceNumber: seq,
+			Timestamp: uint32(i), SSRC: 0x1a2b3c4d, Marker: i == 0}, Payload: encode(lin)}
 		payload, err := pkt.Marshal()
 		if err != nil {
 			return 0, err
