@@ -150,17 +150,20 @@ func transcribeRegistry(maxStreams int) (*asr.Registry, error) {
 	return reg, nil
 }
 
-// newEmbeddedEngine builds the embedded recogniser for live calls with maxStreams decoders
-// (each ~65 MB, created now and reused). Built without cgo it returns an engine whose
-// streams fail with asr.ErrUnavailable. Telephone or wideband settings follow each stream's
-// sample rate.
+// newEmbeddedEngine builds the embedded recogniser for live calls with maxStreams decoders,
+// created now and reused. It uses the hotline language model alone: on 2 shared cores the
+// interpolated general+hotline model cannot keep 4 live streams under 700 ms from end of
+// speech to final (p95 5.4 s measured), the hotline model keeps 12 at p95 0.65 s with about
+// the same in-domain WER and ~7 MB per decoder — at the price of a closed ~770-word
+// vocabulary (docs/asr.md). Built without cgo it returns an engine whose streams fail with
+// asr.ErrUnavailable. Telephone or wideband settings follow each stream's sample rate.
 func newEmbeddedEngine(maxStreams int, log *slog.Logger, reg prometheus.Registerer) (*pocketsphinx.Engine, error) {
-	return pocketsphinx.New(pocketsphinx.Config{MaxStreams: maxStreams, Logger: log, Registerer: reg})
+	return pocketsphinx.New(pocketsphinx.Config{MaxStreams: maxStreams, LM: pocketsphinx.LMDomain, Logger: log, Registerer: reg})
 }
 
-// newFileEngine builds the embedded recogniser for files and recordings: the same engine
-// with the second search pass at each endpoint (~3 points better on testdata/asr, too slow
-// for live calls on 2 cores).
+// newFileEngine builds the embedded recogniser for files and recordings: the open-vocabulary
+// general+hotline model with the second search pass at each endpoint (the most accurate
+// setting measured; too slow for more than one live stream per core).
 func newFileEngine(maxStreams int, log *slog.Logger) (*pocketsphinx.Engine, error) {
 	return pocketsphinx.New(pocketsphinx.Config{MaxStreams: maxStreams, Logger: log, SecondPass: true})
 }

@@ -83,11 +83,12 @@ func (m *Model) WriteARPA(out io.Writer) error {
 		h.t++
 		h2[key] = h
 	}
-	// unigrams: Witten-Bell against a uniform distribution over the vocabulary
+	// unigrams: Witten-Bell against a uniform distribution over the V seen types, which is
+	// (c(w) + V·1/V) / (N + V)
 	v := float64(len(m.uni))
 	p1 := map[string]float64{}
 	for w, c := range m.uni {
-		p1[w] = (float64(c) + v/v) / (float64(m.total) + v)
+		p1[w] = (float64(c) + 1) / (float64(m.total) + v)
 	}
 	p2 := map[[2]string]float64{}
 	for k, c := range m.bi {
