@@ -42,6 +42,27 @@ func loadPCM(path string) ([]int16, int, error) {
 	}
 }
 
+// loadAll concatenates the files, which must share a sample rate.
+func loadAll(files []string) ([]int16, int, error) {
+	if len(files) == 0 {
+		return nil, 0, fmt.Errorf("live: no WAV files given")
+	}
+	var audio []int16
+	rate := 0
+	for _, p := range files {
+		pcm, r, err := loadPCM(p)
+		if err != nil {
+			return nil, 0, fmt.Errorf("%s: %w", p, err)
+		}
+		if rate != 0 && r != rate {
+			return nil, 0, fmt.Errorf("%s: %d Hz, the others %d Hz", p, r, rate)
+		}
+		rate = r
+		audio = append(audio, pcm...)
+	}
+	return audio, rate, nil
+}
+
 // rssMB reads the process's resident memory.
 func rssMB() float64 {
 	b, err := os.ReadFile("/proc/self/status")
@@ -61,21 +82,9 @@ func rssMB() float64 {
 // played back to back, and measures end of speech → final: the wall time a final arrives
 // minus the wall time its last word's audio was written.
 func liveBench(ctx context.Context, cfg pocketsphinx.Config, files []string, n, secs int, out io.Writer) error {
-	if len(files) == 0 {
-		return fmt.Errorf("live: no WAV files given")
-	}
-	var audio []int16
-	rate := 0
-	for _, p := range files {
-		pcm, r, err := loadPCM(p)
-		if err != nil {
-			return fmt.Errorf("%s: %w", p, err)
-		}
-		if rate != 0 && r != rate {
-			return fmt.Errorf("%s: %d Hz, the others %d Hz", p, r, rate)
-		}
-		rate = r
-		audio = append(audio, pcm...)
+	audio, rate, err := loadAll(files)
+	if err != nil {
+		return err
 	}
 	ends := speechEnds(audio, rate)
 	before := rssMB()
@@ -100,10 +109,16 @@ func liveBench(ctx context.Context, cfg pocketsphinx.Config, files []string, n, 
 		}
 		start := time.Now()
 		off := (i * len(audio) / n) / per * per
+		flushing := make(chan struct{}) // finals after this come from Close, not an endpoint
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
 			for r := range st.Results() {
+				select {
+				case <-flushing:
+					continue
+				default:
+				}
 				if r.Final {
 					// the true end of speech nearest the recogniser's last word
 					end := nearestEnd(ends, r.End, dur(len(audio)-per, rate), dur(off, rate))
@@ -130,6 +145,7 @@ func liveBench(ctx context.Context, cfg pocketsphinx.Config, files []string, n, 
 				dropped += d.Dropped()
 				mu.Unlock()
 			}
+			close(flushing)
 			st.Close()
 		}()
 	}
