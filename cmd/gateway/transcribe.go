@@ -151,11 +151,10 @@ func transcribeRegistry(maxStreams int) (*asr.Registry, error) {
 }
 
 // newEmbeddedEngine builds the embedded recogniser for live calls with maxStreams decoders,
-// created now and reused. It uses the hotline language model alone: on 2 shared cores the
-// interpolated general+hotline model cannot keep 4 live streams under 700 ms from end of
-// speech to final (p95 5.4 s measured), the hotline model keeps 12 at p95 0.65 s with about
-// the same in-domain WER and ~7 MB per decoder — at the price of a closed ~770-word
-// vocabulary (docs/asr.md). Built without cgo it returns an engine whose streams fail with
+// created now and reused. It uses the hotline language model alone: on telephone-band
+// hotline speech it scored better than the interpolated general+hotline model (26% vs 36%
+// WER) at a fifth of the CPU and ~7 MB per decoder (12 live streams at p95 0.56–0.65 s end of
+// speech → final on 2 cores), at the price of a closed ~770-word vocabulary (docs/asr.md). Built without cgo it returns an engine whose streams fail with
 // asr.ErrUnavailable. Telephone or wideband settings follow each stream's sample rate.
 func newEmbeddedEngine(maxStreams int, log *slog.Logger, reg prometheus.Registerer) (*pocketsphinx.Engine, error) {
 	return pocketsphinx.New(pocketsphinx.Config{MaxStreams: maxStreams, LM: pocketsphinx.LMDomain, Logger: log, Registerer: reg})
