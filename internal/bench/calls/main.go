@@ -1,6 +1,6 @@
 // Command calls is the call-path benchmark: it starts the gateway binary, registers N
-// answering seats (one sipp instance, RTP echo), places N concurrent bridged, recorded
-// calls from a sipp caller playing speech, and reports CPU-seconds per call-minute,
+// answering seats (one sipp instance), places N concurrent bridged, recorded
+// calls from a sipp caller streaming speech (the seats stream speech back), and reports CPU-seconds per call-minute,
 // memory per call, packet loss and the relay's added delay (p99).
 //
 //	go run ./internal/bench/calls -gateway bin/gateway -n 500 -hold 60s
@@ -21,6 +21,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/zaf/g711"
 
 	"lianxin/internal/testpeer"
 )
@@ -67,7 +69,7 @@ func run(gw string, n int, hold time.Duration, rate int, keep bool) error {
 		defer os.RemoveAll(dir)
 	}
 	sipAddr, httpAddr, uasAddr := addr(freePort()), addr(freePort()), addr(freePort())
-	if err := prepare(root, dir, n, hold); err != nil {
+	if err := prepare(root, dir, n); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -93,9 +95,11 @@ func run(gw string, n int, hold time.Duration, rate int, keep bool) error {
 		return err
 	}
 	uas := exec.CommandContext(ctx, "sipp", "-sf", filepath.Join(root, "testdata/sipp/seat_answer.xml"), "-i", "127.0.0.1",
-		"-p", strings.Split(uasAddr, ":")[1], "-mi", "127.0.0.1", "-mp", fmt.Sprint(freePort()), "-rtp_echo", "-ci", "127.0.0.1", "-cp", fmt.Sprint(freePort()),
+		"-p", strings.Split(uasAddr, ":")[1], "-mi", "127.0.0.1", "-mp", "50000", "-ci", "127.0.0.1", "-cp", fmt.Sprint(freePort()),
 		"-nostdin")
 	uas.Dir = dir
+	uasOut, _ := os.Create(filepath.Join(dir, "seats.out"))
+	uas.Stdout, uas.Stderr = uasOut, uasOut
 	if err := uas.Start(); err != nil {
 		return fmt.Errorf("answering seats: %w", err)
 	}
@@ -112,8 +116,8 @@ func run(gw string, n int, hold time.Duration, rate int, keep bool) error {
 		return err
 	}
 	pace := time.Duration(n/rate+1) * time.Second
-	caller := exec.CommandContext(ctx, "sipp", sipAddr, "-sf", filepath.Join(root, "testdata/sipp/caller.xml"), "-s", "12345",
-		"-i", "127.0.0.1", "-p", fmt.Sprint(freePort()), "-mi", "127.0.0.1", "-mp", fmt.Sprint(freePort()), "-ci", "127.0.0.1", "-cp", fmt.Sprint(freePort()),
+	caller := exec.CommandContext(ctx, "sipp", sipAddr, "-sf", filepath.Join(root, "testdata/sipp/caller_stream.xml"), "-s", "12345",
+		"-i", "127.0.0.1", "-p", fmt.Sprint(freePort()), "-mi", "127.0.0.1", "-mp", "30000", "-ci", "127.0.0.1", "-cp", fmt.Sprint(freePort()),
 		"-m", fmt.Sprint(n), "-l", fmt.Sprint(n), "-r", fmt.Sprint(rate), "-d", fmt.Sprint(hold.Milliseconds()), "-nostdin",
 		"-trace_stat", "-stf", filepath.Join(dir, "stat.csv"))
 	caller.Dir = dir
@@ -144,12 +148,12 @@ func run(gw string, n int, hold time.Duration, rate int, keep bool) error {
 	if err != nil {
 		return err
 	}
-	return report(n, hold, window, wall, idle, steadyFrom, steadyTo, m, callErr, dir)
+	return report(n, hold, wall, idle, steadyFrom, steadyTo, m, callErr, dir)
 }
 
-// prepare writes the seat list and the caller's audio (the speech fixture looped to the
-// call's length) as an RTP pcap.
-func prepare(root, dir string, n int, hold time.Duration) error {
+// prepare writes the seat list and the caller's and seats' audio as raw µ-law, which sipp's
+// rtpstream loops for the call's length.
+func prepare(root, dir string, n int) error {
 	var b strings.Builder
 	b.WriteString("SEQUENTIAL\n")
 	for i := 1; i <= n; i++ {
@@ -158,21 +162,20 @@ func prepare(root, dir string, n int, hold time.Duration) error {
 	if err := os.WriteFile(filepath.Join(dir, "seats.csv"), []byte(b.String()), 0o644); err != nil {
 		return err
 	}
-	pcm, err := testpeer.ReadWAV8k(filepath.Join(root, "testdata/audio/caller.wav"))
-	if err != nil {
-		return err
+	for name, src := range map[string]string{"caller.ulaw": "caller.wav", "seat.ulaw": "agent.wav"} {
+		pcm, err := testpeer.ReadWAV8k(filepath.Join(root, "testdata/audio", src))
+		if err != nil {
+			return err
+		}
+		lin := make([]byte, 2*len(pcm))
+		for i, v := range pcm {
+			lin[2*i], lin[2*i+1] = byte(v), byte(uint16(v)>>8)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), g711.EncodeUlaw(lin), 0o644); err != nil {
+			return err
+		}
 	}
-	want := int(hold.Seconds()*8000) + 8000
-	loop := make([]int16, 0, want)
-	for len(loop) < want {
-		loop = append(loop, pcm...)
-	}
-	wav := filepath.Join(dir, "caller.wav")
-	if err := testpeer.WriteWAV(wav, loop[:want], 8000, 1); err != nil {
-		return err
-	}
-	_, err = testpeer.WritePCMUPcap(wav, filepath.Join(dir, "caller.pcap"))
-	return err
+	return nil
 }
 
 type procSample struct {
@@ -278,7 +281,7 @@ func quantile(m map[string]float64, name string, q float64) float64 {
 	return prevLE
 }
 
-func report(n int, hold, window, wall time.Duration, idle, from, to procSample, m map[string]float64, callErr error, dir string) error {
+func report(n int, hold, wall time.Duration, idle, from, to procSample, m map[string]float64, callErr error, dir string) error {
 	cpu := (to.cpu - from.cpu).Seconds()
 	callMinutes := float64(n) * to.at.Sub(from.at).Minutes()
 	answered := sum(m, "lianxin_calls_answered_total")
@@ -291,6 +294,11 @@ func report(n int, hold, window, wall time.Duration, idle, from, to procSample, 
 	fmt.Printf("|---|---|---|---|---|---|---|---|\n")
 	fmt.Printf("| %d | %.0f | %d | %.3f | %.0f KiB | %.4f%% | %.0f | %.2f ms |\n", n, answered, len(recs),
 		cpu/callMinutes, float64(from.rss-idle.rss)/float64(n)/1024, 100*lost/math.Max(recv+lost, 1), drops, p99*1000)
+	for _, leg := range []string{"caller", "agent"} {
+		r := m[`lianxin_rtp_packets_received_total{leg="`+leg+`"}`]
+		l := m[`lianxin_rtp_packets_lost_total{leg="`+leg+`"}`]
+		fmt.Printf("%s leg: %.0f packets received, %.0f lost (%.3f%%)\n", leg, r, l, 100*l/math.Max(r+l, 1))
+	}
 	fmt.Printf("\n(steady window %s of %s calls; wall %s; sipp caller: %v)\n", to.at.Sub(from.at).Round(time.Second), hold, wall.Round(time.Second), callErr)
 	if callErr != nil {
 		b, _ := os.ReadFile(filepath.Join(dir, "caller.out"))
