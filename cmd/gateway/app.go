@@ -23,6 +23,7 @@ import (
 	"lianxin/media"
 	"lianxin/seat"
 	"lianxin/sip"
+	"lianxin/store"
 )
 
 // App is one running gateway: it owns every part and the order they start and stop in.
@@ -44,6 +45,7 @@ type App struct {
 	taps     tapFactory
 	asr      *asr.Registry
 	desk     *desk.Desk
+	store    store.Store
 	sink     transcriptSink
 	hotwords []string
 	closers  []func() error

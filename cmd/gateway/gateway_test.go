@@ -26,7 +26,7 @@ type testGateway struct {
 	dataDir string
 }
 
-func startGateway(t *testing.T, mutate func(*Config)) *testGateway {
+func startGateway(t testing.TB, mutate func(*Config)) *testGateway {
 	t.Helper()
 	testpeer.Require(t, "baresip", "sipp")
 	cfg := defaultConfig()
@@ -51,7 +51,7 @@ func startGateway(t *testing.T, mutate func(*Config)) *testGateway {
 	return &testGateway{app: app, sipAddr: app.sip.Addr().String(), http: app.httpLn.Addr().String(), dataDir: cfg.DataDir}
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
@@ -59,7 +59,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 }
 
 // seat starts a baresip seat phone that registers and auto-answers.
-func (g *testGateway) seat(t *testing.T, id string, opts ...func(*testpeer.BaresipOptions)) *testpeer.Baresip {
+func (g *testGateway) seat(t testing.TB, id string, opts ...func(*testpeer.BaresipOptions)) *testpeer.Baresip {
 	t.Helper()
 	o := testpeer.BaresipOptions{Gateway: g.sipAddr, User: id, Password: "secret", Audio: seatAudio(t), Lifetime: 120 * time.Second}
 	for _, f := range opts {
@@ -73,7 +73,7 @@ func (g *testGateway) seat(t *testing.T, id string, opts ...func(*testpeer.Bares
 
 // seatAudio is the agent's speech padded with silence, so baresip (which hangs up when
 // its file ends) outlasts the call.
-func seatAudio(t *testing.T) string {
+func seatAudio(t testing.TB) string {
 	t.Helper()
 	pcm, err := testpeer.ReadWAV8k(fixture("audio/agent.wav"))
 	require.NoError(t, err)
@@ -88,14 +88,20 @@ func fixture(rel string) string {
 }
 
 // sippCall runs a sipp scenario from testdata/sipp with the caller fixture as its audio.
-func (g *testGateway) sippCall(ctx context.Context, t *testing.T, scenario string, extra ...string) (string, error) {
+func (g *testGateway) sippCall(ctx context.Context, t testing.TB, scenario string, extra ...string) (string, error) {
+	t.Helper()
+	return g.sippCallWAV(ctx, t, scenario, fixture("audio/caller.wav"), extra...)
+}
+
+// sippCallWAV is sippCall with the caller speaking wav (8 kHz mono PCM16).
+func (g *testGateway) sippCallWAV(ctx context.Context, t testing.TB, scenario, wav string, extra ...string) (string, error) {
 	t.Helper()
 	dir := t.TempDir()
 	write := testpeer.WritePCMUPcap
 	if strings.Contains(scenario, "pcma") {
 		write = testpeer.WritePCMAPcap
 	}
-	dur, err := write(fixture("audio/caller.wav"), filepath.Join(dir, "caller.pcap"))
+	dur, err := write(wav, filepath.Join(dir, "caller.pcap"))
 	require.NoError(t, err)
 	mp := testpeer.FreeUDPPorts(t, 4)
 	args := []string{g.sipAddr, "-sf", fixture("sipp/" + scenario), "-s", "12345", "-p", "0",
@@ -103,7 +109,7 @@ func (g *testGateway) sippCall(ctx context.Context, t *testing.T, scenario strin
 	return testpeer.Sipp(ctx, t, dir, append(args, extra...)...)
 }
 
-func (g *testGateway) metrics(t *testing.T) string {
+func (g *testGateway) metrics(t testing.TB) string {
 	t.Helper()
 	res, err := http.Get("http://" + g.http + "/metrics")
 	require.NoError(t, err)

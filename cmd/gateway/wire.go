@@ -24,6 +24,7 @@ func (a *App) Wire() error {
 		return err
 	}
 	a.closers = append(a.closers, st.Close)
+	a.store = st
 	clf, err := a.classifier()
 	if err != nil {
 		return err
