@@ -118,7 +118,7 @@ func defaultConfig() Config {
 		Seats:    SeatsConfig{Count: 60, Password: "lianxin"},
 		ACD:      ACDConfig{RingTimeout: 15 * time.Second, WrapUp: 5 * time.Second, MaxWait: 3 * time.Minute},
 		Media:    MediaConfig{PortMin: 20000, PortMax: 39999, InactivityTimeout: 30 * time.Second, Jitter: 60 * time.Millisecond},
-		ASR:      ASRConfig{Default: "pocketsphinx", Language: "en-US", MaxStreams: 4},
+		ASR:      ASRConfig{Default: "pocketsphinx", Language: "en-US", MaxStreams: 10},
 		Dispatch: DispatchConfig{HotspotWindow: 2 * time.Hour, HotspotThreshold: 3},
 		Desk:     DeskConfig{Admins: map[string]string{"admin": "admin"}, TokenTTL: 12 * time.Hour},
 		LogLevel: "info",
