@@ -135,3 +135,17 @@ func TestPCMACallerToPCMUSeat(t *testing.T) {
 	c, _ := audiotest.BestCorrelation(caller, heard, 3*8000)
 	require.Greater(t, c, 0.8, "the µ-law seat hears the A-law caller")
 }
+
+// A seat phone on TCP registers and takes a call from a UDP caller.
+func TestSeatOverTCP(t *testing.T) {
+	g := startGateway(t, nil)
+	s := g.seat(t, "seat-01", func(o *testpeer.BaresipOptions) { o.Transport = "tcp" })
+	reg, ok := g.app.sip.Registration("seat-01")
+	require.True(t, ok)
+	require.Equal(t, "TCP", strings.ToUpper(reg.Transport))
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	out, err := g.sippCall(ctx, t, "caller.xml")
+	require.NoError(t, err, out)
+	require.Eventually(t, func() bool { return len(s.Received()) == 1 }, 15*time.Second, 100*time.Millisecond)
+}

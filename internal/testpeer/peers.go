@@ -90,6 +90,8 @@ type BaresipOptions struct {
 	Audio string
 	// Dial makes it call this URI at start.
 	Dial string
+	// Transport is "udp" (default) or "tcp".
+	Transport string
 	// Codecs limits the phone's codecs (default "pcmu,pcma").
 	Codecs string
 	// Manual leaves incoming calls ringing (no auto-answer): a seat that does not pick up.
@@ -138,7 +140,11 @@ statmode_default off
 	if codecs == "" {
 		codecs = "pcmu,pcma"
 	}
-	acct := fmt.Sprintf("<sip:%s@%s;transport=udp>;audio_codecs=%s", user, o.Gateway, codecs)
+	transport := o.Transport
+	if transport == "" {
+		transport = "udp"
+	}
+	acct := fmt.Sprintf("<sip:%s@%s;transport=%s>;audio_codecs=%s", user, o.Gateway, transport, codecs)
 	if o.User != "" {
 		acct += fmt.Sprintf(";auth_user=%s;auth_pass=%s;regint=60;answermode=%s", o.User, o.Password, answerMode(o.Manual))
 	} else {
