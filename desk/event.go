@@ -85,6 +85,9 @@ type TranscriptData struct {
 	StartMS     int64   `json:"start_ms"`
 	EndMS       int64   `json:"end_ms"`
 	Confidence  float64 `json:"confidence"`
+	// Delayed marks a leg transcribed from the recording after the call, because no live
+	// stream was free for it.
+	Delayed bool `json:"delayed,omitempty"`
 }
 
 // Department is one suggested department.

@@ -117,7 +117,7 @@ func (e *events) result(ci *callInfo, channel string, r asr.Result, delayed bool
 	}
 	e.publish(desk.Event{Type: typ, CallID: ci.ID, Seat: ci.Seat, Data: desk.TranscriptData{
 		Channel: channel, UtteranceID: channel + "-" + strconv.Itoa(r.UtteranceID), Text: r.Text,
-		StartMS: r.Start.Milliseconds(), EndMS: r.End.Milliseconds(), Confidence: conf}})
+		StartMS: r.Start.Milliseconds(), EndMS: r.End.Milliseconds(), Confidence: conf, Delayed: delayed}})
 	if channel != "caller" || r.Gap {
 		return
 	}
