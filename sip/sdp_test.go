@@ -1,0 +1,86 @@
+package sip
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func sdpOffer(media string, extra ...string) []byte {
+	lines := append([]string{"v=0", "o=- 1 1 IN IP4 127.0.0.1", "s=-", "c=IN IP4 127.0.0.1", "t=0 0", media}, extra...)
+	return []byte(strings.Join(lines, "\r\n") + "\r\n")
+}
+
+func TestParseSDP(t *testing.T) {
+	o, err := parseSDP(sdpOffer("m=audio 4000 RTP/AVP 8 0 101", "a=rtpmap:101 telephone-event/8000", "a=sendonly"))
+	require.NoError(t, err)
+	require.Equal(t, netip.MustParseAddrPort("127.0.0.1:4000"), o.addr)
+	require.Equal(t, []string{PCMA, PCMU}, o.codecs, "the offerer's order of preference")
+	require.Equal(t, uint8(101), o.dtmf)
+	require.Equal(t, SendOnly, o.dir)
+	m := o.media(PCMA)
+	require.Equal(t, uint8(8), m.PayloadType)
+
+	// A dynamic payload type mapped to PCMU by rtpmap counts.
+	o, err = parseSDP(sdpOffer("m=audio 4000 RTP/AVP 96", "a=rtpmap:96 PCMU/8000"))
+	require.NoError(t, err)
+	require.Equal(t, uint8(96), o.pts[PCMU])
+
+	for name, tc := range map[string]struct {
+		body []byte
+		want error
+	}{
+		"G.729 only":    {sdpOffer("m=audio 4000 RTP/AVP 18"), ErrNoCommonCodec},
+		"no audio":      {sdpOffer("m=video 4000 RTP/AVP 96"), ErrNoCommonCodec},
+		"port 0":        {sdpOffer("m=audio 0 RTP/AVP 0"), ErrNoCommonCodec},
+		"not SDP":       {[]byte("hello"), ErrBadSDP},
+		"bad address":   {[]byte("v=0\r\no=- 1 1 IN IP4 x\r\ns=-\r\nc=IN IP4 not-an-ip\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n"), ErrBadSDP},
+		"bad payload":   {sdpOffer("m=audio 4000 RTP/AVP 0 999"), ErrBadSDP},
+		"wideband PCMU": {sdpOffer("m=audio 4000 RTP/AVP 96", "a=rtpmap:96 PCMU/16000"), ErrNoCommonCodec},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := parseSDP(tc.body)
+			require.ErrorIs(t, err, tc.want)
+		})
+	}
+	require.Equal(t, 488, statusFor(ErrNoCommonCodec))
+	require.Equal(t, 400, statusFor(ErrBadSDP))
+}
+
+func TestAnswerSDPRoundTrips(t *testing.T) {
+	w := &sdpWriter{sessionID: 7}
+	body := w.build(netip.MustParseAddrPort("127.0.0.1:20000"), []string{PCMU, PCMA},
+		map[string]uint8{PCMU: 0, PCMA: 8}, 101, SendOnly.answer())
+	o, err := parseSDP(body)
+	require.NoError(t, err)
+	require.Equal(t, []string{PCMU, PCMA}, o.codecs)
+	require.Equal(t, RecvOnly, o.dir)
+	require.Equal(t, uint8(101), o.dtmf)
+	require.Equal(t, uint16(20000), o.addr.Port())
+}
+
+func FuzzParseSDP(f *testing.F) {
+	f.Add(sdpOffer("m=audio 4000 RTP/AVP 0 8 101", "a=rtpmap:101 telephone-event/8000"))
+	f.Add(sdpOffer("m=audio 4000 RTP/AVP 96", "a=rtpmap:96 PCMA/8000", "a=inactive"))
+	f.Add([]byte("v=0\r\n"))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		o, err := parseSDP(body)
+		if err == nil && (len(o.codecs) == 0 || !o.addr.IsValid()) {
+			t.Fatalf("accepted an offer without a codec or address: %+v", o)
+		}
+	})
+}
+
+func TestBadRequestResponse(t *testing.T) {
+	f := &badRequestFilter{ua: "test"}
+	req := "INVITE sip:1@h SIP/2.0\r\nVia: SIP/2.0/UDP 1.2.3.4;branch=z9hG4bK1\r\nCall-ID: x\r\nCSeq: zz INVITE\r\n\r\n"
+	res := string(f.response([]byte(req)))
+	require.True(t, strings.HasPrefix(res, "SIP/2.0 400 Bad Request\r\n"))
+	require.Contains(t, res, "Via: SIP/2.0/UDP 1.2.3.4;branch=z9hG4bK1\r\n")
+	require.Contains(t, res, "Call-ID: x\r\n")
+	require.Nil(t, f.response([]byte("SIP/2.0 200 OK\r\nVia: x\r\n\r\n")), "responses are dropped, never answered")
+	require.Nil(t, f.response([]byte("garbage")), "not a request")
+	require.Nil(t, f.response([]byte("INVITE sip:1@h SIP/2.0\r\nCall-ID: x\r\n\r\n")), "no Via: nowhere to answer")
+}
