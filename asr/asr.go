@@ -57,8 +57,10 @@ type Result struct {
 	Gap bool
 }
 
-// Stream serves one call leg. Write never blocks for long; Results is closed after Close
-// has flushed the last final (or after the stream failed for good).
+// Stream serves one call leg. Write never blocks for long and does not keep the frame's
+// samples after it returns (they are lent, as on every media.FrameWriter: a stream copies
+// what it queues; the conformance kit checks this). Results is closed after Close has
+// flushed the last final (or after the stream failed for good).
 type Stream interface {
 	Write(media.Frame) error
 	Results() <-chan Result

@@ -38,8 +38,8 @@ type liveCall struct {
 	once    sync.Once
 }
 
-// legStream adapts a recogniser stream to the fan-out: it copies each frame (the fan-out
-// reuses its buffers) and never blocks beyond the stream's own bounded queue.
+// legStream adapts a recogniser stream to the fan-out. Streams copy what they queue (the
+// asr contract), so the fan-out's reused buffers pass straight through.
 type legStream struct {
 	channel string
 	st      asr.Stream
@@ -50,7 +50,6 @@ func (l *legStream) WriteFrame(f media.Frame) error {
 	if l.st == nil {
 		return nil
 	}
-	f.Samples = append([]int16(nil), f.Samples...)
 	return l.st.Write(f)
 }
 
