@@ -282,16 +282,7 @@ func calibrate(tax *Taxonomy, examples []Example, folds int, fitFold func([]Exam
 		label int
 	}
 	var all []held
-	for k := range folds {
-		var train, test []Example
-		for i, ex := range examples {
-			if i%folds == k {
-				test = append(test, ex)
-			} else {
-				train = append(train, ex)
-			}
-		}
-		c, _ := New(tax, fitFold(train))
+	crossValidate(tax, examples, folds, fitFold, func(c *Classifier, test []Example) {
 		for _, ex := range test {
 			raw := c.score(ex.Text, 1)
 			boosted := c.score(ex.Text, math.Inf(1))
@@ -305,7 +296,7 @@ func calibrate(tax *Taxonomy, examples []Example, folds int, fitFold func([]Exam
 			}
 			all = append(all, h)
 		}
-	}
+	})
 	best, bestLoss := 1.0, math.Inf(1)
 	for t := 0.1; t <= 8; t *= 1.05 {
 		var loss float64
@@ -323,6 +314,23 @@ func calibrate(tax *Taxonomy, examples []Example, folds int, fitFold func([]Exam
 	return best
 }
 
+// crossValidate trains a classifier on all folds but one, folds times, and hands each to
+// score with the examples it did not see.
+func crossValidate(tax *Taxonomy, examples []Example, folds int, fitFold func([]Example) *Model, score func(*Classifier, []Example)) {
+	for k := range folds {
+		var train, test []Example
+		for i, ex := range examples {
+			if i%folds == k {
+				test = append(test, ex)
+			} else {
+				train = append(train, ex)
+			}
+		}
+		c, _ := New(tax, fitFold(train))
+		score(c, test)
+	}
+}
+
 // calibrateFinal picks the divisor of the boosted logits that minimises the log loss of
 // cross-validated predictions. Unlike calibrate it leaves the balance between model and
 // boosts, and so the ranking, alone.
@@ -335,22 +343,13 @@ func calibrateFinal(tax *Taxonomy, examples []Example, folds int, fitFold func([
 		label  int
 	}
 	var all []held
-	for k := range folds {
-		var train, test []Example
-		for i, ex := range examples {
-			if i%folds == k {
-				test = append(test, ex)
-			} else {
-				train = append(train, ex)
-			}
-		}
-		c, _ := New(tax, fitFold(train))
+	crossValidate(tax, examples, folds, fitFold, func(c *Classifier, test []Example) {
 		for _, ex := range test {
 			if s := c.score(ex.Text, 1); s != nil {
 				all = append(all, held{logits: s.logits, label: tax.Index(ex.Label)})
 			}
 		}
-	}
+	})
 	best, bestLoss := 1.0, math.Inf(1)
 	z := make([]float64, len(tax.Departments))
 	for t := 0.2; t <= 8; t *= 1.05 {
