@@ -83,7 +83,7 @@ func newAppMetrics(reg prometheus.Registerer) *appMetrics {
 
 // NewApp builds the gateway from its config; Start binds its listeners.
 func NewApp(cfg Config, log *slog.Logger) (*App, error) {
-	a := &App{cfg: cfg, log: log, now: time.Now, reg: prometheus.NewRegistry()}
+	a := &App{cfg: cfg, log: log, now: time.Now, reg: prometheus.NewRegistry(), hotwords: cfg.ASR.Hotwords}
 	a.hardStop, a.stopNow = context.WithCancelCause(context.Background())
 	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.metrics = newAppMetrics(a.reg)

@@ -89,6 +89,8 @@ type ASRConfig struct {
 	Language string `yaml:"language"`
 	// Engines configures network engines by name: {type: funasr|vosk|…, url: …}.
 	Engines map[string]map[string]any `yaml:"engines"`
+	// Hotwords bias engines that take them (place names, department names, 12345 jargon).
+	Hotwords []string `yaml:"hotwords"`
 	// MaxStreams bounds the embedded engine's concurrent streams.
 	MaxStreams int `yaml:"max_streams"`
 }
