@@ -16,11 +16,11 @@ import (
 func TestSeatRegistration(t *testing.T) {
 	g := startGateway(t, nil)
 	good := g.seat(t, "seat-01")
-	require.NotContains(t, good.Log(), "403")
+	require.NotContains(t, good.Log(), "403 Forbidden")
 
 	bad := testpeer.StartBaresip(t, testpeer.BaresipOptions{Gateway: g.sipAddr, User: "seat-02", Password: "wrong",
 		Audio: seatAudio(t), Lifetime: 20 * time.Second})
-	require.True(t, bad.WaitLog(t, "403", 10*time.Second), "a wrong password is refused with 403:\n%s", bad.Log())
+	require.True(t, bad.WaitLog(t, "403 Forbidden", 10*time.Second), "a wrong password is refused with 403:\n%s", bad.Log())
 	require.Equal(t, "offline", string(g.app.acd.States()["seat-02"]))
 
 	m := g.metrics(t)
