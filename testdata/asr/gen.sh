@@ -2,9 +2,12 @@
 # Regenerates the ASR fixtures from sentences.tsv: wav16/ID.wav (16 kHz mono PCM16) and
 # wav/ID.wav (telephone band: 8 kHz G.711 µ-law WAV, format code 7), plus refs.tsv.
 # Needs flite, espeak-ng and sox (Debian). -D turns dither off so output is reproducible.
-# Usage: testdata/asr/gen.sh   (from anywhere)
+# Usage: testdata/asr/gen.sh [SENTENCES.tsv OUTDIR]   (default: this directory's own set)
 set -euo pipefail
-cd "$(dirname "$0")"
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(realpath "${1:-$here/sentences.tsv}")
+mkdir -p "${2:-$here}"
+cd "${2:-$here}"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 mkdir -p wav16 wav
@@ -18,7 +21,7 @@ speak() { # voice text out.wav  → 16 kHz mono PCM16 with 0.4 s lead and 0.6 s 
   fi
   sox -D "$T/raw.wav" -r 16000 -c 1 -b 16 -e signed-integer "$out" pad 0.4 0.6
 }
-grep -v '^#' sentences.tsv | while IFS=$'\t' read -r id voice text; do
+grep -v '^#' "$src" | while IFS=$'\t' read -r id voice text; do
   [ -n "$id" ] || continue
   parts=()
   IFS='|' read -r -a utts <<<"$text"
