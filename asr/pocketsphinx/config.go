@@ -85,6 +85,13 @@ type Config struct {
 	DomainWeight float64
 	// DomainCorpus replaces the built-in hotline corpus (same "{a|b}" format).
 	DomainCorpus string
+	// Hotwords are phrases (place, department and programme names) the domain model is
+	// biased towards, fixed when the engine starts: every stream gets them. Their words
+	// must be in the dictionary; New reports those that are not.
+	Hotwords []string
+	// CasesWeight is how many times each built-in case sentence counts against the
+	// templates in the domain model; 0 means the default, negative leaves the cases out.
+	CasesWeight int
 	// Vocabulary is how many of the general model's words (most probable first) the
 	// dictionary keeps besides the domain vocabulary; default 20000, negative keeps all 134k.
 	Vocabulary int
@@ -132,6 +139,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.DomainWeight <= 0 || c.DomainWeight >= 1 {
 		c.DomainWeight = 0.5
+	}
+	if c.CasesWeight == 0 {
+		c.CasesWeight = 5
 	}
 	if c.Vocabulary == 0 {
 		c.Vocabulary = 20000

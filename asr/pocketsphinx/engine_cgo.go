@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 
 	"lianxin/asr"
+	"lianxin/asr/internal/ngram"
 )
 
 // Engine is the embedded recogniser: a fixed pool of decoders, each owned by one worker
@@ -58,9 +60,12 @@ func New(cfg Config) (*Engine, error) {
 	}
 	var vocab []string
 	if weight > 0 {
-		if domain, vocab, err = writeDomainLM(dir, cfg.DomainCorpus); err != nil {
+		if domain, vocab, err = writeDomainLM(dir, cfg.DomainCorpus, cfg.CasesWeight, cfg.Hotwords); err != nil {
 			return nil, err
 		}
+	}
+	if err := checkHotwords(cfg, weight); err != nil {
+		return nil, err
 	}
 	if cfg.Vocabulary > 0 {
 		if cfg.Dict, err = smallDict(dir, cfg, general, vocab); err != nil {
@@ -105,6 +110,39 @@ func smallDict(dir string, cfg Config, general string, domain []string) (string,
 		}
 	}
 	return writeDict(dir, cfg.Dict, keep)
+}
+
+// checkHotwords logs what of cfg.Hotwords cannot take effect: all of them without a domain
+// model, and words the dictionary has no pronunciation for (the decoder cannot say them).
+func checkHotwords(cfg Config, weight float64) error {
+	if len(cfg.Hotwords) == 0 {
+		return nil
+	}
+	if weight <= 0 {
+		cfg.Logger.Warn("pocketsphinx: hotwords ignored: they bias the domain model, which is off", "hotwords", cfg.Hotwords)
+		return nil
+	}
+	known, err := dictWords(cfg.Dict)
+	if err != nil {
+		return err
+	}
+	have := make(map[string]bool, len(known))
+	for _, w := range known {
+		have[w] = true
+	}
+	var missing []string
+	for _, h := range cfg.Hotwords {
+		for _, w := range strings.Fields(ngram.Words(h)) {
+			if !have[w] && !slices.Contains(missing, w) {
+				missing = append(missing, w)
+			}
+		}
+	}
+	if len(missing) > 0 {
+		cfg.Logger.Warn("pocketsphinx: hotword words without a pronunciation in the dictionary cannot be recognised; add them to it",
+			"words", missing, "dict", cfg.Dict)
+	}
+	return nil
 }
 
 func lmName(m LMMode, w float64) string {

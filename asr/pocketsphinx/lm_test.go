@@ -3,6 +3,7 @@ package pocketsphinx
 import (
 	"bufio"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -14,9 +15,9 @@ import (
 // The domain corpus must not contain the test sentences: testdata/asr measures how the
 // model generalises to hotline speech it was not built from.
 func TestCorpusExcludesTestSentences(t *testing.T) {
-	sents, err := ngram.Expand(strings.NewReader(hotlineCorpus))
+	sents, err := domainSentences(1)
 	require.NoError(t, err)
-	require.Greater(t, len(sents), 1000)
+	require.Greater(t, len(sents), 5000)
 	corpus := map[string]bool{}
 	for _, s := range sents {
 		corpus[s] = true
@@ -37,12 +38,48 @@ func TestCorpusExcludesTestSentences(t *testing.T) {
 }
 
 func TestDomainLMBuilds(t *testing.T) {
-	path, vocab, err := writeDomainLM(t.TempDir(), "")
+	path, vocab, err := writeDomainLM(t.TempDir(), "", 1, nil)
 	require.NoError(t, err)
 	require.Contains(t, vocab, "pothole")
 	st, err := os.Stat(path)
 	require.NoError(t, err)
 	require.Positive(t, st.Size())
-	_, _, err = writeDomainLM(t.TempDir(), "{unclosed")
+	_, _, err = writeDomainLM(t.TempDir(), "{unclosed", 1, nil)
 	require.Error(t, err)
+}
+
+// lm/cases.txt is what cmd/lmcases makes of the dispatch training set, and only of it: the
+// held-out cases are the recogniser's dev set (scripts/asr-devset.sh).
+func TestCasesCorpusMatchesTrainingSet(t *testing.T) {
+	paths, err := filepath.Glob("../../testdata/dispatch/train/*.jsonl")
+	require.NoError(t, err)
+	require.NotEmpty(t, paths)
+	var want []string
+	for _, p := range paths {
+		f, err := os.Open(p)
+		require.NoError(t, err)
+		lines, err := ngram.ReadCases(f, "en")
+		f.Close()
+		require.NoError(t, err)
+		want = append(want, lines...)
+	}
+	got, err := ngram.Expand(strings.NewReader(casesCorpus))
+	require.NoError(t, err)
+	require.Equal(t, want, got, "regenerate: go run ./asr/pocketsphinx/cmd/lmcases testdata/dispatch/train/*.jsonl >asr/pocketsphinx/lm/cases.txt")
+	held, err := filepath.Glob("../../testdata/dispatch/heldout/*.jsonl")
+	require.NoError(t, err)
+	inCorpus := map[string]bool{}
+	for _, s := range got {
+		inCorpus[s] = true
+	}
+	for _, p := range held {
+		f, err := os.Open(p)
+		require.NoError(t, err)
+		lines, err := ngram.ReadCases(f, "en")
+		f.Close()
+		require.NoError(t, err)
+		for _, l := range lines {
+			require.False(t, inCorpus[l], "held-out case in the LM corpus: %q", l)
+		}
+	}
 }

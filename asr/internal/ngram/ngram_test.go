@@ -80,3 +80,16 @@ func TestARPANormalised(t *testing.T) {
 func TestEmptyModel(t *testing.T) {
 	require.Error(t, Count(nil).WriteARPA(&bytes.Buffer{}))
 }
+
+func TestReadCases(t *testing.T) {
+	in := `{"lang": "en", "text": "The No. 12 bus didn't stop — twice!", "label": "transport"}
+{"lang": "zh", "text": "公交车没停", "label": "transport"}
+
+{"lang": "en", "text": "Home-based care?", "label": "civil-affairs"}
+`
+	got, err := ReadCases(strings.NewReader(in), "en")
+	require.NoError(t, err)
+	require.Equal(t, []string{"the no bus didn't stop twice", "home based care"}, got)
+	_, err = ReadCases(strings.NewReader("{not json}\n"), "en")
+	require.ErrorContains(t, err, "case line 1")
+}

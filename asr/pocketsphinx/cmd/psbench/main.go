@@ -42,10 +42,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	vocab := fs.Int("vocab", 0, "general words kept in the dictionary (0: engine default, -1: all)")
 	second := fs.Bool("second", false, "flat-lexicon second pass at endpoints (as gateway transcribe)")
 	verbose := fs.Bool("v", false, "wer: print each hypothesis")
+	cases := fs.Int("cases", 0, "weight of the case sentences in the domain LM (0: engine default, -1: none)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
-	cfg := pocketsphinx.Config{DomainWeight: *w, WideBeams: *wide, MaxStreams: *streams, Vocabulary: *vocab, SecondPass: *second}
+	cfg := pocketsphinx.Config{DomainWeight: *w, WideBeams: *wide, MaxStreams: *streams, Vocabulary: *vocab, SecondPass: *second, CasesWeight: *cases}
 	switch *lm {
 	case "general":
 		cfg.LM = pocketsphinx.LMGeneral
