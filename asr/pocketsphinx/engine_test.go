@@ -221,3 +221,28 @@ func TestRejectsWhatItCannotDo(t *testing.T) {
 	_, err = New(Config{Extra: []string{"-lw"}})
 	require.Error(t, err)
 }
+
+// Hotwords make names the hotline model has never seen recognisable on the live
+// configuration (the domain model alone, a closed vocabulary, telephone band): without them
+// "juniper lane" and "hawthorn terrace" are not words the decoder can produce at all.
+func TestHotwordsOnLiveModel(t *testing.T) {
+	transcribe := func(e *Engine, path string) string {
+		pcm, rate := load(t, path)
+		s, err := e.NewStream(context.Background(), asr.StreamConfig{SampleRate: rate})
+		require.NoError(t, err)
+		got := collect(s)
+		feed(t, s, pcm, rate)
+		require.NoError(t, s.Close())
+		return finalText(<-got)
+	}
+	files := map[string]string{
+		"../../testdata/asr/hotwords/wav/hw-01.wav": "juniper lane",
+		"../../testdata/asr/hotwords/wav/hw-02.wav": "hawthorn terrace",
+	}
+	plain := newEngine(t, Config{LM: LMDomain, MaxStreams: 1})
+	biased := newEngine(t, Config{LM: LMDomain, MaxStreams: 1, Hotwords: []string{"Juniper Lane", "hawthorn terrace", "Magnolia Avenue"}})
+	for path, name := range files {
+		require.NotContains(t, transcribe(plain, path), name, path)
+		require.Contains(t, transcribe(biased, path), name, path)
+	}
+}

@@ -60,7 +60,7 @@ func buildASR(cfg Config, reg prometheus.Registerer, log *slog.Logger) (*asr.Reg
 		wantEmbedded = wantEmbedded || l.ASR == embeddedName || l.ASR == "embedded"
 	}
 	if wantEmbedded {
-		eng, err := newEmbeddedEngine(cfg.ASR.MaxStreams, log, reg)
+		eng, err := newEmbeddedEngine(cfg.ASR.MaxStreams, cfg.ASR.Hotwords, log, reg)
 		if err != nil {
 			return nil, fmt.Errorf("asr: embedded engine: %w", err)
 		}

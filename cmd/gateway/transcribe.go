@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -60,8 +61,16 @@ func runTranscribe(ctx context.Context, args []string, stdout, stderr io.Writer)
 	name := fs.String("asr", pocketsphinx.Name, "recogniser: pocketsphinx (alias embedded)")
 	lang := fs.String("language", "", "BCP-47 language of the speech (engine default when empty)")
 	partials := fs.Bool("partials", true, "include partial results")
+	var hotwords []string
+	fs.Func("hotword", "a phrase to bias recognition towards (repeatable)", func(v string) error {
+		if strings.TrimSpace(v) == "" {
+			return errors.New("empty hotword")
+		}
+		hotwords = append(hotwords, v)
+		return nil
+	})
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: gateway transcribe [--asr NAME] [--language TAG] [--partials=false] FILE.wav…")
+		fmt.Fprintln(stderr, "usage: gateway transcribe [--asr NAME] [--language TAG] [--partials=false] [--hotword PHRASE]… FILE.wav…")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -75,7 +84,9 @@ func runTranscribe(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fs.Usage()
 		return 2
 	}
-	reg, err := transcribeRegistry(min(len(files), transcribeParallel))
+	// warnings only (a hotword the dictionary cannot say); results own stdout
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	reg, err := transcribeRegistry(min(len(files), transcribeParallel), hotwords, log)
 	if err != nil {
 		fmt.Fprintf(stderr, "gateway transcribe: %v\n", err)
 		return 1
@@ -89,7 +100,7 @@ func runTranscribe(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintf(stderr, "gateway transcribe: %v\n", err)
 		return 2
 	}
-	cfg := asr.StreamConfig{Language: *lang, Partials: *partials, Channel: "file"}
+	cfg := asr.StreamConfig{Language: *lang, Partials: *partials, Channel: "file", Hotwords: hotwords}
 	if failed := transcribeFiles(ctx, eng, files, cfg, stdout, stderr); failed > 0 {
 		fmt.Fprintf(stderr, "gateway transcribe: %d of %d files failed\n", failed, len(files))
 		return 1
@@ -137,9 +148,9 @@ func transcribeFiles(ctx context.Context, eng asr.Engine, files []string, cfg as
 
 // transcribeRegistry is the set of engines `gateway transcribe` can choose from. When the
 // shared buildRegistry(cfg) of `gateway serve` exists, this is where to call it instead.
-func transcribeRegistry(maxStreams int) (*asr.Registry, error) {
+func transcribeRegistry(maxStreams int, hotwords []string, log *slog.Logger) (*asr.Registry, error) {
 	reg := asr.NewRegistry()
-	eng, err := newFileEngine(maxStreams, slog.New(slog.DiscardHandler))
+	eng, err := newFileEngine(maxStreams, hotwords, log)
 	if err != nil {
 		return nil, err
 	}
@@ -156,13 +167,13 @@ func transcribeRegistry(maxStreams int) (*asr.Registry, error) {
 // WER) at a fifth of the CPU and ~7 MB per decoder (12 live streams at p95 0.56–0.65 s end of
 // speech → final on 2 cores), at the price of a closed ~770-word vocabulary (docs/asr.md). Built without cgo it returns an engine whose streams fail with
 // asr.ErrUnavailable. Telephone or wideband settings follow each stream's sample rate.
-func newEmbeddedEngine(maxStreams int, log *slog.Logger, reg prometheus.Registerer) (*pocketsphinx.Engine, error) {
-	return pocketsphinx.New(pocketsphinx.Config{MaxStreams: maxStreams, LM: pocketsphinx.LMDomain, Logger: log, Registerer: reg})
+func newEmbeddedEngine(maxStreams int, hotwords []string, log *slog.Logger, reg prometheus.Registerer) (*pocketsphinx.Engine, error) {
+	return pocketsphinx.New(pocketsphinx.Config{MaxStreams: maxStreams, LM: pocketsphinx.LMDomain, Hotwords: hotwords, Logger: log, Registerer: reg})
 }
 
 // newFileEngine builds the embedded recogniser for files and recordings: the open-vocabulary
 // general+hotline model with the second search pass at each endpoint (the most accurate
 // setting measured; too slow for more than one live stream per core).
-func newFileEngine(maxStreams int, log *slog.Logger) (*pocketsphinx.Engine, error) {
-	return pocketsphinx.New(pocketsphinx.Config{MaxStreams: maxStreams, Logger: log, SecondPass: true})
+func newFileEngine(maxStreams int, hotwords []string, log *slog.Logger) (*pocketsphinx.Engine, error) {
+	return pocketsphinx.New(pocketsphinx.Config{MaxStreams: maxStreams, Hotwords: hotwords, Logger: log, SecondPass: true})
 }

@@ -59,3 +59,32 @@ func TestTranscribeUsage(t *testing.T) {
 		require.Contains(t, stderr.String(), `unknown engine "nosuch"`)
 	}
 }
+
+// --hotword biases the recogniser towards a phrase: street names it otherwise mishears.
+// A word the dictionary cannot pronounce is reported on stderr, not silently dropped.
+func TestTranscribeHotwords(t *testing.T) {
+	if !pocketsphinx.Available() {
+		t.Skip("built without the embedded recogniser (cgo)")
+	}
+	files := []string{"../../testdata/asr/hotwords/wav16/hw-01.wav", "../../testdata/asr/hotwords/wav16/hw-02.wav"}
+	finals := func(args ...string) (string, string) {
+		var stdout, stderr bytes.Buffer
+		rc := run(context.Background(), append(append([]string{"transcribe", "--partials=false"}, args...), files...), nil, &stdout, &stderr)
+		require.Equal(t, 0, rc, stderr.String())
+		var text []string
+		sc := bufio.NewScanner(&stdout)
+		for sc.Scan() {
+			var l transcribeLine
+			require.NoError(t, json.Unmarshal(sc.Bytes(), &l))
+			text = append(text, l.Text)
+		}
+		return strings.Join(text, " | "), stderr.String()
+	}
+	plain, _ := finals()
+	require.NotContains(t, plain, "juniper lane")
+	require.NotContains(t, plain, "hawthorn terrace")
+	biased, warnings := finals("--hotword", "Juniper Lane", "--hotword", "hawthorn terrace", "--hotword", "Zhujiajian ferry")
+	require.Contains(t, biased, "juniper lane")
+	require.Contains(t, biased, "hawthorn terrace")
+	require.Contains(t, warnings, "zhujiajian")
+}
