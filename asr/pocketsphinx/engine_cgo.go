@@ -145,6 +145,17 @@ func checkHotwords(cfg Config, weight float64) error {
 	return nil
 }
 
+// unknownHotwords are the phrases of want that have is missing (compared normalised).
+func unknownHotwords(want, have []string) []string {
+	var out []string
+	for _, h := range want {
+		if !slices.ContainsFunc(have, func(x string) bool { return ngram.Words(x) == ngram.Words(h) }) {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
 func lmName(m LMMode, w float64) string {
 	switch m {
 	case LMGeneral:
@@ -183,6 +194,10 @@ func (e *Engine) NewStream(ctx context.Context, cfg asr.StreamConfig) (asr.Strea
 	default:
 		e.m.refused.Inc()
 		return nil, fmt.Errorf("pocketsphinx: all %d decoders busy: %w", e.cfg.MaxStreams, asr.ErrStreamLimit)
+	}
+	if extra := unknownHotwords(cfg.Hotwords, e.cfg.Hotwords); len(extra) > 0 {
+		e.cfg.Logger.Warn("pocketsphinx: stream hotwords not applied: the domain model is built once, with Config.Hotwords",
+			"channel", cfg.Channel, "hotwords", extra)
 	}
 	s := newStream(ctx, cfg, e.cfg, e.m)
 	w.jobs <- s // the worker is idle, so it is waiting on jobs

@@ -3,9 +3,11 @@
 package pocketsphinx
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"testing"
@@ -240,9 +242,20 @@ func TestHotwordsOnLiveModel(t *testing.T) {
 		"../../testdata/asr/hotwords/wav/hw-02.wav": "hawthorn terrace",
 	}
 	plain := newEngine(t, Config{LM: LMDomain, MaxStreams: 1})
-	biased := newEngine(t, Config{LM: LMDomain, MaxStreams: 1, Hotwords: []string{"Juniper Lane", "hawthorn terrace", "Magnolia Avenue"}})
+	var logs bytes.Buffer
+	biased := newEngine(t, Config{LM: LMDomain, MaxStreams: 1, Hotwords: []string{"Juniper Lane", "hawthorn terrace", "Magnolia Avenue"},
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	for path, name := range files {
 		require.NotContains(t, transcribe(plain, path), name, path)
 		require.Contains(t, transcribe(biased, path), name, path)
 	}
+	require.NotContains(t, logs.String(), "not applied")
+
+	// a stream cannot add hotwords of its own to a model built once: it says so
+	s, err := biased.NewStream(context.Background(), asr.StreamConfig{SampleRate: 8000, Channel: "caller",
+		Hotwords: []string{"juniper lane", "Elm Street"}})
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	require.Contains(t, logs.String(), "stream hotwords not applied")
+	require.Contains(t, logs.String(), `hotwords="[Elm Street]"`, "only the phrase the engine lacks")
 }
