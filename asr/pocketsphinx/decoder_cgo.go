@@ -65,6 +65,12 @@ static int lx_cmn_set(ps_decoder_t *ps, const float *in, int n) {
 static void lx_cmn_update(ps_decoder_t *ps) { cmn_live_update(ps_get_feat(ps)->cmn_struct); }
 
 static int lx_veclen(ps_decoder_t *ps) { return ps_get_feat(ps)->cmn_struct->veclen; }
+
+// lx_seg_posterior is a word's posterior probability from the lattice (bestpath only).
+static double lx_seg_posterior(ps_decoder_t *ps, ps_seg_t *seg) {
+	int32 ascr, lscr, lback;
+	return logmath_exp(ps_get_logmath(ps), ps_seg_prob(seg, &ascr, &lscr, &lback));
+}
 */
 import "C"
 
@@ -176,10 +182,11 @@ func (d *decoder) hyp() string {
 }
 
 // segWord is a word of the final hypothesis with its frames (10 ms) counted from the
-// decoder's creation.
+// decoder's creation, and its posterior probability when the decoder builds lattices.
 type segWord struct {
 	text   string
 	sf, ef int
+	prob   float64
 }
 
 // end finishes the utterance and returns its hypothesis and words (fillers dropped).
@@ -203,7 +210,7 @@ func (d *decoder) end() (string, []segWord, error) {
 		}
 		var sf, ef C.int
 		C.ps_seg_frames(seg, &sf, &ef)
-		words = append(words, segWord{text: w, sf: int(sf), ef: int(ef)})
+		words = append(words, segWord{text: w, sf: int(sf), ef: int(ef), prob: float64(C.lx_seg_posterior(d.ps, seg))})
 	}
 	return text, words, nil
 }

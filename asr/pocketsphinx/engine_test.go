@@ -259,3 +259,51 @@ func TestHotwordsOnLiveModel(t *testing.T) {
 	require.Contains(t, logs.String(), "stream hotwords not applied")
 	require.Contains(t, logs.String(), `hotwords="[Elm Street]"`, "only the phrase the engine lacks")
 }
+
+// The file configuration reports word posteriors from its lattice: an agent or a QA
+// reviewer can see which words to doubt. On a sentence recognised word for word the
+// confidence is high; on one the engine gets half wrong, the wrong words are the doubtful
+// ones. The live configuration builds no lattice and says so (-1), never a made-up 1.
+func TestConfidence(t *testing.T) {
+	final := func(e *Engine, path string) asr.Result {
+		pcm, rate := load(t, path)
+		s, err := e.NewStream(context.Background(), asr.StreamConfig{SampleRate: rate})
+		require.NoError(t, err)
+		got := collect(s)
+		feed(t, s, pcm, rate)
+		require.NoError(t, s.Close())
+		var out []asr.Result
+		for _, r := range <-got {
+			if r.Final {
+				out = append(out, r)
+			}
+		}
+		require.Len(t, out, 1, path)
+		return out[0]
+	}
+	file := newEngine(t, Config{SecondPass: true, MaxStreams: 1})
+	good := final(file, "../../testdata/asr/wav16/hl-01.wav") // recognised exactly
+	require.Equal(t, "the number twelve bus did not stop at the station this morning", good.Text)
+	require.Greater(t, good.Confidence, 0.9)
+	for _, w := range good.Words {
+		require.InDelta(t, 0.5, w.Confidence, 0.5, w.Text)
+	}
+	// espeak-ng's "... at the middle school for my son", heard as "... at the old too old ..."
+	bad := final(file, "../../testdata/asr/wav16/hl-09.wav")
+	require.Less(t, bad.Confidence, good.Confidence-0.2)
+	var doubtful []string
+	for _, w := range bad.Words {
+		if w.Confidence < 0.5 {
+			doubtful = append(doubtful, w.Text)
+		}
+	}
+	require.NotEmpty(t, doubtful)
+	require.NotContains(t, doubtful, "apply", "a word recognised right is not doubted")
+
+	live := newEngine(t, Config{LM: LMDomain, MaxStreams: 1})
+	r := final(live, "../../testdata/asr/wav/hl-01.wav")
+	require.Equal(t, -1.0, r.Confidence)
+	for _, w := range r.Words {
+		require.Equal(t, -1.0, w.Confidence)
+	}
+}

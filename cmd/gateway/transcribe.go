@@ -33,9 +33,10 @@ type transcribeLine struct {
 }
 
 type transcribeWord struct {
-	Text    string `json:"text"`
-	StartMS int64  `json:"start_ms"`
-	EndMS   int64  `json:"end_ms"`
+	Text       string   `json:"text"`
+	StartMS    int64    `json:"start_ms"`
+	EndMS      int64    `json:"end_ms"`
+	Confidence *float64 `json:"confidence,omitempty"`
 }
 
 func toLine(file, engine string, r asr.Result) transcribeLine {
@@ -46,7 +47,12 @@ func toLine(file, engine string, r asr.Result) transcribeLine {
 		l.Confidence = &c
 	}
 	for _, w := range r.Words {
-		l.Words = append(l.Words, transcribeWord{Text: w.Text, StartMS: w.Start.Milliseconds(), EndMS: w.End.Milliseconds()})
+		tw := transcribeWord{Text: w.Text, StartMS: w.Start.Milliseconds(), EndMS: w.End.Milliseconds()}
+		if w.Confidence >= 0 {
+			c := w.Confidence
+			tw.Confidence = &c
+		}
+		l.Words = append(l.Words, tw)
 	}
 	return l
 }

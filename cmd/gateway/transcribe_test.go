@@ -40,6 +40,11 @@ func TestTranscribeCommand(t *testing.T) {
 		if l.Final {
 			finals[l.File] += l.Text
 			finalSeen[l.File] = true
+			require.NotNil(t, l.Confidence, "the file configuration gives confidences: %s", sc.Text())
+			require.InDelta(t, 0.5, *l.Confidence, 0.5)
+			for _, w := range l.Words {
+				require.NotNil(t, w.Confidence, sc.Text())
+			}
 		} else {
 			require.False(t, finalSeen[l.File], "partial after the final: %s", sc.Text())
 		}
