@@ -30,11 +30,12 @@ for set in wav16 wav; do
   for dir in testdata/asr ${L:+"$T/librivox"}; do
     [ -d "$dir/$set" ] || continue
     printf 'file config (gateway transcribe): '; "$T/psbench" wer -second -set "$set" "$dir" | tail -1
-    printf 'live config:                      '; "$T/psbench" wer -set "$set" "$dir" | tail -1
+    printf 'live config (hotline LM):         '; "$T/psbench" wer -lm domain -set "$set" "$dir" | tail -1
   done
 done
 echo "## live: streams fed in real time (telephone band), ${SECS}s each"
-for n in 1 4 8; do
-  "$T/psbench" live -streams "$n" -secs "$SECS" testdata/asr/wav/*.wav
+for n in 1 4 12; do
+  printf 'hotline LM (live config):   '; "$T/psbench" live -lm domain -streams "$n" -secs "$SECS" testdata/asr/wav/*.wav
 done
+printf 'interpolated LM:            '; "$T/psbench" live -streams 4 -secs "$SECS" testdata/asr/wav/*.wav
 echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
