@@ -228,15 +228,6 @@ func TestRejectsWhatItCannotDo(t *testing.T) {
 // configuration (the domain model alone, a closed vocabulary, telephone band): without them
 // "juniper lane" and "hawthorn terrace" are not words the decoder can produce at all.
 func TestHotwordsOnLiveModel(t *testing.T) {
-	transcribe := func(e *Engine, path string) string {
-		pcm, rate := load(t, path)
-		s, err := e.NewStream(context.Background(), asr.StreamConfig{SampleRate: rate})
-		require.NoError(t, err)
-		got := collect(s)
-		feed(t, s, pcm, rate)
-		require.NoError(t, s.Close())
-		return finalText(<-got)
-	}
 	files := map[string]string{
 		"../../testdata/asr/hotwords/wav/hw-01.wav": "juniper lane",
 		"../../testdata/asr/hotwords/wav/hw-02.wav": "hawthorn terrace",
@@ -246,8 +237,8 @@ func TestHotwordsOnLiveModel(t *testing.T) {
 	biased := newEngine(t, Config{LM: LMDomain, MaxStreams: 1, Hotwords: []string{"Juniper Lane", "hawthorn terrace", "Magnolia Avenue"},
 		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	for path, name := range files {
-		require.NotContains(t, transcribe(plain, path), name, path)
-		require.Contains(t, transcribe(biased, path), name, path)
+		require.NotContains(t, finalText(transcribe(t, plain, path)), name, path)
+		require.Contains(t, finalText(transcribe(t, biased, path)), name, path)
 	}
 	require.NotContains(t, logs.String(), "not applied")
 
@@ -266,14 +257,8 @@ func TestHotwordsOnLiveModel(t *testing.T) {
 // ones. The live configuration builds no lattice and says so (-1), never a made-up 1.
 func TestConfidence(t *testing.T) {
 	final := func(e *Engine, path string) asr.Result {
-		pcm, rate := load(t, path)
-		s, err := e.NewStream(context.Background(), asr.StreamConfig{SampleRate: rate})
-		require.NoError(t, err)
-		got := collect(s)
-		feed(t, s, pcm, rate)
-		require.NoError(t, s.Close())
 		var out []asr.Result
-		for _, r := range <-got {
+		for _, r := range transcribe(t, e, path) {
 			if r.Final {
 				out = append(out, r)
 			}

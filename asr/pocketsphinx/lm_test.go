@@ -51,35 +51,33 @@ func TestDomainLMBuilds(t *testing.T) {
 // lm/cases.txt is what cmd/lmcases makes of the dispatch training set, and only of it: the
 // held-out cases are the recogniser's dev set (scripts/asr-devset.sh).
 func TestCasesCorpusMatchesTrainingSet(t *testing.T) {
-	paths, err := filepath.Glob("../../testdata/dispatch/train/*.jsonl")
+	want := englishCases(t, "../../testdata/dispatch/train/*.jsonl")
+	got, err := ngram.Expand(strings.NewReader(casesCorpus))
+	require.NoError(t, err)
+	require.Equal(t, want, got, "regenerate: go run ./asr/pocketsphinx/cmd/lmcases testdata/dispatch/train/*.jsonl >asr/pocketsphinx/lm/cases.txt")
+	inCorpus := map[string]bool{}
+	for _, s := range got {
+		inCorpus[s] = true
+	}
+	for _, l := range englishCases(t, "../../testdata/dispatch/heldout/*.jsonl") {
+		require.False(t, inCorpus[l], "held-out case in the LM corpus: %q", l)
+	}
+}
+
+// englishCases reads the normalised English case texts of the files glob matches.
+func englishCases(t *testing.T, glob string) []string {
+	t.Helper()
+	paths, err := filepath.Glob(glob)
 	require.NoError(t, err)
 	require.NotEmpty(t, paths)
-	var want []string
+	var out []string
 	for _, p := range paths {
 		f, err := os.Open(p)
 		require.NoError(t, err)
 		lines, err := ngram.ReadCases(f, "en")
 		f.Close()
 		require.NoError(t, err)
-		want = append(want, lines...)
+		out = append(out, lines...)
 	}
-	got, err := ngram.Expand(strings.NewReader(casesCorpus))
-	require.NoError(t, err)
-	require.Equal(t, want, got, "regenerate: go run ./asr/pocketsphinx/cmd/lmcases testdata/dispatch/train/*.jsonl >asr/pocketsphinx/lm/cases.txt")
-	held, err := filepath.Glob("../../testdata/dispatch/heldout/*.jsonl")
-	require.NoError(t, err)
-	inCorpus := map[string]bool{}
-	for _, s := range got {
-		inCorpus[s] = true
-	}
-	for _, p := range held {
-		f, err := os.Open(p)
-		require.NoError(t, err)
-		lines, err := ngram.ReadCases(f, "en")
-		f.Close()
-		require.NoError(t, err)
-		for _, l := range lines {
-			require.False(t, inCorpus[l], "held-out case in the LM corpus: %q", l)
-		}
-	}
+	return out
 }
