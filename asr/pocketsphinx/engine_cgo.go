@@ -237,11 +237,13 @@ func (w *worker) run(idle chan<- *worker, quit <-chan struct{}) {
 		w.m.active.Inc()
 		err := w.serve(s, quit)
 		w.m.active.Dec()
-		s.finish(err)
 		if err != nil && !errors.Is(err, context.Canceled) {
 			w.cfg.Logger.Warn("pocketsphinx stream failed", "decoder", w.id, "channel", s.scfg.Channel, "err", err)
 		}
+		// back in the pool before the stream's Close returns: whoever closed a stream to
+		// free a decoder (a caller leg pre-empting an agent's) finds it free at once
 		idle <- w
+		s.finish(err)
 	}
 }
 

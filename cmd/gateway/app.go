@@ -47,6 +47,7 @@ type App struct {
 	desk     *desk.Desk
 	store    store.Store
 	sink     transcriptSink
+	agents   *agentLegs
 	hotwords []string
 	closers  []func() error
 	// bg holds work that outlives a call (transcribing a leg from its recording).
@@ -87,6 +88,7 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 	a.hardStop, a.stopNow = context.WithCancelCause(context.Background())
 	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.metrics = newAppMetrics(a.reg)
+	a.agents = newAgentLegs(a.reg)
 	a.media = media.NewMetrics(a.reg)
 	host, _, err := net.SplitHostPort(cfg.SIP.Listen)
 	if err != nil {

@@ -26,12 +26,14 @@ type transcriptSink interface {
 
 // liveCall is the callTap of live transcription: one recogniser stream per leg, results
 // to the sink. A leg whose stream could not start (the engine is at its stream limit,
-// or down) is transcribed from the recording after the call and flagged delayed.
+// or down), or whose stream a new caller took over, is transcribed from the recording
+// after the call, from where its live transcription stopped, and flagged delayed.
 type liveCall struct {
 	app     *App
 	ci      *callInfo
 	log     *slog.Logger
 	sink    transcriptSink
+	engine  string
 	caller  *legStream
 	agent   *legStream
 	readers sync.WaitGroup
@@ -39,38 +41,78 @@ type liveCall struct {
 }
 
 // legStream adapts a recogniser stream to the fan-out. Streams copy what they queue (the
-// asr contract), so the fan-out's reused buffers pass straight through.
+// asr contract), so the fan-out's reused buffers pass straight through. The stream can be
+// taken away while frames flow (pre-emption), hence the lock.
 type legStream struct {
 	channel string
+	mu      sync.Mutex
 	st      asr.Stream
 	err     error
+	pos     time.Duration // call time at the end of the last frame written
+	cut     bool          // the stream was taken away at cutAt
+	cutAt   time.Duration
 }
 
 func (l *legStream) WriteFrame(f media.Frame) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	if l.st == nil {
 		return nil
+	}
+	if f.Rate > 0 {
+		l.pos = f.Offset + time.Duration(len(f.Samples))*time.Second/time.Duration(f.Rate)
 	}
 	return l.st.Write(f)
 }
 
+// detach takes the stream away from the leg and remembers where: from then on the leg
+// writes to nothing, and its recording from cutAt on is transcribed after the call.
+func (l *legStream) detach() asr.Stream {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	st := l.st
+	if st != nil {
+		l.st, l.cut, l.cutAt = nil, true, l.pos
+	}
+	return st
+}
+
+// stream is the leg's live stream (nil if it never had one or lost it) and, when it lost
+// it, where.
+func (l *legStream) stream() (st asr.Stream, cut bool, cutAt time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.st, l.cut, l.cutAt
+}
+
 func (l *legStream) String() string { return "asr(" + l.channel + ")" }
 
-// startLive opens the streams of an answered call, caller leg first: when streams run
-// short, the caller's words matter most to dispatch.
+// startLive opens the streams of an answered call, caller leg first: the caller's words
+// matter most to dispatch. A caller leg that finds the engine at its stream limit takes
+// over another call's agent leg; the agent leg is opened only from what is left.
 func (a *App) startLive(ctx context.Context, ci *callInfo) callTap {
 	lc := &liveCall{app: a, ci: ci, log: ci.log, sink: a.sink}
 	eng, err := a.asr.ForLine(ci.Line)
+	if err == nil {
+		lc.engine = eng.Name()
+	}
 	lang := a.lineLanguage(ci.Line)
 	lc.caller = lc.open(ctx, eng, err, "caller", lang)
 	lc.agent = lc.open(ctx, eng, err, "agent", lang)
+	if st, _, _ := lc.agent.stream(); st != nil {
+		a.agents.add(lc)
+	}
 	return lc
 }
 
 func (lc *liveCall) open(ctx context.Context, eng asr.Engine, engErr error, channel, lang string) *legStream {
 	ls := &legStream{channel: channel, err: engErr}
 	if engErr == nil {
-		ls.st, ls.err = eng.NewStream(context.WithoutCancel(ctx), asr.StreamConfig{Language: lang, SampleRate: media.SampleRate,
-			Partials: true, Channel: channel, Hotwords: lc.app.hotwords})
+		cfg := asr.StreamConfig{Language: lang, SampleRate: media.SampleRate, Partials: true, Channel: channel, Hotwords: lc.app.hotwords}
+		ls.st, ls.err = eng.NewStream(context.WithoutCancel(ctx), cfg)
+		if channel == "caller" && errors.Is(ls.err, asr.ErrStreamLimit) && lc.app.agents.takeOver(lc.engine, lc.ci) {
+			ls.st, ls.err = eng.NewStream(context.WithoutCancel(ctx), cfg)
+		}
 	}
 	if ls.err != nil {
 		lc.log.Warn("no live transcription for this leg; it will be transcribed after the call", "channel", channel, "err", ls.err)
@@ -91,27 +133,35 @@ func (lc *liveCall) Caller() media.FrameWriter { return lc.caller }
 func (lc *liveCall) Agent() media.FrameWriter  { return lc.agent }
 
 // Close flushes both streams (their last finals arrive before it returns) and queues the
-// legs that had no live stream for transcription from the recording.
+// legs that had no live stream, or lost it, for transcription from the recording.
 func (lc *liveCall) Close() error {
 	lc.once.Do(func() {
-		for _, l := range []*legStream{lc.caller, lc.agent} {
-			if l.st != nil {
-				_ = l.st.Close()
+		lc.app.agents.remove(lc)
+		legs := []*legStream{lc.caller, lc.agent}
+		for _, l := range legs {
+			if st, _, _ := l.stream(); st != nil {
+				_ = st.Close()
 			}
 		}
-		lc.readers.Wait()
-		for ch, l := range []*legStream{lc.caller, lc.agent} {
-			if l.st == nil && lc.ci.Recording != "" {
-				lc.app.transcribeLater(lc.ci, l.channel, ch)
+		lc.readers.Wait() // also waits for a stream a pre-empting caller is closing
+		for ch, l := range legs {
+			st, cut, at := l.stream()
+			switch {
+			case st != nil: // live to the end
+			case lc.ci.Recording != "":
+				lc.app.transcribeLater(lc.ci, l.channel, ch, at)
+			case cut:
+				lc.sink.streamFailed(lc.ci, l.channel, errors.New("live stream handed to a new caller, and recording is off"))
 			}
 		}
 	})
 	return nil
 }
 
-// transcribeLater runs a leg the live path missed through the recogniser from the call's
-// recording, on a goroutine the App owns, so nothing said on the call is lost.
-func (a *App) transcribeLater(ci *callInfo, channel string, ch int) {
+// transcribeLater runs a leg the live path missed, from call time from on, through the
+// recogniser from the call's recording, on a goroutine the App owns, so nothing said on
+// the call is lost.
+func (a *App) transcribeLater(ci *callInfo, channel string, ch int, from time.Duration) {
 	a.bg.Add(1)
 	go func() {
 		defer a.bg.Done()
@@ -119,7 +169,7 @@ func (a *App) transcribeLater(ci *callInfo, channel string, ch int) {
 		defer cancel()
 		var err error
 		for attempt := 0; attempt < 60; attempt++ {
-			err = a.transcribeRecording(ctx, ci, channel, ch)
+			err = a.transcribeRecording(ctx, ci, channel, ch, from)
 			if !errors.Is(err, asr.ErrStreamLimit) {
 				break
 			}
@@ -136,12 +186,12 @@ func (a *App) transcribeLater(ci *callInfo, channel string, ch int) {
 	}()
 }
 
-func (a *App) transcribeRecording(ctx context.Context, ci *callInfo, channel string, ch int) error {
+func (a *App) transcribeRecording(ctx context.Context, ci *callInfo, channel string, ch int, from time.Duration) error {
 	eng, err := a.asr.ForLine(ci.Line)
 	if err != nil {
 		return err
 	}
-	mono, cleanup, err := extractChannel(ci.Recording, ch)
+	mono, cleanup, err := extractChannel(ci.Recording, ch, from)
 	if err != nil {
 		return err
 	}
@@ -149,9 +199,23 @@ func (a *App) transcribeRecording(ctx context.Context, ci *callInfo, channel str
 	return asr.TranscribeFile(ctx, eng, mono, asr.StreamConfig{Language: a.lineLanguage(ci.Line), Channel: channel,
 		Hotwords: a.hotwords}, func(r asr.Result) {
 		if r.Final {
-			a.sink.result(ci, channel, r, true)
+			a.sink.result(ci, channel, shifted(r, from), true)
 		}
 	})
+}
+
+// shifted moves a result's times by d: the times of a recording cut at d back to call time.
+func shifted(r asr.Result, d time.Duration) asr.Result {
+	r.Start += d
+	r.End += d
+	words := make([]asr.Word, len(r.Words))
+	for i, w := range r.Words {
+		w.Start += d
+		w.End += d
+		words[i] = w
+	}
+	r.Words = words
+	return r
 }
 
 func (a *App) lineLanguage(line string) string {
@@ -169,8 +233,9 @@ func joinFinals(finals []string, partial string) string {
 	return strings.TrimSpace(strings.Join(parts, " "))
 }
 
-// extractChannel writes one channel of a stereo recording to a temporary mono WAV.
-func extractChannel(path string, ch int) (string, func(), error) {
+// extractChannel writes one channel of a stereo recording, from time from on, to a
+// temporary mono WAV.
+func extractChannel(path string, ch int, from time.Duration) (string, func(), error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", nil, err
@@ -185,8 +250,9 @@ func extractChannel(path string, ch int) (string, func(), error) {
 	if n < 1 || ch >= n {
 		return "", nil, fmt.Errorf("recording %s: no channel %d", path, ch)
 	}
+	skip := int(from * time.Duration(d.SampleRate) / time.Second)
 	mono := make([]int, 0, len(buf.Data)/n)
-	for i := ch; i < len(buf.Data); i += n {
+	for i := ch + skip*n; i < len(buf.Data); i += n {
 		mono = append(mono, buf.Data[i])
 	}
 	out, err := os.CreateTemp("", "lianxin-leg-*.wav")
