@@ -274,17 +274,12 @@ func (ss *session) final() error {
 		return nil
 	}
 	r := asr.Result{UtteranceID: u.id, Text: text, Final: true, Start: u.start, End: ss.pos, Confidence: -1, Language: "en-US"}
-	lattice := ss.w.cfg.lattice()
 	sum := 0.0
 	for _, w := range words {
-		c := -1.0
-		if lattice {
-			c = w.prob
-			sum += c
-		}
-		r.Words = append(r.Words, asr.Word{Text: w.text, Start: ss.frameTime(w.sf), End: ss.frameTime(w.ef + 1), Confidence: c})
+		sum += w.prob
+		r.Words = append(r.Words, asr.Word{Text: w.text, Start: ss.frameTime(w.sf), End: ss.frameTime(w.ef + 1), Confidence: w.prob})
 	}
-	if lattice && len(words) > 0 {
+	if len(words) > 0 {
 		// the mean word posterior: ps_get_prob's sentence posterior is near 0 for any
 		// utterance of more than a few words, right or wrong
 		r.Confidence = sum / float64(len(words))

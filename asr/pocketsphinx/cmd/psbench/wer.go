@@ -45,6 +45,70 @@ func editDistance(a, b []string) int {
 	return d[len(b)]
 }
 
+// correctWords marks each hypothesis word that a minimal word alignment with ref matches.
+func correctWords(ref, hyp []string) []bool {
+	d := make([][]int, len(ref)+1)
+	for i := range d {
+		d[i] = make([]int, len(hyp)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(ref); i++ {
+		for j := 1; j <= len(hyp); j++ {
+			sub := d[i-1][j-1]
+			if ref[i-1] != hyp[j-1] {
+				sub++
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, sub)
+		}
+	}
+	ok := make([]bool, len(hyp))
+	for i, j := len(ref), len(hyp); i > 0 && j > 0; {
+		switch {
+		case ref[i-1] == hyp[j-1] && d[i][j] == d[i-1][j-1]:
+			ok[j-1] = true
+			i, j = i-1, j-1
+		case d[i][j] == d[i-1][j-1]+1:
+			i, j = i-1, j-1
+		case d[i][j] == d[i-1][j]+1:
+			i--
+		default:
+			j--
+		}
+	}
+	return ok
+}
+
+// calibration counts words by confidence (below 0.5 or not) and how many were wrong.
+type calibration struct{ low, lowWrong, high, highWrong int }
+
+func (c *calibration) add(ref []string, words []asr.Word) {
+	hyp := make([]string, 0, len(words))
+	for _, w := range words {
+		hyp = append(hyp, norm(w.Text)...)
+	}
+	if len(hyp) != len(words) || len(words) == 0 || words[0].Confidence < 0 {
+		return // no confidences, or words that normalise to several tokens: not counted
+	}
+	for i, ok := range correctWords(ref, hyp) {
+		if words[i].Confidence < 0.5 {
+			c.low++
+			c.lowWrong += map[bool]int{false: 1}[ok]
+		} else {
+			c.high++
+			c.highWrong += map[bool]int{false: 1}[ok]
+		}
+	}
+}
+
+func (c calibration) String() string {
+	pct := func(a, b int) float64 { return 100 * float64(a) / float64(max(b, 1)) }
+	return fmt.Sprintf("conf<0.5: %d words, %.0f%% wrong; conf>=0.5: %d words, %.0f%% wrong",
+		c.low, pct(c.lowWrong, c.low), c.high, pct(c.highWrong, c.high))
+}
+
 func readRefs(path string) (map[string]string, []string, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -105,6 +169,7 @@ func werBench(ctx context.Context, cfg pocketsphinx.Config, dirs []string, set s
 		}
 		var errs, words int
 		var audio, wall float64
+		var cal calibration
 		for _, id := range ids {
 			path := filepath.Join(dir, set, id+".wav")
 			secs, err := audioSeconds(path)
@@ -112,10 +177,12 @@ func werBench(ctx context.Context, cfg pocketsphinx.Config, dirs []string, set s
 				return err
 			}
 			var finals []string
+			var hypWords []asr.Word
 			start := time.Now()
 			err = asr.TranscribeFile(ctx, eng, path, asr.StreamConfig{Partials: true}, func(r asr.Result) {
 				if r.Final {
 					finals = append(finals, r.Text)
+					hypWords = append(hypWords, r.Words...)
 				}
 			})
 			if err != nil {
@@ -124,6 +191,7 @@ func werBench(ctx context.Context, cfg pocketsphinx.Config, dirs []string, set s
 			wall += time.Since(start).Seconds()
 			audio += secs
 			ref, hyp := norm(refs[id]), norm(strings.Join(finals, " "))
+			cal.add(ref, hypWords)
 			e := editDistance(ref, hyp)
 			errs += e
 			words += len(ref)
@@ -131,7 +199,7 @@ func werBench(ctx context.Context, cfg pocketsphinx.Config, dirs []string, set s
 				fmt.Fprintf(out, "%s\t%d/%d\t%s\n", id, e, len(ref), strings.Join(hyp, " "))
 			}
 		}
-		fmt.Fprintf(out, "%s/%s\tfiles=%d\twords=%d\tWER=%.1f%%\tRTF=%.3f\n", dir, set, len(ids), words, 100*float64(errs)/float64(max(words, 1)), wall/audio)
+		fmt.Fprintf(out, "%s/%s\tfiles=%d\twords=%d\tWER=%.1f%%\tRTF=%.3f\t%s\n", dir, set, len(ids), words, 100*float64(errs)/float64(max(words, 1)), wall/audio, cal)
 	}
 	return nil
 }
