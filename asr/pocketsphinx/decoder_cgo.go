@@ -195,10 +195,17 @@ func (d *decoder) end() (string, []segWord, error) {
 		return "", nil, nil
 	}
 	d.inUtt = false
+	// the search's own best path, in case the lattice fails at the end: an utterance cut
+	// off mid-word (a call hung up, a recording ending in speech) can leave it without a
+	// node for </s>, and then ps_get_hyp has nothing
+	firstPass := d.hyp()
 	if C.ps_end_utt(d.ps) < 0 {
 		return "", nil, fmt.Errorf("pocketsphinx: ps_end_utt failed")
 	}
 	text := d.hyp()
+	if text == "" {
+		return firstPass, nil, nil // no words, no confidences: the lattice is what gives them
+	}
 	var words []segWord
 	for seg := C.ps_seg_iter(d.ps); seg != nil; seg = C.ps_seg_next(seg) {
 		w := C.GoString(C.ps_seg_word(seg))

@@ -300,3 +300,22 @@ func TestConfidence(t *testing.T) {
 		}
 	}
 }
+
+// A leg that ends in the middle of a word (the caller hangs up, the recording stops) can
+// leave the decoder's lattice without an end node; the final then carries the search's own
+// hypothesis (no words, confidence unknown) rather than nothing. This cut of agent.wav
+// does that on the live configuration.
+func TestFinalSurvivesALatticeWithoutEnd(t *testing.T) {
+	e := newEngine(t, Config{LM: LMDomain, MaxStreams: 1})
+	pcm, rate := load(t, "../../testdata/audio/agent.wav")
+	s, err := e.NewStream(context.Background(), asr.StreamConfig{SampleRate: rate})
+	require.NoError(t, err)
+	got := collect(s)
+	feed(t, s, pcm[:80000], rate)
+	require.NoError(t, s.Close())
+	rs := <-got
+	require.Len(t, rs, 1)
+	require.True(t, rs[0].Final)
+	require.Contains(t, rs[0].Text, "calling")
+	require.Equal(t, -1.0, rs[0].Confidence)
+}
