@@ -16,49 +16,23 @@ import (
 	"lianxin/asr/segment"
 )
 
-func engine(t *testing.T, srv *funasrtest.Server, rate int) asr.Engine {
-	t.Helper()
-	e, err := funasr.New(funasr.Config{URL: srv.URL(), SampleRate: rate, FlushTimeout: time.Second})
-	require.NoError(t, err)
-	return e
+func adapter(srv *funasrtest.Server) asrtest.Adapter {
+	return asrtest.Adapter{Server: srv, Rates: []int{16000, 8000}, ResilientRate: 16000,
+		New: func(rate int) (asr.Engine, error) {
+			return funasr.New(funasr.Config{URL: srv.URL(), SampleRate: rate, FlushTimeout: time.Second})
+		}}
 }
 
-func wrapped(t *testing.T, srv *funasrtest.Server) asr.Engine {
-	t.Helper()
-	e, err := resilient.Wrap(engine(t, srv, 16000), resilient.Config{Backoff: resilient.Backoff{Initial: time.Millisecond, Max: 10 * time.Millisecond}})
-	require.NoError(t, err)
-	return e
-}
-
-func TestConformance(t *testing.T) {
+func TestAdapterKit(t *testing.T) {
 	srv := funasrtest.New()
 	defer srv.Close()
-	t.Run("16k-from-8k", func(t *testing.T) {
-		asrtest.Run(t, func(t *testing.T) asr.Engine { return engine(t, srv, 16000) }, asrtest.DefaultToneFixture(8000))
-	})
-	t.Run("8k-native", func(t *testing.T) {
-		asrtest.Run(t, func(t *testing.T) asr.Engine { return engine(t, srv, 8000) }, asrtest.DefaultToneFixture(8000))
-	})
-	t.Run("resilient", func(t *testing.T) {
-		asrtest.Run(t, func(t *testing.T) asr.Engine { return wrapped(t, srv) }, asrtest.DefaultToneFixture(16000), asrtest.WithKill(srv.Kill))
-	})
-	require.Empty(t, srv.Violations())
-}
-
-func TestFaults(t *testing.T) {
-	srv := funasrtest.New()
-	defer srv.Close()
-	asrtest.RunFaults(t,
-		func(t *testing.T) asr.Engine { return engine(t, srv, 16000) },
-		func(t *testing.T) asr.Engine { return wrapped(t, srv) },
-		asrtest.DefaultToneFixture(8000), srv, 1500*time.Millisecond)
-	require.Empty(t, srv.Violations())
+	asrtest.RunAdapter(t, adapter(srv))
 }
 
 func TestHotwordsTravelAsAJSONString(t *testing.T) {
 	srv := funasrtest.New()
 	defer srv.Close()
-	s, err := engine(t, srv, 16000).NewStream(context.Background(), asr.StreamConfig{Hotwords: []string{"12345", "市民热线"}})
+	s, err := adapter(srv).Engine(t, 16000).NewStream(context.Background(), asr.StreamConfig{Hotwords: []string{"12345", "市民热线"}})
 	require.NoError(t, err)
 	require.NoError(t, s.Close())
 	require.Empty(t, srv.Violations())
@@ -95,7 +69,7 @@ func TestBehindGate(t *testing.T) {
 	srv := funasrtest.New()
 	defer srv.Close()
 	asrtest.Run(t, func(t *testing.T) asr.Engine {
-		return segment.NewGate(wrapped(t, srv), segment.GateConfig{Trail: 600 * time.Millisecond})
+		return segment.NewGate(adapter(srv).Wrapped(t), segment.GateConfig{Trail: 600 * time.Millisecond})
 	}, asrtest.DefaultToneFixture(8000), asrtest.WithKill(srv.Kill))
 	require.Empty(t, srv.Violations())
 }
@@ -105,7 +79,7 @@ func TestBehindGate(t *testing.T) {
 func TestRotation(t *testing.T) {
 	srv := funasrtest.New()
 	defer srv.Close()
-	e, err := resilient.Wrap(engine(t, srv, 16000), resilient.Config{MaxSession: 7 * time.Second, RotateEarly: 6500 * time.Millisecond})
+	e, err := resilient.Wrap(adapter(srv).Engine(t, 16000), resilient.Config{MaxSession: 7 * time.Second, RotateEarly: 6500 * time.Millisecond})
 	require.NoError(t, err)
 	s, err := e.NewStream(context.Background(), asr.StreamConfig{Partials: true})
 	require.NoError(t, err)

@@ -15,7 +15,6 @@ import (
 	"lianxin/asr/internal/pcm"
 	"lianxin/asr/openai"
 	"lianxin/asr/openai/openaitest"
-	"lianxin/asr/resilient"
 	"lianxin/asr/segment"
 )
 
@@ -84,40 +83,17 @@ func TestHTTPStandInIsStrict(t *testing.T) {
 	require.Len(t, srv.Violations(), 7)
 }
 
-func realtimeEngine(t *testing.T, srv *openaitest.RealtimeServer) asr.Engine {
-	t.Helper()
-	e, err := openai.NewRealtime(openai.RealtimeConfig{URL: srv.URL(), Key: "sk-test", Language: "en", FlushTimeout: time.Second})
-	require.NoError(t, err)
-	return e
+func realtimeAdapter(srv *openaitest.RealtimeServer) asrtest.Adapter {
+	return asrtest.Adapter{Server: srv, ResilientRate: 16000,
+		New: func(int) (asr.Engine, error) {
+			return openai.NewRealtime(openai.RealtimeConfig{URL: srv.URL(), Key: "sk-test", Language: "en", FlushTimeout: time.Second})
+		}}
 }
 
-func realtimeWrapped(t *testing.T, srv *openaitest.RealtimeServer) asr.Engine {
-	t.Helper()
-	e, err := resilient.Wrap(realtimeEngine(t, srv), resilient.Config{Backoff: resilient.Backoff{Initial: time.Millisecond, Max: 10 * time.Millisecond}})
-	require.NoError(t, err)
-	return e
-}
-
-func TestRealtimeConformance(t *testing.T) {
+func TestRealtimeAdapterKit(t *testing.T) {
 	srv := openaitest.NewRealtime("sk-test")
 	defer srv.Close()
-	t.Run("plain", func(t *testing.T) {
-		asrtest.Run(t, func(t *testing.T) asr.Engine { return realtimeEngine(t, srv) }, asrtest.DefaultToneFixture(8000))
-	})
-	t.Run("resilient", func(t *testing.T) {
-		asrtest.Run(t, func(t *testing.T) asr.Engine { return realtimeWrapped(t, srv) }, asrtest.DefaultToneFixture(16000), asrtest.WithKill(srv.Kill))
-	})
-	require.Empty(t, srv.Violations())
-}
-
-func TestRealtimeFaults(t *testing.T) {
-	srv := openaitest.NewRealtime("sk-test")
-	defer srv.Close()
-	asrtest.RunFaults(t,
-		func(t *testing.T) asr.Engine { return realtimeEngine(t, srv) },
-		func(t *testing.T) asr.Engine { return realtimeWrapped(t, srv) },
-		asrtest.DefaultToneFixture(8000), srv, 1500*time.Millisecond)
-	require.Empty(t, srv.Violations())
+	asrtest.RunAdapter(t, realtimeAdapter(srv))
 }
 
 func TestRealtimeRefusesAModelURL(t *testing.T) {

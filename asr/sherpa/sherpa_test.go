@@ -11,45 +11,22 @@ import (
 	"lianxin/asr/asrtest"
 	"lianxin/asr/asrtest/tone"
 	"lianxin/asr/internal/pcm"
-	"lianxin/asr/resilient"
 	"lianxin/asr/sherpa"
 	"lianxin/asr/sherpa/sherpatest"
 )
 
-func engine(t *testing.T, srv *sherpatest.Server) asr.Engine {
-	t.Helper()
-	e, err := sherpa.New(sherpa.Config{URL: srv.URL(), FlushTimeout: time.Second})
-	require.NoError(t, err)
-	return e
+func adapter(srv *sherpatest.Server) asrtest.Adapter {
+	// the engine always sends float32 at 16 kHz: no rate setting
+	return asrtest.Adapter{Server: srv, ResilientRate: 16000,
+		New: func(int) (asr.Engine, error) {
+			return sherpa.New(sherpa.Config{URL: srv.URL(), FlushTimeout: time.Second})
+		}}
 }
 
-func wrapped(t *testing.T, srv *sherpatest.Server) asr.Engine {
-	t.Helper()
-	e, err := resilient.Wrap(engine(t, srv), resilient.Config{Backoff: resilient.Backoff{Initial: time.Millisecond, Max: 10 * time.Millisecond}})
-	require.NoError(t, err)
-	return e
-}
-
-func TestConformance(t *testing.T) {
+func TestAdapterKit(t *testing.T) {
 	srv := sherpatest.New()
 	defer srv.Close()
-	t.Run("8k-resampled", func(t *testing.T) {
-		asrtest.Run(t, func(t *testing.T) asr.Engine { return engine(t, srv) }, asrtest.DefaultToneFixture(8000))
-	})
-	t.Run("resilient", func(t *testing.T) {
-		asrtest.Run(t, func(t *testing.T) asr.Engine { return wrapped(t, srv) }, asrtest.DefaultToneFixture(16000), asrtest.WithKill(srv.Kill))
-	})
-	require.Empty(t, srv.Violations())
-}
-
-func TestFaults(t *testing.T) {
-	srv := sherpatest.New()
-	defer srv.Close()
-	asrtest.RunFaults(t,
-		func(t *testing.T) asr.Engine { return engine(t, srv) },
-		func(t *testing.T) asr.Engine { return wrapped(t, srv) },
-		asrtest.DefaultToneFixture(8000), srv, 1500*time.Millisecond)
-	require.Empty(t, srv.Violations())
+	asrtest.RunAdapter(t, adapter(srv))
 }
 
 // PCM16 where float32 is due, or text other than "Done", must be caught.

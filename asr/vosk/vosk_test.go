@@ -9,48 +9,21 @@ import (
 
 	"lianxin/asr"
 	"lianxin/asr/asrtest"
-	"lianxin/asr/resilient"
 	"lianxin/asr/vosk"
 	"lianxin/asr/vosk/vosktest"
 )
 
-func engine(t *testing.T, srv *vosktest.Server, rate int) asr.Engine {
-	t.Helper()
-	e, err := vosk.New(vosk.Config{URL: srv.URL(), SampleRate: rate, FlushTimeout: time.Second, ReplyTimeout: time.Second})
-	require.NoError(t, err)
-	return e
+func adapter(srv *vosktest.Server) asrtest.Adapter {
+	return asrtest.Adapter{Server: srv, Rates: []int{8000, 16000}, ResilientRate: 8000,
+		New: func(rate int) (asr.Engine, error) {
+			return vosk.New(vosk.Config{URL: srv.URL(), SampleRate: rate, FlushTimeout: time.Second, ReplyTimeout: time.Second})
+		}}
 }
 
-func wrapped(t *testing.T, srv *vosktest.Server) asr.Engine {
-	t.Helper()
-	e, err := resilient.Wrap(engine(t, srv, 8000), resilient.Config{Backoff: resilient.Backoff{Initial: time.Millisecond, Max: 10 * time.Millisecond}})
-	require.NoError(t, err)
-	return e
-}
-
-func TestConformance(t *testing.T) {
+func TestAdapterKit(t *testing.T) {
 	srv := vosktest.New()
 	defer srv.Close()
-	t.Run("8k", func(t *testing.T) {
-		asrtest.Run(t, func(t *testing.T) asr.Engine { return engine(t, srv, 8000) }, asrtest.DefaultToneFixture(8000))
-	})
-	t.Run("16k-from-8k", func(t *testing.T) {
-		asrtest.Run(t, func(t *testing.T) asr.Engine { return engine(t, srv, 16000) }, asrtest.DefaultToneFixture(8000))
-	})
-	t.Run("resilient", func(t *testing.T) {
-		asrtest.Run(t, func(t *testing.T) asr.Engine { return wrapped(t, srv) }, asrtest.DefaultToneFixture(8000), asrtest.WithKill(srv.Kill))
-	})
-	require.Empty(t, srv.Violations())
-}
-
-func TestFaults(t *testing.T) {
-	srv := vosktest.New()
-	defer srv.Close()
-	asrtest.RunFaults(t,
-		func(t *testing.T) asr.Engine { return engine(t, srv, 8000) },
-		func(t *testing.T) asr.Engine { return wrapped(t, srv) },
-		asrtest.DefaultToneFixture(8000), srv, 1500*time.Millisecond)
-	require.Empty(t, srv.Violations())
+	asrtest.RunAdapter(t, adapter(srv))
 }
 
 // The stand-in must reject what the real server misreads, or it proves nothing.
