@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -117,14 +118,34 @@ func (d *Desk) login(w http.ResponseWriter, r *http.Request) {
 	if user == "" {
 		user = req.Seat
 	}
+	key := user + "\x00" + clientAddr(r)
+	if wait := d.throttle.wait(key); wait > 0 {
+		secs := int((wait + time.Second - 1) / time.Second)
+		d.m.logins.WithLabelValues("throttled").Inc()
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		writeError(w, http.StatusTooManyRequests, fmt.Sprintf("too many wrong passwords; try again in %d s", secs))
+		return
+	}
 	tok, s, err := d.auth.login(user, req.Password)
 	if err != nil {
+		d.throttle.failed(key)
 		d.m.logins.WithLabelValues("denied").Inc()
 		writeError(w, http.StatusUnauthorized, err.Error())
 		return
 	}
+	d.throttle.succeeded(key)
 	d.m.logins.WithLabelValues("ok").Inc()
 	writeJSON(w, http.StatusOK, loginResponse{Token: tok, Role: s.Role, Seat: s.Seat, User: s.User, Expires: s.Expires})
+}
+
+// clientAddr is the request's peer address without the port (a reverse proxy in front
+// makes it the proxy's, and throttling then counts per user alone).
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 // meResponse is the session with its seat's current state and, while the seat has a call

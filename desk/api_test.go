@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
@@ -249,4 +250,49 @@ func TestMetricsLint(t *testing.T) {
 	cmd.Stdin = strings.NewReader(exposition)
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, string(out))
+}
+
+// Password guessing is throttled per user and address: the fifth wrong password locks the
+// pair out with 429 and Retry-After, even for the right password, until the lockout ends;
+// each further failure doubles it. Another user is not affected, and a right password
+// clears the count.
+func TestLoginThrottle(t *testing.T) {
+	e := newEnv(t, Config{}, Options{})
+	login := func(user, pass string) (int, http.Header, []byte) {
+		b, err := json.Marshal(map[string]string{"user": user, "password": pass})
+		require.NoError(t, err)
+		res, err := http.Post(e.srv.URL+"/api/login", "application/json", bytes.NewReader(b))
+		require.NoError(t, err)
+		defer res.Body.Close()
+		body, err := io.ReadAll(res.Body)
+		require.NoError(t, err)
+		return res.StatusCode, res.Header, body
+	}
+	for range maxFailures - 1 {
+		code, _, _ := login("seat-01", "guess")
+		require.Equal(t, http.StatusUnauthorized, code)
+	}
+	code, _, _ := login("seat-01", seatPass)
+	require.Equal(t, http.StatusOK, code, "four wrong passwords do not lock; the right one clears them")
+	for range maxFailures {
+		code, _, _ := login("seat-01", "guess")
+		require.Equal(t, http.StatusUnauthorized, code)
+	}
+	code, hdr, body := login("seat-01", seatPass)
+	require.Equal(t, http.StatusTooManyRequests, code, "locked, even with the right password")
+	require.Equal(t, "30", hdr.Get("Retry-After"))
+	require.Contains(t, string(body), `"error":"too many wrong passwords`)
+	code, _, _ = login("seat-02", seatPass)
+	require.Equal(t, http.StatusOK, code, "another seat is not locked")
+
+	e.clock.Add(31 * time.Second)
+	code, _, _ = login("seat-01", "guess")
+	require.Equal(t, http.StatusUnauthorized, code, "the lockout ended")
+	code, hdr, _ = login("seat-01", seatPass)
+	require.Equal(t, http.StatusTooManyRequests, code)
+	require.Equal(t, "60", hdr.Get("Retry-After"), "a failure after a lockout doubles it")
+	e.clock.Add(61 * time.Second)
+	code, _, _ = login("seat-01", seatPass)
+	require.Equal(t, http.StatusOK, code)
+	require.Equal(t, 2.0, testutil.ToFloat64(e.desk.m.logins.WithLabelValues("throttled")))
 }

@@ -70,10 +70,12 @@ type Desk struct {
 	opts Options
 	st   store.Store
 	auth *auth
-	hub  *hub
-	m    *metrics
-	log  *slog.Logger
-	mux  *http.ServeMux
+	// throttle refuses logins for a user and address after repeated wrong passwords
+	throttle *loginThrottle
+	hub      *hub
+	m        *metrics
+	log      *slog.Logger
+	mux      *http.ServeMux
 	// writeBuffers lends WebSocket write buffers to connections only while they write, so
 	// a thousand idle screens do not each hold one
 	writeBuffers sync.Pool
@@ -103,7 +105,7 @@ func New(cfg Config, st store.Store, opts Options) (*Desk, error) {
 		cancel(err)
 		return nil, fmt.Errorf("desk: %w", err)
 	}
-	d := &Desk{cfg: cfg, opts: opts, st: st, auth: newAuth(cfg, opts.Now), m: m,
+	d := &Desk{cfg: cfg, opts: opts, st: st, auth: newAuth(cfg, opts.Now), throttle: newLoginThrottle(opts.Now), m: m,
 		log: opts.Logger, ctx: ctx, cancel: cancel}
 	d.hub = newHub(last, m.slowDrops.Inc)
 	d.mux = d.routes()
