@@ -58,6 +58,7 @@ func (s *stream) failed(err error) {
 	s.setErr(err)
 	s.e.m.errors.Inc()
 	s.log.Warn("engine connection failed", "attempt", s.failures+1, "err", err)
+	s.takeQueued()
 	if s.conn != nil {
 		s.drop(err)
 	}
@@ -68,6 +69,24 @@ func (s *stream) failed(err error) {
 		s.gap(s.lost)
 	}
 	s.retry = s.e.cfg.Clock.After(s.e.cfg.Backoff.Delay(min(s.failures, 30), s.e.cfg.Rand()))
+}
+
+// takeQueued handles what the broken connection delivered before it broke and is still
+// waiting to be read: the run loop picks among ready channels at random, so a final the
+// engine sent just before failing may not have been taken yet, and dropping the connection
+// would discard it (a gap, once its audio has left the ring).
+func (s *stream) takeQueued() {
+	for s.conn != nil {
+		select {
+		case r, ok := <-s.conn.s.Results():
+			if !ok {
+				return
+			}
+			s.handle(r)
+		default:
+			return
+		}
+	}
 }
 
 // drop abandons the current connection. Closing it may take a moment (an engine library
