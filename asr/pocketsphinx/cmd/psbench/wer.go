@@ -23,30 +23,9 @@ func norm(s string) []string {
 	return strings.Fields(nonWord.ReplaceAllString(strings.ToLower(s), " "))
 }
 
-// editDistance is the word-level Levenshtein distance.
-func editDistance(a, b []string) int {
-	d := make([]int, len(b)+1)
-	for j := range d {
-		d[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		prev := d[0]
-		d[0] = i
-		for j := 1; j <= len(b); j++ {
-			cur := d[j]
-			sub := prev
-			if a[i-1] != b[j-1] {
-				sub++
-			}
-			d[j] = min(d[j]+1, d[j-1]+1, sub)
-			prev = cur
-		}
-	}
-	return d[len(b)]
-}
-
-// correctWords marks each hypothesis word that a minimal word alignment with ref matches.
-func correctWords(ref, hyp []string) []bool {
+// align is the word-level Levenshtein distance between ref and hyp, and which hypothesis
+// words a minimal alignment matches.
+func align(ref, hyp []string) (int, []bool) {
 	d := make([][]int, len(ref)+1)
 	for i := range d {
 		d[i] = make([]int, len(hyp)+1)
@@ -78,21 +57,24 @@ func correctWords(ref, hyp []string) []bool {
 			j--
 		}
 	}
-	return ok
+	return d[len(ref)][len(hyp)], ok
 }
 
 // calibration counts words by confidence (below 0.5 or not) and how many were wrong.
 type calibration struct{ low, lowWrong, high, highWrong int }
 
-func (c *calibration) add(ref []string, words []asr.Word) {
-	hyp := make([]string, 0, len(words))
-	for _, w := range words {
-		hyp = append(hyp, norm(w.Text)...)
+// add counts the words of one file, given the hypothesis they should spell and which of
+// its words the alignment matched.
+func (c *calibration) add(words []asr.Word, hyp []string, correct []bool) {
+	if len(words) != len(hyp) || len(words) == 0 || words[0].Confidence < 0 {
+		return // no confidences, or words that do not spell the hypothesis: not counted
 	}
-	if len(hyp) != len(words) || len(words) == 0 || words[0].Confidence < 0 {
-		return // no confidences, or words that normalise to several tokens: not counted
+	for i, w := range words {
+		if n := norm(w.Text); len(n) != 1 || n[0] != hyp[i] {
+			return
+		}
 	}
-	for i, ok := range correctWords(ref, hyp) {
+	for i, ok := range correct {
 		if words[i].Confidence < 0.5 {
 			c.low++
 			c.lowWrong += map[bool]int{false: 1}[ok]
@@ -191,8 +173,8 @@ func werBench(ctx context.Context, cfg pocketsphinx.Config, dirs []string, set s
 			wall += time.Since(start).Seconds()
 			audio += secs
 			ref, hyp := norm(refs[id]), norm(strings.Join(finals, " "))
-			cal.add(ref, hypWords)
-			e := editDistance(ref, hyp)
+			e, correct := align(ref, hyp)
+			cal.add(hypWords, hyp, correct)
 			errs += e
 			words += len(ref)
 			if verbose {
