@@ -279,12 +279,7 @@ func (a *ACD) backLocked(id string) {
 	if !ok || s.state != Ringing {
 		return
 	}
-	if s.registered {
-		a.setLocked(s, Available)
-	} else {
-		a.setLocked(s, Offline)
-	}
-	a.dispatchLocked()
+	a.setLocked(s, a.idleStateLocked(s))
 }
 
 // Release ends a seat's call: WrapUp for the configured time, then Available.
@@ -298,7 +293,6 @@ func (a *ACD) Release(id string) {
 	}
 	if a.cfg.WrapUp <= 0 || a.closed {
 		a.setLocked(s, a.idleStateLocked(s))
-		a.dispatchLocked()
 		return
 	}
 	a.setLocked(s, WrapUp)
@@ -311,7 +305,6 @@ func (a *ACD) Release(id string) {
 		if s.state == WrapUp {
 			s.wrapTimer = nil
 			a.setLocked(s, a.idleStateLocked(s))
-			a.dispatchLocked()
 		}
 	})
 }
@@ -414,6 +407,12 @@ func (a *ACD) setLocked(s *seatInfo, to State) {
 	}
 	a.metrics.setState(s.id, from, to)
 	a.changes = append(a.changes, Change{Seat: s.id, From: from, To: to, At: now})
+	if to == Available {
+		// Every way a seat becomes free (registering, leaving away or wrap-up, a call
+		// ending, a ring-out) must reach the queue at once, or a waiting caller sits
+		// there until the next INVITE or max_wait.
+		a.dispatchLocked()
+	}
 }
 
 // flush delivers the changes recorded under the lock, outside it, in order.

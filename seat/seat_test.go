@@ -142,3 +142,52 @@ func TestAgentStateRules(t *testing.T) {
 	_, err := a.Acquire(ctx, "1", nil)
 	require.ErrorIs(t, err, context.DeadlineExceeded, "an away seat gets no calls")
 }
+
+// A caller queued while no seat is available is offered the first seat that becomes
+// available, whatever made it available: its phone registering, or its agent coming back.
+func TestQueuedCallerTakesSeatThatBecomesAvailable(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		before func(a *ACD)
+		free   func(a *ACD) error
+	}{
+		{"phone registers", func(*ACD) {}, func(a *ACD) error { return a.SetRegistered("seat-01", true) }},
+		{"agent back from away", func(a *ACD) {
+			require.NoError(t, a.SetRegistered("seat-01", true))
+			require.NoError(t, a.SetState("seat-01", Away))
+		}, func(a *ACD) error { return a.SetState("seat-01", Available) }},
+		{"agent ends wrap-up early", func(a *ACD) {
+			require.NoError(t, a.SetRegistered("seat-01", true))
+			id, err := a.Acquire(context.Background(), "12345", nil)
+			require.NoError(t, err)
+			a.Answered(id)
+			a.Release(id)
+			require.Equal(t, WrapUp, a.States()["seat-01"])
+		}, func(a *ACD) error { return a.SetState("seat-01", Available) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, _ := newACD(t, Config{Seats: []string{"seat-01"}, WrapUp: time.Hour})
+			tc.before(a)
+			got := make(chan string, 1)
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				id, err := a.Acquire(ctx, "12345", nil)
+				if err != nil {
+					id = err.Error()
+				}
+				got <- id
+			}()
+			require.Eventually(t, func() bool { return a.QueueLen() == 1 }, 2*time.Second, time.Millisecond)
+			require.NoError(t, tc.free(a))
+			select {
+			case id := <-got:
+				require.Equal(t, "seat-01", id)
+			case <-time.After(2 * time.Second):
+				t.Fatal("the queued caller was not offered the seat that became available")
+			}
+			require.Equal(t, Ringing, a.States()["seat-01"])
+			require.Zero(t, a.QueueLen())
+		})
+	}
+}

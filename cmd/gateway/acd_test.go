@@ -106,3 +106,29 @@ func TestTwentyConcurrentCalls(t *testing.T) {
 	m := g.metrics(t)
 	require.Equal(t, float64(n), metricValue(m, `lianxin_calls_answered_total{line="12345"}`))
 }
+
+// A caller who arrives before any seat phone has registered (as after a restart) is
+// connected as soon as one registers, not after the next INVITE or max_wait.
+func TestQueuedCallerConnectedWhenSeatRegisters(t *testing.T) {
+	g := startGateway(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	var out string
+	go func() {
+		var err error
+		out, err = g.sippCall(ctx, t, "caller.xml")
+		done <- err
+	}()
+	require.Eventually(t, func() bool { return g.app.acd.QueueLen() == 1 }, 15*time.Second, 20*time.Millisecond)
+	s := g.seat(t, "seat-01")
+	select {
+	case err := <-done:
+		require.NoError(t, err, out)
+	case <-ctx.Done():
+		t.Fatal("the queued caller was never connected to the seat that registered")
+	}
+	require.Len(t, s.Received(), 1)
+	m := g.metrics(t)
+	require.Equal(t, 1.0, metricValue(m, `lianxin_calls_answered_total{line="12345"}`))
+}
