@@ -2,15 +2,12 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base32"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
-	"strings"
 	"sync"
 	"time"
 
@@ -19,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"lianxin/asr"
+	"lianxin/callflow"
 	"lianxin/desk"
 	"lianxin/media"
 	"lianxin/seat"
@@ -28,67 +26,36 @@ import (
 
 // App is one running gateway: it owns every part and the order they start and stop in.
 type App struct {
-	cfg      Config
-	log      *slog.Logger
-	now      func() time.Time
-	reg      *prometheus.Registry
-	metrics  *appMetrics
-	media    *media.Metrics
-	clock    *media.Clock
-	ports    *media.PortAllocator
-	mediaIP  netip.Addr
-	acd      *seat.ACD
-	sip      *sip.Server
-	http     *http.Server
-	httpLn   net.Listener
-	observer callObserver
-	taps     tapFactory
-	asr      *asr.Registry
-	desk     *desk.Desk
-	store    store.Store
-	sink     transcriptSink
-	agents   *agentLegs
-	hotwords []string
-	closers  []func() error
-	// bg holds work that outlives a call (transcribing a leg from its recording).
-	bg sync.WaitGroup
+	cfg     Config
+	log     *slog.Logger
+	now     func() time.Time
+	reg     *prometheus.Registry
+	media   *media.Metrics
+	ports   *media.PortAllocator
+	mediaIP netip.Addr
+	acd     *seat.ACD
+	sip     *sip.Server
+	http    *http.Server
+	httpLn  net.Listener
+	asr     *asr.Registry
+	desk    *desk.Desk
+	store   store.Store
+	// flow runs every call; Wire builds it.
+	flow *callflow.Flow
+	// seatChanged is told of every seat state change once the screens are wired.
+	seatChanged func(seat.Change)
+	closers     []func() error
 
 	holdMusic []int16
 
-	hardStop  context.Context
-	stopNow   context.CancelCauseFunc
 	httpDone  sync.WaitGroup
 	closeOnce sync.Once
 }
 
-type appMetrics struct {
-	offered, answered, abandoned, failed *prometheus.CounterVec
-	talk                                 prometheus.Histogram
-}
-
-func newAppMetrics(reg prometheus.Registerer) *appMetrics {
-	vec := func(name, help string) *prometheus.CounterVec {
-		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, []string{"line"})
-	}
-	m := &appMetrics{
-		offered:   vec("lianxin_calls_offered_total", "Calls that reached the gateway."),
-		answered:  vec("lianxin_calls_answered_total", "Calls a seat answered."),
-		abandoned: vec("lianxin_calls_abandoned_total", "Calls the caller left before a seat answered."),
-		failed:    vec("lianxin_calls_failed_total", "Calls that ended with a failure status (queue timeout, no media port…)."),
-		talk: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "lianxin_talk_seconds",
-			Help: "Talk time of answered calls.", Buckets: []float64{10, 30, 60, 120, 180, 300, 600, 1200, 1800}}),
-	}
-	reg.MustRegister(m.offered, m.answered, m.abandoned, m.failed, m.talk)
-	return m
-}
-
 // NewApp builds the gateway from its config; Start binds its listeners.
 func NewApp(cfg Config, log *slog.Logger) (*App, error) {
-	a := &App{cfg: cfg, log: log, now: time.Now, reg: prometheus.NewRegistry(), hotwords: cfg.ASR.Hotwords}
-	a.hardStop, a.stopNow = context.WithCancelCause(context.Background())
+	a := &App{cfg: cfg, log: log, now: time.Now, reg: prometheus.NewRegistry(), seatChanged: func(seat.Change) {}}
 	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	a.metrics = newAppMetrics(a.reg)
-	a.agents = newAgentLegs(a.reg)
 	a.media = media.NewMetrics(a.reg)
 	host, _, err := net.SplitHostPort(cfg.SIP.Listen)
 	if err != nil {
@@ -105,10 +72,9 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 	if a.holdMusic, err = loadHoldMusic(cfg.ACD.HoldMusic); err != nil {
 		return nil, err
 	}
-	a.observer = nopObserver{}
 	a.acd, err = seat.New(seat.Config{Seats: cfg.seatIDs(), Lines: cfg.lineSeats(), WrapUp: cfg.ACD.WrapUp,
 		MaxWait: cfg.ACD.MaxWait, MaxQueue: cfg.ACD.MaxQueue},
-		seat.Options{Now: a.now, Metrics: seat.NewMetrics(a.reg), OnChange: func(c seat.Change) { a.observer.seatChanged(c) }})
+		seat.Options{Now: a.now, Metrics: seat.NewMetrics(a.reg), OnChange: func(c seat.Change) { a.seatChanged(c) }})
 	if err != nil {
 		return nil, err
 	}
@@ -127,9 +93,16 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 	return a, nil
 }
 
-// Start binds SIP and HTTP and starts serving.
+// handleCall hands a SIP call to the call flow, which owns it until it ends.
+func (a *App) handleCall(c *sip.InboundCall) {
+	a.flow.Handle(callflow.Inbound{Caller: sipCaller{c}, SIPCallID: c.CallID, Line: c.Number, From: c.From})
+}
+
+// Start binds SIP and HTTP and starts serving; Wire must have run.
 func (a *App) Start(extra func(mux *http.ServeMux)) error {
-	a.clock = media.NewClock()
+	if a.flow == nil {
+		return errors.New("gateway: Start before Wire")
+	}
 	if err := a.sip.Start(); err != nil {
 		return err
 	}
@@ -169,32 +142,25 @@ func (a *App) Drain(ctx context.Context) error {
 func (a *App) Close() error {
 	var err error
 	a.closeOnce.Do(func() {
-		a.stopNow(errShutdown)
+		var errs []error
+		if a.flow != nil {
+			// ends every call now and waits for them and for the work they left
+			errs = append(errs, a.flow.Close())
+		}
 		wait, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		_ = a.sip.Wait(wait)
-		var errs []error
 		if a.http != nil {
 			errs = append(errs, a.http.Close())
 			a.httpDone.Wait()
 		}
 		errs = append(errs, a.sip.Close(), a.acd.Close())
-		a.bg.Wait()
 		for i := len(a.closers) - 1; i >= 0; i-- {
 			errs = append(errs, a.closers[i]())
-		}
-		if a.clock != nil {
-			a.clock.Close()
 		}
 		err = errors.Join(errs...)
 	})
 	return err
-}
-
-func (a *App) newCallID() string {
-	var b [10]byte
-	_, _ = rand.Read(b[:])
-	return a.now().UTC().Format("20060102-150405-") + strings.ToLower(base32.StdEncoding.EncodeToString(b[:])[:8])
 }
 
 // lineSeats is the ACD's view of the skill lines.
@@ -207,11 +173,3 @@ func (c Config) lineSeats() map[string][]string {
 	}
 	return out
 }
-
-type nopObserver struct{}
-
-func (nopObserver) seatChanged(seat.Change)            {}
-func (nopObserver) callOffered(*callInfo)              {}
-func (nopObserver) callAnswered(*callInfo)             {}
-func (nopObserver) callEnded(*callInfo, string, error) {}
-func (nopObserver) dtmf(*callInfo, string, rune)       {}

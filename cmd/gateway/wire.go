@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"lianxin/callflow"
 	"lianxin/desk"
 	"lianxin/dispatch"
 	"lianxin/seat"
@@ -40,7 +41,7 @@ func (a *App) Wire() error {
 			return ok && a.acd.Has(id) && want == pw
 		}}, st, desk.Options{
 		OnDecide: func(ctx context.Context, seatID, callID, dept string, accepted bool) error {
-			return recordDecision(ctx, st, feedback, clf, callID, dept)
+			return callflow.RecordDecision(ctx, st, feedback, clf, callID, dept)
 		},
 		OnSetState: func(_ context.Context, id, state string) error {
 			return a.acd.SetState(id, seat.State(state))
@@ -66,14 +67,44 @@ func (a *App) Wire() error {
 	}
 	a.closers = append(a.closers, d.Close)
 	a.desk = d
-	ev := &events{app: a, desk: d, store: st, clf: clf, log: a.log,
-		hot: dispatch.NewHotspots(dispatch.HotspotConfig{Window: a.cfg.Dispatch.HotspotWindow,
-			Threshold: a.cfg.Dispatch.HotspotThreshold}, a.now)}
-	a.observer, a.sink = ev, ev
-	if a.cfg.liveASR() {
-		a.taps = a.startLive
+	screens := callflow.NewScreens(callflow.ScreensConfig{Publisher: d, Store: st, Classifier: clf,
+		Hotspots: dispatch.NewHotspots(dispatch.HotspotConfig{Window: a.cfg.Dispatch.HotspotWindow,
+			Threshold: a.cfg.Dispatch.HotspotThreshold}, a.now),
+		HotspotWindow: a.cfg.Dispatch.HotspotWindow, Engine: a.cfg.ASR.Default, Now: a.now, Logger: a.log})
+	a.seatChanged = screens.SeatChanged
+	return a.wireFlow(screens)
+}
+
+// wireFlow builds the call flow on the SIP dialogs, the ACD, the recognisers and the
+// screens.
+func (a *App) wireFlow(screens *callflow.Screens) error {
+	cfg := callflow.Config{RingTimeout: a.cfg.ACD.RingTimeout, InactivityTimeout: a.cfg.Media.InactivityTimeout,
+		Jitter: a.cfg.Media.Jitter, MediaIP: a.mediaIP, Ports: a.ports, HoldMusic: a.holdMusic,
+		Language: a.cfg.lineLanguage, Hotwords: a.cfg.ASR.Hotwords}
+	if a.cfg.Media.Record == nil || *a.cfg.Media.Record {
+		cfg.RecordDir = filepath.Join(a.cfg.DataDir, "recordings")
 	}
+	deps := callflow.Deps{Queue: a.acd, Phones: sipPhones{a.sip}, Observer: screens, Sink: screens,
+		Metrics: a.media, Registerer: a.reg, Logger: a.log, Now: a.now}
+	if a.cfg.liveASR() {
+		deps.ASR = a.asr
+	}
+	f, err := callflow.New(cfg, deps)
+	if err != nil {
+		return err
+	}
+	a.flow = f
 	return nil
+}
+
+// lineLanguage is the recognition language of a line: its own, else the default.
+func (c Config) lineLanguage(line string) string {
+	for _, l := range c.Lines {
+		if l.Number == line && l.Language != "" {
+			return l.Language
+		}
+	}
+	return c.ASR.Language
 }
 
 func (a *App) classifier() (*dispatch.Classifier, error) {
@@ -81,34 +112,6 @@ func (a *App) classifier() (*dispatch.Classifier, error) {
 		return dispatch.NewDefault()
 	}
 	return dispatch.Load(a.cfg.Dispatch.Taxonomy, a.cfg.Dispatch.Model)
-}
-
-// recordDecision keeps the agent's choice as a labelled example for retraining (the desk
-// stores the decision itself).
-func recordDecision(ctx context.Context, st store.Store, path string, clf *dispatch.Classifier, callID, dept string) error {
-	if clf.Taxonomy().Index(dept) < 0 {
-		return fmt.Errorf("unknown department %q", dept)
-	}
-	call, err := st.Call(ctx, callID)
-	if err != nil {
-		return err
-	}
-	var text string
-	for _, u := range call.Utterances {
-		if u.Channel == "caller" {
-			text += u.Text + " "
-		}
-	}
-	var suggested []dispatch.Suggestion
-	if n := len(call.Suggestions); n > 0 {
-		for _, d := range call.Suggestions[n-1].Departments {
-			suggested = append(suggested, dispatch.Suggestion{ID: d.ID, Name: d.Name, Score: d.Score})
-		}
-	}
-	if text == "" {
-		return nil // nothing was transcribed: no example to learn from
-	}
-	return dispatch.AppendFeedback(path, dispatch.Feedback(callID, text, suggested, dept))
 }
 
 // routes mounts the agent screens and API next to /healthz and /metrics.

@@ -1,4 +1,4 @@
-package main
+package callflow
 
 import (
 	"context"
@@ -16,17 +16,49 @@ import (
 	"lianxin/store"
 )
 
-// events turns what happens on calls into the agent screens' events (stored, then pushed)
-// and runs dispatch: the caller's growing transcript feeds a tracker whose suggestions go
-// to the seat's screen, and each ended call feeds hotspot detection.
-type events struct {
-	app   *App
-	desk  *desk.Desk
-	store store.Store
-	clf   *dispatch.Classifier
-	hot   *dispatch.Hotspots
+// Publisher stores an event and pushes it to the screens that may see it (the desk).
+type Publisher interface {
+	Publish(ctx context.Context, ev desk.Event) (desk.Event, error)
+}
+
+// LegWriter stores rows beside the events (the store).
+type LegWriter interface {
+	Write(ctx context.Context, rows ...store.Row) error
+}
+
+// ScreensConfig are the collaborators of Screens.
+type ScreensConfig struct {
+	Publisher  Publisher
+	Store      LegWriter
+	Classifier *dispatch.Classifier
+	Hotspots   *dispatch.Hotspots
+	// HotspotWindow is reported with each alert.
+	HotspotWindow time.Duration
+	// Engine names the default recogniser in engine health events.
+	Engine string
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Screens turns what happens on calls into the agent screens' events (stored, then
+// pushed) and runs dispatch: the caller's growing transcript feeds a tracker whose
+// suggestions go to the seat's screen, and each ended call feeds hotspot detection. It is
+// the flow's Observer and TranscriptSink.
+type Screens struct {
+	cfg   ScreensConfig
 	log   *slog.Logger
 	calls sync.Map // call id → *callText
+}
+
+// NewScreens builds the screens' observer.
+func NewScreens(cfg ScreensConfig) *Screens {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Screens{cfg: cfg, log: cfg.Logger}
 }
 
 // callText is one call's transcript as dispatch sees it.
@@ -38,25 +70,27 @@ type callText struct {
 	shown   []dispatch.Suggestion
 }
 
-func (e *events) publish(ev desk.Event) {
+func (e *Screens) publish(ev desk.Event) {
 	if ev.Time.IsZero() {
-		ev.Time = e.app.now()
+		ev.Time = e.cfg.Now()
 	}
 	// Publishing outlives the call's context: an event of a call that just ended must
 	// still be stored.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := e.desk.Publish(ctx, ev); err != nil {
+	if _, err := e.cfg.Publisher.Publish(ctx, ev); err != nil {
 		e.log.Error("publishing event", "type", ev.Type, "call", ev.CallID, "err", err)
 	}
 }
 
-func (e *events) seatChanged(c seat.Change) {
+// SeatChanged publishes a seat's new state.
+func (e *Screens) SeatChanged(c seat.Change) {
 	e.publish(desk.Event{Type: desk.TypeSeatState, Time: c.At, Seat: c.Seat, Data: desk.SeatStateData{State: string(c.To)}})
 }
 
-func (e *events) callOffered(ci *callInfo) {
-	if _, loaded := e.calls.LoadOrStore(ci.ID, &callText{tracker: dispatch.NewTracker(e.clf, dispatch.TrackerOptions{})}); !loaded {
+// CallOffered publishes the call's arrival (once) and each seat it rings.
+func (e *Screens) CallOffered(ci *Info) {
+	if _, loaded := e.calls.LoadOrStore(ci.ID, &callText{tracker: dispatch.NewTracker(e.cfg.Classifier, dispatch.TrackerOptions{})}); !loaded {
 		// First offer: a seat-less event, for admins, marks the arrival so queue wait counts.
 		e.publish(desk.Event{Type: desk.TypeOffered, Time: ci.Offered, CallID: ci.ID,
 			Data: desk.CallOfferedData{From: ci.From, To: ci.Line, Queue: ci.Line}})
@@ -65,32 +99,34 @@ func (e *events) callOffered(ci *callInfo) {
 		Data: desk.CallOfferedData{From: ci.From, To: ci.Line, Queue: ci.Line}})
 }
 
-func (e *events) callAnswered(ci *callInfo) {
+// CallAnswered publishes the answer with the caller's wait.
+func (e *Screens) CallAnswered(ci *Info) {
 	e.publish(desk.Event{Type: desk.TypeAnswered, Time: ci.Answered, CallID: ci.ID, Seat: ci.Seat,
 		Data: desk.CallAnsweredData{WaitMS: ci.Answered.Sub(ci.Offered).Milliseconds()}})
 }
 
-func (e *events) callEnded(ci *callInfo, outcome string, cause error) {
-	if v, ok := e.calls.LoadAndDelete(ci.ID); ok && outcome == "completed" {
+// CallEnded gives the call its final suggestion, stores its legs and publishes its end.
+func (e *Screens) CallEnded(ci *Info, outcome Outcome, cause error) {
+	if v, ok := e.calls.LoadAndDelete(ci.ID); ok && outcome == Completed {
 		e.finalSuggestion(ci, v.(*callText))
 	}
 	if !ci.Answered.IsZero() {
 		e.writeLegs(ci)
 	}
-	reason := outcome
+	reason := outcome.String()
 	if cause != nil {
-		reason = outcome + ": " + cause.Error()
+		reason += ": " + cause.Error()
 	}
 	e.publish(desk.Event{Type: desk.TypeEnded, Time: ci.Ended, CallID: ci.ID, Seat: ci.Seat,
-		Data: desk.CallEndedData{Reason: reason, Failed: outcome == "failed"}})
+		Data: desk.CallEndedData{Reason: reason, Failed: outcome == Failed}})
 }
 
 // writeLegs records the call's two B2BUA dialogs.
-func (e *events) writeLegs(ci *callInfo) {
+func (e *Screens) writeLegs(ci *Info) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	end := ci.Ended
-	err := e.store.Write(ctx,
+	err := e.cfg.Store.Write(ctx,
 		store.Leg{CallID: ci.ID, Leg: "caller", Peer: ci.CallerMedia.Addr.String(), Codec: ci.CallerMedia.Codec, StartedAt: ci.Answered, EndedAt: &end},
 		store.Leg{CallID: ci.ID, Leg: "agent", Peer: ci.Seat + " " + ci.AgentMedia.Addr.String(), Codec: ci.AgentMedia.Codec, StartedAt: ci.Answered, EndedAt: &end})
 	if err != nil {
@@ -98,12 +134,13 @@ func (e *events) writeLegs(ci *callInfo) {
 	}
 }
 
-func (e *events) dtmf(ci *callInfo, leg string, digit rune) {
+// DTMF publishes a key the caller or the seat pressed.
+func (e *Screens) DTMF(ci *Info, leg string, digit rune) {
 	e.publish(desk.Event{Type: desk.TypeDTMF, CallID: ci.ID, Seat: ci.Seat, Data: desk.DTMFData{Digit: string(digit)}})
 }
 
-// result publishes a recognition result and, for the caller, updates the suggestion.
-func (e *events) result(ci *callInfo, channel string, r asr.Result, delayed bool) {
+// Result publishes a recognition result and, for the caller, updates the suggestion.
+func (e *Screens) Result(ci *Info, channel string, r asr.Result, delayed bool) {
 	typ := desk.TypePartial
 	if r.Final {
 		typ = desk.TypeFinal
@@ -143,7 +180,7 @@ func (e *events) result(ci *callInfo, channel string, r asr.Result, delayed bool
 	}
 }
 
-func (e *events) finalSuggestion(ci *callInfo, ct *callText) {
+func (e *Screens) finalSuggestion(ci *Info, ct *callText) {
 	ct.mu.Lock()
 	text := joinFinals(ct.finals, ct.partial)
 	sugg := ct.tracker.Final(text)
@@ -152,14 +189,14 @@ func (e *events) finalSuggestion(ci *callInfo, ct *callText) {
 		return
 	}
 	e.suggest(ci, sugg)
-	for _, a := range e.hot.Observe(ci.ID, sugg[0].ID, text) {
+	for _, a := range e.cfg.Hotspots.Observe(ci.ID, sugg[0].ID, text) {
 		e.publish(desk.Event{Type: desk.TypeHotspot, Data: desk.HotspotData{Department: a.Department,
 			Topic: fmt.Sprintf("%s @ %s", a.Issue, a.Place), Count: len(a.CallIDs), Examples: a.CallIDs,
-			WindowS: int(e.app.cfg.Dispatch.HotspotWindow.Seconds())}})
+			WindowS: int(e.cfg.HotspotWindow.Seconds())}})
 	}
 }
 
-func (e *events) suggest(ci *callInfo, sugg []dispatch.Suggestion) {
+func (e *Screens) suggest(ci *Info, sugg []dispatch.Suggestion) {
 	deps := make([]desk.Department, len(sugg))
 	for i, s := range sugg {
 		deps[i] = desk.Department{ID: s.ID, Name: s.Name, Score: s.Score, Evidence: s.Evidence}
@@ -167,8 +204,9 @@ func (e *events) suggest(ci *callInfo, sugg []dispatch.Suggestion) {
 	e.publish(desk.Event{Type: desk.TypeSuggested, CallID: ci.ID, Seat: ci.Seat, Data: desk.SuggestedData{Departments: deps}})
 }
 
-func (e *events) streamFailed(ci *callInfo, channel string, err error) {
-	name := e.app.cfg.ASR.Default
+// StreamFailed tells admins that a leg is not transcribed live.
+func (e *Screens) StreamFailed(ci *Info, channel string, err error) {
+	name := e.cfg.Engine
 	detail := fmt.Sprintf("%s leg of call %s: %v", channel, ci.ID, err)
 	if errors.Is(err, asr.ErrStreamLimit) {
 		detail = fmt.Sprintf("%s leg of call %s: engine at its stream limit; transcribed after the call", channel, ci.ID)

@@ -1,4 +1,4 @@
-package main
+package callflow
 
 import (
 	"context"
@@ -17,22 +17,15 @@ import (
 	"lianxin/media"
 )
 
-// transcriptSink receives one call's recognition results and its dispatch suggestions.
-type transcriptSink interface {
-	result(ci *callInfo, channel string, r asr.Result, delayed bool)
-	// streamFailed reports a leg that could not be transcribed live.
-	streamFailed(ci *callInfo, channel string, err error)
-}
-
-// liveCall is the callTap of live transcription: one recogniser stream per leg, results
+// liveCall is the live transcription of one call: one recogniser stream per leg, results
 // to the sink. A leg whose stream could not start (the engine is at its stream limit,
 // or down), or whose stream a new caller took over, is transcribed from the recording
 // after the call, from where its live transcription stopped, and flagged delayed.
 type liveCall struct {
-	app     *App
-	ci      *callInfo
+	f       *Flow
+	ci      *Info
 	log     *slog.Logger
-	sink    transcriptSink
+	sink    TranscriptSink
 	engine  string
 	caller  *legStream
 	agent   *legStream
@@ -90,17 +83,17 @@ func (l *legStream) String() string { return "asr(" + l.channel + ")" }
 // startLive opens the streams of an answered call, caller leg first: the caller's words
 // matter most to dispatch. A caller leg that finds the engine at its stream limit takes
 // over another call's agent leg; the agent leg is opened only from what is left.
-func (a *App) startLive(ctx context.Context, ci *callInfo) callTap {
-	lc := &liveCall{app: a, ci: ci, log: ci.log, sink: a.sink}
-	eng, err := a.asr.ForLine(ci.Line)
+func (f *Flow) startLive(ctx context.Context, ci *Info) *liveCall {
+	lc := &liveCall{f: f, ci: ci, log: ci.log, sink: f.deps.Sink}
+	eng, err := f.deps.ASR.ForLine(ci.Line)
 	if err == nil {
 		lc.engine = eng.Name()
 	}
-	lang := a.lineLanguage(ci.Line)
+	lang := f.cfg.Language(ci.Line)
 	lc.caller = lc.open(ctx, eng, err, "caller", lang)
 	lc.agent = lc.open(ctx, eng, err, "agent", lang)
 	if st, _, _ := lc.agent.stream(); st != nil {
-		a.agents.add(lc)
+		f.agents.add(lc)
 	}
 	return lc
 }
@@ -108,35 +101,32 @@ func (a *App) startLive(ctx context.Context, ci *callInfo) callTap {
 func (lc *liveCall) open(ctx context.Context, eng asr.Engine, engErr error, channel, lang string) *legStream {
 	ls := &legStream{channel: channel, err: engErr}
 	if engErr == nil {
-		cfg := asr.StreamConfig{Language: lang, SampleRate: media.SampleRate, Partials: true, Channel: channel, Hotwords: lc.app.hotwords}
+		cfg := asr.StreamConfig{Language: lang, SampleRate: media.SampleRate, Partials: true, Channel: channel, Hotwords: lc.f.cfg.Hotwords}
 		ls.st, ls.err = eng.NewStream(context.WithoutCancel(ctx), cfg)
-		if channel == "caller" && errors.Is(ls.err, asr.ErrStreamLimit) && lc.app.agents.takeOver(lc.engine, lc.ci) {
+		if channel == "caller" && errors.Is(ls.err, asr.ErrStreamLimit) && lc.f.agents.takeOver(lc.engine, lc.ci) {
 			ls.st, ls.err = eng.NewStream(context.WithoutCancel(ctx), cfg)
 		}
 	}
 	if ls.err != nil {
 		lc.log.Warn("no live transcription for this leg; it will be transcribed after the call", "channel", channel, "err", ls.err)
-		lc.sink.streamFailed(lc.ci, channel, ls.err)
+		lc.sink.StreamFailed(lc.ci, channel, ls.err)
 		return ls
 	}
 	lc.readers.Add(1)
 	go func() {
 		defer lc.readers.Done()
 		for r := range ls.st.Results() {
-			lc.sink.result(lc.ci, channel, r, false)
+			lc.sink.Result(lc.ci, channel, r, false)
 		}
 	}()
 	return ls
 }
 
-func (lc *liveCall) Caller() media.FrameWriter { return lc.caller }
-func (lc *liveCall) Agent() media.FrameWriter  { return lc.agent }
-
 // Close flushes both streams (their last finals arrive before it returns) and queues the
 // legs that had no live stream, or lost it, for transcription from the recording.
 func (lc *liveCall) Close() error {
 	lc.once.Do(func() {
-		lc.app.agents.remove(lc)
+		lc.f.agents.remove(lc)
 		legs := []*legStream{lc.caller, lc.agent}
 		for _, l := range legs {
 			if st, _, _ := l.stream(); st != nil {
@@ -149,9 +139,9 @@ func (lc *liveCall) Close() error {
 			switch {
 			case st != nil: // live to the end
 			case lc.ci.Recording != "":
-				lc.app.transcribeLater(lc.ci, l.channel, ch, at)
+				lc.f.transcribeLater(lc.ci, l.channel, ch, at)
 			case cut:
-				lc.sink.streamFailed(lc.ci, l.channel, errors.New("live stream handed to a new caller, and recording is off"))
+				lc.sink.StreamFailed(lc.ci, l.channel, errors.New("live stream handed to a new caller, and recording is off"))
 			}
 		}
 	})
@@ -159,17 +149,17 @@ func (lc *liveCall) Close() error {
 }
 
 // transcribeLater runs a leg the live path missed, from call time from on, through the
-// recogniser from the call's recording, on a goroutine the App owns, so nothing said on
+// recogniser from the call's recording, on a goroutine the Flow owns, so nothing said on
 // the call is lost.
-func (a *App) transcribeLater(ci *callInfo, channel string, ch int, from time.Duration) {
-	a.bg.Add(1)
+func (f *Flow) transcribeLater(ci *Info, channel string, ch int, from time.Duration) {
+	f.bg.Add(1)
 	go func() {
-		defer a.bg.Done()
-		ctx, cancel := context.WithTimeout(a.hardStop, 30*time.Minute)
+		defer f.bg.Done()
+		ctx, cancel := context.WithTimeout(f.stop, 30*time.Minute)
 		defer cancel()
 		var err error
 		for attempt := 0; attempt < 60; attempt++ {
-			err = a.transcribeRecording(ctx, ci, channel, ch, from)
+			err = f.transcribeRecording(ctx, ci, channel, ch, from)
 			if !errors.Is(err, asr.ErrStreamLimit) {
 				break
 			}
@@ -181,13 +171,13 @@ func (a *App) transcribeLater(ci *callInfo, channel string, ch int, from time.Du
 		}
 		if err != nil {
 			ci.log.Error("delayed transcription failed", "channel", channel, "err", err)
-			a.sink.streamFailed(ci, channel, fmt.Errorf("delayed transcription: %w", err))
+			f.deps.Sink.StreamFailed(ci, channel, fmt.Errorf("delayed transcription: %w", err))
 		}
 	}()
 }
 
-func (a *App) transcribeRecording(ctx context.Context, ci *callInfo, channel string, ch int, from time.Duration) error {
-	eng, err := a.asr.ForLine(ci.Line)
+func (f *Flow) transcribeRecording(ctx context.Context, ci *Info, channel string, ch int, from time.Duration) error {
+	eng, err := f.deps.ASR.ForLine(ci.Line)
 	if err != nil {
 		return err
 	}
@@ -196,10 +186,10 @@ func (a *App) transcribeRecording(ctx context.Context, ci *callInfo, channel str
 		return err
 	}
 	defer cleanup()
-	return asr.TranscribeFile(ctx, eng, mono, asr.StreamConfig{Language: a.lineLanguage(ci.Line), Channel: channel,
-		Hotwords: a.hotwords}, func(r asr.Result) {
+	return asr.TranscribeFile(ctx, eng, mono, asr.StreamConfig{Language: f.cfg.Language(ci.Line), Channel: channel,
+		Hotwords: f.cfg.Hotwords}, func(r asr.Result) {
 		if r.Final {
-			a.sink.result(ci, channel, shifted(r, from), true)
+			f.deps.Sink.Result(ci, channel, shifted(r, from), true)
 		}
 	})
 }
@@ -216,15 +206,6 @@ func shifted(r asr.Result, d time.Duration) asr.Result {
 	}
 	r.Words = words
 	return r
-}
-
-func (a *App) lineLanguage(line string) string {
-	for _, l := range a.cfg.Lines {
-		if l.Number == line && l.Language != "" {
-			return l.Language
-		}
-	}
-	return a.cfg.ASR.Language
 }
 
 // joinFinals is a channel's transcript so far: its finals in order, then the partial.

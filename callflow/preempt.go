@@ -1,4 +1,4 @@
-package main
+package callflow
 
 import (
 	"slices"
@@ -39,7 +39,7 @@ func (p *agentLegs) remove(lc *liveCall) {
 // takeOver frees a stream of engine for by's caller leg: it takes the oldest live agent
 // leg on that engine from its call and closes its stream (the utterance in progress is
 // flushed to that call's transcript). It reports whether a stream was freed.
-func (p *agentLegs) takeOver(engine string, by *callInfo) bool {
+func (p *agentLegs) takeOver(engine string, by *Info) bool {
 	p.mu.Lock()
 	i := slices.IndexFunc(p.calls, func(c *liveCall) bool { return c.engine == engine && c.ci != by })
 	if i < 0 {

@@ -1,0 +1,260 @@
+package callflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	"lianxin/media"
+)
+
+// Call is one call while its handler runs: the caller's dialog, the seat that took it,
+// both media legs and the call's context, whose cause says why it ended.
+type Call struct {
+	Info
+	f      *Flow
+	caller Caller
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+
+	callerLeg, agentLeg *media.Leg
+	seat                SeatCall
+}
+
+func (f *Flow) newCall(in Inbound) *Call {
+	c := &Call{f: f, caller: in.Caller, Info: Info{ID: f.newCallID(), SIPCallID: in.SIPCallID, Line: in.Line,
+		From: in.From, Offered: f.deps.Now()}}
+	c.log = f.deps.Logger.With("call", c.ID, "sip_call_id", in.SIPCallID, "line", in.Line)
+	f.m.offered.WithLabelValues(c.Line).Inc()
+	return c
+}
+
+// run takes the call from arrival to its end.
+func (c *Call) run() {
+	ctx, cancel := context.WithCancelCause(c.caller.Context())
+	c.ctx, c.cancel = ctx, cancel
+	defer cancel(errors.New("call over"))
+	stop := context.AfterFunc(c.f.stop, func() { cancel(ErrShutdown) })
+	defer stop()
+
+	var err error
+	if c.callerLeg, err = c.f.newLeg("caller", c.caller.Remote()); err != nil {
+		c.log.Error("caller leg", "err", err)
+		_ = c.caller.Reject(RejectUnavailable)
+		c.end(Failed, fmt.Errorf("%w: %w", errNoPort, err))
+		return
+	}
+	defer c.callerLeg.Close()
+
+	if err := c.connectSeat(); err != nil {
+		outcome := Failed
+		if ctx.Err() != nil && !errors.Is(context.Cause(ctx), ErrShutdown) {
+			outcome = Abandoned
+		} else {
+			_ = c.caller.Reject(rejectionFor(err))
+		}
+		c.end(outcome, err)
+		return
+	}
+	defer c.agentLeg.Close()
+	defer c.f.deps.Queue.Release(c.Seat)
+	defer c.seat.Hangup(context.Background())
+
+	if err := c.caller.Answer(c.callerLeg.LocalAddr()); err != nil {
+		c.log.Warn("answering the caller failed", "err", err)
+		c.end(Abandoned, err)
+		return
+	}
+	c.Answered = c.f.deps.Now()
+	c.CallerMedia, c.AgentMedia = c.caller.Remote(), c.seat.Remote()
+	c.f.m.answered.WithLabelValues(c.Line).Inc()
+	c.f.deps.Observer.CallAnswered(&c.Info)
+	cause := c.bridge()
+	_ = c.caller.Hangup(context.Background())
+	c.f.m.talk.Observe(c.f.deps.Now().Sub(c.Answered).Seconds())
+	c.end(Completed, cause)
+}
+
+// connectSeat queues the caller (hearing the hold sound as early media) until a seat
+// answers; a seat that does not answer in time gives way to the next.
+func (c *Call) connectSeat() error {
+	if err := c.caller.Progress(c.callerLeg.LocalAddr()); err != nil {
+		return fmt.Errorf("early media: %w", err)
+	}
+	playCtx, stopPlay := context.WithCancel(c.ctx)
+	var play sync.WaitGroup
+	play.Add(1)
+	go func() { defer play.Done(); _ = c.callerLeg.Play(playCtx, c.f.cfg.HoldMusic, true) }()
+	defer play.Wait()
+	defer stopPlay()
+
+	exclude := map[string]bool{}
+	for {
+		id, err := c.f.deps.Queue.Acquire(c.ctx, c.Line, exclude)
+		if err != nil {
+			return err
+		}
+		if err := c.ring(id); err == nil {
+			return nil
+		} else if c.ctx.Err() != nil {
+			return context.Cause(c.ctx)
+		} else {
+			c.log.Info("seat did not take the call; trying the next", "err", err)
+		}
+		exclude[id] = true
+	}
+}
+
+// ring offers the call to one seat; on success the call holds the seat and its leg.
+func (c *Call) ring(id string) error {
+	q := c.f.deps.Queue
+	c.Seat = id
+	c.log = c.f.deps.Logger.With("call", c.ID, "sip_call_id", c.SIPCallID, "line", c.Line, "seat", id)
+	c.f.deps.Observer.CallOffered(&c.Info)
+	leg, err := c.f.newLeg("agent", Media{})
+	if err != nil {
+		q.NoAnswer(id)
+		return err
+	}
+	ctx, cancel := context.WithTimeoutCause(c.ctx, c.f.cfg.RingTimeout, ErrNoAnswer)
+	sc, err := c.f.deps.Phones.Ring(ctx, Ring{Seat: id, Local: leg.LocalAddr(), Codecs: seatCodecs(c.caller.Codecs()),
+		CallerID: c.From})
+	cancel()
+	if err != nil {
+		leg.Close()
+		q.NoAnswer(id)
+		return err
+	}
+	q.Answered(id)
+	if err := setRemote(leg, sc.Remote()); err != nil {
+		c.log.Warn("seat media", "err", err)
+	}
+	c.agentLeg, c.seat = leg, sc
+	return nil
+}
+
+// bridge relays, records and transcribes the call until a side hangs up or the media
+// dies, and returns why it ended.
+func (c *Call) bridge() error {
+	rec, err := c.newRecorder()
+	if err != nil {
+		c.log.Error("recording", "err", err)
+	}
+	callerTap := media.NewFanout("caller", media.FanoutOptions{Metrics: c.f.deps.Metrics})
+	agentTap := media.NewFanout("agent", media.FanoutOptions{Metrics: c.f.deps.Metrics})
+	if rec != nil {
+		callerTap.Add(rec.Caller(), 50)
+		agentTap.Add(rec.Agent(), 50)
+	}
+	var live *liveCall
+	if c.f.deps.ASR != nil {
+		live = c.f.startLive(c.ctx, &c.Info)
+		callerTap.Add(live.caller, 100)
+		agentTap.Add(live.agent, 100)
+	}
+	br := media.NewBridge(c.callerLeg, c.agentLeg, media.BridgeOptions{
+		TapA: callerTap, TapB: agentTap, Clock: c.f.clock, Logger: c.log,
+		InactivityTimeout: c.f.cfg.InactivityTimeout, Jitter: c.f.cfg.Jitter,
+		OnInactive: func() { c.cancel(ErrInactive) },
+		OnDTMF:     func(leg string, d rune, _ time.Duration) { c.f.deps.Observer.DTMF(&c.Info, leg, d) },
+	})
+	c.caller.OnMediaChange(func(m Media) { c.mediaChanged(c.callerLeg, m) })
+	c.seat.OnMediaChange(func(m Media) { c.mediaChanged(c.agentLeg, m) })
+	if err := br.Start(); err != nil {
+		c.cancel(err)
+	}
+
+	select {
+	case <-c.ctx.Done():
+	case <-c.seat.Context().Done():
+		c.cancel(context.Cause(c.seat.Context()))
+	}
+	cause := context.Cause(c.ctx)
+	c.log.Info("call ending", "cause", cause)
+	_ = br.Close()
+	_ = callerTap.Close()
+	_ = agentTap.Close()
+	if rec != nil {
+		if err := rec.Close(); err != nil {
+			c.log.Error("finalising the recording", "err", err)
+		}
+	}
+	if live != nil {
+		_ = live.Close()
+	}
+	return cause
+}
+
+func (c *Call) newRecorder() (*media.Recorder, error) {
+	if c.f.cfg.RecordDir == "" {
+		return nil, nil
+	}
+	dir := filepath.Join(c.f.cfg.RecordDir, c.Offered.Format("2006-01-02"))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	c.Recording = filepath.Join(dir, c.ID+".wav")
+	return media.NewRecorder(c.Recording, media.RecorderOptions{})
+}
+
+// mediaChanged honours a re-INVITE: a peer that holds (sendonly/inactive) is not sent
+// audio until it resumes; a moved peer gets audio at its new address.
+func (c *Call) mediaChanged(l *media.Leg, m Media) {
+	if err := setRemote(l, m); err != nil {
+		c.log.Warn("re-INVITE media", "err", err)
+	}
+	l.SetDirection(m.Direction.Reverse())
+}
+
+func (c *Call) end(o Outcome, cause error) {
+	c.Ended = c.f.deps.Now()
+	switch o {
+	case Abandoned:
+		c.f.m.abandoned.WithLabelValues(c.Line).Inc()
+	case Failed:
+		c.f.m.failed.WithLabelValues(c.Line).Inc()
+	}
+	c.log.Info("call ended", "outcome", o, "cause", cause)
+	c.f.deps.Observer.CallEnded(&c.Info, o, cause)
+}
+
+func (f *Flow) newLeg(kind string, remote Media) (*media.Leg, error) {
+	conn, err := f.cfg.Ports.Listen(f.cfg.MediaIP)
+	if err != nil {
+		return nil, err
+	}
+	l := media.NewLeg(conn, media.LegOptions{Name: kind, Kind: kind, Metrics: f.deps.Metrics, Logger: f.deps.Logger})
+	if remote.Addr.IsValid() {
+		if err := setRemote(l, remote); err != nil {
+			l.Close()
+			return nil, err
+		}
+	}
+	return l, nil
+}
+
+func setRemote(l *media.Leg, m Media) error {
+	codec, err := media.CodecByName(m.Codec)
+	if err != nil {
+		return err
+	}
+	codec.PayloadType = m.PayloadType
+	return l.SetRemote(m.Addr, codec, m.DTMFType)
+}
+
+// seatCodecs is what the seat is offered: the caller's laws first (no transcoding when the
+// seat takes one), then the rest the gateway can transcode to.
+func seatCodecs(caller []string) []string {
+	out := append([]string(nil), caller...)
+	for _, c := range []string{"PCMU", "PCMA"} {
+		if !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}

@@ -1,0 +1,172 @@
+// Package callflow owns each call from its arrival to its hang-up: queueing the caller
+// with early media, ringing seats, bridging and recording the audio, live transcription
+// with its fallbacks, and what the screens are told. It reaches signalling, seats and
+// screens only through the small interfaces in ports.go, so it runs the same over SIP
+// phones, browsers or test doubles.
+package callflow
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"errors"
+	"log/slog"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"lianxin/asr"
+	"lianxin/media"
+)
+
+// Config is the call flow's behaviour.
+type Config struct {
+	// RingTimeout is how long a seat rings before the call goes to the next one.
+	RingTimeout time.Duration
+	// InactivityTimeout ends a bridged call when neither side sends RTP for this long.
+	InactivityTimeout time.Duration
+	// Jitter is the tap window that reorders late packets for the recorder and recogniser.
+	Jitter time.Duration
+	// MediaIP is the address RTP legs bind to and advertise.
+	MediaIP netip.Addr
+	// Ports hands out RTP ports.
+	Ports *media.PortAllocator
+	// HoldMusic is played to queued callers (8 kHz PCM, looped).
+	HoldMusic []int16
+	// RecordDir is where stereo recordings go, under a folder per day; empty records nothing.
+	RecordDir string
+	// Language is a line's recognition language.
+	Language func(line string) string
+	// Hotwords bias every stream.
+	Hotwords []string
+}
+
+// Deps are the flow's collaborators. Observer, Sink and ASR are optional: without ASR
+// there is no live transcription.
+type Deps struct {
+	Queue      Queue
+	Phones     SeatPhone
+	Observer   Observer
+	Sink       TranscriptSink
+	ASR        Recognisers
+	Metrics    *media.Metrics
+	Registerer prometheus.Registerer
+	Logger     *slog.Logger
+	Now        func() time.Time
+}
+
+// Flow runs calls. Create it with New; Close it when the gateway stops.
+type Flow struct {
+	cfg    Config
+	deps   Deps
+	m      *metrics
+	agents *agentLegs
+	clock  *media.Clock
+
+	// stop ends every call with ErrShutdown.
+	stop    context.Context
+	stopNow context.CancelCauseFunc
+	// calls are the running handlers; bg the work that outlives a call (transcribing a
+	// leg from its recording).
+	calls, bg sync.WaitGroup
+	once      sync.Once
+}
+
+// New builds a flow.
+func New(cfg Config, deps Deps) (*Flow, error) {
+	if deps.Queue == nil || deps.Phones == nil || cfg.Ports == nil {
+		return nil, errors.New("callflow: a queue, seat phones and a port allocator are required")
+	}
+	if deps.Observer == nil {
+		deps.Observer = nopObserver{}
+	}
+	if deps.Sink == nil {
+		deps.Sink = nopSink{}
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.Default()
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	if deps.Registerer == nil {
+		deps.Registerer = prometheus.NewRegistry()
+	}
+	if cfg.Language == nil {
+		cfg.Language = func(string) string { return "" }
+	}
+	if cfg.RingTimeout <= 0 {
+		cfg.RingTimeout = 15 * time.Second
+	}
+	f := &Flow{cfg: cfg, deps: deps, m: newMetrics(deps.Registerer), agents: newAgentLegs(deps.Registerer),
+		clock: media.NewClock()}
+	f.stop, f.stopNow = context.WithCancelCause(context.Background())
+	return f, nil
+}
+
+// Handle owns one call from its arrival to its end; it returns when the call is over.
+func (f *Flow) Handle(in Inbound) {
+	f.calls.Add(1)
+	defer f.calls.Done()
+	c := f.newCall(in)
+	if f.stop.Err() != nil {
+		_ = in.Caller.Reject(RejectUnavailable)
+		c.end(Failed, ErrShutdown)
+		return
+	}
+	c.run()
+}
+
+// Close ends every call now, waits for the handlers and for the work they left behind,
+// and stops the media clock. It is idempotent.
+func (f *Flow) Close() error {
+	f.once.Do(func() {
+		f.stopNow(ErrShutdown)
+		f.calls.Wait()
+		f.bg.Wait()
+		f.clock.Close()
+	})
+	return nil
+}
+
+func (f *Flow) newCallID() string {
+	var b [10]byte
+	_, _ = rand.Read(b[:])
+	return f.deps.Now().UTC().Format("20060102-150405-") + strings.ToLower(base32.StdEncoding.EncodeToString(b[:])[:8])
+}
+
+type metrics struct {
+	offered, answered, abandoned, failed *prometheus.CounterVec
+	talk                                 prometheus.Histogram
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	vec := func(name, help string) *prometheus.CounterVec {
+		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, []string{"line"})
+	}
+	m := &metrics{
+		offered:   vec("lianxin_calls_offered_total", "Calls that reached the gateway."),
+		answered:  vec("lianxin_calls_answered_total", "Calls a seat answered."),
+		abandoned: vec("lianxin_calls_abandoned_total", "Calls the caller left before a seat answered."),
+		failed:    vec("lianxin_calls_failed_total", "Calls that ended with a failure status (queue timeout, no media port…)."),
+		talk: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "lianxin_talk_seconds",
+			Help: "Talk time of answered calls.", Buckets: []float64{10, 30, 60, 120, 180, 300, 600, 1200, 1800}}),
+	}
+	reg.MustRegister(m.offered, m.answered, m.abandoned, m.failed, m.talk)
+	return m
+}
+
+type nopObserver struct{}
+
+func (nopObserver) CallOffered(*Info)               {}
+func (nopObserver) CallAnswered(*Info)              {}
+func (nopObserver) CallEnded(*Info, Outcome, error) {}
+func (nopObserver) DTMF(*Info, string, rune)        {}
+
+type nopSink struct{}
+
+func (nopSink) Result(*Info, string, asr.Result, bool) {}
+func (nopSink) StreamFailed(*Info, string, error)      {}

@@ -1,0 +1,122 @@
+package callflow
+
+import (
+	"context"
+	"log/slog"
+	"net/netip"
+	"time"
+
+	"lianxin/asr"
+	"lianxin/media"
+)
+
+// Media is a leg's negotiated RTP media, as its dialog agreed it.
+type Media struct {
+	Addr        netip.AddrPort
+	Codec       string // "PCMU" or "PCMA"
+	PayloadType uint8
+	DTMFType    uint8 // RFC 4733 payload type; 0 when not negotiated
+	// Direction is the peer's: sendonly means the peer holds the call.
+	Direction media.Direction
+}
+
+// Caller is the caller's dialog (a SIP INVITE today).
+type Caller interface {
+	// Context ends, with a cause, when the caller hangs up or the dialog fails.
+	Context() context.Context
+	// Remote is the caller's negotiated media.
+	Remote() Media
+	// Codecs are the codecs the caller offered, preferred first.
+	Codecs() []string
+	// Progress sends early media from local (the caller hears it but is not yet billed).
+	Progress(local netip.AddrPort) error
+	// Answer connects the caller with media at local.
+	Answer(local netip.AddrPort) error
+	// Reject refuses the call before answer.
+	Reject(r Rejection) error
+	// Hangup ends an answered call (or cancels an unanswered one).
+	Hangup(ctx context.Context) error
+	// OnMediaChange sets the function told about hold, resume and moves.
+	OnMediaChange(f func(Media))
+}
+
+// Inbound is a new call as signalling delivered it.
+type Inbound struct {
+	Caller    Caller
+	SIPCallID string
+	Line      string // the dialled number
+	From      string // the caller's number
+}
+
+// Ring asks a seat phone to take a call.
+type Ring struct {
+	Seat     string
+	Local    netip.AddrPort // where the gateway receives the seat's media
+	Codecs   []string       // offered, preferred first
+	CallerID string
+}
+
+// SeatPhone rings seats: a SIP phone registered for the seat today, a browser next.
+type SeatPhone interface {
+	// Ring returns once the seat has answered, or with the context's cause when it did not
+	// answer in time or the caller left.
+	Ring(ctx context.Context, r Ring) (SeatCall, error)
+}
+
+// SeatCall is an answered seat's side of the call.
+type SeatCall interface {
+	// Context ends, with a cause, when the seat hangs up.
+	Context() context.Context
+	Remote() Media
+	Hangup(ctx context.Context) error
+	OnMediaChange(f func(Media))
+}
+
+// Queue hands out seats: the ACD.
+type Queue interface {
+	Acquire(ctx context.Context, line string, exclude map[string]bool) (string, error)
+	Answered(seat string)
+	NoAnswer(seat string)
+	Release(seat string)
+}
+
+// Observer is told what happens to calls (the screens and the store). CallOffered comes
+// each time a seat starts ringing for the call.
+type Observer interface {
+	CallOffered(ci *Info)
+	CallAnswered(ci *Info)
+	CallEnded(ci *Info, o Outcome, cause error)
+	DTMF(ci *Info, leg string, digit rune)
+}
+
+// TranscriptSink receives a call's recognition results.
+type TranscriptSink interface {
+	Result(ci *Info, channel string, r asr.Result, delayed bool)
+	// StreamFailed reports a leg that could not be transcribed live.
+	StreamFailed(ci *Info, channel string, err error)
+}
+
+// Recognisers picks the engine of a line.
+type Recognisers interface {
+	ForLine(line string) (asr.Engine, error)
+}
+
+// Info is what the rest of the gateway knows about one call.
+type Info struct {
+	ID        string
+	SIPCallID string
+	Line      string
+	From      string
+	Seat      string
+	Offered   time.Time
+	Answered  time.Time
+	Ended     time.Time
+	Recording string
+	// CallerMedia and AgentMedia are the legs' negotiated media (for the store's leg rows).
+	CallerMedia, AgentMedia Media
+
+	log *slog.Logger
+}
+
+// Log is the call's logger.
+func (ci *Info) Log() *slog.Logger { return ci.log }
