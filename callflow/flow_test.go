@@ -1,0 +1,198 @@
+package callflow
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"lianxin/internal/testpeer"
+	"lianxin/media"
+	"lianxin/seat"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+type testFlow struct {
+	*Flow
+	acd    *seat.ACD
+	phones *fakePhones
+	obs    *recorder
+}
+
+// newTestFlow runs a flow on a real ACD whose seats are all registered, test doubles for
+// the dialogs and real RTP legs on loopback.
+func newTestFlow(t *testing.T, seats []string, answer map[string]float64, mutate func(*Config, *seat.Config)) *testFlow {
+	t.Helper()
+	scfg := seat.Config{Seats: seats, MaxWait: 5 * time.Second}
+	base := testpeer.FreeUDPPorts(t, 16)
+	cfg := Config{RingTimeout: 300 * time.Millisecond, InactivityTimeout: 5 * time.Second, Jitter: 20 * time.Millisecond,
+		MediaIP: netip.MustParseAddr("127.0.0.1"), Ports: media.NewPortAllocator(media.PortRange{Min: base, Max: base + 15}),
+		HoldMusic: make([]int16, 8000), RecordDir: t.TempDir()}
+	if mutate != nil {
+		mutate(&cfg, &scfg)
+	}
+	reg := prometheus.NewRegistry()
+	acd, err := seat.New(scfg, seat.Options{Metrics: seat.NewMetrics(reg)})
+	require.NoError(t, err)
+	for _, s := range seats {
+		require.NoError(t, acd.SetRegistered(s, true))
+	}
+	tf := &testFlow{acd: acd, phones: &fakePhones{t: t, answer: answer}, obs: newObserver()}
+	tf.Flow, err = New(cfg, Deps{Queue: acd, Phones: tf.phones, Observer: tf.obs, Metrics: media.NewMetrics(reg),
+		Registerer: reg})
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		require.NoError(t, tf.Close())
+		require.NoError(t, tf.Close(), "Close is idempotent")
+		require.NoError(t, acd.Close())
+	})
+	return tf
+}
+
+// handle runs one call on its own goroutine, the way the SIP server does.
+func (tf *testFlow) handle(t *testing.T, c *fakeCaller) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tf.Handle(Inbound{Caller: c, SIPCallID: "sip-1", Line: "12345", From: "13800000000"})
+	}()
+	t.Cleanup(func() { <-done })
+	return done
+}
+
+// The caller reaches the seat: each hears the other, the recording holds the caller on
+// the left and the agent on the right, and the caller's hang-up completes the call and
+// frees the seat.
+func TestCallIsBridgedAndRecorded(t *testing.T) {
+	tf := newTestFlow(t, []string{"seat-01"}, map[string]float64{"seat-01": 400}, nil)
+	caller := newFakeCaller(t, 1000)
+	done := tf.handle(t, caller)
+
+	require.Eventually(t, func() bool {
+		sc := tf.phones.call("seat-01")
+		return sc != nil && len(sc.peer.received()) > 8000 && len(caller.peer.received()) > 8000
+	}, 10*time.Second, 20*time.Millisecond, "a second of audio each way")
+	sc := tf.phones.call("seat-01")
+	require.Greater(t, toneLevel(sc.peer.received()[800:], 1000), 0.8, "the seat hears the caller's tone")
+	heard := caller.peer.received()
+	require.Greater(t, toneLevel(heard[len(heard)-4000:], 400), 0.8, "the caller hears the seat's tone")
+
+	caller.hangUp(errors.New("caller hung up"))
+	e := tf.obs.waitEnded(t)
+	<-done
+	require.Equal(t, Completed, e.outcome)
+	require.ErrorContains(t, e.cause, "caller hung up")
+	require.Equal(t, "seat-01", e.info.Seat)
+	require.False(t, e.info.Answered.IsZero())
+	_, answered, _, rejected := caller.state()
+	require.True(t, answered)
+	require.Zero(t, rejected)
+	require.True(t, sc.byed, "the seat's dialog is hung up")
+	require.Equal(t, seat.Available, tf.acd.States()["seat-01"], "no wrap-up configured: the seat is free again")
+
+	left, right := channels(t, e.info.Recording)
+	require.Greater(t, toneLevel(left[len(left)/2:], 1000), 0.8, "left channel: the caller")
+	require.Greater(t, toneLevel(right[len(right)/2:], 400), 0.8, "right channel: the agent")
+	require.Less(t, toneLevel(left[len(left)/2:], 400), 0.05, "no agent on the caller's channel")
+}
+
+// A seat that does not answer in time gives way to the next; the caller is connected.
+func TestRingOutGoesToNextSeat(t *testing.T) {
+	tf := newTestFlow(t, []string{"seat-01", "seat-02"}, map[string]float64{"seat-02": 400}, nil)
+	caller := newFakeCaller(t, 1000)
+	done := tf.handle(t, caller)
+	require.Eventually(t, func() bool { return tf.phones.call("seat-02") != nil }, 5*time.Second, 10*time.Millisecond)
+	require.Equal(t, []string{"seat-01", "seat-02"}, tf.phones.rungSeats(), "longest idle seat first")
+	require.Equal(t, seat.Available, tf.acd.States()["seat-01"], "the seat that rang out is free again")
+	tf.phones.call("seat-02").hangUp(errors.New("seat hung up"))
+	e := tf.obs.waitEnded(t)
+	<-done
+	require.Equal(t, Completed, e.outcome)
+	_, _, byed, _ := caller.state()
+	require.True(t, byed, "the seat's hang-up reaches the caller")
+}
+
+// A caller who waits longer than the queue allows is refused as "no agent free".
+func TestQueueTimeoutRejectsCaller(t *testing.T) {
+	tf := newTestFlow(t, []string{"seat-01"}, nil, func(_ *Config, s *seat.Config) { s.MaxWait = 200 * time.Millisecond })
+	require.NoError(t, tf.acd.SetState("seat-01", seat.Away))
+	caller := newFakeCaller(t, 1000)
+	<-tf.handle(t, caller)
+	e := tf.obs.waitEnded(t)
+	require.Equal(t, Failed, e.outcome)
+	require.ErrorIs(t, e.cause, seat.ErrQueueTimeout)
+	early, answered, _, rejected := caller.state()
+	require.True(t, early, "the queued caller heard early media")
+	require.False(t, answered)
+	require.Equal(t, RejectNoAgent, rejected)
+}
+
+// A caller who hangs up while queued is abandoned, not refused, and the queue empties.
+func TestCallerLeavesQueue(t *testing.T) {
+	tf := newTestFlow(t, []string{"seat-01"}, nil, nil)
+	require.NoError(t, tf.acd.SetState("seat-01", seat.Away))
+	caller := newFakeCaller(t, 1000)
+	done := tf.handle(t, caller)
+	require.Eventually(t, func() bool { return tf.acd.QueueLen() == 1 }, 5*time.Second, 10*time.Millisecond)
+	caller.hangUp(errors.New("caller canceled before answer"))
+	<-done
+	e := tf.obs.waitEnded(t)
+	require.Equal(t, Abandoned, e.outcome)
+	_, _, _, rejected := caller.state()
+	require.Zero(t, rejected, "no final response to a caller who has gone")
+	require.Zero(t, tf.acd.QueueLen())
+}
+
+// Closing the flow ends a live call with ErrShutdown and waits for it.
+func TestCloseEndsCalls(t *testing.T) {
+	tf := newTestFlow(t, []string{"seat-01"}, map[string]float64{"seat-01": 400}, nil)
+	caller := newFakeCaller(t, 1000)
+	done := tf.handle(t, caller)
+	require.Eventually(t, func() bool { return tf.phones.call("seat-01") != nil }, 5*time.Second, 10*time.Millisecond)
+	require.NoError(t, tf.Close())
+	select {
+	case <-done:
+	default:
+		t.Fatal("Close returned before the call's handler")
+	}
+	e := tf.obs.waitEnded(t)
+	require.Equal(t, Completed, e.outcome)
+	require.ErrorIs(t, e.cause, ErrShutdown)
+
+	late := newFakeCaller(t, 1000)
+	<-tf.handle(t, late)
+	_, _, _, rejected := late.state()
+	require.Equal(t, RejectUnavailable, rejected, "a call after Close is refused")
+	require.Equal(t, Failed, tf.obs.waitEnded(t).outcome)
+}
+
+// A call whose media stops in both directions is ended as dead.
+func TestDeadMediaEndsCall(t *testing.T) {
+	tf := newTestFlow(t, []string{"seat-01"}, map[string]float64{"seat-01": 400}, func(c *Config, _ *seat.Config) {
+		c.InactivityTimeout = 500 * time.Millisecond
+	})
+	caller := newFakeCaller(t, 1000)
+	done := tf.handle(t, caller)
+	require.Eventually(t, func() bool { return tf.phones.call("seat-01") != nil }, 5*time.Second, 10*time.Millisecond)
+	caller.peer.close()
+	tf.phones.call("seat-01").peer.close()
+	<-done
+	e := tf.obs.waitEnded(t)
+	require.Equal(t, Completed, e.outcome)
+	require.ErrorIs(t, e.cause, ErrInactive)
+}
+
+func TestRejectionForQueueErrors(t *testing.T) {
+	for err, want := range map[error]Rejection{
+		seat.ErrQueueTimeout: RejectNoAgent, seat.ErrQueueFull: RejectQueueFull, seat.ErrNoSeats: RejectNoSeats,
+		seat.ErrClosed: RejectUnavailable, ErrShutdown: RejectUnavailable, context.Canceled: RejectInternal,
+	} {
+		require.Equal(t, want, rejectionFor(err), err.Error())
+	}
+}
