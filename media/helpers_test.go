@@ -214,3 +214,11 @@ func (f *fakeTime) Advance(d time.Duration) {
 	f.t = f.t.Add(d)
 	f.mu.Unlock()
 }
+
+func tone(freq float64, rate, n int) []int16 {
+	out := make([]int16, n)
+	for i := range out {
+		out[i] = int16(8000 * math.Sin(2*math.Pi*freq*float64(i)/float64(rate)))
+	}
+	return out
+}

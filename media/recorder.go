@@ -132,12 +132,6 @@ func (r *Recorder) Caller() FrameWriter { return &r.left }
 // Agent is the right channel's writer (prints "recorder(agent)").
 func (r *Recorder) Agent() FrameWriter { return &r.right }
 
-// WriteLeft writes a caller frame.
-func (r *Recorder) WriteLeft(f Frame) error { return r.write(0, f) }
-
-// WriteRight writes an agent frame.
-func (r *Recorder) WriteRight(f Frame) error { return r.write(1, f) }
-
 // WriteFrame writes to the channel.
 func (c *recChannel) WriteFrame(f Frame) error { return c.r.write(c.ch, f) }
 

@@ -108,10 +108,10 @@ func TestRecorderPadsALaggingChannel(t *testing.T) {
 	r, err := NewRecorder(path, RecorderOptions{MaxSkew: 200 * time.Millisecond, FlushInterval: 100 * time.Millisecond})
 	require.NoError(t, err)
 	for i := range 50 { // one second of caller, nothing from the agent's consumer
-		require.NoError(t, r.WriteLeft(numberedFrame(i)))
+		require.NoError(t, r.Caller().WriteFrame(numberedFrame(i)))
 	}
 	require.Equal(t, 800*time.Millisecond, r.Duration(), "the agent is padded once it lags by MaxSkew")
-	require.Error(t, r.WriteLeft(Frame{Samples: make([]int16, 320), Rate: 16000}))
+	require.Error(t, r.Caller().WriteFrame(Frame{Samples: make([]int16, 320), Rate: 16000}))
 	require.NoError(t, r.Close())
 }
 

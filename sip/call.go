@@ -163,11 +163,6 @@ func (s *Server) newCall(req *siplib.Request, tx siplib.ServerTransaction) {
 // Codecs is the caller's offered G.711 laws, preferred first.
 func (c *InboundCall) Codecs() []string { return append([]string(nil), c.offer.codecs...) }
 
-// Ringing sends 180 Ringing.
-func (c *InboundCall) Ringing() error {
-	return c.dlg.Respond(siplib.StatusRinging, "Ringing", nil)
-}
-
 func (c *InboundCall) answerSDP(local netip.AddrPort) []byte {
 	c.mu.Lock()
 	c.local = local
