@@ -3,7 +3,7 @@
 GO ?= go
 BIN := bin/gateway
 
-.PHONY: run build test deps-run deps-test bench bench-calls bench-asr bench-dispatch bench-ws
+.PHONY: lint run build test deps-run deps-test bench bench-calls bench-asr bench-dispatch bench-ws
 
 build:
 	$(GO) build -o $(BIN) ./cmd/gateway
@@ -11,9 +11,14 @@ build:
 run: deps-run build
 	./$(BIN) serve
 
+# Unit tests (every package but cmd/gateway's end-to-end tests) run with the race detector;
+# under make test a missing peer fails a test instead of skipping it.
+UNIT = $(shell $(GO) list ./... | grep -v '/cmd/gateway$$')
+
 test: deps-test
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 45m ./...
+	LIANXIN_REQUIRE_PEERS=1 $(GO) test -race -count=1 -timeout 30m $(UNIT)
+	LIANXIN_REQUIRE_PEERS=1 $(GO) test -count=1 -timeout 30m ./cmd/gateway
 
 deps-run:
 	@scripts/deps.sh run
@@ -34,3 +39,7 @@ bench-dispatch: build
 
 bench-ws: build
 	scripts/bench-ws.sh
+
+# lint builds the pinned golangci-lint into bin/ once (from the Go module proxy), then runs it.
+lint:
+	@scripts/lint.sh

@@ -18,6 +18,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"lianxin/store"
+
+	"lianxin/internal/testpeer"
 )
 
 func TestLoginAndTokenExpiry(t *testing.T) {
@@ -236,7 +238,7 @@ func TestPagesAndMetrics(t *testing.T) {
 func TestMetricsLint(t *testing.T) {
 	promtool, err := exec.LookPath("promtool")
 	if err != nil {
-		t.Skip("needs promtool (Debian package prometheus)")
+		testpeer.Unavailable(t, "needs promtool (Debian package prometheus)")
 	}
 	e := newEnv(t, Config{}, Options{})
 	e.offer("c1", "seat-01")

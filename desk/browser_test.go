@@ -9,6 +9,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
+
+	"lianxin/internal/testpeer"
 )
 
 const chromiumPath = "/usr/bin/chromium"
@@ -18,7 +20,7 @@ const chromiumPath = "/usr/bin/chromium"
 func browser(t *testing.T) context.Context {
 	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Skipf("needs %s (Debian package chromium): %v", chromiumPath, err)
+		testpeer.Unavailable(t, "needs %s (Debian package chromium): %v", chromiumPath, err)
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromiumPath),

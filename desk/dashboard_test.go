@@ -11,6 +11,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
+
+	"lianxin/internal/testpeer"
 )
 
 // The Grafana dashboard parses, shows every desk metric, and every query is valid PromQL
@@ -45,7 +47,7 @@ func TestDashboard(t *testing.T) {
 
 	promtool, err := exec.LookPath("promtool")
 	if err != nil {
-		t.Skip("needs promtool (Debian package prometheus) to check the queries")
+		testpeer.Unavailable(t, "needs promtool (Debian package prometheus) to check the queries")
 	}
 	var rules strings.Builder
 	rules.WriteString("groups:\n- name: dashboard\n  rules:\n")

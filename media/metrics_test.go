@@ -7,12 +7,14 @@ import (
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/stretchr/testify/require"
+
+	"lianxin/internal/testpeer"
 )
 
 func TestMetricsPassPromtool(t *testing.T) {
 	promtool, err := exec.LookPath("promtool")
 	if err != nil {
-		t.Skip("promtool not installed (Debian package prometheus)")
+		testpeer.Unavailable(t, "promtool not installed (Debian package prometheus)")
 	}
 	x := newBridged(t, bridgeSetup{})
 	x.pa.sendAudio(x.a.LocalAddr(), PCMU(), testSignal(FrameSamples*3))

@@ -10,12 +10,14 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"lianxin/internal/testpeer"
 )
 
 // The whole gateway's /metrics passes promtool's lint (names, units, _total counters, help).
 func TestMetricsLint(t *testing.T) {
 	if _, err := exec.LookPath("promtool"); err != nil {
-		t.Skip("promtool not installed (package prometheus; make test installs it)")
+		testpeer.Unavailable(t, "promtool not installed (package prometheus; make test installs it)")
 	}
 	g := startGateway(t, nil)
 	g.seat(t, "seat-01")
