@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 // Roles of a session.
@@ -40,7 +42,7 @@ func (s Session) sees(seat string) bool { return s.Admin() || (seat != "" && sea
 // auth issues and checks bearer tokens. Tokens live in memory: a restart logs everyone out,
 // which a screen handles by showing its login form again.
 type auth struct {
-	users     map[string]string
+	users     map[string]string // admin -> bcrypt hash
 	seats     map[string]string
 	checkSeat func(seat, password string) bool
 	ttl       time.Duration
@@ -63,8 +65,8 @@ func (a *auth) login(user, password string) (string, Session, error) {
 		return "", Session{}, errBadLogin
 	}
 	var s Session
-	if p, ok := a.users[user]; ok {
-		if !equal(p, password) {
+	if h, ok := a.users[user]; ok {
+		if bcrypt.CompareHashAndPassword([]byte(h), []byte(password)) != nil {
 			return "", s, errBadLogin
 		}
 		s = Session{User: user, Role: RoleAdmin}

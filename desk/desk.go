@@ -27,7 +27,9 @@ var ErrClosed = errors.New("desk: closed")
 
 // Config is the desk's own configuration.
 type Config struct {
-	Users     map[string]string                // admin user -> password
+	// Users maps admin users to their bcrypt hashes; a plain password is hashed by New, and
+	// only the hash is kept.
+	Users     map[string]string
 	Seats     map[string]string                // seat (e.g. "seat-01") -> password
 	CheckSeat func(seat, password string) bool // consulted for seats missing from Seats
 	TokenTTL  time.Duration                    // default 12h
@@ -95,6 +97,11 @@ func New(cfg Config, st store.Store, opts Options) (*Desk, error) {
 		return nil, errors.New("desk: no users or seats configured")
 	}
 	setDefaults(&cfg, &opts)
+	users, err := HashPasswords(cfg.Users)
+	if err != nil {
+		return nil, fmt.Errorf("desk: admin %w", err)
+	}
+	cfg.Users = users
 	m, err := newMetrics(opts.Registerer)
 	if err != nil {
 		return nil, err

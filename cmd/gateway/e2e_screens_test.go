@@ -40,7 +40,7 @@ func TestAgentScreenEndToEnd(t *testing.T) {
 	require.Equal(t, "available", string(states["seat-01"]))
 	require.Equal(t, "available", string(states["seat-02"]))
 
-	adminTok, tok1, tok2 := g.login(t, "admin", "admin"), g.login(t, "seat-01", "secret"), g.login(t, "seat-02", "secret")
+	adminTok, tok1, tok2 := g.login(t, testAdmin, testAdminPassword), g.login(t, "seat-01", "secret"), g.login(t, "seat-02", "secret")
 	admin := g.openWS(t, adminTok, -1, nil)
 	// seat-01's socket drops itself right after the call is answered; the rest of the call
 	// must come back on a resume.

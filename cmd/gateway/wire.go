@@ -34,7 +34,11 @@ func (a *App) Wire() error {
 	}
 	a.closers = append(a.closers, a.asr.Close)
 	feedback := filepath.Join(a.cfg.DataDir, "dispatch-feedback.jsonl")
-	d, err := desk.New(desk.Config{Users: a.cfg.Desk.Admins, TokenTTL: a.cfg.Desk.TokenTTL,
+	admins, err := a.cfg.deskAdmins(a.log)
+	if err != nil {
+		return err
+	}
+	d, err := desk.New(desk.Config{Users: admins, TokenTTL: a.cfg.Desk.TokenTTL,
 		CheckSeat: func(id, pw string) bool {
 			want, ok := a.cfg.seatPassword(id)
 			return ok && a.acd.Has(id) && want == pw
