@@ -196,6 +196,10 @@ func (d *Desk) departments(w http.ResponseWriter, _ *http.Request, _ Session) {
 	writeJSON(w, http.StatusOK, deps)
 }
 
+// transcripts searches final utterances: ?q=terms&limit=. The search runs under the
+// request's context, so it stops when the client goes, and under SearchTimeout, so no query
+// holds the database for long; a query over the store's limits or past the deadline is the
+// user's to narrow (400), not a server fault.
 func (d *Desk) transcripts(w http.ResponseWriter, r *http.Request, s Session) {
 	q := store.SearchQuery{Text: r.URL.Query().Get("q"), Limit: atoi(r.URL.Query().Get("limit"))}
 	if q.Text == "" {
@@ -205,12 +209,21 @@ func (d *Desk) transcripts(w http.ResponseWriter, r *http.Request, s Session) {
 	if !s.Admin() {
 		q.Seat = s.Seat
 	}
-	hits, err := d.st.SearchUtterances(r.Context(), q)
-	if err != nil {
+	ctx, cancel := context.WithTimeout(r.Context(), d.cfg.SearchTimeout)
+	defer cancel()
+	hits, err := d.st.SearchUtterances(ctx, q)
+	switch {
+	case err == nil:
+		writeJSON(w, http.StatusOK, map[string]any{"query": q.Text, "results": hits})
+	case errors.Is(err, store.ErrBadQuery):
+		writeError(w, http.StatusBadRequest, err.Error())
+	case r.Context().Err() != nil:
+		// the client went away: nobody reads an answer
+	case ctx.Err() != nil:
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("search took longer than %s: use longer or fewer terms", d.cfg.SearchTimeout))
+	default:
 		d.serverError(w, err)
-		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"query": q.Text, "results": hits})
 }
 
 func (d *Desk) call(w http.ResponseWriter, r *http.Request, s Session) {

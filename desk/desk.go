@@ -39,6 +39,9 @@ type Config struct {
 	PingInterval    time.Duration // default 25s; a peer silent for 2.5 intervals is dropped
 	WriteTimeout    time.Duration // per frame; default 10s
 	ReplayPage      int           // events read from the store per replay query; default 500
+	// SearchTimeout bounds one transcript search; default 3s. A search that runs past it is
+	// stopped and answered 400: the user narrows it.
+	SearchTimeout time.Duration
 }
 
 // Dept is a department the agent can pick instead of the suggestion.
@@ -137,6 +140,9 @@ func setDefaults(cfg *Config, opts *Options) {
 	}
 	if cfg.ReplayPage <= 0 {
 		cfg.ReplayPage = 500
+	}
+	if cfg.SearchTimeout <= 0 {
+		cfg.SearchTimeout = 3 * time.Second
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
