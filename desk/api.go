@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -93,59 +92,6 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 		return false
 	}
 	return true
-}
-
-type loginRequest struct {
-	User     string `json:"user"`
-	Seat     string `json:"seat"`
-	Password string `json:"password"`
-}
-
-type loginResponse struct {
-	Token   string    `json:"token"`
-	Role    string    `json:"role"`
-	Seat    string    `json:"seat,omitempty"`
-	User    string    `json:"user"`
-	Expires time.Time `json:"expires"`
-}
-
-func (d *Desk) login(w http.ResponseWriter, r *http.Request) {
-	var req loginRequest
-	if !readJSON(w, r, &req) {
-		return
-	}
-	user := req.User
-	if user == "" {
-		user = req.Seat
-	}
-	key := user + "\x00" + clientAddr(r)
-	if wait := d.throttle.wait(key); wait > 0 {
-		secs := int((wait + time.Second - 1) / time.Second)
-		d.m.logins.WithLabelValues("throttled").Inc()
-		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		writeError(w, http.StatusTooManyRequests, fmt.Sprintf("too many wrong passwords; try again in %d s", secs))
-		return
-	}
-	tok, s, err := d.auth.login(user, req.Password)
-	if err != nil {
-		d.throttle.failed(key)
-		d.m.logins.WithLabelValues("denied").Inc()
-		writeError(w, http.StatusUnauthorized, err.Error())
-		return
-	}
-	d.throttle.succeeded(key)
-	d.m.logins.WithLabelValues("ok").Inc()
-	writeJSON(w, http.StatusOK, loginResponse{Token: tok, Role: s.Role, Seat: s.Seat, User: s.User, Expires: s.Expires})
-}
-
-// clientAddr is the request's peer address without the port (a reverse proxy in front
-// makes it the proxy's, and throttling then counts per user alone).
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // meResponse is the session with its seat's current state and, while the seat has a call

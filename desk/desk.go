@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -39,6 +40,14 @@ type Config struct {
 	PingInterval    time.Duration // default 25s; a peer silent for 2.5 intervals is dropped
 	WriteTimeout    time.Duration // per frame; default 10s
 	ReplayPage      int           // events read from the store per replay query; default 500
+	// TrustedProxies are the reverse proxies in front of the desk. Only from them is
+	// ClientIPHeader (e.g. "X-Forwarded-For" or "X-Real-IP") read for the client's address,
+	// which the login throttle counts; from any other peer the header is ignored.
+	TrustedProxies []netip.Prefix
+	ClientIPHeader string
+	// ThrottleSize is how many users, addresses and user-address pairs the login throttle
+	// remembers each (least recently failed forgotten first); default 10000.
+	ThrottleSize int
 	// SearchTimeout bounds one transcript search; default 3s. A search that runs past it is
 	// stopped and answered 400: the user narrows it.
 	SearchTimeout time.Duration
@@ -115,7 +124,12 @@ func New(cfg Config, st store.Store, opts Options) (*Desk, error) {
 		cancel(err)
 		return nil, fmt.Errorf("desk: %w", err)
 	}
-	d := &Desk{cfg: cfg, opts: opts, st: st, auth: newAuth(cfg, opts.Now), throttle: newLoginThrottle(opts.Now), m: m,
+	throttle, err := newLoginThrottle(opts.Now, cfg.ThrottleSize)
+	if err != nil {
+		cancel(err)
+		return nil, fmt.Errorf("desk: %w", err)
+	}
+	d := &Desk{cfg: cfg, opts: opts, st: st, auth: newAuth(cfg, opts.Now), throttle: throttle, m: m,
 		log: opts.Logger, ctx: ctx, cancel: cancel}
 	d.hub = newHub(last, m.slowDrops.Inc)
 	d.mux = d.routes()
@@ -140,6 +154,9 @@ func setDefaults(cfg *Config, opts *Options) {
 	}
 	if cfg.ReplayPage <= 0 {
 		cfg.ReplayPage = 500
+	}
+	if cfg.ThrottleSize <= 0 {
+		cfg.ThrottleSize = 10000
 	}
 	if cfg.SearchTimeout <= 0 {
 		cfg.SearchTimeout = 3 * time.Second

@@ -118,6 +118,11 @@ type DeskConfig struct {
 	// first start makes one with a random password (see deskAdmins).
 	Admins   map[string]string `yaml:"admins"`
 	TokenTTL time.Duration     `yaml:"token_ttl"`
+	// TrustedProxies are reverse proxies (addresses or CIDR prefixes) in front of the
+	// screens; only from them is ClientIPHeader (e.g. X-Forwarded-For) believed, so that the
+	// login throttle counts each client rather than the proxy.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	ClientIPHeader string   `yaml:"client_ip_header"`
 }
 
 // defaultSeatPassword is the quick-start seat password, known to anyone who read the README:
@@ -220,6 +225,9 @@ func (c Config) validate() error {
 	if err := c.checkExposedPasswords(); err != nil {
 		errs = append(errs, err)
 	}
+	if _, err := parsePrefixes(c.Desk.TrustedProxies); err != nil {
+		errs = append(errs, fmt.Errorf("desk: trusted_proxies: %w", err))
+	}
 	ids := map[string]bool{}
 	for _, id := range c.seatIDs() {
 		ids[id] = true
@@ -268,6 +276,37 @@ func loopbackListen(addr string) bool {
 	}
 	ip, err := netip.ParseAddr(host)
 	return err == nil && ip.IsLoopback()
+}
+
+// deskConfig is the desk's own configuration, less CheckSeat, which needs the ACD.
+func (c Config) deskConfig(log *slog.Logger) (desk.Config, error) {
+	admins, err := c.deskAdmins(log)
+	if err != nil {
+		return desk.Config{}, err
+	}
+	proxies, err := parsePrefixes(c.Desk.TrustedProxies)
+	if err != nil {
+		return desk.Config{}, fmt.Errorf("desk: trusted_proxies: %w", err)
+	}
+	return desk.Config{Users: admins, TokenTTL: c.Desk.TokenTTL, TrustedProxies: proxies,
+		ClientIPHeader: c.Desk.ClientIPHeader}, nil
+}
+
+// parsePrefixes reads addresses ("10.0.0.5") and prefixes ("10.0.0.0/8").
+func parsePrefixes(ss []string) ([]netip.Prefix, error) {
+	out := make([]netip.Prefix, 0, len(ss))
+	for _, s := range ss {
+		if ip, err := netip.ParseAddr(s); err == nil {
+			out = append(out, netip.PrefixFrom(ip.Unmap(), ip.Unmap().BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither an address nor a prefix", s)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 // deskAdmins are the screens' admins: those of the config when it names any; else the one

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -133,4 +134,20 @@ func TestConfigRefusesDefaultSeatPasswordOffLoopback(t *testing.T) {
 	p := writeConfig(t, "http: {listen: '0.0.0.0:8080'}\nseats: {count: 2, credentials: {seat-01: a1, seat-02: b2}}\n")
 	_, err := parseServeFlags([]string{"--config", p}, io.Discard)
 	require.NoError(t, err, "every seat has its own password")
+}
+
+// desk.trusted_proxies and client_ip_header reach the desk; a bad entry is a config error.
+func TestConfigTrustedProxies(t *testing.T) {
+	p := writeConfig(t, "desk:\n  admins: {ops: day-shift}\n  trusted_proxies: [10.0.0.5, '192.168.0.0/16', '::1']\n  client_ip_header: X-Real-IP\n")
+	cfg, err := parseServeFlags([]string{"--config", p}, io.Discard)
+	require.NoError(t, err)
+	dc, err := cfg.deskConfig(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.NoError(t, err)
+	require.Equal(t, "X-Real-IP", dc.ClientIPHeader)
+	require.Equal(t, []netip.Prefix{netip.MustParsePrefix("10.0.0.5/32"), netip.MustParsePrefix("192.168.0.0/16"),
+		netip.MustParsePrefix("::1/128")}, dc.TrustedProxies)
+
+	p = writeConfig(t, "desk:\n  trusted_proxies: [proxy.local]\n")
+	_, err = parseServeFlags([]string{"--config", p}, io.Discard)
+	require.ErrorContains(t, err, "trusted_proxies")
 }

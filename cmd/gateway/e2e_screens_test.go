@@ -298,6 +298,9 @@ func (g *testGateway) api(t *testing.T, method, path, token string, body any) (i
 	}
 	req, err := http.NewRequest(method, "http://"+g.http+path, rd)
 	require.NoError(t, err)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}

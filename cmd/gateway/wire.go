@@ -34,15 +34,15 @@ func (a *App) Wire() error {
 	}
 	a.closers = append(a.closers, a.asr.Close)
 	feedback := filepath.Join(a.cfg.DataDir, "dispatch-feedback.jsonl")
-	admins, err := a.cfg.deskAdmins(a.log)
+	dcfg, err := a.cfg.deskConfig(a.log)
 	if err != nil {
 		return err
 	}
-	d, err := desk.New(desk.Config{Users: admins, TokenTTL: a.cfg.Desk.TokenTTL,
-		CheckSeat: func(id, pw string) bool {
-			want, ok := a.cfg.seatPassword(id)
-			return ok && a.acd.Has(id) && want == pw
-		}}, st, desk.Options{
+	dcfg.CheckSeat = func(id, pw string) bool {
+		want, ok := a.cfg.seatPassword(id)
+		return ok && a.acd.Has(id) && want == pw
+	}
+	d, err := desk.New(dcfg, st, desk.Options{
 		OnDecide: func(ctx context.Context, seatID, callID, dept string, accepted bool) error {
 			return recordDecision(ctx, st, feedback, clf, callID, dept)
 		},
