@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -223,4 +224,30 @@ func TestDayStatsAndCalls(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, calls, 1)
 	require.Equal(t, "y", calls[0].ID)
+}
+
+// The database and its WAL and shared-memory files are readable by the owner only, in a
+// folder of the owner's; a database an older version left world-readable is restricted.
+func TestDatabaseFilesArePrivate(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	path := filepath.Join(dir, "lianxin.db")
+	s, err := OpenSQLite(context.Background(), path)
+	require.NoError(t, err)
+	require.NoError(t, s.Write(context.Background(), Call{ID: "c1", OfferedAt: t0}))
+	mode := func(p string) os.FileMode {
+		fi, err := os.Stat(p)
+		require.NoError(t, err)
+		return fi.Mode().Perm()
+	}
+	require.Equal(t, os.FileMode(0o700), mode(dir))
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		require.Equal(t, os.FileMode(0o600), mode(p), p)
+	}
+	require.NoError(t, s.Close())
+
+	require.NoError(t, os.Chmod(path, 0o644))
+	s, err = OpenSQLite(context.Background(), path)
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	require.Equal(t, os.FileMode(0o600), mode(path))
 }

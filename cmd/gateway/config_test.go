@@ -82,12 +82,13 @@ func TestConfigAdminFirstStart(t *testing.T) {
 	require.ErrorContains(t, err, "bcrypt", "a damaged file is an error, not an open door")
 }
 
-// The wired gateway refuses admin/admin, with or without a config naming admins.
+// The wired gateway refuses admin/admin, with or without a config naming admins, and keeps
+// its data dir and database private.
 func TestConfigNoDefaultAdminLogin(t *testing.T) {
 	for name, admins := range map[string]map[string]string{"first start": nil, "configured": {"ops": "day-shift"}} {
 		t.Run(name, func(t *testing.T) {
 			cfg := defaultConfig()
-			cfg.DataDir = t.TempDir()
+			cfg.DataDir = filepath.Join(t.TempDir(), "data")
 			cfg.ASR.Default = "none"
 			cfg.SIP.Listen = "127.0.0.1:0"
 			cfg.Desk.Admins = admins
@@ -108,6 +109,11 @@ func TestConfigNoDefaultAdminLogin(t *testing.T) {
 			require.Equal(t, http.StatusOK, login("seat-07", defaultSeatPassword), "seats log in with their seat credentials")
 			if admins != nil {
 				require.Equal(t, http.StatusOK, login("ops", "day-shift"))
+			}
+			for p, want := range map[string]os.FileMode{"": 0o700, "lianxin.db": 0o600} {
+				fi, err := os.Stat(filepath.Join(cfg.DataDir, p))
+				require.NoError(t, err)
+				require.Equal(t, want, fi.Mode().Perm(), p)
 			}
 		})
 	}

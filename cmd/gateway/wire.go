@@ -16,7 +16,7 @@ import (
 // Wire builds the parts around the call path: the store, dispatch, the recognisers and
 // the agent screens, and hooks them to calls.
 func (a *App) Wire() error {
-	if err := os.MkdirAll(a.cfg.DataDir, 0o755); err != nil {
+	if err := os.MkdirAll(a.cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
 	st, err := store.OpenSQLite(context.Background(), filepath.Join(a.cfg.DataDir, "lianxin.db"))
