@@ -89,7 +89,7 @@ type Desk struct {
 	hub      *hub
 	m        *metrics
 	log      *slog.Logger
-	mux      *http.ServeMux
+	handler  http.Handler
 	// writeBuffers lends WebSocket write buffers to connections only while they write, so
 	// a thousand idle screens do not each hold one
 	writeBuffers sync.Pool
@@ -132,7 +132,7 @@ func New(cfg Config, st store.Store, opts Options) (*Desk, error) {
 	d := &Desk{cfg: cfg, opts: opts, st: st, auth: newAuth(cfg, opts.Now), throttle: throttle, m: m,
 		log: opts.Logger, ctx: ctx, cancel: cancel}
 	d.hub = newHub(last, m.slowDrops.Inc)
-	d.mux = d.routes()
+	d.handler = withSecurityHeaders(d.routes())
 	return d, nil
 }
 
@@ -173,7 +173,7 @@ func setDefaults(cfg *Config, opts *Options) {
 func (d *Desk) String() string { return fmt.Sprintf("desk(%d subscribers)", d.hub.count()) }
 
 // Handler serves /, /admin, /static/, /ws and /api/….
-func (d *Desk) Handler() http.Handler { return d.mux }
+func (d *Desk) Handler() http.Handler { return d.handler }
 
 // Publish stores ev (unless it is a transcript.partial) with its domain row, then pushes it to
 // every screen allowed to see it, and returns it with Seq and Time set. A zero Time becomes
