@@ -52,11 +52,16 @@ func parseClientMessage(b []byte) (clientMessage, error) {
 }
 
 // helloData opens every stream: who the token is, and the last seq before this connection
-// joined, from which a screen that connected live-only resumes.
+// joined, from which a screen that connected live-only resumes. Reset says that the
+// after_seq asked for was beyond the last stored event (a database replaced or restored
+// from backup): nothing was replayed, the stream goes on live from LastSeq, and the screen
+// takes LastSeq as its position. A 400 would have been as honest, but a browser cannot read
+// the status of a refused WebSocket and would retry the same after_seq for ever.
 type helloData struct {
 	Role    string `json:"role"`
 	Seat    string `json:"seat,omitempty"`
 	LastSeq int64  `json:"last_seq"`
+	Reset   bool   `json:"reset,omitempty"`
 }
 
 type errorData struct {
@@ -94,6 +99,11 @@ func (d *Desk) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	defer d.hub.conns.Done()
 	defer d.hub.unsubscribe(sub)
+	// an after_seq past the cut would make the writer skip live events up to it
+	reset := after > cut
+	if reset {
+		after = cut
+	}
 	up := websocket.Upgrader{ReadBufferSize: 1024, WriteBufferSize: 4096, WriteBufferPool: &d.writeBuffers}
 	hj := &hijacker{ResponseWriter: w}
 	c, err := up.Upgrade(hj, r, nil)
@@ -102,7 +112,7 @@ func (d *Desk) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	d.m.subscribers.Inc()
 	defer d.m.subscribers.Dec()
-	s := &wsConn{d: d, c: c, bc: hj.conn, sess: sess, sub: sub, sent: after, replies: make(chan []byte, 16)}
+	s := &wsConn{d: d, c: c, bc: hj.conn, sess: sess, sub: sub, sent: after, reset: reset, replies: make(chan []byte, 16)}
 	s.run(cut)
 }
 
@@ -115,6 +125,7 @@ type wsConn struct {
 	sess    Session
 	sub     *subscriber
 	sent    int64 // highest seq written
+	reset   bool  // after_seq was beyond the cut (see helloData)
 	replies chan []byte
 }
 
@@ -140,7 +151,7 @@ func (s *wsConn) run(cut int64) {
 // write sends hello, the replay and then live frames until something ends the connection; it
 // returns the close code to send (0: none, the peer or the reader already closed).
 func (s *wsConn) write(ctx context.Context, cut int64, readerDone <-chan struct{}) (int, string) {
-	if err := s.send(TypeHello, helloData{Role: s.sess.Role, Seat: s.sess.Seat, LastSeq: cut}); err != nil {
+	if err := s.send(TypeHello, helloData{Role: s.sess.Role, Seat: s.sess.Seat, LastSeq: cut, Reset: s.reset}); err != nil {
 		return 0, ""
 	}
 	if s.sent >= 0 {

@@ -95,7 +95,9 @@ const LX = (() => {
         if (ev.type === 'hello') {
           onStatus(true);
           backoff = 500;
-          if (lastSeq < 0) lastSeq = ev.data.last_seq;
+          // reset: the server has no event as far as our position (its database was
+          // replaced); its last_seq is the position now
+          if (lastSeq < 0 || ev.data.reset) lastSeq = ev.data.last_seq;
         }
         if (typeof ev.seq === 'number') {
           if (ev.seq <= lastSeq && ev.type !== 'hello') return;
