@@ -36,6 +36,7 @@ func (d *Desk) routes() *http.ServeMux {
 	mux.Handle("GET /static/", http.StripPrefix("/static/", files))
 	mux.HandleFunc("GET /ws", d.serveWS)
 	mux.HandleFunc("POST /api/login", d.login)
+	mux.HandleFunc("POST /api/logout", d.authed(d.logout))
 	mux.HandleFunc("GET /api/me", d.authed(d.me))
 	mux.HandleFunc("GET /api/departments", d.authed(d.departments))
 	mux.HandleFunc("GET /api/transcripts", d.authed(d.transcripts))

@@ -31,6 +31,9 @@ type Session struct {
 	Role    string    `json:"role"`
 	Seat    string    `json:"seat,omitempty"` // empty for admins
 	Expires time.Time `json:"expires"`
+	// token is the bearer token the session was checked with, so that a logout can find the
+	// sockets it opened
+	token string
 }
 
 // Admin reports whether the session sees every seat.
@@ -83,6 +86,7 @@ func (a *auth) login(user, password string) (string, Session, error) {
 	now := a.now()
 	s.Expires = now.Add(a.ttl)
 	tok := rand.Text()
+	s.token = tok
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	// expired tokens are swept here, where the map grows, so it stays bounded by live sessions
@@ -110,6 +114,15 @@ func (a *auth) check(tok string) (Session, error) {
 		return s, errExpiredToken
 	}
 	return s, nil
+}
+
+// revoke ends tok's session now; it reports whether tok was live.
+func (a *auth) revoke(tok string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	s, ok := a.tokens[tok]
+	delete(a.tokens, tok)
+	return ok && a.now().Before(s.Expires)
 }
 
 // tokenOf reads "Authorization: Bearer T", else ?token=T (browsers cannot set WebSocket

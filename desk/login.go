@@ -65,6 +65,15 @@ func (d *Desk) login(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, loginResponse{Token: tok, Role: s.Role, Seat: s.Seat, User: s.User, Expires: s.Expires})
 }
 
+// logout revokes the request's token and closes the sockets opened with it; the screen's
+// other tokens (another tab, another agent) are untouched.
+func (d *Desk) logout(w http.ResponseWriter, r *http.Request, s Session) {
+	d.auth.revoke(s.token)
+	n := d.hub.dropToken(s.token)
+	d.log.Info("desk: logged out", "user", s.User, "sockets", n)
+	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+}
+
 // sameSiteJSON refuses what a page of another site could make a browser send: a form or
 // text/plain body (no CORS preflight) or any request whose Origin is another host. Without
 // the JSON content type a cross-site page could log a screen in as the attacker's account.

@@ -99,6 +99,11 @@ func (d *Desk) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	defer d.hub.conns.Done()
 	defer d.hub.unsubscribe(sub)
+	// a logout between authenticate and subscribe found no socket to close: check again
+	if _, err := d.auth.check(tokenOf(r)); err != nil {
+		writeError(w, http.StatusUnauthorized, err.Error())
+		return
+	}
 	// an after_seq past the cut would make the writer skip live events up to it
 	reset := after > cut
 	if reset {
@@ -167,6 +172,10 @@ func (s *wsConn) write(ctx context.Context, cut int64, readerDone <-chan struct{
 	}
 	ping := time.NewTicker(s.d.cfg.PingInterval)
 	defer ping.Stop()
+	// the socket ends with its token: a timer for the expiry as the clock stood at connect,
+	// and a check of the (injected) clock at each ping in case it moved otherwise
+	expiry := time.NewTimer(s.sess.Expires.Sub(s.d.opts.Now()))
+	defer expiry.Stop()
 	for {
 		select {
 		case f := <-s.sub.ch:
@@ -190,15 +199,23 @@ func (s *wsConn) write(ctx context.Context, cut int64, readerDone <-chan struct{
 			if err := s.writeFrame(b); err != nil {
 				return 0, ""
 			}
+		case <-expiry.C:
+			return websocket.ClosePolicyViolation, errExpiredToken.Error()
 		case <-ping.C:
+			if !s.d.opts.Now().Before(s.sess.Expires) {
+				return websocket.ClosePolicyViolation, errExpiredToken.Error()
+			}
 			if err := s.c.WriteControl(websocket.PingMessage, nil, time.Now().Add(s.d.cfg.WriteTimeout)); err != nil {
 				return 0, ""
 			}
 		case <-s.sub.gone:
-			if ctx.Err() != nil {
-				return websocket.CloseGoingAway, "server shutting down"
+			switch s.sub.why {
+			case dropSlow:
+				return websocket.CloseTryAgainLater, "too slow: reconnect with after_seq"
+			case dropLoggedOut:
+				return websocket.ClosePolicyViolation, "logged out"
 			}
-			return websocket.CloseTryAgainLater, "too slow: reconnect with after_seq"
+			return websocket.CloseGoingAway, "server shutting down"
 		case <-ctx.Done():
 			return websocket.CloseGoingAway, "server shutting down"
 		case <-readerDone:

@@ -55,6 +55,9 @@ const LX = (() => {
     return body;
   }
   function logout() {
+    // revoke the token on the server too (it closes this token's sockets); a dead token
+    // answers 401, which changes nothing here
+    if (token) fetch('/api/logout', { method: 'POST', headers: { Authorization: 'Bearer ' + token }, keepalive: true }).catch(() => {});
     token = '';
     sessionStorage.removeItem(key('token'));
     sessionStorage.removeItem(key('session'));
