@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -323,8 +324,13 @@ func (c Config) deskAdmins(log *slog.Logger) (map[string]string, error) {
 		return nil, err
 	}
 	if password != "" {
-		log.Warn("desk: no admins in the config, so an admin was made with this password; it is shown only now, "+
-			"its hash is kept in the file (delete the file to make a new one, or set desk.admins)",
+		// shown once and never again: a log level that hides warnings must not swallow it
+		level := slog.LevelWarn
+		if !log.Enabled(context.Background(), level) {
+			level = slog.LevelError
+		}
+		log.Log(context.Background(), level, "desk: no admins in the config, so an admin was made with this password; "+
+			"it is shown only now, its hash is kept in the file (delete the file to make a new one, or set desk.admins)",
 			"user", user, "password", password, "file", path)
 	}
 	return map[string]string{user: hash}, nil

@@ -77,6 +77,13 @@ func TestConfigAdminFirstStart(t *testing.T) {
 	require.Equal(t, admins, again)
 	require.Empty(t, logs.String(), "a later start prints nothing")
 
+	quiet := defaultConfig()
+	quiet.DataDir = t.TempDir()
+	logs.Reset()
+	_, err = quiet.deskAdmins(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelError})))
+	require.NoError(t, err)
+	require.Regexp(t, passwordLog, logs.String(), "log_level error still shows the password once")
+
 	require.NoError(t, os.WriteFile(path, []byte("admin:plain\n"), 0o600))
 	_, err = cfg.deskAdmins(log)
 	require.ErrorContains(t, err, "bcrypt", "a damaged file is an error, not an open door")
