@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -37,6 +36,7 @@ func (d *Desk) routes() *http.ServeMux {
 	mux.Handle("GET /static/", http.StripPrefix("/static/", files))
 	mux.HandleFunc("GET /ws", d.serveWS)
 	mux.HandleFunc("POST /api/login", d.login)
+	mux.HandleFunc("POST /api/logout", d.authed(d.logout))
 	mux.HandleFunc("GET /api/me", d.authed(d.me))
 	mux.HandleFunc("GET /api/departments", d.authed(d.departments))
 	mux.HandleFunc("GET /api/transcripts", d.authed(d.transcripts))
@@ -50,6 +50,25 @@ func (d *Desk) routes() *http.ServeMux {
 		writeError(w, http.StatusNotFound, "no such endpoint")
 	})
 	return mux
+}
+
+// contentSecurityPolicy lets the pages load their own scripts, styles and images and talk
+// to their own origin (API and WebSocket) only: no inline script, no framing, no plug-ins,
+// so that injected text (a transcript is what a caller said) cannot run or be framed.
+const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+// withSecurityHeaders sets the browser protections on every answer of the desk: pages,
+// static files and the JSON API alike.
+func withSecurityHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Content-Security-Policy", contentSecurityPolicy)
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("Referrer-Policy", "no-referrer")
+		h.ServeHTTP(w, r)
+	})
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
@@ -93,59 +112,6 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 		return false
 	}
 	return true
-}
-
-type loginRequest struct {
-	User     string `json:"user"`
-	Seat     string `json:"seat"`
-	Password string `json:"password"`
-}
-
-type loginResponse struct {
-	Token   string    `json:"token"`
-	Role    string    `json:"role"`
-	Seat    string    `json:"seat,omitempty"`
-	User    string    `json:"user"`
-	Expires time.Time `json:"expires"`
-}
-
-func (d *Desk) login(w http.ResponseWriter, r *http.Request) {
-	var req loginRequest
-	if !readJSON(w, r, &req) {
-		return
-	}
-	user := req.User
-	if user == "" {
-		user = req.Seat
-	}
-	key := user + "\x00" + clientAddr(r)
-	if wait := d.throttle.wait(key); wait > 0 {
-		secs := int((wait + time.Second - 1) / time.Second)
-		d.m.logins.WithLabelValues("throttled").Inc()
-		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		writeError(w, http.StatusTooManyRequests, fmt.Sprintf("too many wrong passwords; try again in %d s", secs))
-		return
-	}
-	tok, s, err := d.auth.login(user, req.Password)
-	if err != nil {
-		d.throttle.failed(key)
-		d.m.logins.WithLabelValues("denied").Inc()
-		writeError(w, http.StatusUnauthorized, err.Error())
-		return
-	}
-	d.throttle.succeeded(key)
-	d.m.logins.WithLabelValues("ok").Inc()
-	writeJSON(w, http.StatusOK, loginResponse{Token: tok, Role: s.Role, Seat: s.Seat, User: s.User, Expires: s.Expires})
-}
-
-// clientAddr is the request's peer address without the port (a reverse proxy in front
-// makes it the proxy's, and throttling then counts per user alone).
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // meResponse is the session with its seat's current state and, while the seat has a call
@@ -196,6 +162,10 @@ func (d *Desk) departments(w http.ResponseWriter, _ *http.Request, _ Session) {
 	writeJSON(w, http.StatusOK, deps)
 }
 
+// transcripts searches final utterances: ?q=terms&limit=. The search runs under the
+// request's context, so it stops when the client goes, and under SearchTimeout, so no query
+// holds the database for long; a query over the store's limits or past the deadline is the
+// user's to narrow (400), not a server fault.
 func (d *Desk) transcripts(w http.ResponseWriter, r *http.Request, s Session) {
 	q := store.SearchQuery{Text: r.URL.Query().Get("q"), Limit: atoi(r.URL.Query().Get("limit"))}
 	if q.Text == "" {
@@ -205,12 +175,21 @@ func (d *Desk) transcripts(w http.ResponseWriter, r *http.Request, s Session) {
 	if !s.Admin() {
 		q.Seat = s.Seat
 	}
-	hits, err := d.st.SearchUtterances(r.Context(), q)
-	if err != nil {
+	ctx, cancel := context.WithTimeout(r.Context(), d.cfg.SearchTimeout)
+	defer cancel()
+	hits, err := d.st.SearchUtterances(ctx, q)
+	switch {
+	case err == nil:
+		writeJSON(w, http.StatusOK, map[string]any{"query": q.Text, "results": hits})
+	case errors.Is(err, store.ErrBadQuery):
+		writeError(w, http.StatusBadRequest, err.Error())
+	case r.Context().Err() != nil:
+		// the client went away: nobody reads an answer
+	case ctx.Err() != nil:
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("search took longer than %s: use longer or fewer terms", d.cfg.SearchTimeout))
+	default:
 		d.serverError(w, err)
-		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"query": q.Text, "results": hits})
 }
 
 func (d *Desk) call(w http.ResponseWriter, r *http.Request, s Session) {

@@ -270,13 +270,13 @@ func TestLoginThrottle(t *testing.T) {
 		require.NoError(t, err)
 		return res.StatusCode, res.Header, body
 	}
-	for range maxFailures - 1 {
+	for range pairLimit - 1 {
 		code, _, _ := login("seat-01", "guess")
 		require.Equal(t, http.StatusUnauthorized, code)
 	}
 	code, _, _ := login("seat-01", seatPass)
 	require.Equal(t, http.StatusOK, code, "four wrong passwords do not lock; the right one clears them")
-	for range maxFailures {
+	for range pairLimit {
 		code, _, _ := login("seat-01", "guess")
 		require.Equal(t, http.StatusUnauthorized, code)
 	}

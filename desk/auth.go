@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 // Roles of a session.
@@ -29,6 +31,9 @@ type Session struct {
 	Role    string    `json:"role"`
 	Seat    string    `json:"seat,omitempty"` // empty for admins
 	Expires time.Time `json:"expires"`
+	// token is the bearer token the session was checked with, so that a logout can find the
+	// sockets it opened
+	token string
 }
 
 // Admin reports whether the session sees every seat.
@@ -40,7 +45,7 @@ func (s Session) sees(seat string) bool { return s.Admin() || (seat != "" && sea
 // auth issues and checks bearer tokens. Tokens live in memory: a restart logs everyone out,
 // which a screen handles by showing its login form again.
 type auth struct {
-	users     map[string]string
+	users     map[string]string // admin -> bcrypt hash
 	seats     map[string]string
 	checkSeat func(seat, password string) bool
 	ttl       time.Duration
@@ -63,8 +68,8 @@ func (a *auth) login(user, password string) (string, Session, error) {
 		return "", Session{}, errBadLogin
 	}
 	var s Session
-	if p, ok := a.users[user]; ok {
-		if !equal(p, password) {
+	if h, ok := a.users[user]; ok {
+		if bcrypt.CompareHashAndPassword([]byte(h), []byte(password)) != nil {
 			return "", s, errBadLogin
 		}
 		s = Session{User: user, Role: RoleAdmin}
@@ -81,6 +86,7 @@ func (a *auth) login(user, password string) (string, Session, error) {
 	now := a.now()
 	s.Expires = now.Add(a.ttl)
 	tok := rand.Text()
+	s.token = tok
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	// expired tokens are swept here, where the map grows, so it stays bounded by live sessions
@@ -108,6 +114,15 @@ func (a *auth) check(tok string) (Session, error) {
 		return s, errExpiredToken
 	}
 	return s, nil
+}
+
+// revoke ends tok's session now; it reports whether tok was live.
+func (a *auth) revoke(tok string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	s, ok := a.tokens[tok]
+	delete(a.tokens, tok)
+	return ok && a.now().Before(s.Expires)
 }
 
 // tokenOf reads "Authorization: Bearer T", else ?token=T (browsers cannot set WebSocket

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -27,7 +28,9 @@ var ErrClosed = errors.New("desk: closed")
 
 // Config is the desk's own configuration.
 type Config struct {
-	Users     map[string]string                // admin user -> password
+	// Users maps admin users to their bcrypt hashes; a plain password is hashed by New, and
+	// only the hash is kept.
+	Users     map[string]string
 	Seats     map[string]string                // seat (e.g. "seat-01") -> password
 	CheckSeat func(seat, password string) bool // consulted for seats missing from Seats
 	TokenTTL  time.Duration                    // default 12h
@@ -37,6 +40,17 @@ type Config struct {
 	PingInterval    time.Duration // default 25s; a peer silent for 2.5 intervals is dropped
 	WriteTimeout    time.Duration // per frame; default 10s
 	ReplayPage      int           // events read from the store per replay query; default 500
+	// TrustedProxies are the reverse proxies in front of the desk. Only from them is
+	// ClientIPHeader (e.g. "X-Forwarded-For" or "X-Real-IP") read for the client's address,
+	// which the login throttle counts; from any other peer the header is ignored.
+	TrustedProxies []netip.Prefix
+	ClientIPHeader string
+	// ThrottleSize is how many users, addresses and user-address pairs the login throttle
+	// remembers each (least recently failed forgotten first); default 10000.
+	ThrottleSize int
+	// SearchTimeout bounds one transcript search; default 3s. A search that runs past it is
+	// stopped and answered 400: the user narrows it.
+	SearchTimeout time.Duration
 }
 
 // Dept is a department the agent can pick instead of the suggestion.
@@ -75,7 +89,7 @@ type Desk struct {
 	hub      *hub
 	m        *metrics
 	log      *slog.Logger
-	mux      *http.ServeMux
+	handler  http.Handler
 	// writeBuffers lends WebSocket write buffers to connections only while they write, so
 	// a thousand idle screens do not each hold one
 	writeBuffers sync.Pool
@@ -95,6 +109,11 @@ func New(cfg Config, st store.Store, opts Options) (*Desk, error) {
 		return nil, errors.New("desk: no users or seats configured")
 	}
 	setDefaults(&cfg, &opts)
+	users, err := HashPasswords(cfg.Users)
+	if err != nil {
+		return nil, fmt.Errorf("desk: admin %w", err)
+	}
+	cfg.Users = users
 	m, err := newMetrics(opts.Registerer)
 	if err != nil {
 		return nil, err
@@ -105,10 +124,15 @@ func New(cfg Config, st store.Store, opts Options) (*Desk, error) {
 		cancel(err)
 		return nil, fmt.Errorf("desk: %w", err)
 	}
-	d := &Desk{cfg: cfg, opts: opts, st: st, auth: newAuth(cfg, opts.Now), throttle: newLoginThrottle(opts.Now), m: m,
+	throttle, err := newLoginThrottle(opts.Now, cfg.ThrottleSize)
+	if err != nil {
+		cancel(err)
+		return nil, fmt.Errorf("desk: %w", err)
+	}
+	d := &Desk{cfg: cfg, opts: opts, st: st, auth: newAuth(cfg, opts.Now), throttle: throttle, m: m,
 		log: opts.Logger, ctx: ctx, cancel: cancel}
 	d.hub = newHub(last, m.slowDrops.Inc)
-	d.mux = d.routes()
+	d.handler = withSecurityHeaders(d.routes())
 	return d, nil
 }
 
@@ -131,6 +155,12 @@ func setDefaults(cfg *Config, opts *Options) {
 	if cfg.ReplayPage <= 0 {
 		cfg.ReplayPage = 500
 	}
+	if cfg.ThrottleSize <= 0 {
+		cfg.ThrottleSize = 10000
+	}
+	if cfg.SearchTimeout <= 0 {
+		cfg.SearchTimeout = 3 * time.Second
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -143,7 +173,7 @@ func setDefaults(cfg *Config, opts *Options) {
 func (d *Desk) String() string { return fmt.Sprintf("desk(%d subscribers)", d.hub.count()) }
 
 // Handler serves /, /admin, /static/, /ws and /api/….
-func (d *Desk) Handler() http.Handler { return d.mux }
+func (d *Desk) Handler() http.Handler { return d.handler }
 
 // Publish stores ev (unless it is a transcript.partial) with its domain row, then pushes it to
 // every screen allowed to see it, and returns it with Seq and Time set. A zero Time becomes

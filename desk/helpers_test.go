@@ -51,14 +51,25 @@ type env struct {
 
 const seatPass = "s3cret"
 
+// adminHash is "adminpw" hashed at bcrypt's lowest cost, so that tests logging in as admin
+// do not each spend the default cost's CPU (New takes hashes as given).
+const adminHash = "$2a$04$juv2KaWJ6yqFmVyuVfLaye/P04BM0JseKO6ftX1JGNXVe3BDoAAeS"
+
 // newEnv starts a desk on a temp SQLite file behind an httptest server on 127.0.0.1.
 func newEnv(t testing.TB, cfg Config, opts Options) *env {
+	t.Helper()
+	return newEnvWith(t, cfg, opts, nil)
+}
+
+// newEnvWith is newEnv with the desk's store wrapped by wrap (when not nil), for tests that
+// need a store to misbehave.
+func newEnvWith(t testing.TB, cfg Config, opts Options, wrap func(store.Store) store.Store) *env {
 	t.Helper()
 	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "desk.db"))
 	require.NoError(t, err)
 	c := &clock{t: time.Date(2026, 11, 27, 10, 0, 0, 0, time.Local)}
 	if cfg.Users == nil {
-		cfg.Users = map[string]string{"admin": "adminpw"}
+		cfg.Users = map[string]string{"admin": adminHash}
 	}
 	if cfg.CheckSeat == nil {
 		cfg.CheckSeat = func(seat, pw string) bool { return strings.HasPrefix(seat, "seat-") && pw == seatPass }
@@ -68,7 +79,11 @@ func newEnv(t testing.TB, cfg Config, opts Options) *env {
 	}
 	reg := prometheus.NewRegistry()
 	opts.Registerer = reg
-	d, err := New(cfg, st, opts)
+	var ds store.Store = st
+	if wrap != nil {
+		ds = wrap(st)
+	}
+	d, err := New(cfg, ds, opts)
 	require.NoError(t, err)
 	srv := httptest.NewServer(d.Handler())
 	t.Cleanup(func() {
@@ -101,6 +116,9 @@ func (e *env) do(method, path, token string, body any) (int, []byte) {
 	}
 	req, err := http.NewRequest(method, e.srv.URL+path, rd)
 	require.NoError(e.t, err)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}

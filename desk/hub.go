@@ -53,8 +53,18 @@ type subscriber struct {
 	session Session
 	types   typeFilter
 	ch      chan *frame   // shared, read-only frames: 8 bytes a slot
-	gone    chan struct{} // closed when the hub drops the subscriber (slow, or hub closed)
+	gone    chan struct{} // closed when the hub drops the subscriber
+	why     dropReason    // why gone was closed; written before the close, read after it
 }
+
+// dropReason says why the hub dropped a subscriber, which decides its close code.
+type dropReason int
+
+const (
+	dropClosed    dropReason = iota // the hub closed: the server is shutting down
+	dropSlow                        // its buffer filled
+	dropLoggedOut                   // its token was revoked
+)
 
 // hub fans events out to subscribers. mu is held across "assign seq, then deliver", so every
 // subscriber receives stored events in seq order, and a new subscriber's cut (the last seq
@@ -93,9 +103,29 @@ func (h *hub) unsubscribe(sub *subscriber) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if _, ok := h.subs[sub]; ok {
-		delete(h.subs, sub)
-		close(sub.gone)
+		h.dropLocked(sub, dropClosed)
 	}
+}
+
+// dropLocked removes sub and tells its connection why. The caller holds h.mu.
+func (h *hub) dropLocked(sub *subscriber, why dropReason) {
+	delete(h.subs, sub)
+	sub.why = why
+	close(sub.gone)
+}
+
+// dropToken drops every subscriber opened with tok and returns how many there were.
+func (h *hub) dropToken(tok string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for sub := range h.subs {
+		if sub.session.token == tok {
+			h.dropLocked(sub, dropLoggedOut)
+			n++
+		}
+	}
+	return n
 }
 
 // deliver pushes f to every subscriber that may see seat, never blocking. The caller holds
@@ -111,8 +141,7 @@ func (h *hub) deliverLocked(seat string, f *frame) {
 		select {
 		case sub.ch <- f:
 		default:
-			delete(h.subs, sub)
-			close(sub.gone)
+			h.dropLocked(sub, dropSlow)
 			if h.onDrop != nil {
 				h.onDrop()
 			}
@@ -126,8 +155,7 @@ func (h *hub) close() {
 	defer h.mu.Unlock()
 	h.closed = true
 	for sub := range h.subs {
-		delete(h.subs, sub)
-		close(sub.gone)
+		h.dropLocked(sub, dropClosed)
 	}
 }
 

@@ -52,11 +52,16 @@ func parseClientMessage(b []byte) (clientMessage, error) {
 }
 
 // helloData opens every stream: who the token is, and the last seq before this connection
-// joined, from which a screen that connected live-only resumes.
+// joined, from which a screen that connected live-only resumes. Reset says that the
+// after_seq asked for was beyond the last stored event (a database replaced or restored
+// from backup): nothing was replayed, the stream goes on live from LastSeq, and the screen
+// takes LastSeq as its position. A 400 would have been as honest, but a browser cannot read
+// the status of a refused WebSocket and would retry the same after_seq for ever.
 type helloData struct {
 	Role    string `json:"role"`
 	Seat    string `json:"seat,omitempty"`
 	LastSeq int64  `json:"last_seq"`
+	Reset   bool   `json:"reset,omitempty"`
 }
 
 type errorData struct {
@@ -94,6 +99,16 @@ func (d *Desk) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	defer d.hub.conns.Done()
 	defer d.hub.unsubscribe(sub)
+	// a logout between authenticate and subscribe found no socket to close: check again
+	if _, err := d.auth.check(tokenOf(r)); err != nil {
+		writeError(w, http.StatusUnauthorized, err.Error())
+		return
+	}
+	// an after_seq past the cut would make the writer skip live events up to it
+	reset := after > cut
+	if reset {
+		after = cut
+	}
 	up := websocket.Upgrader{ReadBufferSize: 1024, WriteBufferSize: 4096, WriteBufferPool: &d.writeBuffers}
 	hj := &hijacker{ResponseWriter: w}
 	c, err := up.Upgrade(hj, r, nil)
@@ -102,7 +117,7 @@ func (d *Desk) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	d.m.subscribers.Inc()
 	defer d.m.subscribers.Dec()
-	s := &wsConn{d: d, c: c, bc: hj.conn, sess: sess, sub: sub, sent: after, replies: make(chan []byte, 16)}
+	s := &wsConn{d: d, c: c, bc: hj.conn, sess: sess, sub: sub, sent: after, reset: reset, replies: make(chan []byte, 16)}
 	s.run(cut)
 }
 
@@ -115,6 +130,7 @@ type wsConn struct {
 	sess    Session
 	sub     *subscriber
 	sent    int64 // highest seq written
+	reset   bool  // after_seq was beyond the cut (see helloData)
 	replies chan []byte
 }
 
@@ -140,7 +156,7 @@ func (s *wsConn) run(cut int64) {
 // write sends hello, the replay and then live frames until something ends the connection; it
 // returns the close code to send (0: none, the peer or the reader already closed).
 func (s *wsConn) write(ctx context.Context, cut int64, readerDone <-chan struct{}) (int, string) {
-	if err := s.send(TypeHello, helloData{Role: s.sess.Role, Seat: s.sess.Seat, LastSeq: cut}); err != nil {
+	if err := s.send(TypeHello, helloData{Role: s.sess.Role, Seat: s.sess.Seat, LastSeq: cut, Reset: s.reset}); err != nil {
 		return 0, ""
 	}
 	if s.sent >= 0 {
@@ -156,6 +172,10 @@ func (s *wsConn) write(ctx context.Context, cut int64, readerDone <-chan struct{
 	}
 	ping := time.NewTicker(s.d.cfg.PingInterval)
 	defer ping.Stop()
+	// the socket ends with its token: a timer for the expiry as the clock stood at connect,
+	// and a check of the (injected) clock at each ping in case it moved otherwise
+	expiry := time.NewTimer(s.sess.Expires.Sub(s.d.opts.Now()))
+	defer expiry.Stop()
 	for {
 		select {
 		case f := <-s.sub.ch:
@@ -179,15 +199,23 @@ func (s *wsConn) write(ctx context.Context, cut int64, readerDone <-chan struct{
 			if err := s.writeFrame(b); err != nil {
 				return 0, ""
 			}
+		case <-expiry.C:
+			return websocket.ClosePolicyViolation, errExpiredToken.Error()
 		case <-ping.C:
+			if !s.d.opts.Now().Before(s.sess.Expires) {
+				return websocket.ClosePolicyViolation, errExpiredToken.Error()
+			}
 			if err := s.c.WriteControl(websocket.PingMessage, nil, time.Now().Add(s.d.cfg.WriteTimeout)); err != nil {
 				return 0, ""
 			}
 		case <-s.sub.gone:
-			if ctx.Err() != nil {
-				return websocket.CloseGoingAway, "server shutting down"
+			switch s.sub.why {
+			case dropSlow:
+				return websocket.CloseTryAgainLater, "too slow: reconnect with after_seq"
+			case dropLoggedOut:
+				return websocket.ClosePolicyViolation, "logged out"
 			}
-			return websocket.CloseTryAgainLater, "too slow: reconnect with after_seq"
+			return websocket.CloseGoingAway, "server shutting down"
 		case <-ctx.Done():
 			return websocket.CloseGoingAway, "server shutting down"
 		case <-readerDone:

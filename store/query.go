@@ -227,9 +227,9 @@ func (s *SQLite) Calls(ctx context.Context, f CallFilter) ([]Call, error) {
 // tokenizer cannot match shorter terms, and two-character Chinese words are common (噪音,
 // 停水), so those fall back to a substring scan over the rows the other terms selected.
 func (s *SQLite) SearchUtterances(ctx context.Context, q SearchQuery) ([]Utterance, error) {
-	terms := strings.Fields(q.Text)
-	if len(terms) == 0 {
-		return nil, errors.New("store: empty search")
+	terms, err := searchTerms(q.Text)
+	if err != nil {
+		return nil, err
 	}
 	var match []string
 	where := `WHERE 1=1`
@@ -257,6 +257,22 @@ func (s *SQLite) SearchUtterances(ctx context.Context, q SearchQuery) ([]Utteran
 	where += ` ORDER BY u.at_ms DESC, u.id DESC LIMIT ?`
 	args = append(args, limit)
 	return s.utterances(ctx, where, args...)
+}
+
+// searchTerms splits text into terms within the search limits. The byte length is checked
+// before anything else, so a huge query costs nothing to refuse.
+func searchTerms(text string) ([]string, error) {
+	if len(text) > utf8.UTFMax*MaxSearchChars || utf8.RuneCountInString(text) > MaxSearchChars {
+		return nil, fmt.Errorf("%w: longer than %d characters", ErrBadQuery, MaxSearchChars)
+	}
+	terms := strings.Fields(text)
+	if len(terms) == 0 {
+		return nil, fmt.Errorf("%w: no terms", ErrBadQuery)
+	}
+	if len(terms) > MaxSearchTerms {
+		return nil, fmt.Errorf("%w: %d terms, at most %d", ErrBadQuery, len(terms), MaxSearchTerms)
+	}
+	return terms, nil
 }
 
 // DayStats implements Store.

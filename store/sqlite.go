@@ -6,7 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
+	"path/filepath"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -119,7 +122,12 @@ CREATE TABLE IF NOT EXISTS alerts (
 `
 
 // OpenSQLite opens (creating if needed) the database file at path and applies the schema.
+// The file, its WAL and shared-memory files are made readable by the owner only (0600) and a
+// missing folder is created 0700: the database holds what citizens told the hotline.
 func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
+	if err := makePrivate(path); err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
 	q := url.Values{}
 	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(NORMAL)", "foreign_keys(ON)"} {
 		q.Add("_pragma", p)
@@ -142,6 +150,35 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	}
 	r.SetMaxOpenConns(8)
 	return &SQLite{path: path, w: w, r: r}, nil
+}
+
+// makePrivate creates path's folder (0700) and the database file (0600) when missing, so that
+// SQLite, which gives its WAL and shared-memory files the database file's mode, never writes
+// a world-readable byte; files an older version left readable are restricted too.
+func makePrivate(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
+		fi, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(p, 0o600); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // String names the store for logs.

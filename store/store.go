@@ -17,6 +17,17 @@ import (
 // ErrNotFound is returned when a requested record does not exist.
 var ErrNotFound = errors.New("store: not found")
 
+// ErrBadQuery marks a search refused before it runs: empty, too long or too many terms. The
+// error's text says which, for the user.
+var ErrBadQuery = errors.New("bad search")
+
+// Search limits: a query's cost grows with its length and, for terms too short for the
+// trigram index, with the rows scanned per term, so both are bounded before it runs.
+const (
+	MaxSearchChars = 200 // characters (code points) in SearchQuery.Text
+	MaxSearchTerms = 8   // whitespace-separated terms
+)
+
 // Store is the persistence contract. Implementations are safe for concurrent use.
 type Store interface {
 	// Append stores ev in the event log together with rows, in one transaction, and returns
@@ -33,6 +44,8 @@ type Store interface {
 	// Calls lists calls matching f, newest first.
 	Calls(ctx context.Context, f CallFilter) ([]Call, error)
 	// SearchUtterances finds final utterances containing every whitespace-separated term of q.
+	// A query over MaxSearchChars or MaxSearchTerms is an ErrBadQuery; the search stops
+	// when ctx ends.
 	SearchUtterances(ctx context.Context, q SearchQuery) ([]Utterance, error)
 	// DayStats summarises calls offered in [from, to).
 	DayStats(ctx context.Context, from, to time.Time) (DayStats, error)

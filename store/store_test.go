@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -157,7 +159,38 @@ func TestSearchChinese(t *testing.T) {
 	require.Equal(t, []string{"c4"}, search("STREET light", ""), "trigram matching is case-insensitive")
 	require.Empty(t, search(`"噪音"`, ""), "quotes are literal text, not query syntax")
 	_, err := s.SearchUtterances(ctx, SearchQuery{Text: "  "})
-	require.Error(t, err)
+	require.ErrorIs(t, err, ErrBadQuery)
+}
+
+// A search too long or with too many terms is refused before it runs, as ErrBadQuery; one at
+// the limits runs; a search whose context has ended does not run.
+func TestSearchLimits(t *testing.T) {
+	s, _ := open(t)
+	ctx := context.Background()
+	require.NoError(t, s.Write(ctx, Utterance{CallID: "c1", Channel: "caller", UtteranceID: "1",
+		Text: "路灯坏了 晚上很黑", At: t0}))
+	for name, q := range map[string]string{
+		"terms":       strings.Repeat("路 ", MaxSearchTerms+1),
+		"characters":  strings.Repeat("灯", MaxSearchChars+1),
+		"huge":        strings.Repeat("x ", 200_000),
+		"empty":       "",
+		"only spaces": " \t ",
+	} {
+		hits, err := s.SearchUtterances(ctx, SearchQuery{Text: q})
+		require.ErrorIs(t, err, ErrBadQuery, name)
+		require.Nil(t, hits, name)
+	}
+	hits, err := s.SearchUtterances(ctx, SearchQuery{Text: strings.TrimSpace(strings.Repeat("路灯 ", MaxSearchTerms))})
+	require.NoError(t, err)
+	require.Len(t, hits, 1, "a query at the term limit runs")
+	hits, err = s.SearchUtterances(ctx, SearchQuery{Text: "晚上 " + strings.Repeat("黑", MaxSearchChars-3)})
+	require.NoError(t, err)
+	require.Empty(t, hits, "a query at the length limit runs")
+
+	done, cancel := context.WithDeadline(ctx, time.Now().Add(-time.Second))
+	defer cancel()
+	_, err = s.SearchUtterances(done, SearchQuery{Text: "路灯"})
+	require.ErrorIs(t, err, context.DeadlineExceeded)
 }
 
 func TestDayStatsAndCalls(t *testing.T) {
@@ -191,4 +224,30 @@ func TestDayStatsAndCalls(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, calls, 1)
 	require.Equal(t, "y", calls[0].ID)
+}
+
+// The database and its WAL and shared-memory files are readable by the owner only, in a
+// folder of the owner's; a database an older version left world-readable is restricted.
+func TestDatabaseFilesArePrivate(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	path := filepath.Join(dir, "lianxin.db")
+	s, err := OpenSQLite(context.Background(), path)
+	require.NoError(t, err)
+	require.NoError(t, s.Write(context.Background(), Call{ID: "c1", OfferedAt: t0}))
+	mode := func(p string) os.FileMode {
+		fi, err := os.Stat(p)
+		require.NoError(t, err)
+		return fi.Mode().Perm()
+	}
+	require.Equal(t, os.FileMode(0o700), mode(dir))
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		require.Equal(t, os.FileMode(0o600), mode(p), p)
+	}
+	require.NoError(t, s.Close())
+
+	require.NoError(t, os.Chmod(path, 0o644))
+	s, err = OpenSQLite(context.Background(), path)
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	require.Equal(t, os.FileMode(0o600), mode(path))
 }

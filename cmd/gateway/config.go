@@ -1,15 +1,22 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
+	"net/netip"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"lianxin/desk"
 )
 
 // Config is the gateway's configuration file. Flags override it; with no file the
@@ -107,22 +114,36 @@ type DispatchConfig struct {
 
 // DeskConfig is the agent screens' login.
 type DeskConfig struct {
-	// Admins maps admin user names to passwords.
+	// Admins maps admin user names to passwords, plain or as bcrypt hashes ("$2…"); plain
+	// ones are hashed when the file is read. They replace the built-in admin: with none, the
+	// first start makes one with a random password (see deskAdmins).
 	Admins   map[string]string `yaml:"admins"`
 	TokenTTL time.Duration     `yaml:"token_ttl"`
+	// TrustedProxies are reverse proxies (addresses or CIDR prefixes) in front of the
+	// screens; only from them is ClientIPHeader (e.g. X-Forwarded-For) believed, so that the
+	// login throttle counts each client rather than the proxy.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	ClientIPHeader string   `yaml:"client_ip_header"`
 }
+
+// defaultSeatPassword is the quick-start seat password, known to anyone who read the README:
+// fine on loopback, refused on any other HTTP listener (see validate).
+const defaultSeatPassword = "lianxin"
+
+// adminFile, in the data dir, keeps the hash of the admin made at first start.
+const adminFile = "admin.passwd"
 
 func defaultConfig() Config {
 	return Config{
 		SIP:      SIPConfig{Listen: "127.0.0.1:5060", Realm: "lianxin", MaxCalls: 2000},
 		HTTP:     HTTPConfig{Listen: "127.0.0.1:8080"},
 		DataDir:  "./data",
-		Seats:    SeatsConfig{Count: 60, Password: "lianxin"},
+		Seats:    SeatsConfig{Count: 60, Password: defaultSeatPassword},
 		ACD:      ACDConfig{RingTimeout: 15 * time.Second, WrapUp: 5 * time.Second, MaxWait: 3 * time.Minute},
 		Media:    MediaConfig{PortMin: 20000, PortMax: 39999, InactivityTimeout: 30 * time.Second, Jitter: 60 * time.Millisecond},
 		ASR:      ASRConfig{Default: "pocketsphinx", Language: "en-US", MaxStreams: 10},
 		Dispatch: DispatchConfig{HotspotWindow: 2 * time.Hour, HotspotThreshold: 3},
-		Desk:     DeskConfig{Admins: map[string]string{"admin": "admin"}, TokenTTL: 12 * time.Hour},
+		Desk:     DeskConfig{TokenTTL: 12 * time.Hour},
 		LogLevel: "info",
 	}
 }
@@ -176,7 +197,16 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 	if set["seat-password"] {
 		cfg.Seats.Password = *seatPassword
 	}
-	return cfg, cfg.validate()
+	if err := cfg.validate(); err != nil {
+		return cfg, err
+	}
+	// hashed as soon as read, so no plain admin password stays in memory
+	admins, err := desk.HashPasswords(cfg.Desk.Admins)
+	if err != nil {
+		return cfg, fmt.Errorf("desk: admins: %w", err)
+	}
+	cfg.Desk.Admins = admins
+	return cfg, nil
 }
 
 func (c Config) validate() error {
@@ -193,6 +223,12 @@ func (c Config) validate() error {
 	if c.ACD.RingTimeout <= 0 {
 		errs = append(errs, errors.New("acd: ring_timeout must be positive"))
 	}
+	if err := c.checkExposedPasswords(); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := parsePrefixes(c.Desk.TrustedProxies); err != nil {
+		errs = append(errs, fmt.Errorf("desk: trusted_proxies: %w", err))
+	}
 	ids := map[string]bool{}
 	for _, id := range c.seatIDs() {
 		ids[id] = true
@@ -208,6 +244,96 @@ func (c Config) validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// checkExposedPasswords refuses the built-in seat password on an HTTP listener that other
+// machines can reach: with it anyone could log in to a seat's screen (and register its phone).
+func (c Config) checkExposedPasswords() error {
+	if loopbackListen(c.HTTP.Listen) {
+		return nil
+	}
+	var weak []string
+	for _, id := range c.seatIDs() {
+		if p, ok := c.seatPassword(id); ok && p == defaultSeatPassword {
+			weak = append(weak, id)
+		}
+	}
+	if len(weak) == 0 {
+		return nil
+	}
+	return fmt.Errorf("http: listening on %s (not loopback) while %d seats (%s…) still have the built-in password %q: "+
+		"set seats.password or seats.credentials in the config, or --seat-password", c.HTTP.Listen, len(weak), weak[0], defaultSeatPassword)
+}
+
+// loopbackListen reports whether addr (host:port) accepts connections from this machine
+// only. An empty host, a wildcard or a name other than localhost counts as exposed.
+func loopbackListen(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
+
+// deskConfig is the desk's own configuration, less CheckSeat, which needs the ACD.
+func (c Config) deskConfig(log *slog.Logger) (desk.Config, error) {
+	admins, err := c.deskAdmins(log)
+	if err != nil {
+		return desk.Config{}, err
+	}
+	proxies, err := parsePrefixes(c.Desk.TrustedProxies)
+	if err != nil {
+		return desk.Config{}, fmt.Errorf("desk: trusted_proxies: %w", err)
+	}
+	return desk.Config{Users: admins, TokenTTL: c.Desk.TokenTTL, TrustedProxies: proxies,
+		ClientIPHeader: c.Desk.ClientIPHeader}, nil
+}
+
+// parsePrefixes reads addresses ("10.0.0.5") and prefixes ("10.0.0.0/8").
+func parsePrefixes(ss []string) ([]netip.Prefix, error) {
+	out := make([]netip.Prefix, 0, len(ss))
+	for _, s := range ss {
+		if ip, err := netip.ParseAddr(s); err == nil {
+			out = append(out, netip.PrefixFrom(ip.Unmap(), ip.Unmap().BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither an address nor a prefix", s)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+// deskAdmins are the screens' admins: those of the config when it names any; else the one
+// kept in the data dir, made with a random password at first start. That password is logged
+// once, at the start that made it, the way Jenkins shows its first admin password; the file
+// keeps only its hash, and later starts log nothing.
+func (c Config) deskAdmins(log *slog.Logger) (map[string]string, error) {
+	if len(c.Desk.Admins) > 0 {
+		return desk.HashPasswords(c.Desk.Admins)
+	}
+	path := filepath.Join(c.DataDir, adminFile)
+	user, hash, password, err := desk.FirstAdmin(path)
+	if err != nil {
+		return nil, err
+	}
+	if password != "" {
+		// shown once and never again: a log level that hides warnings must not swallow it
+		level := slog.LevelWarn
+		if !log.Enabled(context.Background(), level) {
+			level = slog.LevelError
+		}
+		log.Log(context.Background(), level, "desk: no admins in the config, so an admin was made with this password; "+
+			"it is shown only now, its hash is kept in the file (delete the file to make a new one, or set desk.admins)",
+			"user", user, "password", password, "file", path)
+	}
+	return map[string]string{user: hash}, nil
 }
 
 // seatIDs are seat-01 … seat-NN (two digits at least).

@@ -40,7 +40,7 @@ func TestAgentScreenEndToEnd(t *testing.T) {
 	require.Equal(t, "available", string(states["seat-01"]))
 	require.Equal(t, "available", string(states["seat-02"]))
 
-	adminTok, tok1, tok2 := g.login(t, "admin", "admin"), g.login(t, "seat-01", "secret"), g.login(t, "seat-02", "secret")
+	adminTok, tok1, tok2 := g.login(t, testAdmin, testAdminPassword), g.login(t, "seat-01", "secret"), g.login(t, "seat-02", "secret")
 	admin := g.openWS(t, adminTok, -1, nil)
 	// seat-01's socket drops itself right after the call is answered; the rest of the call
 	// must come back on a resume.
@@ -298,6 +298,9 @@ func (g *testGateway) api(t *testing.T, method, path, token string, body any) (i
 	}
 	req, err := http.NewRequest(method, "http://"+g.http+path, rd)
 	require.NoError(t, err)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}

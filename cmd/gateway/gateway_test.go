@@ -18,6 +18,9 @@ import (
 	"lianxin/internal/testpeer"
 )
 
+// The admin that startGateway configures.
+const testAdmin, testAdminPassword = "wallboard", "wallboard-pw"
+
 // testGateway is a gateway started in-process on loopback ports, with real sockets.
 type testGateway struct {
 	app     *App
@@ -34,6 +37,8 @@ func startGateway(t testing.TB, mutate func(*Config)) *testGateway {
 	cfg.HTTP.Listen = "127.0.0.1:0"
 	cfg.DataDir = t.TempDir()
 	cfg.Seats.Password = "secret"
+	// the gateway has no built-in admin: the tests' screens log in as this one
+	cfg.Desk.Admins = map[string]string{testAdmin: testAdminPassword}
 	cfg.ACD.WrapUp = 0
 	cfg.ACD.RingTimeout = 4 * time.Second
 	cfg.ASR.Default = "none"

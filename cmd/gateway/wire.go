@@ -17,7 +17,7 @@ import (
 // Wire builds the parts around the call path: the store, dispatch, the recognisers and
 // the agent screens, and hooks them to calls.
 func (a *App) Wire() error {
-	if err := os.MkdirAll(a.cfg.DataDir, 0o755); err != nil {
+	if err := os.MkdirAll(a.cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
 	st, err := store.OpenSQLite(context.Background(), filepath.Join(a.cfg.DataDir, "lianxin.db"))
@@ -35,11 +35,15 @@ func (a *App) Wire() error {
 	}
 	a.closers = append(a.closers, a.asr.Close)
 	feedback := filepath.Join(a.cfg.DataDir, "dispatch-feedback.jsonl")
-	d, err := desk.New(desk.Config{Users: a.cfg.Desk.Admins, TokenTTL: a.cfg.Desk.TokenTTL,
-		CheckSeat: func(id, pw string) bool {
-			want, ok := a.cfg.seatPassword(id)
-			return ok && a.acd.Has(id) && want == pw
-		}}, st, desk.Options{
+	dcfg, err := a.cfg.deskConfig(a.log)
+	if err != nil {
+		return err
+	}
+	dcfg.CheckSeat = func(id, pw string) bool {
+		want, ok := a.cfg.seatPassword(id)
+		return ok && a.acd.Has(id) && want == pw
+	}
+	d, err := desk.New(dcfg, st, desk.Options{
 		OnDecide: func(ctx context.Context, seatID, callID, dept string, accepted bool) error {
 			return callflow.RecordDecision(ctx, st, feedback, clf, callID, dept)
 		},

@@ -55,6 +55,9 @@ const LX = (() => {
     return body;
   }
   function logout() {
+    // revoke the token on the server too (it closes this token's sockets); a dead token
+    // answers 401, which changes nothing here
+    if (token) fetch('/api/logout', { method: 'POST', headers: { Authorization: 'Bearer ' + token }, keepalive: true }).catch(() => {});
     token = '';
     sessionStorage.removeItem(key('token'));
     sessionStorage.removeItem(key('session'));
@@ -95,7 +98,9 @@ const LX = (() => {
         if (ev.type === 'hello') {
           onStatus(true);
           backoff = 500;
-          if (lastSeq < 0) lastSeq = ev.data.last_seq;
+          // reset: the server has no event as far as our position (its database was
+          // replaced); its last_seq is the position now
+          if (lastSeq < 0 || ev.data.reset) lastSeq = ev.data.last_seq;
         }
         if (typeof ev.seq === 'number') {
           if (ev.seq <= lastSeq && ev.type !== 'hello') return;
