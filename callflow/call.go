@@ -195,7 +195,7 @@ func (c *Call) newRecorder() (*media.Recorder, error) {
 		return nil, nil
 	}
 	dir := filepath.Join(c.f.cfg.RecordDir, c.Offered.Format("2006-01-02"))
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
 	c.Recording = filepath.Join(dir, c.ID+".wav")

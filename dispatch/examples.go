@@ -129,7 +129,7 @@ func AppendFeedback(path string, ex Example) error {
 	if err != nil {
 		return fmt.Errorf("dispatch: feedback: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return fmt.Errorf("dispatch: feedback: %w", err)
 	}
