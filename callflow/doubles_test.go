@@ -138,9 +138,9 @@ func newFakeCaller(t *testing.T, hz float64) *fakeCaller {
 	return &fakeCaller{ctx: ctx, hangUp: cancel, peer: newRTPPeer(t, hz)}
 }
 
-func (c *fakeCaller) Context() context.Context { return c.ctx }
-func (c *fakeCaller) Remote() Media            { return c.peer.media() }
-func (c *fakeCaller) Codecs() []string         { return []string{"PCMU"} }
+func (c *fakeCaller) Context() context.Context  { return c.ctx }
+func (c *fakeCaller) Remote() Media             { return c.peer.media() }
+func (c *fakeCaller) Codecs() []string          { return []string{"PCMU"} }
 func (c *fakeCaller) OnMediaChange(func(Media)) {}
 
 func (c *fakeCaller) Progress(local netip.AddrPort) error {

@@ -32,7 +32,7 @@ type clientMessage struct {
 func parseClientMessage(b []byte) (clientMessage, error) {
 	var m clientMessage
 	if err := json.Unmarshal(b, &m); err != nil {
-		return m, fmt.Errorf("malformed message: %v", err)
+		return m, fmt.Errorf("malformed message: %w", err)
 	}
 	switch m.Type {
 	case typeDecide:

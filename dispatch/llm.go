@@ -151,7 +151,7 @@ func (l *LLM) Ask(ctx context.Context, text string, top int) ([]Suggestion, erro
 	}
 	var cr chatResponse
 	if err := json.Unmarshal(raw, &cr); err != nil || len(cr.Choices) == 0 {
-		return nil, fmt.Errorf("dispatch: llm: not a chat completion (%v)", err)
+		return nil, fmt.Errorf("dispatch: llm: not a chat completion (%w)", err)
 	}
 	return parseLLMAnswer(cr.Choices[0].Message.Content, text, l.fallback.tax, top)
 }

@@ -73,7 +73,7 @@ type offer struct {
 func parseSDP(body []byte) (*offer, error) {
 	var sd sdp.SessionDescription
 	if err := sd.UnmarshalString(string(body)); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadSDP, err)
+		return nil, fmt.Errorf("%w: %w", ErrBadSDP, err)
 	}
 	var md *sdp.MediaDescription
 	for _, m := range sd.MediaDescriptions {

@@ -76,7 +76,6 @@ type gateStream struct {
 	wmu     sync.Mutex // serialises Write: the VAD and pre-roll are not concurrent
 	preroll []media.Frame
 	open    bool // passing audio through
-	lastEnd time.Duration
 
 	tmu sync.Mutex
 	tl  pcm.Timeline

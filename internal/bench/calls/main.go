@@ -109,7 +109,7 @@ func run(gw string, n int, hold time.Duration, rate int, keep bool) error {
 		"-ci", "127.0.0.1", "-cp", fmt.Sprint(freePort()), "-m", fmt.Sprint(n), "-r", "200", "-nostdin")
 	reg.Dir = dir
 	if out, err := reg.CombinedOutput(); err != nil {
-		return fmt.Errorf("registering seats: %v: %s", err, tail(out))
+		return fmt.Errorf("registering seats: %w: %s", err, tail(out))
 	}
 	idle, err := sample(gwCmd.Process.Pid)
 	if err != nil {
