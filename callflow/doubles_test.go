@@ -258,6 +258,7 @@ type ended struct {
 
 func newObserver() *recorder { return &recorder{ended: make(chan ended, 8)} }
 
+func (r *recorder) CallArrived(*Info) {}
 func (r *recorder) CallOffered(ci *Info) {
 	r.mu.Lock()
 	r.offered = append(r.offered, ci.Seat)

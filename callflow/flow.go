@@ -112,6 +112,7 @@ func (f *Flow) Handle(in Inbound) {
 	f.calls.Add(1)
 	defer f.calls.Done()
 	c := f.newCall(in)
+	f.deps.Observer.CallArrived(&c.Info)
 	if f.stop.Err() != nil {
 		_ = in.Caller.Reject(RejectUnavailable)
 		c.end(Failed, ErrShutdown)
@@ -161,6 +162,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 
 type nopObserver struct{}
 
+func (nopObserver) CallArrived(*Info)               {}
 func (nopObserver) CallOffered(*Info)               {}
 func (nopObserver) CallAnswered(*Info)              {}
 func (nopObserver) CallEnded(*Info, Outcome, error) {}

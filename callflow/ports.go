@@ -80,9 +80,11 @@ type Queue interface {
 	Release(seat string)
 }
 
-// Observer is told what happens to calls (the screens and the store). CallOffered comes
-// each time a seat starts ringing for the call.
+// Observer is told what happens to calls (the screens and the store). CallArrived comes
+// first, before the caller is queued, so a call has a record from its first moment;
+// CallOffered comes each time a seat starts ringing for it.
 type Observer interface {
+	CallArrived(ci *Info)
 	CallOffered(ci *Info)
 	CallAnswered(ci *Info)
 	CallEnded(ci *Info, o Outcome, cause error)

@@ -64,11 +64,13 @@ func (s *SQLite) LastSeq(ctx context.Context) (int64, error) {
 
 const callCols = `id, from_uri, to_uri, queue, seat, offered_ms, answered_ms, ended_ms, end_reason, outcome`
 
-func scanCall(sc interface{ Scan(...any) error }) (Call, error) {
+// scanCall reads the callCols of a row, then any extra columns into extra.
+func scanCall(sc interface{ Scan(...any) error }, extra ...any) (Call, error) {
 	var c Call
 	var offered int64
 	var answered, ended sql.NullInt64
-	err := sc.Scan(&c.ID, &c.From, &c.To, &c.Queue, &c.Seat, &offered, &answered, &ended, &c.EndReason, &c.Outcome)
+	dest := append([]any{&c.ID, &c.From, &c.To, &c.Queue, &c.Seat, &offered, &answered, &ended, &c.EndReason, &c.Outcome}, extra...)
+	err := sc.Scan(dest...)
 	c.OfferedAt = time.UnixMilli(offered).UTC()
 	c.AnsweredAt, c.EndedAt = fromMS(answered), fromMS(ended)
 	return c, err
@@ -218,6 +220,31 @@ func (s *SQLite) Calls(ctx context.Context, f CallFilter) ([]Call, error) {
 			return nil, fmt.Errorf("store: calls: %w", err)
 		}
 		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// OpenCalls implements Store.
+func (s *SQLite) OpenCalls(ctx context.Context) ([]OpenCall, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+callCols+`,
+		(SELECT MAX(time_ns) FROM events WHERE events.call_id = calls.id)
+		FROM calls WHERE ended_ms IS NULL ORDER BY offered_ms`)
+	if err != nil {
+		return nil, fmt.Errorf("store: open calls: %w", err)
+	}
+	defer rows.Close()
+	var out []OpenCall
+	for rows.Next() {
+		var last sql.NullInt64
+		c, err := scanCall(rows, &last)
+		if err != nil {
+			return nil, fmt.Errorf("store: open calls: %w", err)
+		}
+		oc := OpenCall{Call: c, LastSeen: c.OfferedAt}
+		if last.Valid {
+			oc.LastSeen = time.Unix(0, last.Int64).UTC()
+		}
+		out = append(out, oc)
 	}
 	return out, rows.Err()
 }

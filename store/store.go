@@ -47,10 +47,20 @@ type Store interface {
 	// A query over MaxSearchChars or MaxSearchTerms is an ErrBadQuery; the search stops
 	// when ctx ends.
 	SearchUtterances(ctx context.Context, q SearchQuery) ([]Utterance, error)
+	// OpenCalls are the calls that never ended (the process stopped under them), each with
+	// the time of the last thing stored about it.
+	OpenCalls(ctx context.Context) ([]OpenCall, error)
 	// DayStats summarises calls offered in [from, to).
 	DayStats(ctx context.Context, from, to time.Time) (DayStats, error)
 	// Close releases the database.
 	Close() error
+}
+
+// OpenCall is a call with no end, found at start-up.
+type OpenCall struct {
+	Call
+	// LastSeen is the time of the call's last stored event (its offer when it has none).
+	LastSeen time.Time
 }
 
 // Event is one entry of the event log. Data is the event's JSON payload.

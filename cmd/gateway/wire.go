@@ -76,6 +76,9 @@ func (a *App) Wire() error {
 			Threshold: a.cfg.Dispatch.HotspotThreshold}, a.now),
 		HotspotWindow: a.cfg.Dispatch.HotspotWindow, Engine: a.cfg.ASR.Default, Now: a.now, Logger: a.log})
 	a.seatChanged = screens.SeatChanged
+	if _, err := screens.Reconcile(context.Background(), st); err != nil {
+		return fmt.Errorf("closing calls left open: %w", err)
+	}
 	return a.wireFlow(screens)
 }
 
