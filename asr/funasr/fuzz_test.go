@@ -19,6 +19,10 @@ func FuzzHandle(f *testing.F) {
 		`{"mode":"2pass-offline","text":"a b","timestamp":"[[900,100],[-5,3]]"}`,
 		`{"text":"ERROR. Real-time transcription service ONLY SUPPORT PCM stream.","is_final":true}`,
 		`{"mode":"online","text":null}`, `[]`, `{`,
+		`{"is_final":true,"text":"","timestamp":1764264000000,"wav_name":"c1"}`,
+		`{"mode":"2pass-offline","spk_name":"unknown","text":"你好。","is_final":true,"timestamp":[[380,560],[560,720]]}`,
+		`{"mode":"2pass","wav_name":"c1","is_final":true,"is_end":true}`,
+		`{"mode":"online","text":"你好","is_final":true}`,
 	} {
 		f.Add(s)
 	}
