@@ -6,9 +6,12 @@
 // A replay file is lines of steps and expectations; blank lines and lines starting with
 // # are ignored:
 //
+//	start             the client sends its opening messages (Protocol.Start)
 //	audio 3000        the client sends 3,000 ms of silence (Protocol.Audio)
 //	finish            the client sends its end of stream (Protocol.Finish)
 //	recv {…}          the server sends this text message (Protocol.Handle)
+//	recvq "{\n  …}"   the server sends this text message, written as a Go string
+//	                  (for servers that pretty-print over several lines)
 //	recvbin 12        the server sends a binary message of 12 bytes
 //	want partial 你好  the replay so far must have produced these, in order:
 //	want final 你好。  a partial or final with this text,
@@ -68,14 +71,21 @@ func Replay(t *testing.T, path string, p wsengine.Protocol, cfg asr.StreamConfig
 			ms, err := strconv.Atoi(arg)
 			require.NoError(t, err, where)
 			_ = p.Audio(c, make([]int16, ms*rate/1000)) // detached: the send fails, the protocol's accounting does not
+		case "start":
+			_ = p.Start(c) // detached: the send fails, reads too
 		case "finish":
 			_ = p.Finish(c)
-		case "recv", "recvbin":
+		case "recv", "recvq", "recvbin":
 			typ, msg := websocket.TextMessage, []byte(arg)
-			if verb == "recvbin" {
+			switch verb {
+			case "recvbin":
 				size, err := strconv.Atoi(arg)
 				require.NoError(t, err, where)
 				typ, msg = websocket.BinaryMessage, make([]byte, size)
+			case "recvq":
+				s, err := strconv.Unquote(arg)
+				require.NoError(t, err, where)
+				msg = []byte(s)
 			}
 			done, err := p.Handle(c, typ, msg)
 			if err != nil {
