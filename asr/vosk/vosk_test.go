@@ -1,6 +1,7 @@
 package vosk_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 
 	"lianxin/asr"
 	"lianxin/asr/asrtest"
+	"lianxin/asr/asrtest/tone"
 	"lianxin/asr/vosk"
 	"lianxin/asr/vosk/vosktest"
 )
@@ -58,4 +60,99 @@ func TestStandInIsStrict(t *testing.T) {
 		})
 	}
 	require.Len(t, srv.Violations(), 5)
+}
+
+// Each real server, as its stand-in copies it: every word arrives as a final, with or
+// without trailing silence, and Close ends cleanly.
+func TestRealServers(t *testing.T) {
+	for name, o := range map[string]vosktest.Options{
+		"python":                 {},
+		"python-alternatives":    {Alternatives: 3},
+		"cpp":                    {CPP: true},
+		"cpp-docker-image":       {CPP: true, Alternatives: 1, NoWords: true},
+		"cpp-16k-no-config-sent": {CPP: true, Rate: 16000},
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := vosktest.NewWith(o)
+			defer srv.Close()
+			e := func(t *testing.T) asr.Engine {
+				e, err := vosk.New(vosk.Config{URL: srv.URL(), SampleRate: max(o.Rate, 8000), NoConfig: o.Rate == 16000,
+					FlushTimeout: time.Second, ReplyTimeout: time.Second})
+				require.NoError(t, err)
+				return e
+			}
+			asrtest.Run(t, e, asrtest.DefaultToneFixture(8000))
+			asrtest.Run(t, e, trailingSilence(t, 8000))
+			require.Empty(t, srv.Violations())
+		})
+	}
+}
+
+// trailingSilence is the default fixture's words followed by 1.5 s of silence, as every
+// real call ends.
+func trailingSilence(t *testing.T, rate int) asrtest.Fixture {
+	fx := asrtest.DefaultToneFixture(rate)
+	s, err := tone.Synth(rate, 300*time.Millisecond, 1500*time.Millisecond, fx.Utterances...)
+	require.NoError(t, err)
+	fx.Name, fx.Frames = fx.Name+"-trailing-silence", asrtest.Frames(s, rate, 20*time.Millisecond)
+	return fx
+}
+
+// finals streams the fixture through a new stream of e and returns the finals' texts;
+// Close must come promptly after the server's last message, not at a timeout.
+func finals(t *testing.T, e asr.Engine, fx asrtest.Fixture) []string {
+	s, err := e.NewStream(context.Background(), asr.StreamConfig{})
+	require.NoError(t, err)
+	got := asrtest.Collect(t, s)
+	for _, f := range fx.Frames {
+		require.NoError(t, s.Write(f))
+	}
+	start := time.Now()
+	require.NoError(t, s.Close())
+	require.Less(t, time.Since(start), time.Second, "Close waited for a timeout")
+	var out []string
+	for _, r := range <-got {
+		if r.Final {
+			out = append(out, r.Text)
+		}
+	}
+	return out
+}
+
+// Chinese models answer with words separated by spaces; a transcript has none.
+func TestChineseWordsJoined(t *testing.T) {
+	srv := vosktest.NewWith(vosktest.Options{Lexicon: map[string]string{
+		"hello": "你好", "water": "水管", "broken": "坏了", "please": "请", "report": "反映",
+		"street": "路灯", "light": "不亮", "noise": "噪音", "thank": "谢谢", "you": "您"}})
+	defer srv.Close()
+	e, err := vosk.New(vosk.Config{URL: srv.URL(), FlushTimeout: 5 * time.Second})
+	require.NoError(t, err)
+	require.Equal(t, []string{"你好水管坏了", "请反映路灯不亮噪音", "谢谢您"}, finals(t, e, asrtest.DefaultToneFixture(8000)))
+	require.Equal(t, "你好我要 report 12345 热线", vosk.Join("你好 我 要 report 12345 热线"))
+	require.Equal(t, "请问，路灯坏了", vosk.Join("请问 ， 路灯 坏了"))
+}
+
+// The C++ server answers the config too, keeps the connection open after the final and
+// needs zeros before the end of stream: the last utterance must still arrive, promptly.
+// The audio is dithered, as a line's silence is never digital zero.
+func TestCPPServerLastUtterance(t *testing.T) {
+	srv := vosktest.NewWith(vosktest.Options{CPP: true})
+	defer srv.Close()
+	e, err := vosk.New(vosk.Config{URL: srv.URL(), FlushTimeout: 5 * time.Second})
+	require.NoError(t, err)
+	want := []string{"hello water broken", "please report street light noise", "thank you"}
+	require.Equal(t, want, finals(t, e, dithered(asrtest.DefaultToneFixture(8000))))
+	require.Equal(t, want, finals(t, e, dithered(trailingSilence(t, 8000))))
+}
+
+// dithered adds ±1 to every sample.
+func dithered(fx asrtest.Fixture) asrtest.Fixture {
+	for i, f := range fx.Frames {
+		s := append([]int16(nil), f.Samples...)
+		for j := range s {
+			s[j] += int16(1 - 2*(j%2))
+		}
+		fx.Frames[i].Samples = s
+	}
+	return fx
 }
