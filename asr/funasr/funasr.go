@@ -47,8 +47,8 @@ type Config struct {
 	SampleRate int `yaml:"sample_rate"`
 	// ITN turns "一二三四五" into "12345" (default true; set NoITN to turn off).
 	NoITN bool `yaml:"no_itn"`
-	// OnlineGap ends a sentence in online mode after this much audio with no new text
-	// (2 s): the C++ server never marks sentence ends in that mode.
+	// OnlineGap ends a sentence in online mode after this long with no new text (2 s):
+	// the C++ server never marks sentence ends in that mode.
 	OnlineGap time.Duration `yaml:"online_final_gap"`
 	// HotwordWeight is the weight given to each per-stream hotword (20).
 	HotwordWeight int `yaml:"hotword_weight"`
@@ -91,7 +91,9 @@ func New(cfg Config) (asr.Engine, error) {
 	o := wsengine.Options{
 		Name: "funasr", URL: cfg.URL, Rate: cfg.SampleRate, MaxStreams: cfg.MaxStreams,
 		DialTimeout: cfg.DialTimeout, FlushTimeout: cfg.FlushTimeout, Logger: cfg.Logger,
-		NewProtocol: func(sc asr.StreamConfig) (wsengine.Protocol, error) { return &protocol{cfg: cfg, sc: sc}, nil },
+		NewProtocol: func(sc asr.StreamConfig) (wsengine.Protocol, error) {
+			return &protocol{cfg: cfg, sc: sc, now: time.Now}, nil
+		},
 	}
 	if cfg.InsecureSkipVerify {
 		o.TLS = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // FunASR ships a self-signed certificate
@@ -110,9 +112,9 @@ type protocol struct {
 
 	mu      sync.Mutex // Handle runs on the reader, Audio on the writer: both may end a sentence
 	id      int
-	online  string        // accumulated online deltas of the current sentence
-	fed     int           // samples given to Audio: the online-mode sentence clock
-	heard   int           // fed when the last delta arrived
+	online  string // accumulated online deltas of the current sentence
+	now     func() time.Time
+	heard   time.Time     // when the last delta arrived (online mode)
 	lastEnd time.Duration // end of the last final
 	python  bool          // the server is the Python one: is_final marks sentences, not the end
 }
@@ -143,7 +145,6 @@ func (p *protocol) Start(c *wsengine.Conn) error {
 func (p *protocol) Audio(c *wsengine.Conn, s []int16) error {
 	if p.cfg.Mode == "online" {
 		p.mu.Lock()
-		p.fed += len(s)
 		p.gap(c)
 		p.mu.Unlock()
 	}
@@ -234,7 +235,7 @@ func (p *protocol) learn(m message) {
 func (p *protocol) delta(c *wsengine.Conn, m message) {
 	if p.cfg.Mode == "online" {
 		p.gap(c)
-		p.heard = p.fed
+		p.heard = p.now()
 	}
 	p.online += *m.Text
 	if t := strings.TrimSpace(p.online); t != "" && p.sc.Partials {
@@ -243,10 +244,11 @@ func (p *protocol) delta(c *wsengine.Conn, m message) {
 	}
 }
 
-// gap ends the sentence when OnlineGap of audio has gone by since its last text: a silence
-// the server did not mark.
+// gap ends the sentence when OnlineGap has gone by since its last text: a silence the
+// server did not mark. The clock is the wall's, not the audio's: audio written faster
+// than real time (a file) is not silence, and audio held back by a silence gate is.
 func (p *protocol) gap(c *wsengine.Conn) {
-	if p.online != "" && pcm.Duration(p.fed-p.heard, c.Rate) >= p.cfg.OnlineGap {
+	if p.online != "" && p.now().Sub(p.heard) >= p.cfg.OnlineGap {
 		p.final(c, "", nil)
 	}
 }

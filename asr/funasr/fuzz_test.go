@@ -2,6 +2,7 @@ package funasr
 
 import (
 	"testing"
+	"time"
 
 	"github.com/gorilla/websocket"
 
@@ -29,7 +30,7 @@ func FuzzHandle(f *testing.F) {
 	f.Fuzz(func(t *testing.T, msg string) {
 		var rs []asr.Result
 		c := wsengine.Detached(asr.StreamConfig{Partials: true}, 16000, func(r asr.Result) { rs = append(rs, r) })
-		p := &protocol{cfg: Config{Mode: "2pass"}, sc: c.Config}
+		p := &protocol{cfg: Config{Mode: "2pass"}, sc: c.Config, now: time.Now}
 		_, _ = p.Handle(c, websocket.TextMessage, []byte(msg))
 		_, _ = p.Handle(c, websocket.TextMessage, []byte(msg))
 		for _, r := range rs {

@@ -8,7 +8,20 @@ import (
 
 	"lianxin/asr"
 	"lianxin/asr/asrtest/wire"
+	"lianxin/asr/internal/pcm"
+	"lianxin/asr/wsengine"
 )
+
+// audioClock advances a clock by the audio sent.
+type audioClock struct {
+	*protocol
+	fed *time.Duration
+}
+
+func (a audioClock) Audio(c *wsengine.Conn, s []int16) error {
+	*a.fed += pcm.Duration(len(s), c.Rate)
+	return a.protocol.Audio(c, s)
+}
 
 // TestWireReplays replays what the real servers send (testdata/asr/wire/funasr, see its
 // README) through the protocol.
@@ -25,7 +38,12 @@ func TestWireReplays(t *testing.T) {
 			}
 			cfg := Config{Mode: mode, SampleRate: 16000, OnlineGap: 2 * time.Second}
 			sc := asr.StreamConfig{Partials: true, Channel: "caller"}
-			wire.Replay(t, f, &protocol{cfg: cfg, sc: sc}, sc, 16000)
+			// the replay feeds audio as fast as it can; the online-mode sentence clock
+			// runs on the audio instead, as it would for a live call
+			var fed time.Duration
+			p := &protocol{cfg: cfg, sc: sc}
+			p.now = func() time.Time { return time.Unix(0, 0).Add(fed) }
+			wire.Replay(t, f, audioClock{p, &fed}, sc, 16000)
 		})
 	}
 }
