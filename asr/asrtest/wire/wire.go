@@ -13,6 +13,8 @@
 //	recvq "{\n  …}"   the server sends this text message, written as a Go string
 //	                  (for servers that pretty-print over several lines)
 //	recvbin 12        the server sends a binary message of 12 bytes
+//	close 1000        the server closes with this code (wsengine.Closer): a close that
+//	                  ends the flush is "done", any other "error"
 //	want partial 你好  the replay so far must have produced these, in order:
 //	want final 你好。  a partial or final with this text,
 //	want done         Handle reporting the flush done,
@@ -93,6 +95,14 @@ func Replay(t *testing.T, path string, p wsengine.Protocol, cfg asr.StreamConfig
 			}
 			if done {
 				got = append(got, "done")
+			}
+		case "close":
+			code, err := strconv.Atoi(arg)
+			require.NoError(t, err, where)
+			if cl, ok := p.(wsengine.Closer); ok && cl.Closed(c, code) {
+				got = append(got, "done")
+			} else {
+				got = append(got, "error")
 			}
 		case "want":
 			want = append(want, arg)
