@@ -20,7 +20,8 @@ import (
 )
 
 // engineTypes builds a network engine of each type from its config section. Every one is
-// wrapped in the resilience layer (reconnect, replay, rotation) before it is registered.
+// wrapped in the resilience layer (reconnect, replay, rotation) before it is registered,
+// tuned by the section's own resilient block.
 var engineTypes = map[string]func(section []byte) (asr.Engine, error){
 	"funasr":          build(funasr.New),
 	"vosk":            build(vosk.New),
@@ -40,6 +41,23 @@ func build[C any](newEngine func(C) (asr.Engine, error)) func([]byte) (asr.Engin
 		}
 		return newEngine(c)
 	}
+}
+
+// resilience reads an engine section's resilient block (ring, queue, backoff, attempts,
+// max_session, rotate_early); absent, the wrapper's defaults apply.
+func resilience(block any) (resilient.Config, error) {
+	var c resilient.Config
+	if block == nil {
+		return c, nil
+	}
+	raw, err := yaml.Marshal(block)
+	if err != nil {
+		return c, err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true) // a misspelt key must not silently leave a default in place
+	err = dec.Decode(&c)
+	return c, err
 }
 
 // named gives an engine the name the config chose for it ("mandarin" for a FunASR server).
@@ -83,9 +101,13 @@ func buildASR(cfg Config, reg prometheus.Registerer, log *slog.Logger) (*asr.Reg
 		}
 		rest := map[string]any{}
 		for k, v := range section {
-			if k != "type" {
+			if k != "type" && k != "resilient" {
 				rest[k] = v
 			}
+		}
+		rc, err := resilience(section["resilient"])
+		if err != nil {
+			return nil, fmt.Errorf("asr: engine %q: resilient: %w", name, err)
 		}
 		raw, err := yaml.Marshal(rest)
 		if err != nil {
@@ -100,7 +122,8 @@ func buildASR(cfg Config, reg prometheus.Registerer, log *slog.Logger) (*asr.Reg
 				return nil, err
 			}
 		}
-		wrapped, err := resilient.Wrap(inner, resilient.Config{Metrics: metrics})
+		rc.Metrics = metrics
+		wrapped, err := resilient.Wrap(inner, rc)
 		if err != nil {
 			return nil, fmt.Errorf("asr: engine %q: %w", name, err)
 		}
