@@ -43,6 +43,35 @@ func build[C any](newEngine func(C) (asr.Engine, error)) func([]byte) (asr.Engin
 	}
 }
 
+// networkEngine builds the engine an engines section describes, and reads the section's
+// resilient block for its wrapper.
+func networkEngine(name string, section map[string]any) (asr.Engine, resilient.Config, error) {
+	typ, _ := section["type"].(string)
+	mk, ok := engineTypes[typ]
+	if !ok {
+		return nil, resilient.Config{}, fmt.Errorf("asr: engine %q: unknown type %q (have funasr, vosk, openai, openai-realtime, sherpa, alibaba)", name, typ)
+	}
+	rest := map[string]any{}
+	for k, v := range section {
+		if k != "type" && k != "resilient" {
+			rest[k] = v
+		}
+	}
+	rc, err := resilience(section["resilient"])
+	if err != nil {
+		return nil, rc, fmt.Errorf("asr: engine %q: resilient: %w", name, err)
+	}
+	raw, err := yaml.Marshal(rest)
+	if err != nil {
+		return nil, rc, err
+	}
+	inner, err := mk(raw)
+	if err != nil {
+		return nil, rc, fmt.Errorf("asr: engine %q: %w", name, err)
+	}
+	return inner, rc, nil
+}
+
 // resilience reads an engine section's resilient block (ring, queue, backoff, attempts,
 // max_session, rotate_early); absent, the wrapper's defaults apply.
 func resilience(block any) (resilient.Config, error) {
@@ -93,29 +122,9 @@ func buildASR(cfg Config, reg prometheus.Registerer, log *slog.Logger) (*asr.Reg
 	sort.Strings(names)
 	var metrics *resilient.Metrics
 	for _, name := range names {
-		section := cfg.ASR.Engines[name]
-		typ, _ := section["type"].(string)
-		mk, ok := engineTypes[typ]
-		if !ok {
-			return nil, fmt.Errorf("asr: engine %q: unknown type %q (have funasr, vosk, openai, openai-realtime, sherpa, alibaba)", name, typ)
-		}
-		rest := map[string]any{}
-		for k, v := range section {
-			if k != "type" && k != "resilient" {
-				rest[k] = v
-			}
-		}
-		rc, err := resilience(section["resilient"])
-		if err != nil {
-			return nil, fmt.Errorf("asr: engine %q: resilient: %w", name, err)
-		}
-		raw, err := yaml.Marshal(rest)
+		inner, rc, err := networkEngine(name, cfg.ASR.Engines[name])
 		if err != nil {
 			return nil, err
-		}
-		inner, err := mk(raw)
-		if err != nil {
-			return nil, fmt.Errorf("asr: engine %q: %w", name, err)
 		}
 		if metrics == nil {
 			if metrics, err = resilient.NewMetrics(reg); err != nil {
