@@ -10,7 +10,6 @@ import (
 
 	"lianxin/asr"
 	"lianxin/asr/asrtest"
-	"lianxin/asr/asrtest/tone"
 	"lianxin/asr/funasr"
 	"lianxin/asr/funasr/funasrtest"
 	"lianxin/asr/resilient"
@@ -101,17 +100,6 @@ func TestRotation(t *testing.T) {
 	require.GreaterOrEqual(t, srv.Connections(), 3)
 }
 
-// trailingSilence is the default fixture's words followed by 1.5 s of silence, as every
-// real call ends: the last sentence is final before the end of stream, and the server's
-// last message has no text.
-func trailingSilence(t *testing.T, rate int) asrtest.Fixture {
-	fx := asrtest.DefaultToneFixture(rate)
-	s, err := tone.Synth(rate, 300*time.Millisecond, 1500*time.Millisecond, fx.Utterances...)
-	require.NoError(t, err)
-	fx.Name, fx.Frames = fx.Name+"-trailing-silence", asrtest.Frames(s, rate, 20*time.Millisecond)
-	return fx
-}
-
 // Each real server, in each mode, as its stand-in copies it: every word arrives as a
 // final, with or without trailing silence, and Close ends cleanly.
 func TestRealServerModes(t *testing.T) {
@@ -126,7 +114,7 @@ func TestRealServerModes(t *testing.T) {
 					return e
 				}
 				asrtest.Run(t, e, asrtest.DefaultToneFixture(16000))
-				asrtest.Run(t, e, trailingSilence(t, 16000))
+				asrtest.Run(t, e, asrtest.TrailingSilence(16000, 1500*time.Millisecond))
 				require.Empty(t, srv.Violations())
 			})
 		}
@@ -134,7 +122,7 @@ func TestRealServerModes(t *testing.T) {
 }
 
 // The end of a call must not wait for a timeout: Close returns as soon as the server's
-// last message is in, whichever server it is.
+// last message is in, whichever server it is, and every utterance has its final.
 func TestCloseIsPrompt(t *testing.T) {
 	for _, m := range []funasrtest.Mode{funasrtest.CPP, funasrtest.CPPLegacy, funasrtest.Python} {
 		t.Run(m.String(), func(t *testing.T) {
@@ -142,22 +130,8 @@ func TestCloseIsPrompt(t *testing.T) {
 			defer srv.Close()
 			e, err := funasr.New(funasr.Config{URL: srv.URL(), FlushTimeout: 5 * time.Second})
 			require.NoError(t, err)
-			s, err := e.NewStream(context.Background(), asr.StreamConfig{})
-			require.NoError(t, err)
-			got := asrtest.Collect(t, s)
-			for _, f := range trailingSilence(t, 16000).Frames {
-				require.NoError(t, s.Write(f))
-			}
-			start := time.Now()
-			require.NoError(t, s.Close())
-			require.Less(t, time.Since(start), time.Second, "Close waited for the flush timeout")
-			var finals int
-			for _, r := range <-got {
-				if r.Final {
-					finals++
-				}
-			}
-			require.Equal(t, 3, finals)
+			got := asrtest.Finals(t, e, asrtest.TrailingSilence(16000, 1500*time.Millisecond), time.Second)
+			require.Len(t, got, 3, "%q", got)
 		})
 	}
 }

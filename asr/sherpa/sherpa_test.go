@@ -60,16 +60,6 @@ func TestStandInIsStrict(t *testing.T) {
 	require.Len(t, srv.Violations(), 3)
 }
 
-// trailingSilence is the default fixture's words followed by 1.5 s of silence, as every
-// real call ends.
-func trailingSilence(t *testing.T, rate int) asrtest.Fixture {
-	fx := asrtest.DefaultToneFixture(rate)
-	s, err := tone.Synth(rate, 300*time.Millisecond, 1500*time.Millisecond, fx.Utterances...)
-	require.NoError(t, err)
-	fx.Name, fx.Frames = fx.Name+"-trailing-silence", asrtest.Frames(s, rate, 20*time.Millisecond)
-	return fx
-}
-
 // Each real server, as its stand-in copies it: every word arrives as a final, with or
 // without trailing silence, and Close ends cleanly and promptly.
 func TestRealServerModes(t *testing.T) {
@@ -83,26 +73,12 @@ func TestRealServerModes(t *testing.T) {
 				return e
 			}
 			asrtest.Run(t, e, asrtest.DefaultToneFixture(8000))
-			asrtest.Run(t, e, trailingSilence(t, 8000))
+			asrtest.Run(t, e, asrtest.TrailingSilence(8000, 1500*time.Millisecond))
 
 			// one utterance per final, the last with the flush, and no wait for a timeout
 			eng, err := sherpa.New(sherpa.Config{URL: srv.URL(), FlushTimeout: 5 * time.Second})
 			require.NoError(t, err)
-			s, err := eng.NewStream(context.Background(), asr.StreamConfig{})
-			require.NoError(t, err)
-			got := asrtest.Collect(t, s)
-			for _, f := range asrtest.DefaultToneFixture(8000).Frames {
-				require.NoError(t, s.Write(f))
-			}
-			start := time.Now()
-			require.NoError(t, s.Close())
-			require.Less(t, time.Since(start), time.Second, "Close waited for a timeout")
-			var finals []string
-			for _, r := range <-got {
-				if r.Final {
-					finals = append(finals, r.Text)
-				}
-			}
+			finals := asrtest.Finals(t, eng, asrtest.DefaultToneFixture(8000), time.Second)
 			require.Equal(t, []string{"hello water broken", "please report street light noise", "thank you"}, finals)
 			require.Empty(t, srv.Violations())
 		})

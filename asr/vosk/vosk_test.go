@@ -1,7 +1,6 @@
 package vosk_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -10,7 +9,6 @@ import (
 
 	"lianxin/asr"
 	"lianxin/asr/asrtest"
-	"lianxin/asr/asrtest/tone"
 	"lianxin/asr/vosk"
 	"lianxin/asr/vosk/vosktest"
 )
@@ -82,41 +80,10 @@ func TestRealServers(t *testing.T) {
 				return e
 			}
 			asrtest.Run(t, e, asrtest.DefaultToneFixture(8000))
-			asrtest.Run(t, e, trailingSilence(t, 8000))
+			asrtest.Run(t, e, asrtest.TrailingSilence(8000, 1500*time.Millisecond))
 			require.Empty(t, srv.Violations())
 		})
 	}
-}
-
-// trailingSilence is the default fixture's words followed by 1.5 s of silence, as every
-// real call ends.
-func trailingSilence(t *testing.T, rate int) asrtest.Fixture {
-	fx := asrtest.DefaultToneFixture(rate)
-	s, err := tone.Synth(rate, 300*time.Millisecond, 1500*time.Millisecond, fx.Utterances...)
-	require.NoError(t, err)
-	fx.Name, fx.Frames = fx.Name+"-trailing-silence", asrtest.Frames(s, rate, 20*time.Millisecond)
-	return fx
-}
-
-// finals streams the fixture through a new stream of e and returns the finals' texts;
-// Close must come promptly after the server's last message, not at a timeout.
-func finals(t *testing.T, e asr.Engine, fx asrtest.Fixture) []string {
-	s, err := e.NewStream(context.Background(), asr.StreamConfig{})
-	require.NoError(t, err)
-	got := asrtest.Collect(t, s)
-	for _, f := range fx.Frames {
-		require.NoError(t, s.Write(f))
-	}
-	start := time.Now()
-	require.NoError(t, s.Close())
-	require.Less(t, time.Since(start), time.Second, "Close waited for a timeout")
-	var out []string
-	for _, r := range <-got {
-		if r.Final {
-			out = append(out, r.Text)
-		}
-	}
-	return out
 }
 
 // Chinese models answer with words separated by spaces; a transcript has none.
@@ -127,7 +94,7 @@ func TestChineseWordsJoined(t *testing.T) {
 	defer srv.Close()
 	e, err := vosk.New(vosk.Config{URL: srv.URL(), FlushTimeout: 5 * time.Second})
 	require.NoError(t, err)
-	require.Equal(t, []string{"你好水管坏了", "请反映路灯不亮噪音", "谢谢您"}, finals(t, e, asrtest.DefaultToneFixture(8000)))
+	require.Equal(t, []string{"你好水管坏了", "请反映路灯不亮噪音", "谢谢您"}, asrtest.Finals(t, e, asrtest.DefaultToneFixture(8000), time.Second))
 	require.Equal(t, "你好我要 report 12345 热线", vosk.Join("你好 我 要 report 12345 热线"))
 	require.Equal(t, "请问，路灯坏了", vosk.Join("请问 ， 路灯 坏了"))
 }
@@ -141,8 +108,8 @@ func TestCPPServerLastUtterance(t *testing.T) {
 	e, err := vosk.New(vosk.Config{URL: srv.URL(), FlushTimeout: 5 * time.Second})
 	require.NoError(t, err)
 	want := []string{"hello water broken", "please report street light noise", "thank you"}
-	require.Equal(t, want, finals(t, e, dithered(asrtest.DefaultToneFixture(8000))))
-	require.Equal(t, want, finals(t, e, dithered(trailingSilence(t, 8000))))
+	require.Equal(t, want, asrtest.Finals(t, e, dithered(asrtest.DefaultToneFixture(8000)), time.Second))
+	require.Equal(t, want, asrtest.Finals(t, e, dithered(asrtest.TrailingSilence(8000, 1500*time.Millisecond)), time.Second))
 }
 
 // dithered adds ±1 to every sample.
