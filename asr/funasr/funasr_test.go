@@ -99,3 +99,39 @@ func TestRotation(t *testing.T) {
 	require.GreaterOrEqual(t, s.(interface{ Stats() resilient.Stats }).Stats().Rotations, int64(2))
 	require.GreaterOrEqual(t, srv.Connections(), 3)
 }
+
+// Each real server, in each mode, as its stand-in copies it: every word arrives as a
+// final, with or without trailing silence, and Close ends cleanly.
+func TestRealServerModes(t *testing.T) {
+	for _, m := range []funasrtest.Mode{funasrtest.CPP, funasrtest.CPPLegacy, funasrtest.Python} {
+		for _, mode := range []string{"2pass", "online"} {
+			t.Run(m.String()+"-"+mode, func(t *testing.T) {
+				srv := funasrtest.NewMode(m)
+				defer srv.Close()
+				e := func(t *testing.T) asr.Engine {
+					e, err := funasr.New(funasr.Config{URL: srv.URL(), Mode: mode, FlushTimeout: time.Second})
+					require.NoError(t, err)
+					return e
+				}
+				asrtest.Run(t, e, asrtest.DefaultToneFixture(16000))
+				asrtest.Run(t, e, asrtest.TrailingSilence(16000, 1500*time.Millisecond))
+				require.Empty(t, srv.Violations())
+			})
+		}
+	}
+}
+
+// The end of a call must not wait for a timeout: Close returns as soon as the server's
+// last message is in, whichever server it is, and every utterance has its final.
+func TestCloseIsPrompt(t *testing.T) {
+	for _, m := range []funasrtest.Mode{funasrtest.CPP, funasrtest.CPPLegacy, funasrtest.Python} {
+		t.Run(m.String(), func(t *testing.T) {
+			srv := funasrtest.NewMode(m)
+			defer srv.Close()
+			e, err := funasr.New(funasr.Config{URL: srv.URL(), FlushTimeout: 5 * time.Second})
+			require.NoError(t, err)
+			got := asrtest.Finals(t, e, asrtest.TrailingSilence(16000, 1500*time.Millisecond), time.Second)
+			require.Len(t, got, 3, "%q", got)
+		})
+	}
+}

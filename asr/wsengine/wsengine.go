@@ -36,6 +36,15 @@ type Protocol interface {
 	Handle(c *Conn, typ int, msg []byte) (done bool, err error)
 }
 
+// Closer is implemented by a Protocol whose server may end the flush by closing the
+// connection instead of sending a last message (sherpa-onnx's Python server).
+type Closer interface {
+	// Closed is told that the server closed the connection with code before Handle
+	// reported the flush done. It may emit the last results; true means the close ended
+	// the flush (only after Finish), false that it was an early close.
+	Closed(c *Conn, code int) bool
+}
+
 // Options configure an engine built on this package.
 type Options struct {
 	Name string

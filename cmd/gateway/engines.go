@@ -20,7 +20,8 @@ import (
 )
 
 // engineTypes builds a network engine of each type from its config section. Every one is
-// wrapped in the resilience layer (reconnect, replay, rotation) before it is registered.
+// wrapped in the resilience layer (reconnect, replay, rotation) before it is registered,
+// tuned by the section's own resilient block.
 var engineTypes = map[string]func(section []byte) (asr.Engine, error){
 	"funasr":          build(funasr.New),
 	"vosk":            build(vosk.New),
@@ -40,6 +41,52 @@ func build[C any](newEngine func(C) (asr.Engine, error)) func([]byte) (asr.Engin
 		}
 		return newEngine(c)
 	}
+}
+
+// networkEngine builds the engine an engines section describes, and reads the section's
+// resilient block for its wrapper.
+func networkEngine(name string, section map[string]any) (asr.Engine, resilient.Config, error) {
+	typ, _ := section["type"].(string)
+	mk, ok := engineTypes[typ]
+	if !ok {
+		return nil, resilient.Config{}, fmt.Errorf("asr: engine %q: unknown type %q (have funasr, vosk, openai, openai-realtime, sherpa, alibaba)", name, typ)
+	}
+	rest := map[string]any{}
+	for k, v := range section {
+		if k != "type" && k != "resilient" {
+			rest[k] = v
+		}
+	}
+	rc, err := resilience(section["resilient"])
+	if err != nil {
+		return nil, rc, fmt.Errorf("asr: engine %q: resilient: %w", name, err)
+	}
+	raw, err := yaml.Marshal(rest)
+	if err != nil {
+		return nil, rc, err
+	}
+	inner, err := mk(raw)
+	if err != nil {
+		return nil, rc, fmt.Errorf("asr: engine %q: %w", name, err)
+	}
+	return inner, rc, nil
+}
+
+// resilience reads an engine section's resilient block (ring, queue, backoff, attempts,
+// max_session, rotate_early); absent, the wrapper's defaults apply.
+func resilience(block any) (resilient.Config, error) {
+	var c resilient.Config
+	if block == nil {
+		return c, nil
+	}
+	raw, err := yaml.Marshal(block)
+	if err != nil {
+		return c, err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true) // a misspelt key must not silently leave a default in place
+	err = dec.Decode(&c)
+	return c, err
 }
 
 // named gives an engine the name the config chose for it ("mandarin" for a FunASR server).
@@ -75,32 +122,17 @@ func buildASR(cfg Config, reg prometheus.Registerer, log *slog.Logger) (*asr.Reg
 	sort.Strings(names)
 	var metrics *resilient.Metrics
 	for _, name := range names {
-		section := cfg.ASR.Engines[name]
-		typ, _ := section["type"].(string)
-		mk, ok := engineTypes[typ]
-		if !ok {
-			return nil, fmt.Errorf("asr: engine %q: unknown type %q (have funasr, vosk, openai, openai-realtime, sherpa, alibaba)", name, typ)
-		}
-		rest := map[string]any{}
-		for k, v := range section {
-			if k != "type" {
-				rest[k] = v
-			}
-		}
-		raw, err := yaml.Marshal(rest)
+		inner, rc, err := networkEngine(name, cfg.ASR.Engines[name])
 		if err != nil {
 			return nil, err
-		}
-		inner, err := mk(raw)
-		if err != nil {
-			return nil, fmt.Errorf("asr: engine %q: %w", name, err)
 		}
 		if metrics == nil {
 			if metrics, err = resilient.NewMetrics(reg); err != nil {
 				return nil, err
 			}
 		}
-		wrapped, err := resilient.Wrap(inner, resilient.Config{Metrics: metrics})
+		rc.Metrics = metrics
+		wrapped, err := resilient.Wrap(inner, rc)
 		if err != nil {
 			return nil, fmt.Errorf("asr: engine %q: %w", name, err)
 		}
