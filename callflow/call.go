@@ -86,12 +86,13 @@ func (c *Call) connectSeat() error {
 	if err := c.caller.Progress(c.callerLeg.LocalAddr()); err != nil {
 		return fmt.Errorf("early media: %w", err)
 	}
-	playCtx, stopPlay := context.WithCancel(c.ctx)
-	var play sync.WaitGroup
-	play.Add(1)
-	go func() { defer play.Done(); _ = c.callerLeg.Play(playCtx, c.f.cfg.HoldMusic, true) }()
-	defer play.Wait()
-	defer stopPlay()
+	queued, leave := context.WithCancel(c.ctx)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); c.earlyMedia(queued) }()
+	go func() { defer wg.Done(); c.watchQueued(queued) }()
+	defer wg.Wait()
+	defer leave()
 
 	exclude := map[string]bool{}
 	for {

@@ -17,7 +17,7 @@ import (
 )
 
 // rtpPeer is a phone's media end: it sends a PCMU tone every 20 ms to where it is told
-// and keeps the audio it receives.
+// (nothing when hz is 0) and keeps the audio it receives.
 type rtpPeer struct {
 	conn *net.UDPConn
 	hz   float64
@@ -93,7 +93,7 @@ func (p *rtpPeer) send() {
 		p.mu.Lock()
 		to := p.to
 		p.mu.Unlock()
-		if !to.IsValid() {
+		if !to.IsValid() || p.hz == 0 { // a silent peer only listens
 			continue
 		}
 		payload := make([]byte, 160)

@@ -36,6 +36,12 @@ type Config struct {
 	Ports *media.PortAllocator
 	// HoldMusic is played to queued callers (8 kHz PCM, looped).
 	HoldMusic []int16
+	// EarlyMediaGrace is how long the hold sound goes to a caller's SDP address before the
+	// caller's own RTP proves the address is theirs (default 2 s).
+	EarlyMediaGrace time.Duration
+	// EarlyMediaPerAddress caps the unproven early-media streams toward one IP address
+	// (default 4).
+	EarlyMediaPerAddress int
 	// RecordDir is where stereo recordings go, under a folder per day; empty records nothing.
 	RecordDir string
 	// Language is a line's recognition language.
@@ -64,6 +70,7 @@ type Flow struct {
 	deps   Deps
 	m      *metrics
 	agents *agentLegs
+	early  *earlyLimits
 	clock  *media.Clock
 
 	// stop ends every call with ErrShutdown.
@@ -101,8 +108,14 @@ func New(cfg Config, deps Deps) (*Flow, error) {
 	if cfg.RingTimeout <= 0 {
 		cfg.RingTimeout = 15 * time.Second
 	}
+	if cfg.EarlyMediaGrace <= 0 {
+		cfg.EarlyMediaGrace = 2 * time.Second
+	}
+	if cfg.EarlyMediaPerAddress <= 0 {
+		cfg.EarlyMediaPerAddress = 4
+	}
 	f := &Flow{cfg: cfg, deps: deps, m: newMetrics(deps.Registerer), agents: newAgentLegs(deps.Registerer),
-		clock: media.NewClock()}
+		early: &earlyLimits{max: cfg.EarlyMediaPerAddress, n: map[netip.Addr]int{}}, clock: media.NewClock()}
 	f.stop, f.stopNow = context.WithCancelCause(context.Background())
 	return f, nil
 }
