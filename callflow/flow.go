@@ -62,6 +62,9 @@ type Deps struct {
 	Registerer prometheus.Registerer
 	Logger     *slog.Logger
 	Now        func() time.Time
+	// Health is told at once when a part the flow uses fails ("recording": a full disk) and
+	// when it works again (err nil).
+	Health func(component string, err error)
 }
 
 // Flow runs calls. Create it with New; Close it when the gateway stops.
@@ -89,6 +92,9 @@ func New(cfg Config, deps Deps) (*Flow, error) {
 	}
 	if deps.Observer == nil {
 		deps.Observer = nopObserver{}
+	}
+	if deps.Health == nil {
+		deps.Health = func(string, error) {}
 	}
 	if deps.Sink == nil {
 		deps.Sink = nopSink{}

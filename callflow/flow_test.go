@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"os/exec"
 	"testing"
 	"time"
 
@@ -195,4 +196,38 @@ func TestRejectionForQueueErrors(t *testing.T) {
 	} {
 		require.Equal(t, want, rejectionFor(err), err.Error())
 	}
+}
+
+// A disk that fills up mid-call is reported while the call goes on, and the call's audio
+// keeps flowing between caller and seat.
+func TestFullDiskIsReportedAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", dir).CombinedOutput(); err != nil {
+		testpeer.Unavailable(t, "a small tmpfs stands in for a full disk; mount needs root: %v %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("umount", dir).Run() })
+	reports := make(chan error, 8)
+	tf := newTestFlow(t, []string{"seat-01"}, map[string]float64{"seat-01": 400}, func(c *Config, _ *seat.Config) {
+		c.RecordDir = dir
+	})
+	tf.deps.Health = func(component string, err error) {
+		if component == "recording" {
+			reports <- err
+		}
+	}
+	caller := newFakeCaller(t, 1000)
+	done := tf.handle(t, caller)
+	select {
+	case err := <-reports:
+		require.ErrorContains(t, err, "no space left on device")
+	case <-time.After(10 * time.Second):
+		t.Fatal("the full disk was not reported during the call")
+	}
+	sc := tf.phones.call("seat-01")
+	before := len(sc.peer.received())
+	require.Eventually(t, func() bool { return len(sc.peer.received()) > before+4000 }, 3*time.Second, 20*time.Millisecond,
+		"the call goes on")
+	caller.hangUp(errors.New("caller hung up"))
+	<-done
+	require.Equal(t, Completed, tf.obs.waitEnded(t).outcome)
 }

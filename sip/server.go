@@ -173,6 +173,9 @@ func (s *Server) ActiveCalls() int { return int(s.active.Load()) }
 // Drain stops taking new calls (they get 503); calls in progress go on.
 func (s *Server) Drain() { s.draining.Store(true) }
 
+// Draining reports whether Drain was called.
+func (s *Server) Draining() bool { return s.draining.Load() }
+
 // Wait blocks until every call handler has returned or ctx ends.
 func (s *Server) Wait(ctx context.Context) error {
 	done := make(chan struct{})

@@ -92,7 +92,7 @@ func (a *App) wireFlow(screens *callflow.Screens) error {
 		cfg.RecordDir = filepath.Join(a.cfg.DataDir, "recordings")
 	}
 	deps := callflow.Deps{Queue: a.acd, Phones: sipPhones{a.sip}, Observer: screens, Sink: screens,
-		Metrics: a.media, Registerer: a.reg, Logger: a.log, Now: a.now}
+		Metrics: a.media, Registerer: a.reg, Logger: a.log, Now: a.now, Health: a.desk.ReportHealth}
 	if a.cfg.liveASR() {
 		deps.ASR = a.asr
 	}
