@@ -128,3 +128,35 @@ func TestKilledMidCallIsClosedAtRestart(t *testing.T) {
 	}
 	require.Greater(t, energy/float64(len(buf.Data)/2), 1e4, "the caller's speech is in the recording")
 }
+
+// Stopping at once (the second signal) with callers queued keeps a record of every call,
+// each closed with its outcome.
+func TestStopWithQueuedCallersKeepsEveryRecord(t *testing.T) {
+	const n = 20
+	g := startGateway(t, nil) // no seat registers: every caller queues
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	sipp := make(chan struct{})
+	go func() {
+		defer close(sipp)
+		_, _ = g.sippCall(ctx, t, "caller.xml", "-m", fmt.Sprint(n), "-l", fmt.Sprint(n), "-r", fmt.Sprint(n))
+	}()
+	require.Eventually(t, func() bool { return g.app.acd.QueueLen() == n }, 30*time.Second, 20*time.Millisecond)
+	require.NoError(t, g.app.Close())
+	cancel()
+	<-sipp
+
+	st, err := store.OpenSQLite(context.Background(), filepath.Join(g.dataDir, "lianxin.db"))
+	require.NoError(t, err)
+	defer st.Close()
+	calls, err := st.Calls(context.Background(), store.CallFilter{})
+	require.NoError(t, err)
+	require.Len(t, calls, n, "a record for every queued caller")
+	for _, c := range calls {
+		require.NotNil(t, c.EndedAt, "call %s is closed", c.ID)
+		require.Equal(t, "failed", c.Outcome, "call %s: refused by the stopping gateway", c.ID)
+	}
+	open, err := st.OpenCalls(context.Background())
+	require.NoError(t, err)
+	require.Empty(t, open)
+}
