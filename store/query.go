@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -292,7 +293,9 @@ func searchTerms(text string) ([]string, error) {
 	if len(text) > utf8.UTFMax*MaxSearchChars || utf8.RuneCountInString(text) > MaxSearchChars {
 		return nil, fmt.Errorf("%w: longer than %d characters", ErrBadQuery, MaxSearchChars)
 	}
-	terms := strings.Fields(text)
+	// Control characters mean nothing in a search and a NUL cuts SQLite's FTS5 query string
+	// short (an SQL error, not a refusal): they separate terms like spaces.
+	terms := strings.FieldsFunc(text, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) })
 	if len(terms) == 0 {
 		return nil, fmt.Errorf("%w: no terms", ErrBadQuery)
 	}

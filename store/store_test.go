@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func open(t *testing.T) (*SQLite, string) {
+func open(t testing.TB) (*SQLite, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "lianxin.db")
 	s, err := OpenSQLite(context.Background(), path)
