@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -15,6 +17,8 @@ import (
 	"github.com/go-audio/wav"
 	"github.com/stretchr/testify/require"
 
+	"lianxin/asr/asrtest/tone"
+	"lianxin/asr/funasr/funasrtest"
 	"lianxin/internal/testpeer"
 	"lianxin/store"
 )
@@ -159,4 +163,61 @@ func TestStopWithQueuedCallersKeepsEveryRecord(t *testing.T) {
 	open, err := st.OpenCalls(context.Background())
 	require.NoError(t, err)
 	require.Empty(t, open)
+}
+
+// The recogniser crashing mid-call costs no words: the resilience layer reconnects and
+// replays, so what the caller said after the crash is still in the stored transcript, and
+// the call itself goes on undisturbed.
+func TestRecogniserKilledMidCall(t *testing.T) {
+	srv := funasrtest.New()
+	defer srv.Close()
+	var utterances [][]string
+	for i := range 8 {
+		w := tone.Words()
+		utterances = append(utterances, []string{w[i%16], w[(i+5)%16], w[(i+9)%16]})
+	}
+	pcm, err := tone.Synth(8000, 500*time.Millisecond, time.Second, utterances...)
+	require.NoError(t, err)
+	wavPath := filepath.Join(t.TempDir(), "caller.wav")
+	require.NoError(t, testpeer.WriteWAV(wavPath, pcm, 8000, 1))
+
+	g := startGateway(t, func(c *Config) {
+		c.ASR.Default = "mandarin"
+		c.ASR.Engines = map[string]map[string]any{"mandarin": {"type": "funasr", "url": srv.URL()}}
+	})
+	g.seat(t, "seat-01")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	var out string
+	go func() { var err error; out, err = g.sippCallWAV(ctx, t, "caller.xml", wavPath); done <- err }()
+
+	callerFinals := func() []string {
+		evs, err := g.app.store.Events(ctx, store.EventFilter{})
+		require.NoError(t, err)
+		var texts []string
+		for _, ev := range evs {
+			var d struct{ Channel, Text string }
+			if ev.Type == "transcript.final" && json.Unmarshal(ev.Data, &d) == nil && d.Channel == "caller" {
+				texts = append(texts, d.Text)
+			}
+		}
+		return texts
+	}
+	require.Eventually(t, func() bool { return len(callerFinals()) >= 2 }, 30*time.Second, 50*time.Millisecond)
+	before := srv.Connections()
+	srv.Kill() // every live connection drops, as when the engine's process dies
+	require.NoError(t, <-done, out)
+
+	last := strings.Join(utterances[len(utterances)-1], " ")
+	require.Eventually(t, func() bool { return slices.Contains(callerFinals(), last) }, 15*time.Second, 50*time.Millisecond,
+		"the last utterance, said after the crash, is transcribed: %q", callerFinals())
+	require.Greater(t, srv.Connections(), before, "the streams reconnected")
+	var calls []store.Call
+	require.Eventually(t, func() bool {
+		calls, err = g.app.store.Calls(ctx, store.CallFilter{})
+		return err == nil && len(calls) == 1 && calls[0].EndedAt != nil
+	}, 10*time.Second, 50*time.Millisecond)
+	require.Equal(t, "answered", calls[0].Outcome)
+	require.Contains(t, calls[0].EndReason, "caller hung up", "the call ended by the caller, not by the crash")
 }
