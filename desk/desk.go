@@ -138,6 +138,12 @@ func New(cfg Config, st store.Store, opts Options) (*Desk, error) {
 	}
 	d := &Desk{cfg: cfg, opts: opts, st: st, auth: newAuth(cfg, opts.Now), throttle: throttle, m: m,
 		log: opts.Logger, ctx: ctx, cancel: cancel}
+	sessions, err := st.Sessions(ctx, opts.Now())
+	if err != nil {
+		cancel(err)
+		return nil, fmt.Errorf("desk: %w", err)
+	}
+	d.auth.restore(sessions)
 	d.hub = newHub(last, m.slowDrops.Inc)
 	d.handler = withSecurityHeaders(d.routes())
 	d.unsaved, d.health = newUnsaved(), newHealth()

@@ -50,10 +50,26 @@ type Store interface {
 	// OpenCalls are the calls that never ended (the process stopped under them), each with
 	// the time of the last thing stored about it.
 	OpenCalls(ctx context.Context) ([]OpenCall, error)
+	// SaveSession keeps a login session so that it outlives a restart.
+	SaveSession(ctx context.Context, s SessionRecord) error
+	// DeleteSession forgets a session (a logout).
+	DeleteSession(ctx context.Context, id string) error
+	// Sessions returns the sessions still live at now and forgets the expired ones.
+	Sessions(ctx context.Context, now time.Time) ([]SessionRecord, error)
 	// DayStats summarises calls offered in [from, to).
 	DayStats(ctx context.Context, from, to time.Time) (DayStats, error)
 	// Close releases the database.
 	Close() error
+}
+
+// SessionRecord is a screen's login session. ID is a hash of its bearer token, never the
+// token: a copy of the database gives no one a live session.
+type SessionRecord struct {
+	ID      string
+	User    string
+	Role    string
+	Seat    string
+	Expires time.Time
 }
 
 // OpenCall is a call with no end, found at start-up.

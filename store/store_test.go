@@ -281,3 +281,24 @@ func TestOpenCalls(t *testing.T) {
 	require.Equal(t, "queued", open[1].ID)
 	require.Equal(t, t0.Add(time.Second), open[1].LastSeen, "no events: the offer's time")
 }
+
+// Sessions outlive a reopen with their own expiry; expired and deleted ones do not.
+func TestSessionsSurviveReopen(t *testing.T) {
+	s, path := open(t)
+	ctx := context.Background()
+	for _, r := range []SessionRecord{
+		{ID: "live", User: "seat-07", Role: "seat", Seat: "seat-07", Expires: t0.Add(time.Hour)},
+		{ID: "gone", User: "admin", Role: "admin", Expires: t0.Add(-time.Minute)},
+		{ID: "out", User: "seat-08", Role: "seat", Seat: "seat-08", Expires: t0.Add(time.Hour)},
+	} {
+		require.NoError(t, s.SaveSession(ctx, r))
+	}
+	require.NoError(t, s.DeleteSession(ctx, "out"))
+	require.NoError(t, s.Close())
+	s2, err := OpenSQLite(ctx, path)
+	require.NoError(t, err)
+	defer s2.Close()
+	got, err := s2.Sessions(ctx, t0)
+	require.NoError(t, err)
+	require.Equal(t, []SessionRecord{{ID: "live", User: "seat-07", Role: "seat", Seat: "seat-07", Expires: t0.Add(time.Hour)}}, got)
+}
