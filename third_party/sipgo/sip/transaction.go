@@ -358,6 +358,12 @@ func makeServerTxKey(msg Message, asMethod RequestMethod) (string, error) {
 		builder.WriteString(strconv.Itoa(port))
 		builder.WriteString(TxSeperator)
 		builder.WriteString(string(method))
+		// lianxin: a branch reused in another call is a new transaction, not a
+		// retransmission: RFC 4475's messages share branches, and so do broken phones.
+		if callID := msg.CallID(); callID != nil {
+			builder.WriteString(TxSeperator)
+			callID.StringWrite(&builder)
+		}
 
 		return builder.String(), nil
 	}
@@ -366,10 +372,9 @@ func makeServerTxKey(msg Message, asMethod RequestMethod) (string, error) {
 	if from == nil {
 		return "", fmt.Errorf("'From' header not found in message '%s'", messageShortString(msg))
 	}
-	fromTag, ok := from.Params.Get("tag")
-	if !ok {
-		return "", fmt.Errorf("'tag' param not found in 'From' header of message '%s'", messageShortString(msg))
-	}
+	// lianxin: RFC 2543 had no From tag (RFC 3261 §8.2.6.2 keeps such requests valid);
+	// the other fields identify the transaction without it.
+	fromTag, _ := from.Params.Get("tag")
 	callId := msg.CallID()
 	if callId == nil {
 		return "", fmt.Errorf("'Call-ID' header not found in message '%s'", messageShortString(msg))
