@@ -149,25 +149,17 @@ func addressStateHeaderParams(a *nameAddress, s string) (addressFSM, string, err
 
 	addParam := func(equal int, s string) {
 
+		if a.headerParams == nil {
+			return
+		}
+		// lianxin: addParam (parse_params.go) drops the LWS around "=" and ";"
+		// and skips an empty ";".
 		if equal > 0 {
-			name := s[:equal]
-			val := s[equal+1:]
-			if a.headerParams != nil {
-				a.headerParams.Add(name, val)
-			}
+			addParam(a.headerParams, s[:equal], s[equal+1:])
 			return
 		}
-
-		if len(s) == 0 {
-			// could be just ;
-			return
-		}
-
 		// Case when we have key name but not value. ex ;+siptag;
-		name := s[:]
-		if a.headerParams != nil {
-			a.headerParams.Add(name, "")
-		}
+		addParam(a.headerParams, s, "")
 	}
 
 	equal := -1

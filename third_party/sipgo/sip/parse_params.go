@@ -34,7 +34,7 @@ func UnmarshalHeaderParams(s string, seperator rune, ending rune, p *HeaderParam
 		case paramsStateEqual:
 			if c == seperator {
 				// Add support for empty values
-				p.Add(s[start:i], "")
+				addParam(p, s[start:i], "")
 				state = paramsStateKey
 				continue
 			}
@@ -52,7 +52,7 @@ func UnmarshalHeaderParams(s string, seperator rune, ending rune, p *HeaderParam
 				state = paramsStateQuote
 				quote = i
 			case seperator:
-				p.Add(s[start:sep], s[sep+1:i])
+				addParam(p, s[start:sep], s[sep+1:i])
 				start = sep + 1
 				state = paramsStateKey
 			}
@@ -61,19 +61,31 @@ func UnmarshalHeaderParams(s string, seperator rune, ending rune, p *HeaderParam
 				//End quoute
 				continue
 			}
-			p.Add(s[start:], s[quote+1:i])
+			addParam(p, s[start:], s[quote+1:i])
 			state = paramsStateKey
 		}
 	}
 
 	// Do the last one
 	if sep > 0 && n >= 0 && (start < sep) {
-		p.Add(s[start:sep], s[sep+1:n])
+		addParam(p, s[start:sep], s[sep+1:n])
 	}
 	// No seperator
 	if sep == 0 && start < n && n >= 0 {
-		p.Add(s[start:], "")
+		addParam(p, s[start:], "")
 	}
 
 	return n, nil
+}
+
+// addParam adds a parameter without the linear white space RFC 3261 allows around
+// its "=" and ";" (EQUAL = SWS "=" SWS, SEMI = SWS ";" SWS), so that a folded
+// ";\r\n tag = x" is the tag x. An empty name (";;") is no parameter.
+// lianxin: added; upstream kept the spaces, so such a From had no tag.
+func addParam(p *HeaderParams, key, value string) {
+	key = strings.TrimFunc(key, unicode.IsSpace)
+	if key == "" {
+		return
+	}
+	p.Add(key, strings.TrimFunc(value, unicode.IsSpace))
 }
