@@ -328,7 +328,10 @@ func (c *UDPConnection) WriteMsg(msg Message) error {
 	msg.StringWrite(buf)
 	data := buf.Bytes()
 
-	if len(data) > UDPMTUSize-200 {
+	// lianxin: only requests are bound by the MTU (RFC 3261 §18.1.1), and the transport
+	// layer moves a large one to TCP before it gets here. A response goes back over UDP
+	// whatever its size (§18.2.2): refusing it lost calls whose 183 carried long headers.
+	if _, isReq := msg.(*Request); isReq && len(data) > UDPMTUSize-200 {
 		return ErrUDPMTUCongestion
 	}
 
