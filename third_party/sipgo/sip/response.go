@@ -203,7 +203,9 @@ func NewResponseFromRequest(
 		statusCode,
 		reason,
 	)
-	res.SipVersion = req.SipVersion
+	// lianxin: a response is SIP/2.0, the version this stack speaks, whatever version
+	// the request named: the answer to SIP/7.0 is "SIP/2.0 505" (RFC 3261 §8.2.2.1 area).
+	res.SipVersion = "SIP/2.0"
 	// RFC 3261 §20, Table 3.
 	allowedMethod := req.Method != REGISTER && !req.IsAck()
 	allowedStatus := (statusCode >= 180 && statusCode < 190) ||
