@@ -41,6 +41,9 @@ type TransportLayer struct {
 	// connectionReuse will force connection reuse when passing request
 	connectionReuse bool
 	readFilter      TransportReadFilter
+	// lianxin: forceRport answers unreliable requests at their source port, as if
+	// their top Via had an empty rport parameter (RFC 3581).
+	forceRport bool
 
 	// dnsPreferSRV does always SRV lookup first
 	dnsPreferSRV bool
@@ -72,6 +75,16 @@ func WithTransportLayerDNSLookupSRV(preferSRV bool) TransportLayerOption {
 func WithTransportLayerReadFilter(f TransportReadFilter) TransportLayerOption {
 	return func(l *TransportLayer) {
 		l.readFilter = f
+	}
+}
+
+// WithTransportLayerForceRport answers requests over unreliable transports at their
+// source address and port even when the top Via has no rport parameter, as Asterisk's
+// force_rport does: a phone behind NAT often puts an unreachable port in its Via.
+// lianxin: added.
+func WithTransportLayerForceRport(f bool) TransportLayerOption {
+	return func(l *TransportLayer) {
+		l.forceRport = f
 	}
 }
 
@@ -511,6 +524,9 @@ func (l *TransportLayer) serverRequestConnection(ctx context.Context, req *Reque
 			if rport, ok := viaHop.Params.Get("rport"); ok && rport == "" {
 				raddr.Port = sourcePort
 			}
+		}
+		if l.forceRport {
+			raddr.Port = sourcePort
 		}
 
 		// Should never be case but for safety
