@@ -52,8 +52,10 @@ func uriStateScheme(uri *Uri, s string) (uriFSM, string, error) {
 			}
 			return uriStateSlashes, s[i+1:], nil
 		}
-		// Check is c still ASCII
-		if !isASCII(c) {
+		// lianxin: RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ).
+		// Upstream allowed letters only, so soap.beep: (RFC 4475 novelsc) made the
+		// whole request unparseable (400) where the answer is 416.
+		if !isASCII(c) && (i == 0 || !isSchemeChar(c)) {
 			return nil, "", fmt.Errorf("invalid uri scheme")
 		}
 	}
@@ -207,4 +209,10 @@ func uriStateHeaders(uri *Uri, s string) (uriFSM, string, error) {
 	uri.Headers = nil
 	_, err = UnmarshalHeaderParams(s, '&', 0, &uri.Headers)
 	return nil, s, err
+}
+
+// isSchemeChar is a URI scheme character after the first (RFC 3986 §3.1).
+// lianxin: added.
+func isSchemeChar(c rune) bool {
+	return '0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'
 }
