@@ -118,10 +118,9 @@ func getDialogIDFromMessage(msg Message, callId, toHeaderTag, fromHeaderTag *str
 		return fmt.Errorf("missing From header")
 	}
 
-	fromTag, ok := from.Params.Get("tag")
-	if !ok {
-		return fmt.Errorf("missing tag param in From header")
-	}
+	// lianxin: an RFC 2543 peer sends no From tag; its dialog's remote tag is then
+	// null (RFC 3261 §12.1.1, §12.2.2) rather than the dialog being refused.
+	fromTag, _ := from.Params.Get("tag")
 	*callId = string(*callID)
 	*toHeaderTag = toTag
 	*fromHeaderTag = fromTag
