@@ -36,9 +36,12 @@ type Config struct {
 	MinExpires, MaxExpires time.Duration
 	// MaxCalls bounds concurrent calls; more get 503.
 	MaxCalls int
-	Now      func() time.Time
-	Logger   *slog.Logger
-	Metrics  *Metrics
+	// ForceRport answers UDP requests at their source port whatever port their Via
+	// names (RFC 3581 rport without the phone asking), for phones behind NAT.
+	ForceRport bool
+	Now        func() time.Time
+	Logger     *slog.Logger
+	Metrics    *Metrics
 }
 
 // CallHandler owns one inbound call, as an http.Handler owns a request: when it returns
@@ -115,7 +118,8 @@ func New(cfg Config, handler CallHandler) (*Server, error) {
 	bad := &badRequestFilter{parser: siplib.NewParser(), conn: func() net.PacketConn { return s.udp },
 		log: cfg.Logger, ua: cfg.UserAgent, metrics: cfg.Metrics}
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent(cfg.UserAgent), sipgo.WithUserAgentHostname(host),
-		sipgo.WithUserAgentTransportLayerOptions(siplib.WithTransportLayerReadFilter(bad.filter)))
+		sipgo.WithUserAgentTransportLayerOptions(siplib.WithTransportLayerReadFilter(bad.filter),
+			siplib.WithTransportLayerForceRport(cfg.ForceRport)))
 	if err != nil {
 		return nil, err
 	}
@@ -124,14 +128,18 @@ func New(cfg Config, handler CallHandler) (*Server, error) {
 		return nil, err
 	}
 	s.ua, s.srv = ua, srv
-	srv.OnRegister(s.onRegister)
-	srv.OnOptions(s.onOptions)
-	srv.OnInvite(s.onInvite)
+	srv.OnRegister(s.checked(s.onRegister))
+	srv.OnOptions(s.checked(s.onOptions))
+	srv.OnInvite(s.checked(s.onInvite))
 	srv.OnAck(s.onAck)
-	srv.OnBye(s.onBye)
-	srv.OnCancel(func(req *siplib.Request, tx siplib.ServerTransaction) {
+	srv.OnBye(s.checked(s.onBye))
+	srv.OnCancel(s.checked(func(req *siplib.Request, tx siplib.ServerTransaction) {
 		s.respond(tx, req, siplib.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
-	})
+	}))
+	// Every other method: checkRequest answers 405 or 501.
+	srv.OnNoRoute(s.checked(func(req *siplib.Request, tx siplib.ServerTransaction) {
+		s.respond(tx, req, siplib.StatusNotImplemented, "Not Implemented")
+	}))
 	return s, nil
 }
 
@@ -235,7 +243,7 @@ func (s *Server) onRegister(req *siplib.Request, tx siplib.ServerTransaction) {
 func (s *Server) onOptions(req *siplib.Request, tx siplib.ServerTransaction) {
 	s.cfg.Metrics.request("OPTIONS")
 	res := siplib.NewResponseFromRequest(req, siplib.StatusOK, "OK", nil)
-	res.AppendHeader(siplib.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER"))
+	res.AppendHeader(siplib.NewHeader("Allow", allowedMethods))
 	res.AppendHeader(siplib.NewHeader("Accept", "application/sdp"))
 	_ = tx.Respond(res)
 }
