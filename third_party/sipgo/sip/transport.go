@@ -42,9 +42,14 @@ type TransportReadProps struct {
 	Transport  string
 	LocalAddr  net.Addr
 	RemoteAddr net.Addr
+	// Reply writes raw bytes back to the sender: on the connection for a stream, to
+	// RemoteAddr for a datagram. lianxin: added, so a filter can answer a message
+	// that cannot be parsed (400) on any transport.
+	Reply func([]byte) error
 }
 
-// TransportReadFilter can inspect or replace raw bytes before SIP parsing.
+// TransportReadFilter can inspect or replace raw bytes before SIP parsing. It sees one
+// whole message at a time: a datagram, or (lianxin) a message framed off a stream.
 type TransportReadFilter func(info TransportReadProps, data []byte) ([]byte, error)
 
 // DefaultPort returns transport default port by network.

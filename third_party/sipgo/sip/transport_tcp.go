@@ -175,87 +175,96 @@ func (t *TransportTCP) readConnection(conn *TCPConnection, laddr string, raddr s
 		}
 	}()
 
-	// Create stream parser context
-	par := t.parser.NewSIPStream()
-
+	// lianxin: messages are framed first (transport_tcp_framer.go) and each goes
+	// through the read filter and ParseSIP whole, as a UDP datagram does.
+	var framer streamFramer
 	for {
-		num, err := conn.Read(buf)
+		idle := false
+		num, err := t.readWithin(conn, buf, len(framer.buf) > 0)
 		if err != nil {
-			if errors.Is(err, net.ErrClosed) || errors.Is(err, io.EOF) {
-				t.log.Debug("connection was closed", "error", err)
+			var ne net.Error
+			if !errors.As(err, &ne) || !ne.Timeout() || len(framer.buf) == 0 {
+				if errors.Is(err, net.ErrClosed) || errors.Is(err, io.EOF) {
+					t.log.Debug("connection was closed", "error", err)
+				} else {
+					t.log.Error("Read error", "error", err)
+				}
 				return
 			}
-
-			t.log.Error("Read error", "error", err)
-			return
+			idle = true
 		}
-
 		data := buf[:num]
-		if len(bytes.Trim(data, "\x00")) == 0 {
+		// RFC 5626 section 3.5.1 puts a keep alive between messages: a double CRLF
+		// is a ping, answered with one CRLF.
+		if len(framer.buf) == 0 && bytes.Equal(data, []byte("\r\n\r\n")) {
+			t.log.Debug("Keep alive CRLF received")
+			if _, err := conn.Write(data[:2]); err != nil {
+				t.log.Error("Failed to pong keep alive", "error", err)
+				return
+			}
 			continue
 		}
-
-		if t.readFilter != nil {
-			filtered, err := t.readFilter(TransportReadProps{
-				Transport:  t.Network(),
-				LocalAddr:  conn.LocalAddr(),
-				RemoteAddr: conn.RemoteAddr(),
-			}, data)
-			if err != nil {
+		framer.buf = append(framer.buf, data...)
+		if len(framer.buf) > t.parser.MaxMessageLength {
+			t.log.Error("failed to parse", "error", ErrMessageTooLarge)
+			return
+		}
+		for msg := framer.next(idle); msg != nil; msg = framer.next(idle) {
+			if err := t.handleFramed(conn, msg, raddr, handler); err != nil {
 				t.log.Error("Read filter error", "laddr", laddr, "raddr", raddr, "error", err)
 				return
 			}
-			if len(filtered) == 0 {
-				continue
-			}
-			data = filtered
-		}
-
-		// Check is keep alive
-		datalen := len(data)
-		// RFC 5626 section 3.5.1 puts a keep alive between messages. A read is
-		// whatever TCP chose to deliver, so a CRLF ending a line of a message can
-		// arrive alone; only an idle parser can be between messages.
-		if datalen <= 4 && par.state == stateStartLine && par.Buffer().Len() == 0 {
-			// One or 2 CRLF
-			// https://datatracker.ietf.org/doc/html/rfc5626#section-3.5.1
-			if len(bytes.Trim(data, "\r\n")) == 0 {
-				t.log.Debug("Keep alive CRLF received")
-				if datalen == 4 {
-					// 2 CRLF is ping
-					if _, err := conn.Write(data[:2]); err != nil {
-						t.log.Error("Failed to pong keep alive", "error", err)
-						return
-					}
-				}
-				continue
-			}
-		}
-
-		// TODO fallback to parseFull if message size limit is set
-
-		// t.log.Debug().Str("raddr", raddr).Str("data", string(data)).Msg("new message")
-		if err := t.parseStream(par, data, raddr, handler); err != nil {
-			// A framing error leaves no message boundary to resync on, so close the connection.
-			return
 		}
 	}
 }
 
-func (t *TransportTCP) parseStream(par *ParserStream, data []byte, src string, handler MessageHandler) error {
-	err := par.ParseSIPStream(data, func(msg Message) {
-		msg.SetTransport(t.Network())
-		msg.SetSource(src)
-		handler(msg)
-	})
+// readWithin reads from conn; when part of a message is waiting it gives up after
+// TCPIncompleteMessageTimeout with a timeout error. lianxin: added.
+func (t *TransportTCP) readWithin(conn *TCPConnection, buf []byte, partial bool) (int, error) {
+	if !partial {
+		return conn.Read(buf)
+	}
+	wait := TCPIncompleteMessageTimeout
+	if conn.readTimeout > 0 && conn.readTimeout < wait {
+		wait = conn.readTimeout
+	}
+	if err := conn.Conn.SetReadDeadline(time.Now().Add(wait)); err != nil {
+		return 0, err
+	}
+	defer conn.Conn.SetReadDeadline(time.Time{})
+	return conn.Conn.Read(buf)
+}
 
-	if err != nil {
-		if err == ErrParseSipPartial {
+// handleFramed runs one whole message through the read filter and the parser and
+// hands it on. An unparseable message is dropped (the read filter may have answered
+// it); only a read filter error ends the connection. lianxin: added.
+func (t *TransportTCP) handleFramed(conn *TCPConnection, data []byte, raddr string, handler MessageHandler) error {
+	if t.readFilter != nil {
+		filtered, err := t.readFilter(TransportReadProps{
+			Transport:  t.Network(),
+			LocalAddr:  conn.LocalAddr(),
+			RemoteAddr: conn.RemoteAddr(),
+			Reply: func(b []byte) error {
+				_, err := conn.Write(b)
+				return err
+			},
+		}, data)
+		if err != nil {
+			return err
+		}
+		if len(filtered) == 0 {
 			return nil
 		}
-		t.log.Error("failed to parse", "error", err, "data", string(data))
-		return err
+		data = filtered
 	}
+	msg, err := t.parser.ParseSIP(data)
+	if err != nil {
+		t.log.Debug("failed to parse", "error", err, "data", string(data))
+		return nil
+	}
+	msg.SetTransport(t.Network())
+	msg.SetSource(raddr)
+	handler(msg)
 	return nil
 }
 

@@ -167,6 +167,10 @@ func (t *TransportUDP) readListenerConnection(conn *UDPConnection, laddr string,
 				Transport:  t.Network(),
 				LocalAddr:  conn.LocalAddr(),
 				RemoteAddr: raddr,
+				Reply: func(b []byte) error {
+					_, err := conn.WriteTo(b, raddr)
+					return err
+				},
 			}, data)
 			if err != nil {
 				t.log.Error("Read filter error", "laddr", laddr, "raddr", rastr, "error", err)
