@@ -115,8 +115,7 @@ func New(cfg Config, handler CallHandler) (*Server, error) {
 	s := &Server{cfg: cfg, log: cfg.Logger, handler: handler, host: host,
 		reg: newRegistrar(cfg), sdp: &sdpWriter{sessionID: rand.Uint64() >> 1},
 		dialogs: map[string]inDialog{}, stop: make(chan struct{})}
-	bad := &badRequestFilter{parser: siplib.NewParser(), conn: func() net.PacketConn { return s.udp },
-		log: cfg.Logger, ua: cfg.UserAgent, metrics: cfg.Metrics}
+	bad := &badRequestFilter{parser: siplib.NewParser(), log: cfg.Logger, ua: cfg.UserAgent, metrics: cfg.Metrics}
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent(cfg.UserAgent), sipgo.WithUserAgentHostname(host),
 		sipgo.WithUserAgentTransportLayerOptions(siplib.WithTransportLayerReadFilter(bad.filter),
 			siplib.WithTransportLayerForceRport(cfg.ForceRport)))
