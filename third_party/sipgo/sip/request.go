@@ -18,6 +18,9 @@ type Request struct {
 	Laddr Addr
 	// raddr is address set after resolving Via
 	raddr Addr
+	// udpOversize lets a request over the MTU go over UDP: its peer refused TCP
+	// (RFC 3261 §18.1.1). lianxin: added.
+	udpOversize bool
 }
 
 // NewRequest creates base for building sip Request

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"strings"
 	"sync"
 	"time"
 )
@@ -406,6 +407,45 @@ func (l *TransportLayer) WriteMsgTo(msg Message, addr string, network string) er
 // In case req destination is DNS resolved, destination will be cached or in
 // other words SetDestination will be called
 func (l *TransportLayer) ClientRequestConnection(ctx context.Context, req *Request) (c Connection, err error) {
+	if l.tcp != nil && !req.udpOversize && NetworkToLower(req.Transport()) == "udp" && requestSize(req) > UDPMTUSize-200 {
+		return l.largeRequestConnection(ctx, req)
+	}
+	return l.clientRequestConnection(ctx, req)
+}
+
+// largeRequestConnection sends a request too large for UDP over TCP (RFC 3261
+// §18.1.1: over 1300 bytes with the path MTU unknown), with its top Via changed to
+// match. A peer that refuses the connection does not support TCP: the request then
+// goes over UDP after all, as §18.1.1 says, whatever its size. lianxin: added.
+func (l *TransportLayer) largeRequestConnection(ctx context.Context, req *Request) (Connection, error) {
+	via := req.Via()
+	viaTransport := ""
+	if via != nil {
+		viaTransport = via.Transport
+		via.Transport = "TCP"
+	}
+	req.SetTransport("TCP")
+	c, err := l.clientRequestConnection(ctx, req)
+	if err == nil {
+		return c, nil
+	}
+	l.log.Debug("Large request: TCP failed, sending over UDP", "error", err, "dest", req.Destination())
+	if via != nil {
+		via.Transport = viaTransport
+	}
+	req.SetTransport("UDP")
+	req.udpOversize = true
+	return l.clientRequestConnection(ctx, req)
+}
+
+// requestSize is the length of req as it will be written. lianxin: added.
+func requestSize(req *Request) int {
+	var b strings.Builder
+	req.StringWrite(&b)
+	return b.Len()
+}
+
+func (l *TransportLayer) clientRequestConnection(ctx context.Context, req *Request) (c Connection, err error) {
 	network := NetworkToLower(req.Transport())
 	transport := l.getTransport(network)
 	if transport == nil {

@@ -335,7 +335,7 @@ func (c *UDPConnection) WriteMsg(msg Message) error {
 	// lianxin: only requests are bound by the MTU (RFC 3261 §18.1.1), and the transport
 	// layer moves a large one to TCP before it gets here. A response goes back over UDP
 	// whatever its size (§18.2.2): refusing it lost calls whose 183 carried long headers.
-	if _, isReq := msg.(*Request); isReq && len(data) > UDPMTUSize-200 {
+	if req, isReq := msg.(*Request); isReq && !req.udpOversize && len(data) > UDPMTUSize-200 {
 		return ErrUDPMTUCongestion
 	}
 
