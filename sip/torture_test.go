@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	siplib "github.com/emiago/sipgo/sip"
 	"github.com/stretchr/testify/require"
 )
 
@@ -147,8 +146,13 @@ func collect(msg []byte, next func(deadline time.Time) ([]byte, error), quiet ti
 // startTortureServer runs a server as the gateway uses one: a call gets early media
 // (183 with SDP, which for longreq is over 1300 bytes) and is then refused with 486.
 func startTortureServer(t *testing.T) *Server {
+	return startTortureServerAt(t, "127.0.0.1:0")
+}
+
+// startTortureServerAt is startTortureServer listening at listen (Config.Listen).
+func startTortureServerAt(t *testing.T, listen string) *Server {
 	t.Helper()
-	s, err := New(Config{Listen: "127.0.0.1:0", ForceRport: true, Logger: slog.New(slog.DiscardHandler),
+	s, err := New(Config{Listen: listen, ForceRport: true, Logger: slog.New(slog.DiscardHandler),
 		Credentials: func(u string) (string, bool) { return "secret", u == "j.user" }},
 		func(c *InboundCall) {
 			if err := c.Progress(netip.MustParseAddrPort("127.0.0.1:40000")); err != nil {
@@ -222,16 +226,7 @@ func TestRFC4475(t *testing.T) {
 // stays open, as a phone's would: a message cut short is only known to be when the
 // sender has gone quiet (siplib.TCPIncompleteMessageTimeout).
 func tcpExchange(t *testing.T, s *Server, msg []byte) replies {
-	c, err := net.DialTCP("tcp", nil, net.TCPAddrFromAddrPort(s.Addr()))
-	require.NoError(t, err)
-	defer c.Close()
-	_, err = c.Write(msg)
-	require.NoError(t, err)
-	rd := bufio.NewReader(c)
-	return collect(msg, func(deadline time.Time) ([]byte, error) {
-		_ = c.SetReadDeadline(deadline)
-		return readStreamMessage(rd)
-	}, siplib.TCPIncompleteMessageTimeout+time.Second)
+	return tcpExchangeTo(t, s.Addr(), msg)
 }
 
 // readStreamMessage reads one SIP message off a stream: headers, then Content-Length bytes.
