@@ -90,7 +90,8 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 	a.metrics = newAppMetrics(a.reg)
 	a.agents = newAgentLegs(a.reg)
 	a.media = media.NewMetrics(a.reg)
-	host, _, err := net.SplitHostPort(cfg.SIP.Listen)
+	// sip listen may name more addresses after commas; the first is the gateway's own.
+	host, _, err := net.SplitHostPort(strings.TrimSpace(strings.Split(cfg.SIP.Listen, ",")[0]))
 	if err != nil {
 		return nil, fmt.Errorf("sip listen %q: %w", cfg.SIP.Listen, err)
 	}
