@@ -1,6 +1,13 @@
 // Package sip is the gateway's signalling on emiago/sipgo: UDP and TCP listeners, the
 // seats' registrar (digest auth), and the two dialogs of each B2BUA call — the caller's
 // (InboundCall) and the seat's (OutboundCall) — with SDP offer/answer and re-INVITE hold.
+//
+// sipgo is used through a fork in third_party/sipgo (go.mod replace): fixes to sipgo's own
+// behaviour (UDP response size, TCP framing, transaction keys, parameter parsing) are
+// patches there, since no code outside sipgo reaches those paths. What a UAS chooses to
+// support (methods, URI schemes, extensions: RFC 3261 §8.2) is checked here, in
+// checkRequest, and a request sipgo cannot parse gets its 400 from badRequestFilter.
+// docs/sip.md has the reasons and the list of patches.
 package sip
 
 import (
