@@ -204,7 +204,7 @@ func NewResponseFromRequest(
 		reason,
 	)
 	// lianxin: a response is SIP/2.0, the version this stack speaks, whatever version
-	// the request named: the answer to SIP/7.0 is "SIP/2.0 505" (RFC 3261 §8.2.2.1 area).
+	// the request named (RFC 3261 §7.1): the answer to SIP/7.0 is "SIP/2.0 505".
 	res.SipVersion = "SIP/2.0"
 	// RFC 3261 §20, Table 3.
 	allowedMethod := req.Method != REGISTER && !req.IsAck()
