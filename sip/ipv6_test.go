@@ -1,7 +1,6 @@
 package sip
 
 import (
-	"bufio"
 	"net"
 	"net/netip"
 	"os"
@@ -10,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	siplib "github.com/emiago/sipgo/sip"
 	"github.com/stretchr/testify/require"
 )
 
@@ -79,18 +77,4 @@ func TestRFC5118(t *testing.T) {
 // startIPv6Server runs the torture server on 127.0.0.1 and [::1], the port picked once.
 func startIPv6Server(t *testing.T) *Server {
 	return startTortureServerAt(t, "127.0.0.1:0,[::1]:0")
-}
-
-// tcpExchangeTo is tcpExchange to any address.
-func tcpExchangeTo(t *testing.T, to netip.AddrPort, msg []byte) replies {
-	c, err := net.DialTCP("tcp", nil, net.TCPAddrFromAddrPort(to))
-	require.NoError(t, err)
-	defer c.Close()
-	_, err = c.Write(msg)
-	require.NoError(t, err)
-	rd := bufio.NewReader(c)
-	return collect(msg, func(deadline time.Time) ([]byte, error) {
-		_ = c.SetReadDeadline(deadline)
-		return readStreamMessage(rd)
-	}, siplib.TCPIncompleteMessageTimeout+time.Second)
 }

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	siplib "github.com/emiago/sipgo/sip"
 	"github.com/stretchr/testify/require"
 )
 
@@ -229,6 +230,24 @@ func tcpExchange(t *testing.T, s *Server, msg []byte) replies {
 	return tcpExchangeTo(t, s.Addr(), msg)
 }
 
+// tcpQuiet is how long a TCP exchange waits for a reply: past the server's wait for the
+// rest of a message cut short, with room for a loaded machine (the subtests run at once).
+var tcpQuiet = siplib.TCPIncompleteMessageTimeout + 3*time.Second
+
+// tcpExchangeTo is tcpExchange to any address.
+func tcpExchangeTo(t *testing.T, to netip.AddrPort, msg []byte) replies {
+	c, err := net.DialTCP("tcp", nil, net.TCPAddrFromAddrPort(to))
+	require.NoError(t, err)
+	defer c.Close()
+	_, err = c.Write(msg)
+	require.NoError(t, err)
+	rd := bufio.NewReader(c)
+	return collect(msg, func(deadline time.Time) ([]byte, error) {
+		_ = c.SetReadDeadline(deadline)
+		return readStreamMessage(rd)
+	}, tcpQuiet)
+}
+
 // readStreamMessage reads one SIP message off a stream: headers, then Content-Length bytes.
 func readStreamMessage(rd *bufio.Reader) ([]byte, error) {
 	var b bytes.Buffer
@@ -255,11 +274,22 @@ func readStreamMessage(rd *bufio.Reader) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// stillServes checks that the server answers a plain OPTIONS after the torture run.
+// stillServes checks that the server still answers a plain OPTIONS and still takes a
+// call (the test's handler gives every call early media, then 486) after a torture run.
 func stillServes(t *testing.T, send func([]byte) replies) {
-	msg := []byte("OPTIONS sip:lianxin@127.0.0.1 SIP/2.0\r\n" +
-		"Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK-after-torture\r\n" +
-		"From: <sip:check@127.0.0.1>;tag=1\r\nTo: <sip:lianxin@127.0.0.1>\r\n" +
-		"Call-ID: after-torture\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n")
-	require.Equal(t, []int{200}, send(msg).codes(), "OPTIONS after the torture messages")
+	head := func(method string) string {
+		return method + " sip:lianxin@127.0.0.1 SIP/2.0\r\n" +
+			"Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK-after-torture-" + method + "\r\n" +
+			"From: <sip:check@127.0.0.1>;tag=1\r\nTo: <sip:lianxin@127.0.0.1>\r\n" +
+			"Call-ID: after-torture-" + method + "\r\nCSeq: 1 " + method + "\r\nMax-Forwards: 70\r\n" +
+			"Contact: <sip:check@127.0.0.1>\r\n"
+	}
+	opts := head("OPTIONS") + "Content-Length: 0\r\n\r\n"
+	require.Equal(t, []int{200}, send([]byte(opts)).codes(), "OPTIONS after the torture messages")
+	sdp := "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40010 RTP/AVP 0\r\n"
+	inv := head("INVITE") + "Content-Type: application/sdp\r\nContent-Length: " +
+		strconv.Itoa(len(sdp)) + "\r\n\r\n" + sdp
+	got := send([]byte(inv)).codes()
+	require.Contains(t, got, 183, "a call after the torture messages: %v", got)
+	require.Equal(t, 486, got[len(got)-1], "a call after the torture messages: %v", got)
 }
