@@ -117,9 +117,16 @@ func (s *Server) newCall(req *siplib.Request, tx siplib.ServerTransaction) {
 		s.respond(tx, req, siplib.StatusServiceUnavailable, "Service Unavailable (overload)")
 		return
 	}
-	if req.Contact() == nil || req.From() == nil || req.To() == nil || req.CallID() == nil {
+	if req.From() == nil || req.To() == nil || req.CallID() == nil {
 		s.respond(tx, req, siplib.StatusBadRequest, "Bad Request (missing headers)")
 		return
+	}
+	if req.Contact() == nil {
+		// RFC 2543 made Contact optional: requests in the dialog then go to the From
+		// address (RFC 3261 §8.2.6.2 keeps such callers working). sipgo's dialog needs a
+		// Contact, so the call works on a copy that names From as one.
+		req = req.Clone()
+		req.AppendHeader(&siplib.ContactHeader{Address: *req.From().Address.Clone()})
 	}
 	if len(req.Body()) == 0 {
 		s.respond(tx, req, siplib.StatusNotAcceptableHere, "Not Acceptable Here (an SDP offer is required)")

@@ -89,6 +89,12 @@ func (r *registrar) authenticate(req *siplib.Request) (string, *siplib.Response)
 		r.metrics.register("challenged")
 		return "", r.challenge(req, false)
 	}
+	if scheme, _, _ := strings.Cut(strings.TrimSpace(h.Value()), " "); !strings.EqualFold(scheme, "Digest") {
+		// A scheme we do not know is no wrong password: ask for one we know
+		// (RFC 3261 §22.1, RFC 4475 regaut01).
+		r.metrics.register("challenged")
+		return "", r.challenge(req, false)
+	}
 	cred, err := digest.ParseCredentials(h.Value())
 	if err != nil {
 		r.metrics.register("bad_request")

@@ -58,7 +58,8 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 	a := &App{cfg: cfg, log: log, now: time.Now, reg: prometheus.NewRegistry(), seatChanged: func(seat.Change) {}}
 	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.media = media.NewMetrics(a.reg)
-	host, _, err := net.SplitHostPort(cfg.SIP.Listen)
+	// sip listen may name more addresses after commas; the first is the gateway's own.
+	host, _, err := net.SplitHostPort(strings.TrimSpace(strings.Split(cfg.SIP.Listen, ",")[0]))
 	if err != nil {
 		return nil, fmt.Errorf("sip listen %q: %w", cfg.SIP.Listen, err)
 	}

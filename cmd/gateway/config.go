@@ -153,7 +153,7 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "", "YAML config file (built-in defaults when empty)")
-	sipListen := fs.String("sip-listen", "", "SIP address, UDP and TCP (default 127.0.0.1:5060)")
+	sipListen := fs.String("sip-listen", "", "SIP address, UDP and TCP (default 127.0.0.1:5060); more after commas, e.g. 127.0.0.1:5060,[::1]:5060")
 	httpListen := fs.String("http-listen", "", "HTTP address (default 127.0.0.1:8080)")
 	dataDir := fs.String("data-dir", "", "data directory: recordings, database (default ./data)")
 	asrName := fs.String("asr", "", "default recogniser (default: the embedded engine)")
