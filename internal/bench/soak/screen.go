@@ -87,7 +87,7 @@ func login(httpAddr, user, password string) (string, error) {
 	defer res.Body.Close()
 	var out struct{ Token string }
 	if err := json.NewDecoder(res.Body).Decode(&out); err != nil || res.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("login %s: %s %v", user, res.Status, err)
+		return "", fmt.Errorf("login %s: %s: %w", user, res.Status, err)
 	}
 	return out.Token, nil
 }
