@@ -65,8 +65,11 @@ func (c *Call) run() {
 	defer c.f.deps.Queue.Release(c.Seat)
 	defer c.seat.Hangup(context.Background())
 
-	if err := c.caller.Answer(c.callerLeg.LocalAddr()); err != nil {
-		c.log.Warn("answering the caller failed", "err", err)
+	actx, cancelAnswer := context.WithTimeout(ctx, c.f.cfg.AnswerTimeout)
+	err = c.caller.Answer(actx, c.callerLeg.LocalAddr())
+	cancelAnswer()
+	if err != nil {
+		c.log.Warn("answering the caller failed; the seat is freed", "err", err)
 		c.end(Abandoned, err)
 		return
 	}

@@ -151,7 +151,7 @@ func (c *fakeCaller) Progress(local netip.AddrPort) error {
 	return nil
 }
 
-func (c *fakeCaller) Answer(local netip.AddrPort) error {
+func (c *fakeCaller) Answer(_ context.Context, local netip.AddrPort) error {
 	c.mu.Lock()
 	c.answered = true
 	c.mu.Unlock()

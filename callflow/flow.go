@@ -26,6 +26,9 @@ import (
 type Config struct {
 	// RingTimeout is how long a seat rings before the call goes to the next one.
 	RingTimeout time.Duration
+	// AnswerTimeout bounds the wait for the caller to confirm the answer (the SIP ACK):
+	// a caller that vanished must not hold the agent who answered (default 4 s).
+	AnswerTimeout time.Duration
 	// InactivityTimeout ends a bridged call when neither side sends RTP for this long.
 	InactivityTimeout time.Duration
 	// Jitter is the tap window that reorders late packets for the recorder and recogniser.
@@ -113,6 +116,9 @@ func New(cfg Config, deps Deps) (*Flow, error) {
 	}
 	if cfg.RingTimeout <= 0 {
 		cfg.RingTimeout = 15 * time.Second
+	}
+	if cfg.AnswerTimeout <= 0 {
+		cfg.AnswerTimeout = 4 * time.Second
 	}
 	if cfg.EarlyMediaGrace <= 0 {
 		cfg.EarlyMediaGrace = 2 * time.Second

@@ -30,8 +30,9 @@ type Caller interface {
 	Codecs() []string
 	// Progress sends early media from local (the caller hears it but is not yet billed).
 	Progress(local netip.AddrPort) error
-	// Answer connects the caller with media at local.
-	Answer(local netip.AddrPort) error
+	// Answer connects the caller with media at local; it fails when the caller does not
+	// confirm (a SIP ACK) before ctx ends.
+	Answer(ctx context.Context, local netip.AddrPort) error
 	// Reject refuses the call before answer.
 	Reject(r Rejection) error
 	// Hangup ends an answered call (or cancels an unanswered one).

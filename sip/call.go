@@ -186,8 +186,9 @@ func (c *InboundCall) Progress(local netip.AddrPort) error {
 	return c.dlg.WriteResponse(res)
 }
 
-// Answer sends 200 OK with an SDP answer for RTP at local and waits for the ACK.
-func (c *InboundCall) Answer(local netip.AddrPort) error {
+// Answer sends 200 OK with an SDP answer for RTP at local and waits for the ACK until ctx
+// ends; without the ACK the caller is gone, and the call is over.
+func (c *InboundCall) Answer(ctx context.Context, local netip.AddrPort) error {
 	c.state.Lock()
 	if c.state.ended {
 		c.state.Unlock()
@@ -195,7 +196,8 @@ func (c *InboundCall) Answer(local netip.AddrPort) error {
 	}
 	c.state.answered = true
 	c.state.Unlock()
-	if err := c.dlg.RespondSDP(c.answerSDP(local)); err != nil {
+	if err := c.dlg.RespondSDPContext(ctx, c.answerSDP(local)); err != nil {
+		c.cancel(fmt.Errorf("sip: answer: %w", err))
 		return fmt.Errorf("sip: answer: %w", err)
 	}
 	return nil

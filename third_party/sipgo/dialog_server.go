@@ -209,11 +209,18 @@ func (s *DialogServerSession) Respond(statusCode int, reason string, body []byte
 // RespondSDP is just wrapper to call 200 with SDP.
 // It is better to use this when answering as it provide correct headers
 func (s *DialogServerSession) RespondSDP(sdp []byte) error {
+	return s.RespondSDPContext(context.Background(), sdp)
+}
+
+// RespondSDPContext is RespondSDP that stops waiting for the ACK of a 2xx when ctx ends.
+// lianxin: a UAS may give up on a missing ACK sooner than 64*T1 (the B2BUA must not hold
+// its other leg for 32 s for a caller that vanished).
+func (s *DialogServerSession) RespondSDPContext(ctx context.Context, sdp []byte) error {
 	if sdp == nil {
 		return fmt.Errorf("sdp not provided")
 	}
 	res := sip.NewSDPResponseFromRequest(s.InviteRequest, sdp)
-	return s.WriteResponse(res)
+	return s.writeResponse(ctx, res)
 }
 
 var errDialogUnauthorized = errors.New("unathorized")
@@ -259,6 +266,10 @@ func (s *DialogServerSession) authDigest(chal *digest.Challenge, opts digest.Opt
 // NOTE: Make sure you have built response based on dialog.InviteRequest which makes sure
 // that dialog ID do match
 func (s *DialogServerSession) WriteResponse(res *sip.Response) error {
+	return s.writeResponse(context.Background(), res)
+}
+
+func (s *DialogServerSession) writeResponse(ctx context.Context, res *sip.Response) error {
 	tx := s.inviteTx
 
 	if res.Contact() == nil {
@@ -323,6 +334,10 @@ func (s *DialogServerSession) WriteResponse(res *sip.Response) error {
 	timer := time.NewTimer(sip.T1)
 	defer timer.Stop()
 
+	// lianxin: one 64*T1 deadline for the whole wait; a time.After inside the loop was made
+	// anew at every retransmission and never fired.
+	giveUp := time.NewTimer(64 * sip.T1)
+	defer giveUp.Stop()
 	state := sip.DialogStateEstablished
 	for state == sip.DialogStateEstablished {
 		select {
@@ -336,13 +351,15 @@ func (s *DialogServerSession) WriteResponse(res *sip.Response) error {
 			//    Section 17).
 			timer.Reset(max(2*sip.T1, sip.T2))
 
-		case <-time.After(64 * sip.T1):
+		case <-giveUp.C:
 			// If the server retransmits the 2xx response for 64*T1 seconds without
 			// receiving an ACK, the dialog is confirmed, but the session SHOULD be
 			// terminated.  This is accomplished with a BYE, as described in Section
 			// 15.
 			state = sip.DialogStateConfirmed
 		case state = <-readStateCh:
+		case <-ctx.Done(): // lianxin: the caller's own deadline for the ACK
+			return fmt.Errorf("No ACK received: %w", context.Cause(ctx))
 		}
 	}
 	if state != sip.DialogStateConfirmed {
