@@ -201,15 +201,16 @@ func (p *protocol) Audio(c *wsengine.Conn, s []int16) error {
 // send it (the demos send it as a binary frame).
 const endTag = `{"end": true}`
 
-// Finish sends the short last frame and the end tag.
+// Finish sends the short last frame and the end tag. From here on a normal close is the
+// service's end of results (a failed send fails the stream anyway).
 func (p *protocol) Finish(c *wsengine.Conn) error {
+	p.finishing.Store(true)
 	if len(p.buf) > 0 {
 		if err := c.Binary(p.buf); err != nil {
 			return err
 		}
 		p.buf = p.buf[:0]
 	}
-	p.finishing.Store(true)
 	return c.Binary([]byte(endTag))
 }
 
