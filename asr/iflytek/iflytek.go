@@ -349,6 +349,7 @@ type ServerError struct {
 	Code, Desc, SID string
 }
 
+// Error says the code, the service's text and the session id to quote to support.
 func (e *ServerError) Error() string {
 	return fmt.Sprintf("server error %s: %s (sid %s)", e.Code, e.Desc, e.SID)
 }

@@ -356,6 +356,7 @@ type ServerError struct {
 	VoiceID string
 }
 
+// Error says the code, the service's text and the session id to quote to support.
 func (e *ServerError) Error() string {
 	return fmt.Sprintf("server error %d: %s (voice_id %s)", e.Code, e.Message, e.VoiceID)
 }
