@@ -9,7 +9,7 @@
 //     RtasrClient.java:34 (the end tag) and :259-288 (the optional parameters),
 //     AbstractRtasrWebSocketListener.java:29-31 and :86-96 (actions started, result,
 //     error).
-//   - iFLYTEK-OP/websdk-python-demo @ 96b09a8: xfyunsdkdemo/speech/rtasr_test.py:95-117
+//   - iFLYTEK-OP/websdk-python-demo @ 96b09a8: xfyunsdkdemo/speech/rtasr_test.py:91-115
 //     (the result tree and type "1"/"0").
 //
 // It checks the signature (a bad one is answered with an error message, code 10105, and a
