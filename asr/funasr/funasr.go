@@ -126,6 +126,9 @@ func (p *protocol) Start(c *wsengine.Conn) error {
 		"audio_fs": p.cfg.SampleRate, "is_speaking": true, "chunk_size": p.cfg.ChunkSize,
 		"chunk_interval": 10, "itn": !p.cfg.NoITN,
 	}
+	if l := svsLang(p.sc.Language); l != "" {
+		msg["svs_lang"] = l
+	}
 	if len(p.sc.Hotwords) > 0 {
 		hw := map[string]int{}
 		for _, w := range p.sc.Hotwords {
@@ -138,6 +141,26 @@ func (p *protocol) Start(c *wsengine.Conn) error {
 		msg["hotwords"] = string(b) // a string holding JSON: the C++ server parses it again
 	}
 	return c.JSON(msg)
+}
+
+// svsLang is the line's language as the server's svs_lang (SenseVoiceSmall's language:
+// zh, en, yue, ja, ko or auto; runtime/docs/websocket_protocol.md). Paraformer models
+// have one language and ignore it. A line with no language sends none (the server's
+// default, auto).
+func svsLang(tag string) string {
+	if tag == "" {
+		return ""
+	}
+	base, region, _ := strings.Cut(strings.ToLower(tag), "-")
+	switch {
+	case base == "yue", base == "zh" && (region == "hk" || region == "mo"):
+		return "yue"
+	case base == "zh", base == "cmn":
+		return "zh"
+	case base == "en", base == "ja", base == "ko":
+		return base
+	}
+	return "auto"
 }
 
 // Audio sends PCM16LE. In online mode it first ends a sentence the server has been silent

@@ -135,3 +135,28 @@ func TestCloseIsPrompt(t *testing.T) {
 		})
 	}
 }
+
+// Item 8: the line's language reaches the server as svs_lang (SenseVoiceSmall's form).
+func TestLanguageReachesTheServerAsSVSLang(t *testing.T) {
+	srv := funasrtest.New()
+	defer srv.Close()
+	e, err := funasr.New(funasr.Config{URL: srv.URL(), FlushTimeout: time.Second})
+	require.NoError(t, err)
+	langs := map[string]string{"zh-CN": `"svs_lang":"zh"`, "en-US": `"svs_lang":"en"`, "zh-HK": `"svs_lang":"yue"`, "fr": `"svs_lang":"auto"`, "": ""}
+	order := []string{"zh-CN", "en-US", "zh-HK", "fr", ""}
+	for _, l := range order {
+		s, err := e.NewStream(context.Background(), asr.StreamConfig{Language: l, SampleRate: 8000})
+		require.NoError(t, err)
+		require.NoError(t, s.Close())
+	}
+	ops := srv.Openings()
+	require.Len(t, ops, len(order))
+	for i, l := range order {
+		if langs[l] == "" {
+			require.NotContains(t, string(ops[i].First), "svs_lang", "no language, no svs_lang")
+			continue
+		}
+		require.Contains(t, string(ops[i].First), langs[l], l)
+	}
+	require.Empty(t, srv.Violations())
+}

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net/http"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -25,6 +26,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"lianxin/asr"
+	"lianxin/asr/internal/lang"
 	"lianxin/asr/internal/pcm"
 	"lianxin/asr/wsengine"
 )
@@ -33,6 +35,11 @@ import (
 type Config struct {
 	// URL of the server, e.g. ws://sherpa:6006.
 	URL string `yaml:"url"`
+	// Languages picks the server by the line's language: a BCP-47 tag, or its primary
+	// subtag, to the URL of a server running that language's model (zh-CN →
+	// ws://sherpa-cn:…). The language is fixed by the model a server loads at start, so
+	// this is the engine's form of it; an unlisted language goes to URL.
+	Languages map[string]string `yaml:"languages"`
 	// SampleRate of the model (16000); the server does not resample.
 	SampleRate int `yaml:"sample_rate"`
 	// MaxStreams the server is sized for (0: unlimited; the server answers 503 beyond
@@ -49,6 +56,12 @@ func New(cfg Config) (asr.Engine, error) {
 		cfg.SampleRate = 16000
 	}
 	return wsengine.New(wsengine.Options{
+		Dial: func(sc asr.StreamConfig) (string, http.Header, error) {
+			if u, ok := lang.Lookup(cfg.Languages, sc.Language); ok {
+				return u, nil, nil
+			}
+			return cfg.URL, nil, nil
+		},
 		Name: "sherpa", URL: cfg.URL, Rate: cfg.SampleRate, MaxStreams: cfg.MaxStreams,
 		DialTimeout: cfg.DialTimeout, FlushTimeout: cfg.FlushTimeout, Logger: cfg.Logger,
 		NewProtocol: func(sc asr.StreamConfig) (wsengine.Protocol, error) { return &protocol{sc: sc}, nil },

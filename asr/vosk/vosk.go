@@ -21,6 +21,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -29,6 +30,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"lianxin/asr"
+	"lianxin/asr/internal/lang"
 	"lianxin/asr/internal/pcm"
 	"lianxin/asr/wsengine"
 )
@@ -46,6 +48,11 @@ const eofGuard = 16
 type Config struct {
 	// URL of the server, e.g. ws://vosk:2700.
 	URL string `yaml:"url"`
+	// Languages picks the server by the line's language: a BCP-47 tag, or its primary
+	// subtag, to the URL of a server running that language's model (zh-CN →
+	// ws://vosk-cn:…). The language is fixed by the model a server loads at start, so
+	// this is the engine's form of it; an unlisted language goes to URL.
+	Languages map[string]string `yaml:"languages"`
 	// SampleRate declared to the server and sent (8000 default: the model's rate).
 	SampleRate int `yaml:"sample_rate"`
 	// Chunk is the audio per message (100 ms): the server answers every message, so
@@ -75,6 +82,12 @@ func New(cfg Config) (asr.Engine, error) {
 		cfg.ReplyTimeout = 5 * time.Second
 	}
 	return wsengine.New(wsengine.Options{
+		Dial: func(sc asr.StreamConfig) (string, http.Header, error) {
+			if u, ok := lang.Lookup(cfg.Languages, sc.Language); ok {
+				return u, nil, nil
+			}
+			return cfg.URL, nil, nil
+		},
 		Name: "vosk", URL: cfg.URL, Rate: cfg.SampleRate, MaxStreams: cfg.MaxStreams,
 		DialTimeout: cfg.DialTimeout, FlushTimeout: cfg.FlushTimeout, ReplyTimeout: cfg.ReplyTimeout,
 		Logger:      cfg.Logger,

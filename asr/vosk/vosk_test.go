@@ -1,6 +1,7 @@
 package vosk_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -122,4 +123,26 @@ func dithered(fx asrtest.Fixture) asrtest.Fixture {
 		fx.Frames[i].Samples = s
 	}
 	return fx
+}
+
+// Item 8: the language is fixed by the model a server loads, so the line's language
+// picks the server.
+func TestLanguagePicksTheServer(t *testing.T) {
+	srv := vosktest.New()
+	defer srv.Close()
+	e, err := vosk.New(vosk.Config{URL: srv.URL(), FlushTimeout: time.Second,
+		Languages: map[string]string{"zh": srv.Server.URL("/zh"), "en-US": srv.Server.URL("/en")}})
+	require.NoError(t, err)
+	order := []string{"zh-CN", "en-US", "fr-FR", ""}
+	for _, l := range order {
+		s, err := e.NewStream(context.Background(), asr.StreamConfig{Language: l, SampleRate: 8000})
+		require.NoError(t, err)
+		require.NoError(t, s.Close())
+	}
+	var paths []string
+	for _, o := range srv.Openings() {
+		paths = append(paths, o.URL.Path)
+	}
+	require.Equal(t, []string{"/zh", "/en", "/", "/"}, paths)
+	require.Empty(t, srv.Violations())
 }

@@ -12,10 +12,12 @@ import (
 	"lianxin/asr"
 	"lianxin/asr/alibaba"
 	"lianxin/asr/funasr"
+	"lianxin/asr/iflytek"
 	"lianxin/asr/openai"
 	"lianxin/asr/pocketsphinx"
 	"lianxin/asr/resilient"
 	"lianxin/asr/sherpa"
+	"lianxin/asr/tencent"
 	"lianxin/asr/vosk"
 )
 
@@ -29,6 +31,8 @@ var engineTypes = map[string]func(section []byte) (asr.Engine, error){
 	"openai-realtime": build(openai.NewRealtime),
 	"sherpa":          build(sherpa.New),
 	"alibaba":         build(alibaba.New),
+	"iflytek":         build(iflytek.New),
+	"tencent":         build(tencent.New),
 }
 
 func build[C any](newEngine func(C) (asr.Engine, error)) func([]byte) (asr.Engine, error) {
@@ -49,7 +53,7 @@ func networkEngine(name string, section map[string]any) (asr.Engine, resilient.C
 	typ, _ := section["type"].(string)
 	mk, ok := engineTypes[typ]
 	if !ok {
-		return nil, resilient.Config{}, fmt.Errorf("asr: engine %q: unknown type %q (have funasr, vosk, openai, openai-realtime, sherpa, alibaba)", name, typ)
+		return nil, resilient.Config{}, fmt.Errorf("asr: engine %q: unknown type %q (have funasr, vosk, openai, openai-realtime, sherpa, alibaba, iflytek, tencent)", name, typ)
 	}
 	rest := map[string]any{}
 	for k, v := range section {

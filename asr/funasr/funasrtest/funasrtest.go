@@ -71,6 +71,9 @@ type config struct {
 	ChunkSize  []int           `json:"chunk_size"`
 	Hotwords   json.RawMessage `json:"hotwords"`
 	ITN        *bool           `json:"itn"`
+	// SVSLang is SenseVoiceSmall's language (websocket_protocol.md: zh, en, yue, ja, ko,
+	// auto); the server passes it to the model, where another value fails the decode
+	SVSLang *string `json:"svs_lang"`
 }
 
 // session is one connection's state: what the server remembers between messages.
@@ -291,6 +294,8 @@ func check(cfg config) string {
 		return "real-time modes take wav_format pcm only"
 	case cfg.AudioFS != nil && *cfg.AudioFS != 16000 && *cfg.AudioFS != 8000:
 		return fmt.Sprintf("audio_fs %d unsupported", *cfg.AudioFS)
+	case cfg.SVSLang != nil && !map[string]bool{"zh": true, "en": true, "yue": true, "ja": true, "ko": true, "auto": true}[*cfg.SVSLang]:
+		return fmt.Sprintf("svs_lang %q: want zh, en, yue, ja, ko or auto", *cfg.SVSLang)
 	}
 	if len(cfg.Hotwords) > 0 {
 		var s string
