@@ -129,6 +129,10 @@ func (a *App) Start(extra func(mux *http.ServeMux)) error {
 		}
 	}()
 	a.log.Info("gateway started", "sip", a.sip.Addr(), "http", ln.Addr().String(), "seats", a.cfg.Seats.Count)
+	base := "http://" + ln.Addr().String()
+	a.log.Info("screens: agents log in as their seat with its SIP password; admins as set in desk.admins, else admin with the password printed at first start",
+		"agent_screen", base+"/", "wallboard", base+"/admin", "metrics", base+"/metrics",
+		"seat_phones", fmt.Sprintf("sip:seat-01@%s … seat-%02d", a.sip.Addr(), a.cfg.Seats.Count))
 	return nil
 }
 

@@ -174,7 +174,7 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 		dec := yaml.NewDecoder(strings.NewReader(string(b)))
 		dec.KnownFields(true)
 		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-			return Config{}, fmt.Errorf("config %s: %w", *configPath, err)
+			return Config{}, fmt.Errorf("config %s: %w", *configPath, explainConfigError(err))
 		}
 	}
 	set := map[string]bool{}

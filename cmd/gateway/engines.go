@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"gopkg.in/yaml.v3"
@@ -105,6 +106,9 @@ func (n named) Name() string { return n.name }
 // "none" and no line asks for it) and every configured network engine, with the default
 // and the per-line choices set.
 func buildASR(cfg Config, reg prometheus.Registerer, log *slog.Logger) (*asr.Registry, error) {
+	if err := checkEngineNames(cfg); err != nil {
+		return nil, err
+	}
 	r := asr.NewRegistry()
 	wantEmbedded := cfg.ASR.Default == embeddedName || cfg.ASR.Default == "embedded"
 	for _, l := range cfg.Lines {
@@ -164,6 +168,36 @@ func buildASR(cfg Config, reg prometheus.Registerer, log *slog.Logger) (*asr.Reg
 		}
 	}
 	return r, nil
+}
+
+// checkEngineNames refuses a recogniser name that names nothing, listing what can be
+// chosen, before anything starts.
+func checkEngineNames(cfg Config) error {
+	configured := make([]string, 0, len(cfg.ASR.Engines))
+	for n := range cfg.ASR.Engines {
+		configured = append(configured, n)
+	}
+	sort.Strings(configured)
+	check := func(where, name string) error {
+		if name == "" || name == "none" || name == "embedded" || name == embeddedName || cfg.ASR.Engines[name] != nil {
+			return nil
+		}
+		have := "none are configured under asr.engines"
+		if len(configured) > 0 {
+			have = "configured under asr.engines: " + strings.Join(configured, ", ")
+		}
+		return fmt.Errorf("%s: unknown recogniser %q: choose %s (the embedded engine), none, or a network engine (%s)",
+			where, name, embeddedName, have)
+	}
+	if err := check("asr.default", cfg.ASR.Default); err != nil {
+		return err
+	}
+	for _, l := range cfg.Lines {
+		if err := check("lines["+l.Number+"].asr", l.ASR); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // liveASR reports whether calls get live transcription.

@@ -35,3 +35,20 @@ resilient: {ring: 20s, attempts: 3, max_session: 1h}
 	_, _, err = networkEngine("x", engineSection(t, "{type: nosuch}"))
 	require.ErrorContains(t, err, "unknown type")
 }
+
+// A recogniser name that names nothing is refused at start with what can be chosen.
+func TestUnknownRecogniserListsTheChoices(t *testing.T) {
+	cfg := defaultConfig()
+	cfg.ASR.Default = "nosuch"
+	err := checkEngineNames(cfg)
+	require.ErrorContains(t, err, `asr.default: unknown recogniser "nosuch"`)
+	require.ErrorContains(t, err, "pocketsphinx (the embedded engine), none, or a network engine (none are configured")
+
+	cfg.ASR.Default = "none"
+	cfg.ASR.Engines = map[string]map[string]any{"mandarin": {"type": "funasr"}, "cantonese": {"type": "funasr"}}
+	cfg.Lines = []LineConfig{{Number: "12366", ASR: "mandrin"}}
+	require.ErrorContains(t, checkEngineNames(cfg), `lines[12366].asr: unknown recogniser "mandrin"`)
+	require.ErrorContains(t, checkEngineNames(cfg), "configured under asr.engines: cantonese, mandarin")
+	cfg.Lines[0].ASR = "mandarin"
+	require.NoError(t, checkEngineNames(cfg))
+}
