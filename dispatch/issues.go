@@ -44,6 +44,8 @@ type Issues struct {
 	KeywordBoost float64 `yaml:"keyword_boost"`
 	KeywordCap   int     `yaml:"keyword_cap"`
 	Types        []Issue `yaml:"issues"`
+	// Rules are tie-breaks, as in the department taxonomy, with issue ids in Boost.
+	Rules []Rule `yaml:"rules"`
 
 	index map[string]int
 }
@@ -183,7 +185,7 @@ const (
 // NewIssueClassifier trains the issue model from the config; depts, when not nil, lends
 // its department probabilities as a prior.
 func NewIssueClassifier(is *Issues, depts *Classifier) (*IssueClassifier, error) {
-	tax := &Taxonomy{Version: 1, KeywordBoost: is.KeywordBoost, KeywordCap: is.KeywordCap}
+	tax := &Taxonomy{Version: 1, KeywordBoost: is.KeywordBoost, KeywordCap: is.KeywordCap, Rules: cloneRules(is.Rules)}
 	var exs []Example
 	for _, t := range is.Types {
 		tax.Departments = append(tax.Departments, Department{ID: t.ID, Name: t.Name, NameEN: t.NameEN, Keywords: append([]string(nil), t.Keywords...)})
@@ -205,6 +207,21 @@ func NewIssueClassifier(is *Issues, depts *Classifier) (*IssueClassifier, error)
 		return nil, err
 	}
 	return &IssueClassifier{issues: is, inner: inner, depts: depts}, nil
+}
+
+// cloneRules copies rules deeply: validating a taxonomy normalises its rules in place, and
+// the issue config stays as parsed.
+func cloneRules(rs []Rule) []Rule {
+	out := make([]Rule, len(rs))
+	for i, r := range rs {
+		out[i] = r
+		out[i].All = make([][]string, len(r.All))
+		for j, g := range r.All {
+			out[i].All[j] = append([]string(nil), g...)
+		}
+		out[i].None = append([]string(nil), r.None...)
+	}
+	return out
 }
 
 // Issues returns the classifier's issue types.
