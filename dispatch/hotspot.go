@@ -67,7 +67,8 @@ type Alert struct {
 
 // Call is one call as hotspot detection sees it. Department and Issue are optional: an
 // issue (id or name) given is trusted, otherwise the text is classified; departments never
-// split a group and only name the alert's department (the one most calls were given).
+// split a group and only name the alert's department (the one most calls were given; a
+// call given none counts for its issue type's usual department).
 type Call struct {
 	ID         string
 	At         time.Time

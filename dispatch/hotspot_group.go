@@ -221,8 +221,11 @@ func (g *hotGroup) alert(now time.Time, is *Issues) Alert {
 	votes := map[string]int{}
 	for _, c := range g.calls {
 		a.CallIDs = append(a.CallIDs, c.id)
-		if c.dept != "" {
-			votes[c.dept]++
+		// A call given no department votes for its issue type's usual one.
+		if d := c.dept; d != "" {
+			votes[d]++
+		} else if len(c.issues) > 0 {
+			votes[c.issues[0].Department]++
 		}
 	}
 	depts := make([]string, 0, len(votes))
