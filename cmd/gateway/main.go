@@ -41,6 +41,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runClassify(ctx, args[1:], stdin, stdout, stderr)
 	case "dispatch":
 		return runDispatch(ctx, args[1:], stdin, stdout, stderr)
+	case "hotspots":
+		return runHotspots(ctx, args[1:], stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

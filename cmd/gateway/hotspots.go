@@ -1,0 +1,145 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"lianxin/dispatch"
+)
+
+// maxHotspotLine bounds one stdin line of `gateway hotspots`.
+const maxHotspotLine = 1 << 20
+
+// hotspotIn is one call on stdin.
+type hotspotIn struct {
+	ID         string `json:"id"`
+	At         string `json:"at"`
+	Text       string `json:"text"`
+	Department string `json:"department"`
+	Issue      string `json:"issue"`
+}
+
+// hotspotOut is one alert raised or grown, as printed.
+type hotspotOut struct {
+	Alert      string    `json:"alert"`
+	State      string    `json:"state"`
+	At         time.Time `json:"at"`
+	Department string    `json:"department"`
+	Issue      string    `json:"issue"`
+	IssueID    string    `json:"issue_id"`
+	Place      string    `json:"place"`
+	CallIDs    []string  `json:"call_ids"`
+}
+
+// runHotspots replays a stream of calls through hotspot detection, the way the hotline
+// tunes its window and threshold on a past day.
+func runHotspots(_ context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("hotspots", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	window := fs.Duration("window", 2*time.Hour, "how far back calls count, and how long an alert lives without a new call")
+	threshold := fs.Int("threshold", 3, "calls within the window that raise an alert")
+	model := fs.String("model", "", "department model file (default: the built-in model)")
+	taxonomy := fs.String("taxonomy", "", "department taxonomy config (default: the built-in one)")
+	issues := fs.String("issues", "", "issue-type config (default: the built-in one)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: gateway hotspots [--window 2h] [--threshold 3] [--model F] [--taxonomy F] [--issues F] < calls.jsonl")
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *window <= 0 || *threshold < 2 {
+		fmt.Fprintln(stderr, "gateway hotspots: --window must be positive and --threshold at least 2")
+		return 2
+	}
+	ic, err := loadIssueClassifier(*taxonomy, *model, *issues)
+	if err != nil {
+		fmt.Fprintln(stderr, "gateway hotspots:", err)
+		return 1
+	}
+	h := dispatch.NewHotspots(dispatch.HotspotConfig{Window: *window, Threshold: *threshold, Issues: ic}, time.Now)
+	if err := replayHotspots(h, stdin, stdout, stderr); err != nil {
+		fmt.Fprintln(stderr, "gateway hotspots:", err)
+		return 1
+	}
+	return 0
+}
+
+func loadIssueClassifier(taxonomy, model, issues string) (*dispatch.IssueClassifier, error) {
+	c, err := dispatch.Load(taxonomy, model)
+	if err != nil {
+		return nil, err
+	}
+	is, err := dispatch.DefaultIssues()
+	if issues != "" {
+		is, err = dispatch.LoadIssues(issues)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return dispatch.NewIssueClassifier(is, c)
+}
+
+// replayHotspots feeds each stdin line to h and prints every alert raised or grown. A bad
+// line is reported on stderr with its number and skipped; only a read or write failure
+// stops the stream.
+func replayHotspots(h *dispatch.Hotspots, stdin io.Reader, stdout, stderr io.Writer) error {
+	enc := json.NewEncoder(stdout)
+	enc.SetEscapeHTML(false)
+	sc := bufio.NewScanner(stdin)
+	sc.Buffer(make([]byte, 64<<10), maxHotspotLine)
+	var last time.Time
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" {
+			continue
+		}
+		call, err := parseHotspotLine(line)
+		if err == nil && call.At.Before(last) {
+			err = fmt.Errorf("at %s goes back in time (previous %s)", call.At.Format(time.RFC3339), last.Format(time.RFC3339))
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "gateway hotspots: line %d: %v; skipped\n", n, err)
+			continue
+		}
+		last = call.At
+		a, err := h.Add(call)
+		if err != nil {
+			return err
+		}
+		if a == nil {
+			continue
+		}
+		out := hotspotOut{Alert: a.ID, State: a.State, At: a.At, Department: a.Department, Issue: a.Issue, IssueID: a.IssueID, Place: a.Place, CallIDs: a.CallIDs}
+		if err := enc.Encode(out); err != nil {
+			return err
+		}
+	}
+	return sc.Err()
+}
+
+func parseHotspotLine(line string) (dispatch.Call, error) {
+	var in hotspotIn
+	if err := json.Unmarshal([]byte(line), &in); err != nil {
+		return dispatch.Call{}, fmt.Errorf("not a JSON call: %v", err)
+	}
+	var missing []string
+	for _, f := range []struct{ name, v string }{{"id", in.ID}, {"at", in.At}, {"text", in.Text}} {
+		if strings.TrimSpace(f.v) == "" {
+			missing = append(missing, f.name)
+		}
+	}
+	if len(missing) > 0 {
+		return dispatch.Call{}, fmt.Errorf("missing %s", strings.Join(missing, ", "))
+	}
+	at, err := time.Parse(time.RFC3339, in.At)
+	if err != nil {
+		return dispatch.Call{}, fmt.Errorf("at %q is not RFC 3339", in.At)
+	}
+	return dispatch.Call{ID: in.ID, At: at, Text: in.Text, Department: in.Department, Issue: in.Issue}, nil
+}
