@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -161,12 +162,24 @@ func (h *Hotspots) addMentions(c *hotCall) {
 				if q.kind == "route" || hasName(c.places, q) {
 					continue
 				}
-				if at, n := findKey(sy, q.key); n > 0 {
+				if at, n := findKey(sy, q.key); n > 0 && !suffixAt(runes[at+n:]) {
 					c.places = append(c.places, Place{Name: string(runes[at : at+n]), key: q.key[len(q.key)-n:], kind: q.kind})
 				}
 			}
 		}
 	}
+}
+
+// suffixAt reports whether a place suffix starts rest: a name heard before one is that
+// place's (青龙 in 青龙新村 is not 青龙山庄), and extractPlaces has read it already.
+func suffixAt(rest []rune) bool {
+	s := string(rest)
+	for _, suf := range placeSuffixes {
+		if strings.HasPrefix(s, suf.word) {
+			return true
+		}
+	}
+	return false
 }
 
 func hasName(ps []Place, q Place) bool {
