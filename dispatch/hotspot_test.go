@@ -31,6 +31,10 @@ func TestExtractPlaces(t *testing.T) {
 		{"那个二十五路公交一直不来", "25路", 0},
 		{"25路今天停了", "25路", 0},
 		{"实验小学门口", "实验小学", 0},
+		{"我们王家庄那边", "王家庄", 0},
+		{"住碧水湾5栋", "碧水湾", 5},
+		{"东港社区这边", "东港社区", 0},
+		{"到长途汽车站门口", "长途汽车站", 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.text, func(t *testing.T) {
@@ -40,7 +44,7 @@ func TestExtractPlaces(t *testing.T) {
 			require.Equal(t, tc.building, ps[0].Building)
 		})
 	}
-	for _, text := range []string{"我们小区停水了", "农村的马路", "要去城里医院配药", "一路上都是水"} {
+	for _, text := range []string{"我们小区停水了", "农村的马路", "要去城里医院配药", "一路上都是水", "去社区医院打针", "门口的超市"} {
 		require.Empty(t, extractPlaces(normalize(text)), "%s names no place", text)
 	}
 	place := func(s string) Place { return extractPlaces(normalize(s))[0] }

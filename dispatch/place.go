@@ -29,7 +29,7 @@ func (p Place) String() string {
 // road, village or route that many sites share.
 func (p Place) site() bool {
 	switch p.kind {
-	case "road", "village", "route":
+	case "road", "village", "route", "community":
 		return false
 	}
 	return true
@@ -41,18 +41,25 @@ type placeSuffix struct{ word, kind string }
 // placeSuffixes end the names of places; longer ones first so that 花园 wins over 园 and
 // 菜市场 over 市场.
 var placeSuffixes = []placeSuffix{
-	{"农贸市场", "market"}, {"菜市场", "market"}, {"幼儿园", "school"},
+	{"农贸市场", "market"}, {"菜市场", "market"}, {"幼儿园", "school"}, {"工业园", "industrial"},
+	{"汽车站", "station"}, {"火车站", "station"},
 	{"花园", "compound"}, {"花苑", "compound"}, {"小区", "compound"}, {"家园", "compound"}, {"新村", "compound"},
 	{"公寓", "compound"}, {"大厦", "compound"}, {"新城", "compound"}, {"名苑", "compound"}, {"雅苑", "compound"},
 	{"山庄", "compound"}, {"公馆", "compound"}, {"菜场", "market"}, {"市场", "market"}, {"商场", "market"},
 	{"小学", "school"}, {"中学", "school"}, {"学校", "school"}, {"大学", "school"}, {"医院", "hospital"},
-	{"公园", "park"}, {"广场", "square"}, {"码头", "pier"}, {"大道", "road"}, {"苑", "compound"}, {"府", "compound"},
-	{"村", "village"}, {"路", "road"}, {"街", "road"}, {"巷", "road"}, {"弄", "road"},
+	{"公园", "park"}, {"广场", "square"}, {"码头", "pier"}, {"大道", "road"}, {"大桥", "road"}, {"隧道", "road"},
+	{"社区", "community"}, {"港湾", "compound"}, {"宿舍", "compound"}, {"大院", "compound"}, {"商城", "market"},
+	{"超市", "market"}, {"酒店", "hotel"}, {"宾馆", "hotel"}, {"景区", "scenic"}, {"车站", "station"},
+	{"苑", "compound"}, {"府", "compound"}, {"湾", "compound"}, {"村", "village"}, {"庄", "village"},
+	{"路", "road"}, {"街", "road"}, {"巷", "road"}, {"弄", "road"},
 }
+
+// genericNames are words before a suffix that name no particular place (社区医院, 城区的路).
+var genericNames = map[string]bool{"社区": true, "小区": true, "城区": true, "市区": true, "县城": true, "周边": true, "一个": true, "这种": true, "那种": true, "马路": true, "公交": true}
 
 // nameBreaks are words that cannot be inside a place name: speech before them is not the
 // name (我们那个阳光花园 → 阳光花园).
-var nameBreaks = []string{"城里", "这里", "那里", "附近", "旁边", "对面", "门口", "村里", "镇上", "市里", "区里", "的", "那个", "这个", "那块", "这边", "那边", "我们", "我家", "住在", "就是", "在", "是", "到", "去", "从", "这条", "那条", "喂", "嗯", "啊", "你好", "我", "个", "了"}
+var nameBreaks = []string{"城里", "这里", "那里", "附近", "旁边", "对面", "门口", "村里", "镇上", "市里", "区里", "的", "那个", "这个", "那块", "这边", "那边", "我们", "我家", "住在", "就是", "在", "是", "到", "去", "从", "住", "这条", "那条", "喂", "嗯", "啊", "你好", "我", "个", "了"}
 
 // extractPlaces finds the named places in a normalised text. Names are at most four
 // characters before the suffix, cut after any word that cannot be in a name.
@@ -93,7 +100,7 @@ func placeBefore(runes []rune, i int, suf placeSuffix) (Place, bool) {
 			name = name[k+len(b):]
 		}
 	}
-	if len([]rune(name)) < 2 {
+	if len([]rune(name)) < 2 || genericNames[name] {
 		return Place{}, false
 	}
 	return Place{Name: name + suf.word, key: syllables(name), kind: suf.kind, suffix: suf.word}, true
