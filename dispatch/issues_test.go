@@ -108,8 +108,8 @@ func TestIssueHeldout(t *testing.T) {
 	t.Log("\n" + b.String())
 	zh := r.Langs["zh"]
 	require.GreaterOrEqual(t, zh.N, 120)
-	require.GreaterOrEqual(t, zh.Top1, 0.8, "held-out issue top-1")
-	require.GreaterOrEqual(t, zh.Top3, 0.9, "held-out issue top-3")
+	require.GreaterOrEqual(t, zh.Top1, 0.85, "held-out issue top-1")
+	require.GreaterOrEqual(t, zh.Top3, 0.93, "held-out issue top-3")
 	if os.Getenv("ISSUE_MISSES") != "" {
 		for _, m := range r.Misses {
 			t.Logf("%s → %s: %s", m.Label, m.Suggested, m.Text)
