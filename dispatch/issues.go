@@ -30,6 +30,7 @@ type Issue struct {
 	Name        string   `yaml:"name"`
 	NameEN      string   `yaml:"name_en"`
 	Department  string   `yaml:"department"`
+	Also        []string `yaml:"also"` // alternative owners under the tie-break rules
 	Scope       string   `yaml:"scope"`
 	Description string   `yaml:"description"`
 	Not         string   `yaml:"not"`
@@ -176,10 +177,10 @@ type IssueClassifier struct {
 // deptPrior weighs the department classifier's log-probability of an issue's usual
 // department: the department model is trained on far more text than the issue examples,
 // so it settles paraphrases that name no issue keyword ("the stop is there, no bus comes").
-// A department already decided for the call (by the agent) weighs twice as much.
+// A department already decided for the call (by the agent) weighs more.
 const (
-	deptPrior    = 0.5
-	decidedPrior = 1.0
+	deptPrior    = 1.0
+	decidedPrior = 1.5
 )
 
 // NewIssueClassifier trains the issue model from the config; depts, when not nil, lends
@@ -202,6 +203,9 @@ func NewIssueClassifier(is *Issues, depts *Classifier) (*IssueClassifier, error)
 	if err != nil {
 		return nil, fmt.Errorf("dispatch: issues: %w", err)
 	}
+	// Naive Bayes's class prior would count how many examples and keywords the config
+	// lists for a type, which says nothing about how often callers raise it.
+	clear(m.Bias)
 	inner, err := New(tax, m)
 	if err != nil {
 		return nil, err
@@ -243,7 +247,12 @@ func (ic *IssueClassifier) Rank(text, dept string, top int) []IssueSuggestion {
 	for i, v := range s.logits {
 		z[i] = v
 		if prior != nil {
-			z[i] += w * math.Log(prior[ic.issues.Types[i].Department]+1e-3)
+			t := ic.issues.Types[i]
+			p := prior[t.Department]
+			for _, d := range t.Also {
+				p = max(p, prior[d]) // a lift call heard as 住建 is still a lift call
+			}
+			z[i] += w * math.Log(p+1e-3)
 		}
 	}
 	probs := softmax(z)
