@@ -122,3 +122,20 @@ func TestIssueHeldout(t *testing.T) {
 		}
 	}
 }
+
+func FuzzParseIssues(f *testing.F) {
+	f.Add(builtinIssues)
+	f.Add([]byte("version: 1\nissues:\n  - {id: a, name: 甲, department: d}\n  - {id: b, name: 乙, department: d, related: [a]}\n"))
+	f.Add([]byte("version: 1\nrules: [{name: r, all: [[x]], boost: {a: 1}}]\nissues: []\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		is, err := ParseIssues(b)
+		if err != nil {
+			return
+		}
+		for _, it := range is.Types {
+			if _, ok := is.Get(it.ID); !ok || it.Scope == "" {
+				t.Fatalf("accepted config with unusable type %+v", it)
+			}
+		}
+	})
+}

@@ -133,3 +133,15 @@ func twoDigits(n int) string {
 	}
 	return s
 }
+
+func FuzzParseHotspotLine(f *testing.F) {
+	for _, s := range []string{`{"id":"a","at":"2026-12-01T08:00:00+08:00","text":"阳光花园停水"}`, `{"id":1}`, `{`, `null`, `{"id":"a","at":"2026-13-01T00:00:00Z","text":"x"}`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		c, err := parseHotspotLine(line)
+		if err == nil && (c.ID == "" || c.Text == "" || c.At.IsZero()) {
+			t.Fatalf("accepted %q as %+v", line, c)
+		}
+	})
+}
