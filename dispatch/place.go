@@ -51,7 +51,7 @@ var placeSuffixes = []placeSuffix{
 	{"社区", "community"}, {"港湾", "compound"}, {"宿舍", "compound"}, {"大院", "compound"}, {"商城", "market"},
 	{"超市", "market"}, {"酒店", "hotel"}, {"宾馆", "hotel"}, {"景区", "scenic"}, {"车站", "station"},
 	{"苑", "compound"}, {"府", "compound"}, {"湾", "compound"}, {"村", "village"}, {"庄", "village"},
-	{"路", "road"}, {"街", "road"}, {"巷", "road"}, {"弄", "road"},
+	{"路", "road"}, {"街", "road"}, {"巷", "road"},
 }
 
 // genericNames are words before a suffix that name no particular place (社区医院, 城区的路).
