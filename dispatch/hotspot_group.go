@@ -149,7 +149,7 @@ func (g *hotGroup) building() int {
 }
 
 // addMentions adds the live groups' places that a call names without a suffix (庙桥 for
-// 小沙庙桥村, 晓沙庙桥 heard for 小沙庙桥): the stream itself is the gazetteer.
+// 庙桥村, 晓沙庙桥 heard for 小沙庙桥村): the stream itself is the gazetteer.
 func (h *Hotspots) addMentions(c *hotCall) {
 	sy := syllables(c.norm)
 	runes := []rune(c.norm)
@@ -191,15 +191,17 @@ func hasName(ps []Place, q Place) bool {
 	return false
 }
 
-// findKey finds the longest tail of key (at least two syllables) in the text's syllables,
-// returning where and how many syllables.
+// findKey finds a name's whole sound (at least two syllables) in the text's syllables,
+// returning where and how many syllables. Only the whole name counts: a tail of a name is
+// too often an ordinary word.
 func findKey(sy, key []string) (int, int) {
-	for n := len(key); n >= 2; n-- {
-		tail := key[len(key)-n:]
-		for i := 0; i+n <= len(sy); i++ {
-			if equalStrings(sy[i:i+n], tail) {
-				return i, n
-			}
+	n := len(key)
+	if n < 2 {
+		return 0, 0
+	}
+	for i := 0; i+n <= len(sy); i++ {
+		if equalStrings(sy[i:i+n], key) {
+			return i, n
 		}
 	}
 	return 0, 0

@@ -3,6 +3,7 @@ package dispatch
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -120,5 +121,38 @@ func scoreStream(t *testing.T, calls []streamCall, last map[string]Alert, raised
 			require.False(t, raised[best.ID].After(fourth), "%s: raised after its fourth call", cl)
 		}
 		t.Logf("%s: %d/%d calls, alert %s %s @ %s", cl, bestN, len(ms), best.ID, best.Issue, best.Place)
+	}
+}
+
+// TestHotspotNoFalseAlarms replays every Chinese utterance of the department data (train,
+// held-out, dev, fresh) as one busy stream, a call a minute. They are unrelated calls, so
+// any alert is a false alarm: in practice, words that are not names read as places (我家孩子
+// 被学校 → 孩子) and matched across calls.
+func TestHotspotNoFalseAlarms(t *testing.T) {
+	var texts []string
+	for _, dir := range []string{"train", "heldout", "dev", "fresh"} {
+		exs, err := LoadExamples(filepath.Join("../testdata/dispatch", dir))
+		require.NoError(t, err)
+		for _, ex := range exs {
+			if ex.Lang == "zh" {
+				texts = append(texts, ex.Text)
+			}
+		}
+	}
+	require.Greater(t, len(texts), 1500)
+	t0 := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	h := newTestHotspots(t, HotspotConfig{}, &fakeClock{t: t0})
+	for i, text := range texts {
+		a, err := h.Add(Call{ID: fmt.Sprint(i), At: t0.Add(time.Duration(i) * time.Minute), Text: text})
+		require.NoError(t, err)
+		if a != nil {
+			var calls []string
+			for _, id := range a.CallIDs {
+				var k int
+				fmt.Sscan(id, &k)
+				calls = append(calls, texts[k])
+			}
+			t.Fatalf("false alarm %s @ %s: %q", a.Issue, a.Place, calls)
+		}
 	}
 }

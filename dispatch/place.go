@@ -50,16 +50,23 @@ var placeSuffixes = []placeSuffix{
 	{"公园", "park"}, {"广场", "square"}, {"码头", "pier"}, {"大道", "road"}, {"大桥", "road"}, {"隧道", "road"},
 	{"社区", "community"}, {"港湾", "compound"}, {"宿舍", "compound"}, {"大院", "compound"}, {"商城", "market"},
 	{"超市", "market"}, {"酒店", "hotel"}, {"宾馆", "hotel"}, {"景区", "scenic"}, {"车站", "station"},
-	{"苑", "compound"}, {"府", "compound"}, {"湾", "compound"}, {"村", "village"}, {"庄", "village"},
+	{"苑", "compound"}, {"湾", "compound"}, {"村", "village"}, {"庄", "village"},
 	{"路", "road"}, {"街", "road"}, {"巷", "road"},
 }
 
 // genericNames are words before a suffix that name no particular place (社区医院, 城区的路).
-var genericNames = map[string]bool{"社区": true, "小区": true, "城区": true, "市区": true, "县城": true, "周边": true, "一个": true, "这种": true, "那种": true, "马路": true, "公交": true}
+var genericNames = map[string]bool{"社区": true, "小区": true, "城区": true, "市区": true, "县城": true, "周边": true, "一个": true, "这种": true, "那种": true, "马路": true, "公交": true,
+	"老旧": true, "人才": true, "高速": true, "私立": true, "民办": true, "公办": true, "普惠性": true, "集装箱": true, "客运": true, "港口": true, "通信": true,
+	"农村": true, "十字": true, "生鲜": true, "五星": true, "长租": true, "当地": true, "对口": true, "线路": true, "老线": true, "乡镇": true, "职业": true,
+	"配套": true, "附近": true, "周围": true, "本地": true, "外地": true, "这家": true, "那家": true, "一家": true, "大型": true, "小型": true, "新开": true,
+	"路边": true, "街边": true, "企业": true, "单位": true, "学校": true, "医院": true, "中小": true, "大中": true, "农贸": true, "菜场": true, "公共": true, "地下": true, "露天": true}
 
 // nameBreaks are words that cannot be inside a place name: speech before them is not the
-// name (我们那个阳光花园 → 阳光花园).
-var nameBreaks = []string{"城里", "这里", "那里", "附近", "旁边", "对面", "门口", "村里", "镇上", "市里", "区里", "的", "那个", "这个", "那块", "这边", "那边", "我们", "我家", "住在", "就是", "在", "是", "到", "去", "从", "住", "这条", "那条", "喂", "嗯", "啊", "你好", "我", "个", "了"}
+// name (我们那个阳光花园 → 阳光花园, 我家孩子被学校 → no name). Single characters here are
+// function words and verbs that proper names all but never contain (not 和, 上, 太, 向, 都:
+// 和平路, 上海路, 太平路, 向阳路, 成都路).
+var nameBreaks = []string{"一下", "知道", "时候", "以后", "过后", "孩子", "今天", "明天", "昨天", "请问", "感谢", "怀疑", "预约", "老板", "公司", "哪家", "哪里",
+	"把", "被", "给", "跟", "让", "往", "说", "想", "问", "请", "哪", "就", "也", "又", "还", "很", "不", "没", "吗", "呢", "吧", "着", "跑", "堵", "挡", "坐", "在", "城里", "这里", "那里", "附近", "旁边", "对面", "门口", "村里", "镇上", "市里", "区里", "的", "那个", "这个", "那块", "这边", "那边", "我们", "我家", "住在", "就是", "在", "是", "到", "去", "从", "住", "这条", "那条", "喂", "嗯", "啊", "你好", "我", "个", "了"}
 
 // extractPlaces finds the named places in a normalised text. Names are at most four
 // characters before the suffix, cut after any word that cannot be in a name.
@@ -85,6 +92,9 @@ func extractPlaces(norm string) []Place {
 
 // placeBefore reads the name that ends at runes[i], where suffix suf begins.
 func placeBefore(runes []rune, i int, suf placeSuffix) (Place, bool) {
+	if suf.word == "街" && followedBy(runes[i+1:], "道") {
+		return Place{}, false // 街道 is the sub-district office, not a street
+	}
 	if suf.word == "路" {
 		if n, used := numberBefore(runes[:i]); used > 0 && (used >= 2 || followedBy(runes[i+1:], "公交", "车", "线")) {
 			return Place{Name: strconv.Itoa(n) + "路", key: []string{"route", strconv.Itoa(n)}, kind: "route"}, true
