@@ -36,6 +36,7 @@ func TestExtractPlaces(t *testing.T) {
 		{"东港社区这边", "东港社区", 0},
 		{"到长途汽车站门口", "长途汽车站", 0},
 		{"泰和路那边", "泰和路", 0},
+		{"我是碧桂园的", "碧桂园", 0},
 		{"上海路上", "上海路", 0},
 	}
 	for _, tc := range cases {
@@ -46,7 +47,7 @@ func TestExtractPlaces(t *testing.T) {
 			require.Equal(t, tc.building, ps[0].Building)
 		})
 	}
-	for _, text := range []string{"我们小区停水了", "农村的马路", "要去城里医院配药", "一路上都是水", "去社区医院打针", "门口的超市", "到现在还没人来弄", "我家孩子被学校劝退了", "我想感谢一下社区", "区政府", "企业街道欠款", "老板跑路了"} {
+	for _, text := range []string{"我们小区停水了", "农村的马路", "要去城里医院配药", "一路上都是水", "去社区医院打针", "门口的超市", "到现在还没人来弄", "我家孩子被学校劝退了", "我想感谢一下社区", "区政府", "企业街道欠款", "老板跑路了", "在校园里", "我家菜园"} {
 		require.Empty(t, extractPlaces(normalize(text)), "%s names no place", text)
 	}
 	place := func(s string) Place { return extractPlaces(normalize(s))[0] }

@@ -50,7 +50,7 @@ var placeSuffixes = []placeSuffix{
 	{"公园", "park"}, {"广场", "square"}, {"码头", "pier"}, {"大道", "road"}, {"大桥", "road"}, {"隧道", "road"},
 	{"社区", "community"}, {"港湾", "compound"}, {"宿舍", "compound"}, {"大院", "compound"}, {"商城", "market"},
 	{"超市", "market"}, {"酒店", "hotel"}, {"宾馆", "hotel"}, {"景区", "scenic"}, {"车站", "station"},
-	{"苑", "compound"}, {"湾", "compound"}, {"村", "village"}, {"庄", "village"},
+	{"苑", "compound"}, {"园", "compound"}, {"湾", "compound"}, {"村", "village"}, {"庄", "village"},
 	{"路", "road"}, {"街", "road"}, {"巷", "road"},
 }
 
