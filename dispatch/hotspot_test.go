@@ -47,7 +47,7 @@ func TestExtractPlaces(t *testing.T) {
 			require.Equal(t, tc.building, ps[0].Building)
 		})
 	}
-	for _, text := range []string{"我们小区停水了", "农村的马路", "要去城里医院配药", "一路上都是水", "去社区医院打针", "门口的超市", "到现在还没人来弄", "我家孩子被学校劝退了", "我想感谢一下社区", "区政府", "企业街道欠款", "老板跑路了", "在校园里", "我家菜园"} {
+	for _, text := range []string{"我们小区停水了", "农村的马路", "要去城里医院配药", "一路上都是水", "去社区医院打针", "门口的超市", "到现在还没人来弄", "我家孩子被学校劝退了", "我想感谢一下社区", "区政府", "企业街道欠款", "老板跑路了", "在校园里", "我家菜园", "晚上小区广场上", "孩子明年读小学"} {
 		require.Empty(t, extractPlaces(normalize(text)), "%s names no place", text)
 	}
 	place := func(s string) Place { return extractPlaces(normalize(s))[0] }
