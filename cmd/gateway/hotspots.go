@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -39,7 +40,7 @@ type hotspotOut struct {
 
 // runHotspots replays a stream of calls through hotspot detection, the way the hotline
 // tunes its window and threshold on a past day.
-func runHotspots(_ context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func runHotspots(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("hotspots", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	window := fs.Duration("window", 2*time.Hour, "how far back calls count, and how long an alert lives without a new call")
@@ -47,8 +48,11 @@ func runHotspots(_ context.Context, args []string, stdin io.Reader, stdout, stde
 	model := fs.String("model", "", "department model file (default: the built-in model)")
 	taxonomy := fs.String("taxonomy", "", "department taxonomy config (default: the built-in one)")
 	issues := fs.String("issues", "", "issue-type config (default: the built-in one)")
+	hookURL := fs.String("webhook", "", "group robot URL to post each raised alert to (optional)")
+	hookKind := fs.String("webhook-kind", dispatch.WebhookWeCom, "robot kind: wecom or dingtalk")
+	hookSecret := fs.String("webhook-secret", "", "DingTalk signing secret (default $LIANXIN_WEBHOOK_SECRET)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: gateway hotspots [--window 2h] [--threshold 3] [--model F] [--taxonomy F] [--issues F] < calls.jsonl")
+		fmt.Fprintln(stderr, "usage: gateway hotspots [--window 2h] [--threshold 3] [--model F] [--taxonomy F] [--issues F] [--webhook URL --webhook-kind wecom|dingtalk] < calls.jsonl")
 	}
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -62,8 +66,19 @@ func runHotspots(_ context.Context, args []string, stdin io.Reader, stdout, stde
 		fmt.Fprintln(stderr, "gateway hotspots:", err)
 		return 1
 	}
+	var hook *dispatch.Webhook
+	if *hookURL != "" {
+		if *hookSecret == "" {
+			*hookSecret = os.Getenv("LIANXIN_WEBHOOK_SECRET") // kept out of the process list
+		}
+		hook, err = dispatch.NewWebhook(dispatch.WebhookConfig{Kind: *hookKind, URL: *hookURL, Secret: *hookSecret}, nil, time.Now)
+		if err != nil {
+			fmt.Fprintln(stderr, "gateway hotspots:", err)
+			return 2
+		}
+	}
 	h := dispatch.NewHotspots(dispatch.HotspotConfig{Window: *window, Threshold: *threshold, Issues: ic}, time.Now)
-	if err := replayHotspots(h, stdin, stdout, stderr); err != nil {
+	if err := replayHotspots(ctx, h, hook, stdin, stdout, stderr); err != nil {
 		fmt.Fprintln(stderr, "gateway hotspots:", err)
 		return 1
 	}
@@ -85,10 +100,11 @@ func loadIssueClassifier(taxonomy, model, issues string) (*dispatch.IssueClassif
 	return dispatch.NewIssueClassifier(is, c)
 }
 
-// replayHotspots feeds each stdin line to h and prints every alert raised or grown. A bad
-// line is reported on stderr with its number and skipped; only a read or write failure
-// stops the stream.
-func replayHotspots(h *dispatch.Hotspots, stdin io.Reader, stdout, stderr io.Writer) error {
+// replayHotspots feeds each stdin line to h and prints every alert raised or grown, and
+// posts each raised one to hook when there is one (growth is not posted: the robots take
+// about 20 messages a minute). A bad line or a failed post is reported on stderr and the
+// stream goes on; only a read or write failure stops it.
+func replayHotspots(ctx context.Context, h *dispatch.Hotspots, hook *dispatch.Webhook, stdin io.Reader, stdout, stderr io.Writer) error {
 	enc := json.NewEncoder(stdout)
 	enc.SetEscapeHTML(false)
 	sc := bufio.NewScanner(stdin)
@@ -118,6 +134,11 @@ func replayHotspots(h *dispatch.Hotspots, stdin io.Reader, stdout, stderr io.Wri
 		out := hotspotOut{Alert: a.ID, State: a.State, At: a.At, Department: a.Department, Issue: a.Issue, IssueID: a.IssueID, Place: a.Place, CallIDs: a.CallIDs}
 		if err := enc.Encode(out); err != nil {
 			return err
+		}
+		if hook != nil && a.State == dispatch.AlertRaised {
+			if err := hook.Send(ctx, *a); err != nil {
+				fmt.Fprintf(stderr, "gateway hotspots: line %d: alert %s not posted: %v\n", n, a.ID, err)
+			}
 		}
 	}
 	return sc.Err()

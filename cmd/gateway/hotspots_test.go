@@ -2,9 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -144,4 +148,45 @@ func FuzzParseHotspotLine(f *testing.F) {
 			t.Fatalf("accepted %q as %+v", line, c)
 		}
 	})
+}
+
+func TestHotspotsCommandWebhook(t *testing.T) {
+	var mu sync.Mutex
+	var posts []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		posts = append(posts, r.URL.RawQuery+" "+string(b))
+		mu.Unlock()
+		io.WriteString(w, `{"errcode":0,"errmsg":"ok"}`)
+	}))
+	defer srv.Close()
+	in := strings.Join([]string{
+		`{"id":"a","at":"2026-12-01T08:00:00Z","text":"海韵家园停水了"}`,
+		`{"id":"b","at":"2026-12-01T08:10:00Z","text":"海运家园一滴水都没有"}`,
+		`{"id":"c","at":"2026-12-01T08:20:00Z","text":"海韵家园水龙头拧不出水"}`,
+		`{"id":"d","at":"2026-12-01T08:30:00Z","text":"海韵家园还是没水"}`,
+	}, "\n")
+	t.Setenv("LIANXIN_WEBHOOK_SECRET", "SECtest")
+	rc, out, errs := runCLI(t, in, "hotspots", "--webhook", srv.URL+"/robot/send?access_token=x", "--webhook-kind", "dingtalk")
+	require.Equal(t, 0, rc, errs)
+	require.Len(t, decodeHotspots(t, out), 2, "raised and grown are printed")
+	require.Len(t, posts, 1, "only the raised alert is posted")
+	require.Contains(t, posts[0], "sign=")
+	require.Contains(t, posts[0], "海韵家园")
+
+	// A robot that refuses: the stream goes on and says so.
+	bad := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"errcode":93000,"errmsg":"invalid webhook url"}`)
+	}))
+	defer bad.Close()
+	rc, out, errs = runCLI(t, in, "hotspots", "--webhook", bad.URL)
+	require.Equal(t, 0, rc)
+	require.Len(t, decodeHotspots(t, out), 2)
+	require.Contains(t, errs, "line 3: alert hotspot-1 not posted")
+	require.Contains(t, errs, "93000")
+
+	rc, _, errs = runCLI(t, "", "hotspots", "--webhook", "https://x/", "--webhook-kind", "slack")
+	require.Equal(t, 2, rc)
+	require.Contains(t, errs, "slack")
 }
