@@ -78,6 +78,8 @@ func TestIssueRank(t *testing.T) {
 		"楼下饭馆炒菜的烟全都灌进我家":   "restaurant-fumes",
 		"路边那排灯晚上全是黑的":      "street-light",
 		"阴井往外冒黑水臭得要命":      "sewage-overflow",
+		"门口那几盏路等好几天都是黑的":   "street-light",
+		"包工头欠新三个月了一直拖着":    "wage-arrears",
 	} {
 		got := ic.Rank(text, "", 3)
 		require.NotEmpty(t, got, text)
