@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -105,43 +106,66 @@ func loadIssueClassifier(taxonomy, model, issues string) (*dispatch.IssueClassif
 // about 20 messages a minute). A bad line or a failed post is reported on stderr and the
 // stream goes on; only a read or write failure stops it.
 func replayHotspots(ctx context.Context, h *dispatch.Hotspots, hook *dispatch.Webhook, stdin io.Reader, stdout, stderr io.Writer) error {
-	enc := json.NewEncoder(stdout)
-	enc.SetEscapeHTML(false)
-	sc := bufio.NewScanner(stdin)
-	sc.Buffer(make([]byte, 64<<10), maxHotspotLine)
-	var last time.Time
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" {
-			continue
+	rp := &replay{ctx: ctx, h: h, hook: hook, enc: json.NewEncoder(stdout), stderr: stderr}
+	rp.enc.SetEscapeHTML(false)
+	r := bufio.NewReaderSize(stdin, 64<<10)
+	for n := 1; ; n++ {
+		line, truncated, err := readLine(r, maxHotspotLine)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("reading stdin: %w", err)
 		}
-		call, err := parseHotspotLine(line)
-		if err == nil && call.At.Before(last) {
-			err = fmt.Errorf("at %s goes back in time (previous %s)", call.At.Format(time.RFC3339), last.Format(time.RFC3339))
-		}
-		if err != nil {
-			fmt.Fprintf(stderr, "gateway hotspots: line %d: %v; skipped\n", n, err)
-			continue
-		}
-		last = call.At
-		a, err := h.Add(call)
-		if err != nil {
-			return err
-		}
-		if a == nil {
-			continue
-		}
-		out := hotspotOut{Alert: a.ID, State: a.State, At: a.At, Department: a.Department, Issue: a.Issue, IssueID: a.IssueID, Place: a.Place, CallIDs: a.CallIDs}
-		if err := enc.Encode(out); err != nil {
-			return err
-		}
-		if hook != nil && a.State == dispatch.AlertRaised {
-			if err := hook.Send(ctx, *a); err != nil {
-				fmt.Fprintf(stderr, "gateway hotspots: line %d: alert %s not posted: %v\n", n, a.ID, err)
+		if line = strings.TrimSpace(line); line != "" {
+			if werr := rp.line(n, line, truncated); werr != nil {
+				return werr
 			}
 		}
+		if err != nil {
+			return nil // EOF
+		}
 	}
-	return sc.Err()
+}
+
+// replay is the state of one replay: the detector, where alerts go, the last call's time.
+type replay struct {
+	ctx    context.Context
+	h      *dispatch.Hotspots
+	hook   *dispatch.Webhook
+	enc    *json.Encoder
+	stderr io.Writer
+	last   time.Time
+}
+
+// line handles stdin line n; only a failure to write the output is returned.
+func (rp *replay) line(n int, line string, truncated bool) error {
+	call, err := parseHotspotLine(line)
+	switch {
+	case truncated:
+		err = fmt.Errorf("longer than %d bytes", maxHotspotLine)
+	case err == nil && call.At.Before(rp.last):
+		err = fmt.Errorf("at %s goes back in time (previous %s)", call.At.Format(time.RFC3339), rp.last.Format(time.RFC3339))
+	}
+	if err != nil {
+		fmt.Fprintf(rp.stderr, "gateway hotspots: line %d: %v; skipped\n", n, err)
+		return nil
+	}
+	rp.last = call.At
+	a, err := rp.h.Add(call)
+	if err != nil {
+		return err
+	}
+	if a == nil {
+		return nil
+	}
+	out := hotspotOut{Alert: a.ID, State: a.State, At: a.At, Department: a.Department, Issue: a.Issue, IssueID: a.IssueID, Place: a.Place, CallIDs: a.CallIDs}
+	if err := rp.enc.Encode(out); err != nil {
+		return err
+	}
+	if rp.hook != nil && a.State == dispatch.AlertRaised {
+		if err := rp.hook.Send(rp.ctx, *a); err != nil {
+			fmt.Fprintf(rp.stderr, "gateway hotspots: line %d: alert %s not posted: %v\n", n, a.ID, err)
+		}
+	}
+	return nil
 }
 
 func parseHotspotLine(line string) (dispatch.Call, error) {

@@ -190,3 +190,15 @@ func TestHotspotsCommandWebhook(t *testing.T) {
 	require.Equal(t, 2, rc)
 	require.Contains(t, errs, "slack")
 }
+
+func TestHotspotsCommandLongLine(t *testing.T) {
+	long := `{"id":"x","at":"2026-12-01T08:00:00Z","text":"` + strings.Repeat("停水", maxHotspotLine/4) + `"}`
+	in := long + "\n" + `{"id":"a","at":"2026-12-01T08:01:00Z","text":"海韵家园停水了"}` + "\n" +
+		`{"id":"b","at":"2026-12-01T08:02:00Z","text":"海运家园没水了"}` // no newline at the end
+	rc, out, errs := runCLI(t, in, "hotspots", "--threshold", "2")
+	require.Equal(t, 0, rc, errs)
+	require.Contains(t, errs, "line 1: longer than")
+	res := decodeHotspots(t, out)
+	require.Len(t, res, 1, "the stream goes on after the long line, and its last line counts")
+	require.Equal(t, []string{"a", "b"}, res[0].CallIDs)
+}
