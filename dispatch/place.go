@@ -79,6 +79,7 @@ var nameBreaks = []string{
 func extractPlaces(norm string) []Place {
 	runes := []rune(norm)
 	var out []Place
+	var ends []int // where each place's suffix ends
 	for i := 0; i < len(runes); i++ {
 		for _, suf := range placeSuffixes {
 			sr := []rune(suf.word)
@@ -88,10 +89,27 @@ func extractPlaces(norm string) []Place {
 			if p, ok := placeBefore(runes, i, suf); ok {
 				p.Building = buildingAfter(runes[i+len(sr):])
 				out = append(out, p)
+				ends = append(ends, i+len(sr))
 			}
 			i += len(sr) - 1
 			break
 		}
+	}
+	return dropLandmarks(runes, out, ends)
+}
+
+// landmarkWords after a place make it a landmark for the place named next: 泥峙村旁边的北峰村
+// is at 北峰村.
+var landmarkWords = []string{"旁边", "附近", "对面", "隔壁", "边上", "后面", "前面"}
+
+// dropLandmarks removes the places that only locate the next place named.
+func dropLandmarks(runes []rune, ps []Place, ends []int) []Place {
+	out := ps[:0]
+	for k, p := range ps {
+		if k+1 < len(ps) && followedBy(runes[ends[k]:], landmarkWords...) {
+			continue
+		}
+		out = append(out, p)
 	}
 	return out
 }
