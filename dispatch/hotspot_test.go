@@ -38,6 +38,9 @@ func TestExtractPlaces(t *testing.T) {
 		{"泰和路那边", "泰和路", 0},
 		{"我是碧桂园的", "碧桂园", 0},
 		{"泥峙村旁边的北峰村也停电了", "北峰村", 0},
+		{"定海一小门口", "定海1小", 0},
+		{"定海第一小学门口", "定海第一小学", 0},
+		{"定海二中旁边", "定海2中", 0},
 		{"东河菜场旁边那个下水道", "东河菜场", 0},
 		{"上海路上", "上海路", 0},
 	}
@@ -49,7 +52,7 @@ func TestExtractPlaces(t *testing.T) {
 			require.Equal(t, tc.building, ps[0].Building)
 		})
 	}
-	for _, text := range []string{"我们小区停水了", "农村的马路", "要去城里医院配药", "一路上都是水", "去社区医院打针", "门口的超市", "到现在还没人来弄", "我家孩子被学校劝退了", "我想感谢一下社区", "区政府", "企业街道欠款", "老板跑路了", "在校园里", "我家菜园", "晚上小区广场上", "孩子明年读小学"} {
+	for _, text := range []string{"我们小区停水了", "农村的马路", "要去城里医院配药", "一路上都是水", "去社区医院打针", "门口的超市", "到现在还没人来弄", "我家孩子被学校劝退了", "我想感谢一下社区", "区政府", "企业街道欠款", "老板跑路了", "在校园里", "我家菜园", "晚上小区广场上", "孩子明年读小学", "等了一小时", "休息一小会儿", "一中午都没水"} {
 		require.Empty(t, extractPlaces(normalize(text)), "%s names no place", text)
 	}
 	place := func(s string) Place { return extractPlaces(normalize(s))[0] }
@@ -60,6 +63,7 @@ func TestExtractPlaces(t *testing.T) {
 		{"阳光花园", "阳光小区"},   // 小区 is what callers call any compound
 		{"东河菜场", "东和菜市场"},  // a market whatever the word
 		{"二十五路公交", "25路车"}, // a bus route in either numeral
+		{"定海一小", "定海1小"},
 	} {
 		require.True(t, samePlace(place(same[0]), place(same[1])), "%s = %s", same[0], same[1])
 	}
@@ -69,6 +73,8 @@ func TestExtractPlaces(t *testing.T) {
 		{"阳光花园3号楼", "阳光花园5号楼"},
 		{"兴建路", "兴建村"},
 		{"实验小学", "实验中学"},
+		{"定海一小", "定海二小"},
+		{"定海一小", "定海一中"},
 	} {
 		require.False(t, samePlace(place(other[0]), place(other[1])), "%s ≠ %s", other[0], other[1])
 	}

@@ -95,7 +95,56 @@ func extractPlaces(norm string) []Place {
 			break
 		}
 	}
+	out, ends = appendSchools(runes, out, ends)
 	return dropLandmarks(runes, out, ends)
+}
+
+// schoolNotAfter are characters after 一小 or 二中 that make them a quantity or a time
+// (一小时, 一小会儿, 一中午), not a school.
+const schoolNotAfter = "时会部块段点孩子半盒包袋杯碗瓶把口些份节片张间午心途文国学"
+
+// appendSchools reads the way callers name schools by number: 定海一小, 定海第一小学, 二中,
+// 定海3小. The place's key ends with the number and the level, so 一小 and 二小 differ.
+func appendSchools(runes []rune, out []Place, ends []int) ([]Place, []int) {
+	for i := 0; i < len(runes); i++ {
+		j := i
+		if runes[j] == '第' {
+			j++
+		}
+		n, used := leadingNumber(runes[j:])
+		if used == 0 || n > 99 {
+			continue
+		}
+		k := j + used
+		level, width := schoolLevel(runes[k:])
+		if level == "" || i < 2 || !isHan(runes[i-1]) || !isHan(runes[i-2]) {
+			continue
+		}
+		if width == 1 && k+1 < len(runes) && strings.ContainsRune(schoolNotAfter, runes[k+1]) {
+			continue
+		}
+		prefix := runes[i-2 : i]
+		if _, u := leadingNumber(prefix[1:]); u > 0 || genericNames[string(prefix)] {
+			continue
+		}
+		name := string(prefix) + strconv.Itoa(n) + level
+		key := append(syllables(string(prefix)), strconv.Itoa(n), level)
+		out = append(out, Place{Name: name, key: key, kind: "school", suffix: level})
+		ends = append(ends, k+width)
+		i = k + width - 1
+	}
+	return out, ends
+}
+
+// schoolLevel reads 小 or 小学 (primary), 中 or 中学 (secondary) at the start of rs.
+func schoolLevel(rs []rune) (string, int) {
+	switch {
+	case len(rs) >= 2 && (string(rs[:2]) == "小学" || string(rs[:2]) == "中学"):
+		return string(rs[:1]), 2
+	case len(rs) >= 1 && (rs[0] == '小' || rs[0] == '中'):
+		return string(rs[:1]), 1
+	}
+	return "", 0
 }
 
 // landmarkWords after a place make it a landmark for the place named next: 泥峙村旁边的北峰村
