@@ -3,6 +3,7 @@ package dispatch
 import (
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"sync"
 	"time"
@@ -193,17 +194,25 @@ func (h *Hotspots) scopeOf(issue string) string {
 	return ScopeSite
 }
 
-// bestGroup is the live group at a compatible place whose issue types agree most with c.
+// bestGroup is the live group at a compatible place that the call most likely belongs to:
+// among those whose issue types agree enough, the one with the best agreement weighed by
+// the square root of its size. When the issue evidence is split (红灯一直亮着: a signal
+// or a street light?), a group many callers have joined is the likelier home, as in a
+// Chinese-restaurant-process prior.
 func (h *Hotspots) bestGroup(c *hotCall) *hotGroup {
 	is := h.issuesOrNil()
 	var best *hotGroup
-	bestSim := h.cfg.Similarity
+	bestScore := 0.0
 	for _, g := range h.groups {
 		if !g.live() || !placesAgree(c, g) {
 			continue
 		}
-		if s := issueSimilarity(is, c.issues, g.issueDist()); s >= bestSim {
-			best, bestSim = g, s
+		s := issueSimilarity(is, c.issues, g.issueDist())
+		if s < h.cfg.Similarity {
+			continue
+		}
+		if score := s * math.Sqrt(float64(len(g.calls))); score > bestScore {
+			best, bestScore = g, score
 		}
 	}
 	return best

@@ -1,6 +1,7 @@
 package dispatch
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -243,4 +244,26 @@ func FuzzExtractPlaces(f *testing.F) {
 		}
 		buildingIn(normalize(s))
 	})
+}
+
+func TestHotspotAmbiguousCallJoinsBiggerGroup(t *testing.T) {
+	clk := &fakeClock{t: time.Date(2026, 7, 1, 9, 0, 0, 0, time.UTC)}
+	h := newTestHotspots(t, HotspotConfig{Threshold: 3}, clk)
+	for i, text := range []string{"新城大道和长峙路路口的红绿灯坏了一直闪黄灯", "长峙路新城大道路口信号灯不亮", "新城大道长峙路口的红绿灯没人修"} {
+		clk.advance(time.Minute)
+		h.Observe(fmt.Sprint("s", i), "", text)
+	}
+	clk.advance(time.Minute)
+	require.Empty(t, h.Observe("l1", "", "新城大道上有一段路灯不亮"), "a street light: its own group")
+	// Heard as half street light, half signal: the three-call signal group is the likelier home.
+	ic, err := testIssues()
+	require.NoError(t, err)
+	text := "长峙路和新城大道那个路口红灯一直亮着不变绿的"
+	r := ic.Rank(text, "", 2)
+	require.Less(t, r[0].Score, 0.8, "the test needs an ambiguous call: %+v", r)
+	clk.advance(time.Minute)
+	got := h.Observe("x", "", text)
+	require.Len(t, got, 1)
+	require.Equal(t, "traffic-signal", got[0].IssueID)
+	require.Equal(t, []string{"s0", "s1", "s2", "x"}, got[0].CallIDs)
 }
