@@ -46,6 +46,8 @@ func (d *Desk) routes() *http.ServeMux {
 	mux.HandleFunc("GET /api/seats", d.authed(d.seats))
 	mux.HandleFunc("POST /api/dispatch/decide", d.authed(d.apiDecide))
 	mux.HandleFunc("POST /api/seat/state", d.authed(d.apiSetState))
+	mux.HandleFunc("POST /api/hotspots/{id}/acknowledge", d.authed(d.hotspotAction(HotspotAcknowledge)))
+	mux.HandleFunc("POST /api/hotspots/{id}/close", d.authed(d.hotspotAction(HotspotClose)))
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint")
 	})

@@ -70,6 +70,9 @@ type Options struct {
 	// OnSetState asks the seat package to make seat available or away. The seat package
 	// publishes the resulting seat.state itself. Without OnSetState the desk publishes it.
 	OnSetState func(ctx context.Context, seat, state string) error
+	// OnHotspotAction acknowledges or closes a hotspot alert (HotspotAcknowledge,
+	// HotspotClose) for the admin who; ErrNoAlert when it is not live.
+	OnHotspotAction func(ctx context.Context, id, action, who string) error
 	// SeatStates returns every seat's current state, for the wallboard's first paint.
 	SeatStates func() map[string]string
 	// Departments lists the departments the agent may pick from.

@@ -43,7 +43,11 @@ func (a *App) Wire() error {
 		want, ok := a.cfg.seatPassword(id)
 		return ok && a.acd.Has(id) && want == pw
 	}
+	var screens *callflow.Screens // made below, on the desk; set before any request arrives
 	d, err := desk.New(dcfg, st, desk.Options{
+		OnHotspotAction: func(ctx context.Context, id, action, who string) error {
+			return screens.HotspotAction(ctx, id, action, who)
+		},
 		OnDecide: func(ctx context.Context, seatID, callID, dept string, accepted bool) error {
 			return callflow.RecordDecision(ctx, st, feedback, clf, callID, dept)
 		},
@@ -71,10 +75,15 @@ func (a *App) Wire() error {
 	}
 	a.closers = append(a.closers, d.Close)
 	a.desk = d
-	screens := callflow.NewScreens(callflow.ScreensConfig{Publisher: d, Store: st, Classifier: clf,
+	issues, err := clf.IssueClassifier()
+	if err != nil {
+		return fmt.Errorf("dispatch: issue types: %w", err)
+	}
+	screens = callflow.NewScreens(callflow.ScreensConfig{Publisher: d, Store: st, Classifier: clf,
 		Hotspots: dispatch.NewHotspots(dispatch.HotspotConfig{Window: a.cfg.Dispatch.HotspotWindow,
-			Threshold: a.cfg.Dispatch.HotspotThreshold}, a.now),
+			Threshold: a.cfg.Dispatch.HotspotThreshold, Issues: issues}, a.now),
 		HotspotWindow: a.cfg.Dispatch.HotspotWindow, Engine: a.cfg.ASR.Default, Now: a.now, Logger: a.log})
+	a.closers = append(a.closers, screens.Close)
 	a.seatChanged = screens.SeatChanged
 	if _, err := screens.Reconcile(context.Background(), st); err != nil {
 		return fmt.Errorf("closing calls left open: %w", err)
