@@ -1,0 +1,206 @@
+package redact
+
+// maxNumberDigits bounds a candidate's digits: 0086 and a mobile is 15, a card 19, and a
+// group said twice by mistake adds a few.
+const maxNumberDigits = 24
+
+// seg is a candidate number: digits [a, b) of a chain.
+type seg struct {
+	a, b int
+	kind Kind
+}
+
+// score orders partitions of a chain: more digits inside numbers first, then fewer numbers.
+type score struct{ covered, numbers int }
+
+func (s score) better(o score) bool {
+	return s.covered > o.covered || s.covered == o.covered && s.numbers < o.numbers
+}
+
+// find splits the chain, at its cut points, into the personal numbers that cover the most of
+// its digits. c is the cue of the words before the chain; it applies to a number that starts
+// the chain (after the first number, whatever was said before no longer describes the next).
+func (ch chain) find(c cue) []Span {
+	var pos []int // the cut points, as digit indexes
+	for i, ok := range ch.cut {
+		if ok {
+			pos = append(pos, i)
+		}
+	}
+	best := make([]score, len(pos))
+	from := make([]seg, len(pos)) // how best[i] was reached; kind "" is a skipped group
+	for j := 1; j < len(pos); j++ {
+		best[j], from[j] = best[j-1], seg{a: j - 1, b: j}
+		for i := j - 1; i >= 0; i-- {
+			n := pos[j] - pos[i]
+			if n > maxNumberDigits {
+				break
+			}
+			if n < 7 {
+				continue
+			}
+			k := ch.classify(pos, i, j, c)
+			if k == "" {
+				continue
+			}
+			s := score{best[i].covered + n, best[i].numbers + 1}
+			if s.better(best[j]) {
+				best[j], from[j] = s, seg{a: i, b: j, kind: k}
+			}
+		}
+	}
+	var segs []seg
+	for j := len(pos) - 1; j > 0; j = from[j].a {
+		if f := from[j]; f.kind != "" {
+			segs = append(segs, seg{a: pos[f.a], b: pos[f.b], kind: f.kind})
+		}
+	}
+	if len(segs) == 0 && c != cueOther {
+		k := destutter(ch.digits, c)
+		if k == "" {
+			k = cuedKind(ch.digits, c)
+		}
+		if k != "" {
+			segs = append(segs, seg{a: 0, b: len(ch.toks), kind: k})
+		}
+	}
+	spans := make([]Span, len(segs))
+	for i := range segs {
+		s := segs[len(segs)-1-i] // found backwards
+		spans[i] = Span{Kind: s.kind, Start: ch.toks[s.a].start, End: ch.toks[s.b-1].end}
+	}
+	ch.extendRepeats(pos, segs, spans)
+	return spans
+}
+
+// classify names the kind of the digits between cut points pos[i] and pos[j], or "". A group
+// said twice in a row ("幺三八，幺三八，零五八零…") is read once.
+func (ch chain) classify(pos []int, i, j int, c cue) Kind {
+	atStart := i == 0
+	if atStart && c == cueOther {
+		return ""
+	}
+	d := ch.digits[pos[i]:pos[j]]
+	if k := kindOf(d, c, atStart); k != "" {
+		return k
+	}
+	for g := i; g+2 <= j; g++ {
+		a, m, b := pos[g], pos[g+1], pos[g+2]
+		if m-a >= 2 && m-a == b-m && ch.digits[a:m] == ch.digits[m:b] {
+			once := ch.digits[pos[i]:a] + ch.digits[m:pos[j]]
+			if k := kindOf(once, c, atStart); k != "" {
+				return k
+			}
+		}
+	}
+	return ""
+}
+
+// kindOf names the kind of a complete digit string, or "". A local landline number (no area
+// code) is one only after words that say it is a phone number.
+func kindOf(d string, c cue, atStart bool) Kind {
+	switch {
+	case validID(d):
+		if validBank(d) && !plausibleBirth(d) {
+			return BankCard
+		}
+		return IDCard
+	case validMobile(d):
+		return Mobile
+	case validLandline(d):
+		return Landline
+	case validBank(d):
+		return BankCard
+	case atStart && (c == cuePhone || c == cueLandline) && validLocal(d):
+		return Landline
+	}
+	return ""
+}
+
+// destutter names a chain that holds one number with one stretch of 1–4 digits said twice in
+// a row and no pause to cut at ("幺三八幺三八零五八零…", "幺三三八…"): the number once the
+// repeat is dropped must pass its kind's check.
+func destutter(d string, c cue) Kind {
+	if len(d) < 9 || len(d) > maxNumberDigits {
+		return ""
+	}
+	for n := 4; n >= 1; n-- {
+		for a := 0; a+2*n <= len(d); a++ {
+			if d[a:a+n] != d[a+n:a+2*n] {
+				continue
+			}
+			if k := kindOf(d[:a]+d[a+n:], c, true); k != "" {
+				return k
+			}
+		}
+	}
+	return ""
+}
+
+// cuedKind names a chain that no check accepted but whose length is near that of the kind
+// the words before it name: the recogniser dropped, added or misheard a digit, and the caller
+// still said a personal number.
+func cuedKind(d string, c cue) Kind {
+	n := len(d)
+	xs := 0
+	for i := 0; i < n; i++ {
+		if d[i] == 'X' {
+			xs++
+		}
+	}
+	if xs > 1 || xs == 1 && (c != cueID || d[n-1] != 'X') {
+		return ""
+	}
+	switch c {
+	case cueID:
+		if n >= 15 && n <= 19 {
+			return IDCard
+		}
+	case cueBank:
+		if n >= 12 && n <= 21 {
+			return BankCard
+		}
+	case cueLandline:
+		if n >= 7 && n <= 13 {
+			return Landline
+		}
+	case cuePhone:
+		switch {
+		case d[0] == '1' && n >= 10 && n <= 13:
+			return Mobile
+		case d[0] == '0' && n >= 10 && n <= 13:
+			return Landline
+		}
+	}
+	return ""
+}
+
+// extendRepeats widens spans over a group said just before a number as its own start
+// ("幺三八，幺三八零五八零…") or just after it as its own end ("…幺二三四，幺二三四"), so the
+// repeated digits are masked too. segs and spans are in the same order (segs backwards).
+func (ch chain) extendRepeats(pos []int, segs []seg, spans []Span) {
+	for i := range spans {
+		s := segs[len(segs)-1-i]
+		lo, hi := 0, len(ch.toks)
+		if i > 0 {
+			lo = segs[len(segs)-i].b
+		}
+		if i+1 < len(spans) {
+			hi = segs[len(segs)-2-i].a
+		}
+		n := s.b - s.a
+		for _, p := range pos {
+			if p >= lo && p < s.a && s.a-p >= 2 && s.a-p < n && ch.digits[p:s.a] == ch.digits[s.a:s.a+s.a-p] {
+				spans[i].Start = ch.toks[p].start
+				break
+			}
+		}
+		for k := len(pos) - 1; k >= 0; k-- {
+			p := pos[k]
+			if p <= hi && p > s.b && p-s.b >= 3 && p-s.b <= n && ch.digits[s.b:p] == ch.digits[s.b-(p-s.b):s.b] {
+				spans[i].End = ch.toks[p-1].end
+				break
+			}
+		}
+	}
+}

@@ -1,0 +1,161 @@
+package redact
+
+import "strings"
+
+// tokKind is what one stretch of the input is to the detector.
+type tokKind uint8
+
+const (
+	tokBreak tokKind = iota // ends any number being read: words, units (号, 楼, 元), 十/百
+	tokGap                  // may sit between the groups of one number: spaces, dashes, 嗯, 那个
+	tokDigit                // one digit, or the X of an ID number
+)
+
+// token is one digit or one stretch of gap or break, in runes [start, end) of the input.
+type token struct {
+	kind  tokKind
+	digit byte // '0'…'9' or 'X' for tokDigit
+	// weak marks a rune that is a digit only beside other digits: 要/腰/妖 (ASR's spelling of
+	// 幺) and 两 (两个, 两天). A number may start or end at a weak digit.
+	weak  bool
+	ascii bool // written with a digit character rather than spoken as a numeral
+	start int
+	end   int
+}
+
+// digitOf classifies one rune as a digit: the value, whether it is weak, whether it is a
+// digit character. The numerals are the ones callers read numbers with, digit by digit;
+// 十/百/千/万 are not among them, so "三十五号" or "两千块" never read as a number's digits.
+func digitOf(r rune) (d byte, weak, ascii, ok bool) {
+	switch {
+	case r >= '0' && r <= '9':
+		return byte(r), false, true, true
+	case r >= '０' && r <= '９':
+		return byte(r-'０') + '0', false, true, true
+	}
+	switch r {
+	case '零', '〇', '○':
+		return '0', false, false, true
+	case '一', '幺':
+		return '1', false, false, true
+	case '二':
+		return '2', false, false, true
+	case '三':
+		return '3', false, false, true
+	case '四':
+		return '4', false, false, true
+	case '五':
+		return '5', false, false, true
+	case '六':
+		return '6', false, false, true
+	case '七':
+		return '7', false, false, true
+	case '八':
+		return '8', false, false, true
+	case '九':
+		return '9', false, false, true
+	case '要', '腰', '妖':
+		return '1', true, false, true
+	case '两':
+		return '2', true, false, true
+	case 'X', 'x', '×', 'Ｘ', 'ｘ', '叉':
+		return 'X', false, r == 'X' || r == 'x', true
+	}
+	return 0, false, false, false
+}
+
+// isGapRune says whether r may separate the digit groups of one number: what writers put
+// between groups and the hesitations an ASR transcript keeps.
+func isGapRune(r rune) bool {
+	switch r {
+	case ' ', '\t', '\u3000', '\u00a0', '-', '－', '—', '–', '_', ',', '，', '、', '.', '．',
+		'。', '·', '/', '(', ')', '（', '）', '+', '＋', '~', '～', '…',
+		'嗯', '啊', '呃', '额', '哦', '噢', '唔', '呀', '哈', '诶', '欸', '哎', '啦', '吧', '呢', '对', '是':
+		return true
+	}
+	return false
+}
+
+// multiRune are gap words and spoken letters longer than one rune, longest first where one
+// is a prefix of another.
+func multiRune(first rune, s string) (n int, kind tokKind) {
+	switch first {
+	case '那', '这', '就', '然', '还', '艾', '爱', '埃':
+	default:
+		return 0, tokBreak
+	}
+	for _, w := range [...]string{"那个", "这个", "就是", "然后", "还有", "艾克斯", "爱克斯", "埃克斯"} {
+		if strings.HasPrefix(s, w) {
+			if strings.HasSuffix(w, "克斯") {
+				return 3, tokDigit
+			}
+			return 2, tokGap
+		}
+	}
+	return 0, tokBreak
+}
+
+// tokenize splits text into tokens with rune offsets; it also returns the byte offset of
+// every rune (and of the end) so keywords can be read without copying.
+func tokenize(text string) ([]token, []int) {
+	toks := make([]token, 0, len(text)/2)
+	offs := make([]int, 0, len(text)/2)
+	for i := range text {
+		offs = append(offs, i)
+	}
+	offs = append(offs, len(text))
+	n := len(offs) - 1
+	for i := 0; i < n; {
+		r := runeAt(text, offs, i)
+		if d, weak, ascii, ok := digitOf(r); ok {
+			toks = append(toks, token{kind: tokDigit, digit: d, weak: weak, ascii: ascii, start: i, end: i + 1})
+			i++
+			continue
+		}
+		if isGapRune(r) {
+			toks = append(toks, token{kind: tokGap, start: i, end: i + 1})
+			i++
+			continue
+		}
+		if w, kind := multiRune(r, text[offs[i]:]); w > 0 && i+w <= n {
+			toks = append(toks, token{kind: kind, digit: 'X', start: i, end: i + w})
+			i += w
+			continue
+		}
+		toks = append(toks, token{kind: tokBreak, start: i, end: i + 1})
+		i++
+	}
+	demoteWeak(toks)
+	return toks, offs
+}
+
+func runeAt(text string, offs []int, i int) rune {
+	for _, r := range text[offs[i]:offs[i+1]] {
+		return r
+	}
+	return 0
+}
+
+// demoteWeak turns a weak digit with no digit right beside it into a word: "我要" and "两个"
+// are not digits, "要三八" is.
+func demoteWeak(toks []token) {
+	strong := func(j int) bool {
+		return j >= 0 && j < len(toks) && toks[j].kind == tokDigit && !toks[j].weak
+	}
+	for i := range toks {
+		if !toks[i].weak {
+			continue
+		}
+		// A run of weak digits ("两两") counts when it touches a strong one.
+		l, r := i-1, i+1
+		for l >= 0 && toks[l].kind == tokDigit && toks[l].weak {
+			l--
+		}
+		for r < len(toks) && toks[r].kind == tokDigit && toks[r].weak {
+			r++
+		}
+		if !strong(l) && !strong(r) {
+			toks[i].kind = tokBreak
+		}
+	}
+}
