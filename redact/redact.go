@@ -109,6 +109,8 @@ type chain struct {
 	// cut[i] says a number may begin or end before toks[i] (cut[len(toks)] is true): after a
 	// pause, at a weak digit, where digits turn into numerals or at an X.
 	cut []bool
+	// unitEnd says a unit follows the last digit ("二零二六年"): no number may end there.
+	unitEnd bool
 }
 
 // chains groups the digit tokens of toks into chains.
@@ -116,13 +118,13 @@ func chains(toks []token) []chain {
 	var out []chain
 	var cur []token
 	var cut []bool
-	flush := func() {
+	flush := func(unitEnd bool) {
 		if len(cur) > 0 {
 			var d strings.Builder
 			for _, t := range cur {
 				d.WriteByte(t.digit)
 			}
-			out = append(out, chain{toks: cur, digits: d.String(), cut: append(cut, true)})
+			out = append(out, chain{toks: cur, digits: d.String(), cut: append(cut, true), unitEnd: unitEnd})
 		}
 		cur, cut = nil, nil
 	}
@@ -130,18 +132,22 @@ func chains(toks []token) []chain {
 	for _, t := range toks {
 		switch t.kind {
 		case tokBreak:
-			flush()
+			flush(t.unit && gap == 0)
 		case tokGap:
 			gap += t.end - t.start
 		case tokDigit:
 			if len(cur) > 0 && gap > maxGapRunes {
-				flush()
+				flush(false)
 			}
 			if len(cur) == 0 {
 				cut = append(cut, true)
 			} else {
 				p := cur[len(cur)-1]
-				cut = append(cut, gap > 0 || p.weak || t.weak || p.ascii != t.ascii || p.digit == 'X' || t.digit == 'X')
+				c := gap > 0 || p.weak || t.weak || p.ascii != t.ascii || p.digit == 'X'
+				if t.digit == 'X' {
+					c = gap > 0 // an X said right after digits ends them: they are one ID
+				}
+				cut = append(cut, c)
 			}
 			cur = append(cur, t)
 		}
@@ -149,6 +155,6 @@ func chains(toks []token) []chain {
 			gap = 0
 		}
 	}
-	flush()
+	flush(false)
 	return out
 }

@@ -10,8 +10,36 @@ type seg struct {
 	kind Kind
 }
 
-// score orders partitions of a chain: more digits inside numbers first, then fewer numbers.
+// score orders partitions of a chain: the most digits explained first, then fewer numbers.
+// A digit is explained inside a number, or inside a group that is a public service number
+// ("打了12345，…"). Numbers whose check is stronger earn a little more, so that where a
+// mobile and a landline would each take most of the same digits, the mobile wins.
 type score struct{ covered, numbers int }
+
+// weight is what a number of kind k, n digits long, adds to a partition's score.
+func weight(k Kind, n int) int {
+	switch k {
+	case IDCard:
+		return 4*n + 3
+	case BankCard:
+		return 4*n + 2
+	case Mobile:
+		// A trunk or country prefix (0, 86, 0086) counts half: taking a stray 0 from the
+		// number before must not outweigh that number's own digits.
+		return 4*11 + 1 + 2*(n-11)
+	}
+	return 4 * n
+}
+
+// serviceNumber says whether d is a public number callers mention (hotlines, emergency,
+// complaint lines): said between personal numbers, it is not part of them.
+func serviceNumber(d string) bool {
+	switch d {
+	case "12345", "110", "119", "120", "122", "114", "12315", "12369", "12348", "12319", "12358", "12366", "96345":
+		return true
+	}
+	return false
+}
 
 func (s score) better(o score) bool {
 	return s.covered > o.covered || s.covered == o.covered && s.numbers < o.numbers
@@ -31,6 +59,12 @@ func (ch chain) find(c cue) []Span {
 	from := make([]seg, len(pos)) // how best[i] was reached; kind "" is a skipped group
 	for j := 1; j < len(pos); j++ {
 		best[j], from[j] = best[j-1], seg{a: j - 1, b: j}
+		if d := ch.digits[pos[j-1]:pos[j]]; serviceNumber(d) {
+			best[j].covered += 4 * len(d)
+		}
+		if ch.unitEnd && j == len(pos)-1 {
+			continue
+		}
 		for i := j - 1; i >= 0; i-- {
 			n := pos[j] - pos[i]
 			if n > maxNumberDigits {
@@ -43,7 +77,7 @@ func (ch chain) find(c cue) []Span {
 			if k == "" {
 				continue
 			}
-			s := score{best[i].covered + n, best[i].numbers + 1}
+			s := score{best[i].covered + weight(k, n), best[i].numbers + 1}
 			if s.better(best[j]) {
 				best[j], from[j] = s, seg{a: i, b: j, kind: k}
 			}
@@ -55,7 +89,7 @@ func (ch chain) find(c cue) []Span {
 			segs = append(segs, seg{a: pos[f.a], b: pos[f.b], kind: f.kind})
 		}
 	}
-	if len(segs) == 0 && c != cueOther {
+	if len(segs) == 0 && c != cueOther && !ch.unitEnd {
 		k := destutter(ch.digits, c)
 		if k == "" {
 			k = cuedKind(ch.digits, c)
@@ -119,7 +153,7 @@ func kindOf(d string, c cue, atStart bool) Kind {
 
 // destutter names a chain that holds one number with one stretch of 1–4 digits said twice in
 // a row and no pause to cut at ("幺三八幺三八零五八零…", "幺三三八…"): the number once the
-// repeat is dropped must pass its kind's check.
+// repeat is dropped must pass its kind's check, and be a mobile unless words name the kind.
 func destutter(d string, c cue) Kind {
 	if len(d) < 9 || len(d) > maxNumberDigits {
 		return ""
@@ -129,7 +163,9 @@ func destutter(d string, c cue) Kind {
 			if d[a:a+n] != d[a+n:a+2*n] {
 				continue
 			}
-			if k := kindOf(d[:a]+d[a+n:], c, true); k != "" {
+			// Without words saying what it is, only a mobile's fixed shape is trusted: a
+			// card's or ID's check passes for one in ten strings with a digit dropped.
+			if k := kindOf(d[:a]+d[a+n:], c, true); k == Mobile || k != "" && c != cueNone {
 				return k
 			}
 		}

@@ -19,6 +19,9 @@ type token struct {
 	// 幺) and 两 (两个, 两天). A number may start or end at a weak digit.
 	weak  bool
 	ascii bool // written with a digit character rather than spoken as a numeral
+	// unit marks a word that counts what comes before it (年, 号, 楼, 元, 路): digits right
+	// before it are a date, an address, an amount or a route, not part of a personal number.
+	unit  bool
 	start int
 	end   int
 }
@@ -80,11 +83,11 @@ func isGapRune(r rune) bool {
 // is a prefix of another.
 func multiRune(first rune, s string) (n int, kind tokKind) {
 	switch first {
-	case '那', '这', '就', '然', '还', '艾', '爱', '埃':
+	case '那', '这', '就', '艾', '爱', '埃':
 	default:
 		return 0, tokBreak
 	}
-	for _, w := range [...]string{"那个", "这个", "就是", "然后", "还有", "艾克斯", "爱克斯", "埃克斯"} {
+	for _, w := range [...]string{"那个", "这个", "就是", "艾克斯", "爱克斯", "埃克斯"} {
 		if strings.HasPrefix(s, w) {
 			if strings.HasSuffix(w, "克斯") {
 				return 3, tokDigit
@@ -122,7 +125,11 @@ func tokenize(text string) ([]token, []int) {
 			i += w
 			continue
 		}
-		toks = append(toks, token{kind: tokBreak, start: i, end: i + 1})
+		next := rune(0)
+		if i+1 < n {
+			next = runeAt(text, offs, i+1)
+		}
+		toks = append(toks, token{kind: tokBreak, unit: isUnit(r, next), start: i, end: i + 1})
 		i++
 	}
 	demoteWeak(toks)
@@ -158,4 +165,17 @@ func demoteWeak(toks []token) {
 			toks[i].kind = tokBreak
 		}
 	}
+}
+
+// isUnit says whether r (followed by next) counts or places the number before it. 号 is a
+// unit ("3号", "6号楼") except in 号码, which follows a phone number as often as it precedes one.
+func isUnit(r, next rune) bool {
+	switch r {
+	case '号':
+		return next != '码'
+	case '年', '月', '日', '楼', '室', '栋', '幢', '层', '单', '路', '元', '块', '岁', '点', '分', '秒',
+		'个', '次', '天', '角', '毛', '米', '平', '斤', '十', '百', '千', '万', '亿', '期', '届', '区', '%', '％':
+		return true
+	}
+	return false
 }
