@@ -78,14 +78,51 @@ func Find(text string) []Span {
 		return nil
 	}
 	toks, offs := tokenize(text)
+	chs := chains(toks)
 	var spans []Span
 	floor := 0
-	for _, ch := range chains(toks) {
-		c := cueBefore(text, offs, floor, ch.toks[0].start)
-		spans = append(spans, ch.find(c)...)
-		floor = ch.toks[len(ch.toks)-1].end
+	for i := 0; i < len(chs); i++ {
+		ch := chs[i]
+		c := cueBefore(text, offs, floor, ch.start())
+		found := ch.find(c, true)
+		if len(found) == 0 && i+1 < len(chs) {
+			next := chs[i+1]
+			if m, ok := ch.interrupted(next, c, cueBefore(text, offs, ch.end(), next.start())); ok {
+				found, ch = []Span{m}, next
+				i++
+			}
+		}
+		spans = append(spans, found...)
+		floor = ch.end()
 	}
 	return spans
+}
+
+func (ch chain) start() int { return ch.toks[0].start }
+func (ch chain) end() int   { return ch.toks[len(ch.toks)-1].end }
+
+// maxInterruption is the most runes of words that may interrupt one number
+// ("幺三八，我看一下啊，零五八零幺二三四").
+const maxInterruption = 8
+
+// interrupted reads ch and the next chain as one number broken by a few words, when neither
+// holds a number alone and together they pass a check (no guessing across words). c is the
+// cue before ch, nc the one before next.
+func (ch chain) interrupted(next chain, c, nc cue) (Span, bool) {
+	if ch.unitEnd || nc == cueOther || next.start()-ch.end() > maxInterruption || len(next.find(nc, true)) > 0 {
+		return Span{}, false
+	}
+	both := chain{
+		toks:    append(append([]token(nil), ch.toks...), next.toks...),
+		digits:  ch.digits + next.digits,
+		cut:     append(append([]bool(nil), ch.cut[:len(ch.toks)]...), next.cut...),
+		unitEnd: next.unitEnd,
+	}
+	found := both.find(c, false)
+	if len(found) != 1 || found[0].Start >= next.start() || found[0].End <= ch.end() {
+		return Span{}, false
+	}
+	return found[0], true
 }
 
 // hasDigitRune is a fast path: most utterances hold no digit or numeral at all.

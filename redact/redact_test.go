@@ -62,6 +62,10 @@ func TestFindSpokenAndWritten(t *testing.T) {
 		{"号码是13805801234，1234对吧", []want{{Mobile, "13805801234，1234"}}},
 		{"幺三八，零五八零，零五八零，幺二三四", []want{{Mobile, "幺三八，零五八零，零五八零，幺二三四"}}},
 		{"手机号幺三八八零五八零幺二三四", []want{{Mobile, "幺三八八零五八零幺二三四"}}},
+		// A number interrupted by a few words, and a dash said as 杠.
+		{"手机幺三八，我看一下啊，零五八零幺二三四", []want{{Mobile, "幺三八，我看一下啊，零五八零幺二三四"}}},
+		{"幺三八零五八零，等一下，幺二三四", []want{{Mobile, "幺三八零五八零，等一下，幺二三四"}}},
+		{"座机零五八零杠二六零幺二三四", []want{{Landline, "零五八零杠二六零幺二三四"}}},
 		// A digit misheard: the check fails, but the words before say what it is.
 		{"身份证三三零九零二一九八五零三一二零零一叉", []want{{IDCard, "三三零九零二一九八五零三一二零零一叉"}}},
 		{"手机号幺二八零五八零幺二三四", []want{{Mobile, "幺二八零五八零幺二三四"}}},
@@ -111,6 +115,8 @@ func TestOrdinaryNumbersStay(t *testing.T) {
 		"二零二六 一二 零六那天停的水",
 		"那个编号是20261206",
 		"叉车把路堵了，XX公司的",
+		"我住幺五零二，我想一下，三楼的幺二三四",
+		"等了十五分钟，一三八路车，我看看，零五八零那班",
 		"",
 	}
 	for _, line := range lines {

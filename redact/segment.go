@@ -48,7 +48,9 @@ func (s score) better(o score) bool {
 // find splits the chain, at its cut points, into the personal numbers that cover the most of
 // its digits. c is the cue of the words before the chain; it applies to a number that starts
 // the chain (after the first number, whatever was said before no longer describes the next).
-func (ch chain) find(c cue) []Span {
+// guess allows the guesses made when no number passes its check: a repeat dropped, or a
+// length near that of the kind the cue names.
+func (ch chain) find(c cue, guess bool) []Span {
 	var pos []int // the cut points, as digit indexes
 	for i, ok := range ch.cut {
 		if ok {
@@ -89,7 +91,7 @@ func (ch chain) find(c cue) []Span {
 			segs = append(segs, seg{a: pos[f.a], b: pos[f.b], kind: f.kind})
 		}
 	}
-	if len(segs) == 0 && c != cueOther && !ch.unitEnd {
+	if len(segs) == 0 && guess && c != cueOther && !ch.unitEnd {
 		k := destutter(ch.digits, c)
 		if k == "" {
 			k = cuedKind(ch.digits, c)

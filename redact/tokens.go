@@ -73,7 +73,7 @@ func isGapRune(r rune) bool {
 	switch r {
 	case ' ', '\t', '\u3000', '\u00a0', '-', '－', '—', '–', '_', ',', '，', '、', '.', '．',
 		'。', '·', '/', '(', ')', '（', '）', '+', '＋', '~', '～', '…',
-		'嗯', '啊', '呃', '额', '哦', '噢', '唔', '呀', '哈', '诶', '欸', '哎', '啦', '吧', '呢', '对', '是':
+		'杠', '嗯', '啊', '呃', '额', '哦', '噢', '唔', '呀', '哈', '诶', '欸', '哎', '啦', '吧', '呢', '对', '是':
 		return true
 	}
 	return false
@@ -110,7 +110,7 @@ func tokenize(text string) ([]token, []int) {
 	n := len(offs) - 1
 	for i := 0; i < n; {
 		r := runeAt(text, offs, i)
-		if d, weak, ascii, ok := digitOf(r); ok {
+		if d, weak, ascii, ok := digitOf(r); ok && !(r == '一' && i+1 < n && wordAfterYi(runeAt(text, offs, i+1))) {
 			toks = append(toks, token{kind: tokDigit, digit: d, weak: weak, ascii: ascii, start: i, end: i + 1})
 			i++
 			continue
@@ -175,6 +175,16 @@ func isUnit(r, next rune) bool {
 		return next != '码'
 	case '年', '月', '日', '楼', '室', '栋', '幢', '层', '单', '路', '元', '块', '岁', '点', '分', '秒',
 		'个', '次', '天', '角', '毛', '米', '平', '斤', '十', '百', '千', '万', '亿', '期', '届', '区', '%', '％':
+		return true
+	}
+	return false
+}
+
+// wordAfterYi says whether 一 followed by r is a word (一下, 一个, 一样, 一直) rather than the
+// digit 1 (一三八): a caller who pauses inside a number says "我看一下".
+func wordAfterYi(r rune) bool {
+	switch r {
+	case '下', '个', '些', '样', '直', '起', '定', '般', '共', '边', '会', '切', '律', '致', '旦', '向', '同', '齐', '身', '口', '天', '次', '遍', '点', '声':
 		return true
 	}
 	return false
