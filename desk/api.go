@@ -46,6 +46,7 @@ func (d *Desk) routes() *http.ServeMux {
 	mux.HandleFunc("GET /api/seats", d.authed(d.seats))
 	mux.HandleFunc("POST /api/dispatch/decide", d.authed(d.apiDecide))
 	mux.HandleFunc("POST /api/seat/state", d.authed(d.apiSetState))
+	d.piiRoutes(mux)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint")
 	})
@@ -178,9 +179,13 @@ func (d *Desk) transcripts(w http.ResponseWriter, r *http.Request, s Session) {
 	ctx, cancel := context.WithTimeout(r.Context(), d.cfg.SearchTimeout)
 	defer cancel()
 	hits, err := d.st.SearchUtterances(ctx, q)
+	var view piiView
+	if err == nil {
+		view, err = d.piiViewFor(ctx, s)
+	}
 	switch {
 	case err == nil:
-		writeJSON(w, http.StatusOK, map[string]any{"query": q.Text, "results": hits})
+		writeJSON(w, http.StatusOK, map[string]any{"query": q.Text, "results": view.redactUtterances(hits)})
 	case errors.Is(err, store.ErrBadQuery):
 		writeError(w, http.StatusBadRequest, err.Error())
 	case r.Context().Err() != nil:
@@ -206,7 +211,7 @@ func (d *Desk) call(w http.ResponseWriter, r *http.Request, s Session) {
 		writeError(w, http.StatusForbidden, "call belongs to another seat")
 		return
 	}
-	writeJSON(w, http.StatusOK, c)
+	writeJSON(w, http.StatusOK, redactCall(s, c))
 }
 
 // calls lists calls: ?seat=&date=YYYY-MM-DD&limit=. A seat token lists its own seat only.
