@@ -103,7 +103,7 @@ func (ch chain) end() int   { return ch.toks[len(ch.toks)-1].end }
 
 // maxInterruption is the most runes of words that may interrupt one number
 // ("幺三八，我看一下啊，零五八零幺二三四").
-const maxInterruption = 8
+const maxInterruption = 10
 
 // interrupted reads ch and the next chain as one number broken by a few words, when neither
 // holds a number alone and together they pass a check (no guessing across words). c is the
@@ -136,8 +136,8 @@ func hasDigitRune(text string) bool {
 }
 
 // maxGapRunes is the most non-digit runes (all of them gap tokens) that may sit between two
-// groups of one number: "，嗯，那个，" is six.
-const maxGapRunes = 6
+// groups of one number: "，嗯，嗯，那个，" is eight.
+const maxGapRunes = 8
 
 // chain is a run of digit tokens that may hold one or more numbers: only gaps lie between them.
 type chain struct {
