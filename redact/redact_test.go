@@ -48,6 +48,8 @@ func TestFindSpokenAndWritten(t *testing.T) {
 		{"他的是330921197011052332。", []want{{IDCard, "330921197011052332"}}},
 		{"座机是零五八零，二六零，幺二三四", []want{{Landline, "零五八零，二六零，幺二三四"}}},
 		{"你打这个0580-2601234也行", []want{{Landline, "0580-2601234"}}},
+		{"单位电话0580-2601234分机8001", []want{{Landline, "0580-2601234"}}},
+		{"幺三八洞五八洞幺二三四，拐弯那家", []want{{Mobile, "幺三八洞五八洞幺二三四"}}},
 		{"办公室(0571)87654321", []want{{Landline, "0571)87654321"}}},
 		{"家里电话是2601234", []want{{Landline, "2601234"}}},
 		{"我的卡号是6222 0212 3456 7890 128，工行的", []want{{BankCard, "6222 0212 3456 7890 128"}}},
@@ -156,5 +158,17 @@ func TestValidators(t *testing.T) {
 	}
 	for _, d := range []string{"0102601234", "0212601234", "01187654321", "05801601234", "0580260123"} {
 		require.False(t, validLandline(d), d)
+	}
+}
+
+// A long line of numbers is read number by number: every one found, none merged with its
+// neighbour (a line of classify's 1 MiB limit is handled in well under a second).
+func TestLongLineOfNumbers(t *testing.T) {
+	const n = 20000
+	line := strings.Repeat("13805801234 ", n) + strings.Repeat("1 ", n)
+	spans := Find(line)
+	require.Len(t, spans, n)
+	for i, s := range spans {
+		require.Equal(t, Span{Kind: Mobile, Start: 12 * i, End: 12*i + 11}, s)
 	}
 }

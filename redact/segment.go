@@ -4,10 +4,11 @@ package redact
 // group said twice by mistake adds a few.
 const maxNumberDigits = 24
 
-// seg is a candidate number: digits [a, b) of a chain.
+// seg is a candidate number: digits [a, b) of a chain, which are cut points ia and ib.
 type seg struct {
-	a, b int
-	kind Kind
+	a, b   int
+	kind   Kind
+	ia, ib int
 }
 
 // score orders partitions of a chain: the most digits explained first, then fewer numbers.
@@ -88,7 +89,7 @@ func (ch chain) find(c cue, guess bool) []Span {
 	var segs []seg
 	for j := len(pos) - 1; j > 0; j = from[j].a {
 		if f := from[j]; f.kind != "" {
-			segs = append(segs, seg{a: pos[f.a], b: pos[f.b], kind: f.kind})
+			segs = append(segs, seg{a: pos[f.a], b: pos[f.b], kind: f.kind, ia: f.a, ib: f.b})
 		}
 	}
 	if len(segs) == 0 && guess && c != cueOther && !ch.unitEnd {
@@ -97,7 +98,7 @@ func (ch chain) find(c cue, guess bool) []Span {
 			k = cuedKind(ch.digits, c)
 		}
 		if k != "" {
-			segs = append(segs, seg{a: 0, b: len(ch.toks), kind: k})
+			segs = append(segs, seg{a: 0, b: len(ch.toks), kind: k, ia: 0, ib: len(pos) - 1})
 		}
 	}
 	spans := make([]Span, len(segs))
@@ -226,18 +227,17 @@ func (ch chain) extendRepeats(pos []int, segs []seg, spans []Span) {
 		if i+1 < len(spans) {
 			hi = segs[len(segs)-2-i].a
 		}
+		// Only cut points less than the number's length away can start or end a repeat, so
+		// a long chain of numbers costs no more than a short one.
 		n := s.b - s.a
-		for _, p := range pos {
-			if p >= lo && p < s.a && s.a-p >= 2 && s.a-p < n && ch.digits[p:s.a] == ch.digits[s.a:s.a+s.a-p] {
-				spans[i].Start = ch.toks[p].start
-				break
+		for k := s.ia - 1; k >= 0 && pos[k] >= lo && s.a-pos[k] < n; k-- {
+			if p := pos[k]; s.a-p >= 2 && ch.digits[p:s.a] == ch.digits[s.a:s.a+s.a-p] {
+				spans[i].Start = ch.toks[p].start // the furthest match wins
 			}
 		}
-		for k := len(pos) - 1; k >= 0; k-- {
-			p := pos[k]
-			if p <= hi && p > s.b && p-s.b >= 3 && p-s.b <= n && ch.digits[s.b:p] == ch.digits[s.b-(p-s.b):s.b] {
+		for k := s.ib + 1; k < len(pos) && pos[k] <= hi && pos[k]-s.b <= n; k++ {
+			if p := pos[k]; p-s.b >= 3 && ch.digits[s.b:p] == ch.digits[s.b-(p-s.b):s.b] {
 				spans[i].End = ch.toks[p-1].end
-				break
 			}
 		}
 	}

@@ -16,7 +16,8 @@ type token struct {
 	kind  tokKind
 	digit byte // '0'…'9' or 'X' for tokDigit
 	// weak marks a rune that is a digit only beside other digits: 要/腰/妖 (ASR's spelling of
-	// 幺) and 两 (两个, 两天). A number may start or end at a weak digit.
+	// 幺), 两 (两个, 两天) and the radio digits 洞/拐/勾. A number may start or end at a weak
+	// digit.
 	weak  bool
 	ascii bool // written with a digit character rather than spoken as a numeral
 	// unit marks a word that counts what comes before it (年, 号, 楼, 元, 路): digits right
@@ -57,10 +58,16 @@ func digitOf(r rune) (d byte, weak, ascii, ok bool) {
 		return '8', false, false, true
 	case '九':
 		return '9', false, false, true
-	case '要', '腰', '妖':
+	case '要', '腰', '妖', '夭':
 		return '1', true, false, true
 	case '两':
 		return '2', true, false, true
+	case '洞': // the radio way of saying digits: 洞 0, 拐 7, 勾 9
+		return '0', true, false, true
+	case '拐':
+		return '7', true, false, true
+	case '勾':
+		return '9', true, false, true
 	case 'X', 'x', '×', 'Ｘ', 'ｘ', '叉':
 		return 'X', false, r == 'X' || r == 'x', true
 	}
@@ -167,14 +174,21 @@ func demoteWeak(toks []token) {
 	}
 }
 
-// isUnit says whether r (followed by next) counts or places the number before it. 号 is a
-// unit ("3号", "6号楼") except in 号码, which follows a phone number as often as it precedes one.
+// isUnit says whether r (followed by next) counts or places the number before it. Where the
+// rune also starts a common word after a phone number (号码, 分机, 单位, 平时) it is a unit
+// only in the unit's own word.
 func isUnit(r, next rune) bool {
 	switch r {
 	case '号':
 		return next != '码'
-	case '年', '月', '日', '楼', '室', '栋', '幢', '层', '单', '路', '元', '块', '岁', '点', '分', '秒',
-		'个', '次', '天', '角', '毛', '米', '平', '斤', '十', '百', '千', '万', '亿', '期', '届', '区', '%', '％':
+	case '分':
+		return next != '机'
+	case '单':
+		return next == '元'
+	case '平':
+		return next == '方' || next == '米'
+	case '年', '月', '日', '楼', '室', '栋', '幢', '层', '路', '元', '块', '岁', '点', '秒',
+		'个', '次', '天', '角', '毛', '米', '斤', '十', '百', '千', '万', '亿', '期', '届', '区', '%', '％':
 		return true
 	}
 	return false
