@@ -232,11 +232,19 @@ func TestRecordingDownloadIsAudited(t *testing.T) {
 	require.Contains(t, string(body), "not kept")
 }
 
+// A call id is a file name, never a path: "../../secret" would name dir/secret.wav.
 func TestOpenRecordingRefusesPaths(t *testing.T) {
 	dir := t.TempDir()
+	now := time.Now()
+	rec := filepath.Join(dir, "rec")
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "secret.wav"), []byte("x"), 0o600))
-	for _, id := range []string{"", "../secret", ".", "..", `a\b`, "x/../../secret"} {
-		_, _, err := openRecording(filepath.Join(dir, "sub"), id, time.Now())
+	require.NoError(t, os.MkdirAll(filepath.Join(rec, now.Format(time.DateOnly)), 0o700))
+	require.NoError(t, os.WriteFile(filepath.Join(rec, now.Format(time.DateOnly), "c1.wav"), []byte("x"), 0o600))
+	f, _, err := openRecording(rec, "c1", now)
+	require.NoError(t, err)
+	f.Close()
+	for _, id := range []string{"", "../../secret", ".", "..", `a\b`, "x/../../../secret", ".hidden"} {
+		_, _, err := openRecording(rec, id, now)
 		require.ErrorIs(t, err, os.ErrNotExist, id)
 	}
 }
