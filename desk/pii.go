@@ -216,8 +216,11 @@ func (d *Desk) loadCall(w http.ResponseWriter, r *http.Request, s Session) (stor
 	return c, false
 }
 
-// revealCall answers GET /api/calls/{id}/original: the call unredacted, for an admin with
-// pii:reveal, once the reveal is in the audit log.
+// maxReasonRunes bounds the reason a reveal records.
+const maxReasonRunes = 200
+
+// revealCall answers GET /api/calls/{id}/original[?reason=…]: the call unredacted, for an
+// admin with pii:reveal, once the reveal (and its reason, if given) is in the audit log.
 func (d *Desk) revealCall(w http.ResponseWriter, r *http.Request, s Session) {
 	if !d.canReveal(s) {
 		writeError(w, http.StatusForbidden, PermReveal+" permission required")
@@ -227,7 +230,11 @@ func (d *Desk) revealCall(w http.ResponseWriter, r *http.Request, s Session) {
 	if !ok {
 		return
 	}
-	if err := d.audit(r, s, store.AuditReveal, c.ID, fmt.Sprintf("%d utterances", len(c.Utterances))); err != nil {
+	detail := fmt.Sprintf("%d utterances", len(c.Utterances))
+	if reason := []rune(strings.TrimSpace(r.URL.Query().Get("reason"))); len(reason) > 0 {
+		detail += "; reason: " + string(reason[:min(len(reason), maxReasonRunes)])
+	}
+	if err := d.audit(r, s, store.AuditReveal, c.ID, detail); err != nil {
 		d.serverError(w, fmt.Errorf("audit reveal: %w", err))
 		return
 	}

@@ -156,7 +156,7 @@ func TestRevealNeedsPermissionAndIsAudited(t *testing.T) {
 
 	code, body := e.do("GET", "/api/calls/nope/original", audTok, nil)
 	require.Equal(t, http.StatusNotFound, code, string(body))
-	code, body = e.do("GET", "/api/calls/c1/original", audTok, nil)
+	code, body = e.do("GET", "/api/calls/c1/original?reason=%E5%B7%A5%E5%8D%95%E5%A4%8D%E6%A0%B8", audTok, nil)
 	require.Equal(t, http.StatusOK, code, string(body))
 	var c store.CallDetail
 	require.NoError(t, json.Unmarshal(body, &c))
@@ -165,7 +165,7 @@ func TestRevealNeedsPermissionAndIsAudited(t *testing.T) {
 	log := auditEntries(t, e, admTok)
 	require.Len(t, log, 1)
 	require.Equal(t, store.AuditEntry{ID: log[0].ID, At: e.clock.Now().UTC().Truncate(time.Millisecond), User: "auditor",
-		Action: store.AuditReveal, CallID: "c1", Detail: "1 utterances", Remote: "127.0.0.1"}, log[0])
+		Action: store.AuditReveal, CallID: "c1", Detail: "1 utterances; reason: 工单复核", Remote: "127.0.0.1"}, log[0])
 	code, _ = e.do("GET", "/api/audit", seatTok, nil)
 	require.Equal(t, http.StatusForbidden, code)
 }
