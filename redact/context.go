@@ -20,7 +20,8 @@ const cueWindow = 16
 // another kind ("工单号码" and "号码") are listed so the longest match can win.
 func keywordCue(s string) cue {
 	switch s {
-	case "手机", "电话", "号码", "手机号", "电话号", "联系方式", "打我", "联系我", "回电", "回拨", "微信", "打给我":
+	case "手机", "电话", "号码", "手机号", "电话号", "联系方式", "打我", "联系我", "回电", "回拨", "微信", "打给我",
+		"拨打", "致电", "打给", "打到", "打这个", "你打", "就打", "可以打", "区号":
 		return cuePhone
 	case "座机", "固话", "固定电话", "办公电话", "家里电话", "座机号", "座机号码":
 		return cueLandline

@@ -106,10 +106,14 @@ func (ch chain) end() int   { return ch.toks[len(ch.toks)-1].end }
 const maxInterruption = 10
 
 // interrupted reads ch and the next chain as one number broken by a few words, when neither
-// holds a number alone and together they pass a check (no guessing across words). c is the
-// cue before ch, nc the one before next.
+// holds a number alone (or ch is an area code: "区号0580，号码2601234") and together they pass
+// a check (no guessing across words). c is the cue before ch, nc the one before next.
 func (ch chain) interrupted(next chain, c, nc cue) (Span, bool) {
-	if ch.unitEnd || nc == cueOther || next.start()-ch.end() > maxInterruption || len(next.find(nc, true)) > 0 {
+	if ch.unitEnd || nc == cueOther || next.start()-ch.end() > maxInterruption {
+		return Span{}, false
+	}
+	areaCode := (len(ch.digits) == 3 || len(ch.digits) == 4) && ch.digits[0] == '0'
+	if !areaCode && len(next.find(nc, true)) > 0 {
 		return Span{}, false
 	}
 	both := chain{

@@ -55,6 +55,8 @@ func TestFindSpokenAndWritten(t *testing.T) {
 		{"我的卡号是6222 0212 3456 7890 128，工行的", []want{{BankCard, "6222 0212 3456 7890 128"}}},
 		{"银行卡 六二一七 零零零零 幺二三四 五六七八 九零七", []want{{BankCard, "六二一七 零零零零 幺二三四 五六七八 九零七"}}},
 		{"存折号9558 8016 0200 1234 568", []want{{BankCard, "9558 8016 0200 1234 568"}}},
+		// Its first 16 digits pass Luhn too, and it ends in 114, a service number.
+		{"卡号是6250 48548 3393 267 114，对", []want{{BankCard, "6250 48548 3393 267 114"}}},
 		{"工资卡是六二二二零二幺二三四五六七八九零幺二", []want{{BankCard, "六二二二零二幺二三四五六七八九零幺二"}}},
 		// Two numbers in one breath, and an ordinary one before them.
 		{"手机13805801234，座机0580-2601234", []want{{Mobile, "13805801234"}, {Landline, "0580-2601234"}}},
@@ -70,6 +72,8 @@ func TestFindSpokenAndWritten(t *testing.T) {
 		{"手机幺三八，我看一下啊，零五八零幺二三四", []want{{Mobile, "幺三八，我看一下啊，零五八零幺二三四"}}},
 		{"幺三八零五八零，等一下，幺二三四", []want{{Mobile, "幺三八零五八零，等一下，幺二三四"}}},
 		{"座机零五八零杠二六零幺二三四", []want{{Landline, "零五八零杠二六零幺二三四"}}},
+		{"区号0580，号码2601234", []want{{Landline, "0580，号码2601234"}}},
+		{"有事你打2601234找我", []want{{Landline, "2601234"}}},
 		// A digit misheard: the check fails, but the words before say what it is.
 		{"身份证三三零九零二一九八五零三一二零零一叉", []want{{IDCard, "三三零九零二一九八五零三一二零零一叉"}}},
 		{"手机号幺二八零五八零幺二三四", []want{{Mobile, "幺二八零五八零幺二三四"}}},

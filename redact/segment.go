@@ -62,8 +62,10 @@ func (ch chain) find(c cue, guess bool) []Span {
 	from := make([]seg, len(pos)) // how best[i] was reached; kind "" is a skipped group
 	for j := 1; j < len(pos); j++ {
 		best[j], from[j] = best[j-1], seg{a: j - 1, b: j}
+		// Half the weight of a number's digits: a service number explains itself when it
+		// stands alone, but never beats a number that holds it ("…3393 267 114" is a card).
 		if d := ch.digits[pos[j-1]:pos[j]]; serviceNumber(d) {
-			best[j].covered += 4 * len(d)
+			best[j].covered += 2 * len(d)
 		}
 		if ch.unitEnd && j == len(pos)-1 {
 			continue
