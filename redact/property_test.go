@@ -57,8 +57,8 @@ func (g gen) landline() string {
 
 func (g gen) pick(s ...string) string { return s[g.r.IntN(len(s))] }
 
-// say renders d: as written or as numerals (幺 or 一 for 1, 零 or 〇 for 0, 叉 or X), in one
-// breath or in groups with pauses, fillers or dashes between them.
+// say renders d: as written or as numerals (幺, 一 or 要 for 1, 两 for 2, 零, 〇 or 洞 for 0,
+// 叉 or X), in one breath or in groups with pauses, fillers or dashes between them.
 func (g gen) say(d string) string {
 	var b strings.Builder
 	spoken := g.r.IntN(3)   // 0: digits, 1: numerals, 2: mixed by group
@@ -78,9 +78,11 @@ func (g gen) say(d string) string {
 		case c == 'X':
 			b.WriteString(g.pick("叉", "X", "x"))
 		case c == '1':
-			b.WriteString(g.pick("幺", "一", "幺"))
+			b.WriteString(g.pick("幺", "一", "幺", "要")) // 要: the recogniser mishearing 幺
+		case c == '2':
+			b.WriteString(g.pick("二", "二", "两"))
 		case c == '0':
-			b.WriteString(g.pick("零", "〇"))
+			b.WriteString(g.pick("零", "〇", "零", "洞"))
 		default:
 			b.WriteString(string([]rune("零一二三四五六七八九")[c-'0']))
 		}

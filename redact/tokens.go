@@ -150,25 +150,31 @@ func runeAt(text string, offs []int, i int) rune {
 	return 0
 }
 
-// demoteWeak turns a weak digit with no digit right beside it into a word: "我要" and "两个"
-// are not digits, "要三八" is.
+// demoteWeak turns a weak digit into a word unless a strong digit is beside it, or only a
+// pause away ("…幺二三，两"): "我要" and "两个" are not digits, "要三八" is. Runs of weak
+// digits ("两两") count together. A weak digit kept is still a cut point, so a number
+// never has to take it.
 func demoteWeak(toks []token) {
-	strong := func(j int) bool {
-		return j >= 0 && j < len(toks) && toks[j].kind == tokDigit && !toks[j].weak
+	reaches := func(i, step int) bool {
+		gap, weak := 0, 0
+		for j := i + step; j >= 0 && j < len(toks); j += step {
+			switch t := toks[j]; {
+			case t.kind == tokDigit && !t.weak:
+				return true
+			case t.kind == tokDigit:
+				if weak++; weak > maxNumberDigits { // "两两两…" for a page: bound the look
+					return false
+				}
+			case t.kind == tokGap && gap+t.end-t.start <= maxGapRunes:
+				gap += t.end - t.start
+			default:
+				return false
+			}
+		}
+		return false
 	}
 	for i := range toks {
-		if !toks[i].weak {
-			continue
-		}
-		// A run of weak digits ("两两") counts when it touches a strong one.
-		l, r := i-1, i+1
-		for l >= 0 && toks[l].kind == tokDigit && toks[l].weak {
-			l--
-		}
-		for r < len(toks) && toks[r].kind == tokDigit && toks[r].weak {
-			r++
-		}
-		if !strong(l) && !strong(r) {
+		if toks[i].weak && !reaches(i, -1) && !reaches(i, 1) {
 			toks[i].kind = tokBreak
 		}
 	}
