@@ -192,3 +192,46 @@ func checkSpans(t *testing.T, text string, spans []Span) {
 		prev = s.End
 	}
 }
+
+// cn says the digits of d as numerals, digit by digit, as callers say years and rooms.
+func cn(d string) string {
+	var b strings.Builder
+	for i := 0; i < len(d); i++ {
+		b.WriteString(string([]rune("零一二三四五六七八九")[d[i]-'0']))
+	}
+	return b.String()
+}
+
+// TestGeneratedOrdinaryStay strings ordinary numbers together the way a complaint does:
+// dates, times, money, addresses, routes, postal codes, hotlines and work-order numbers.
+// None is masked.
+func TestGeneratedOrdinaryStay(t *testing.T) {
+	g := newGen(2026)
+	n := func(lo, hi int) string { return fmt.Sprint(lo + g.r.IntN(hi-lo+1)) }
+	items := []func() string{
+		func() string { return n(2000, 2026) + "年" + n(1, 12) + "月" + n(1, 31) + "号" },
+		func() string { return cn(n(2000, 2026)) + "年" },
+		func() string { return fmt.Sprintf("%s-%02d-%02d", n(2000, 2026), 1+g.r.IntN(12), 1+g.r.IntN(28)) },
+		func() string { return n(0, 23) + ":" + fmt.Sprintf("%02d", g.r.IntN(60)) },
+		func() string { return n(1, 99999) + g.pick("元", "块", "块钱") },
+		func() string { return n(1, 40) + "号楼" + n(1, 6) + "单元" + n(101, 3208) + "室" },
+		func() string { return cn(n(1, 40)) + "幢" + cn(n(101, 3208)) },
+		func() string { return g.pick("", "K", "B") + n(1, 399) + "路" },
+		func() string { return "工单号" + g.digits(13, "20") },
+		func() string { return "订单号" + g.digits(18+g.r.IntN(2), g.pick("1", "2", "3", "4")) },
+		func() string { return "邮编" + g.digits(6, "3") },
+		func() string { return g.pick("12345", "110", "119", "120", "12315") },
+		func() string { return n(1, 300) + g.pick("个人", "户", "次", "天", "岁") },
+		func() string { return "身份证后四位" + g.digits(4, "") },
+		func() string { return "手机尾号" + g.digits(4, "1") },
+	}
+	for k := 0; k < 2000; k++ {
+		var b strings.Builder
+		for i := 0; i < 1+g.r.IntN(4); i++ {
+			b.WriteString(items[g.r.IntN(len(items))]())
+			b.WriteString(g.pick("，", "，嗯，", "。", " ", "，还有"))
+		}
+		line := b.String()
+		require.Empty(t, Find(line), line)
+	}
+}

@@ -93,7 +93,11 @@ func Find(text string) []Span {
 			}
 		}
 		spans = append(spans, found...)
-		floor = ch.end()
+		// A chain of one or two digits inside words ("后四位", "第一") does not hide the
+		// words before it from the next number.
+		if len(found) > 0 || len(ch.digits) > 2 {
+			floor = ch.end()
+		}
 	}
 	return spans
 }
@@ -109,7 +113,8 @@ const maxInterruption = 10
 // holds a number alone (or ch is an area code: "区号0580，号码2601234") and together they pass
 // a check (no guessing across words). c is the cue before ch, nc the one before next.
 func (ch chain) interrupted(next chain, c, nc cue) (Span, bool) {
-	if ch.unitEnd || nc == cueOther || next.start()-ch.end() > maxInterruption {
+	if ch.unitEnd || nc == cueOther || next.start()-ch.end() > maxInterruption || len(ch.digits) < 3 ||
+		ch.holdsDate(0, len(ch.toks)) || next.holdsDate(0, len(next.toks)) {
 		return Span{}, false
 	}
 	areaCode := (len(ch.digits) == 3 || len(ch.digits) == 4) && ch.digits[0] == '0'

@@ -36,7 +36,17 @@ func weight(k Kind, n int) int {
 // complaint lines): said between personal numbers, it is not part of them.
 func serviceNumber(d string) bool {
 	switch d {
-	case "12345", "110", "119", "120", "122", "114", "12315", "12369", "12348", "12319", "12358", "12366", "96345":
+	case "110", "119", "120", "122", "114":
+		return true
+	}
+	return hotline(d)
+}
+
+// hotline says whether d is one of the five-digit government hotlines, which, unlike 110 or
+// 120, are never a group of someone's number.
+func hotline(d string) bool {
+	switch d {
+	case "12345", "12315", "12369", "12348", "12319", "12358", "12366", "96345":
 		return true
 	}
 	return false
@@ -94,8 +104,11 @@ func (ch chain) find(c cue, guess bool) []Span {
 			segs = append(segs, seg{a: pos[f.a], b: pos[f.b], kind: f.kind, ia: f.a, ib: f.b})
 		}
 	}
-	if len(segs) == 0 && guess && c != cueOther && !ch.unitEnd {
-		k := destutter(ch.digits, c)
+	if len(segs) == 0 && guess && c != cueOther && !ch.unitEnd && !ch.holdsDate(0, len(ch.toks)) {
+		var k Kind
+		if !ch.holdsService(pos, 0, len(pos)-1) {
+			k = destutter(ch.digits, c)
+		}
 		if k == "" {
 			k = cuedKind(ch.digits, c)
 		}
@@ -121,7 +134,16 @@ func (ch chain) classify(pos []int, i, j int, c cue) Kind {
 	}
 	d := ch.digits[pos[i]:pos[j]]
 	if k := kindOf(d, c, atStart); k != "" {
+		if (k == Mobile || k == Landline) && ch.holdsService(pos, i, j) {
+			return "" // "一六四，12315，120": a room and two hotlines, not a mobile
+		}
+		if ch.holdsDate(pos[i], pos[j]) && (k != IDCard || ch.holdsDate(pos[i], pos[i]+6) || ch.holdsDate(pos[i]+14, pos[j])) {
+			return "" // a written date is only ever an ID's birth date
+		}
 		return k
+	}
+	if ch.holdsDate(pos[i], pos[j]) {
+		return ""
 	}
 	for g := i; g+2 <= j; g++ {
 		a, m, b := pos[g], pos[g+1], pos[g+2]
@@ -133,6 +155,27 @@ func (ch chain) classify(pos []int, i, j int, c cue) Kind {
 		}
 	}
 	return ""
+}
+
+// holdsDate says whether a written date's digits lie in digits [a, b).
+func (ch chain) holdsDate(a, b int) bool {
+	for _, t := range ch.toks[a:b] {
+		if t.date {
+			return true
+		}
+	}
+	return false
+}
+
+// holdsService says whether one of the groups between cut points pos[i] and pos[j] is a
+// hotline: a number without a check digit is not made of a room number and 12315.
+func (ch chain) holdsService(pos []int, i, j int) bool {
+	for g := i; g < j; g++ {
+		if hotline(ch.digits[pos[g]:pos[g+1]]) {
+			return true
+		}
+	}
+	return false
 }
 
 // kindOf names the kind of a complete digit string, or "". A local landline number (no area
@@ -158,12 +201,17 @@ func kindOf(d string, c cue, atStart bool) Kind {
 
 // destutter names a chain that holds one number with one stretch of 1–4 digits said twice in
 // a row and no pause to cut at ("幺三八幺三八零五八零…", "幺三三八…"): the number once the
-// repeat is dropped must pass its kind's check, and be a mobile unless words name the kind.
+// repeat is dropped must pass its kind's check, and, unless words name the kind, be a mobile
+// and the repeat at least three digits.
 func destutter(d string, c cue) Kind {
 	if len(d) < 9 || len(d) > maxNumberDigits {
 		return ""
 	}
-	for n := 4; n >= 1; n-- {
+	shortest := 1
+	if c == cueNone {
+		shortest = 3 // without a cue only a whole group said twice: "幺三八幺三八…"
+	}
+	for n := 4; n >= shortest; n-- {
 		for a := 0; a+2*n <= len(d); a++ {
 			if d[a:a+n] != d[a+n:a+2*n] {
 				continue

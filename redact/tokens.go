@@ -23,6 +23,7 @@ type token struct {
 	// unit marks a word that counts what comes before it (年, 号, 楼, 元, 路): digits right
 	// before it are a date, an address, an amount or a route, not part of a personal number.
 	unit  bool
+	date  bool // one of the digits of a written date (see markDates)
 	start int
 	end   int
 }
@@ -140,7 +141,98 @@ func tokenize(text string) ([]token, []int) {
 		i++
 	}
 	demoteWeak(toks)
+	markDates(text, offs, toks)
 	return toks, offs
+}
+
+// markDates flags the digits of written dates (2026-12-06, 2026/12/6, 2026.12.06): they may
+// sit inside a number with a check digit (an ID written with its birth date set apart) but
+// never make up a mobile or a landline ("一三七，2000-01-14" is a room and a day).
+func markDates(text string, offs []int, toks []token) {
+	for i := 0; i < len(toks); i++ {
+		end := dateAt(text, offs, toks, i)
+		if end == 0 {
+			end = timeAt(text, offs, toks, i)
+		}
+		if end > 0 {
+			for x := i; x < end; x++ {
+				toks[x].date = true
+			}
+			i = end - 1
+		}
+	}
+}
+
+// timeAt returns the end of a time written from token i (h:mm or hh:mm), or 0.
+func timeAt(text string, offs []int, toks []token, i int) int {
+	isDigit := func(j int) bool {
+		return j < len(toks) && toks[j].kind == tokDigit && toks[j].ascii && toks[j].digit != 'X'
+	}
+	if i > 0 && toks[i-1].kind == tokDigit || !isDigit(i) {
+		return 0
+	}
+	j := i + 1
+	if isDigit(j) {
+		j++
+	}
+	if j >= len(toks) || !isDigit(j+1) || !isDigit(j+2) || isDigit(j+3) {
+		return 0
+	}
+	if r := runeAt(text, offs, toks[j].start); r != ':' && r != '：' {
+		return 0
+	}
+	return j + 3
+}
+
+// dateAt returns the end of a date written from token i (yyyy-m-d with one separator of
+// -, / or .), or 0.
+func dateAt(text string, offs []int, toks []token, i int) int {
+	digits := func(i int) (int, int) {
+		j := i
+		for j < len(toks) && toks[j].kind == tokDigit && toks[j].ascii && toks[j].digit != 'X' {
+			j++
+		}
+		return j - i, j
+	}
+	sepAt := func(i int) rune {
+		if i < len(toks) && toks[i].kind == tokGap {
+			switch r := runeAt(text, offs, toks[i].start); r {
+			case '-', '/', '.':
+				return r
+			}
+		}
+		return 0
+	}
+	if i > 0 && toks[i-1].kind == tokDigit {
+		return 0
+	}
+	n, j := digits(i)
+	if n != 4 || !(toks[i].digit == '1' && toks[i+1].digit == '9' || toks[i].digit == '2' && toks[i+1].digit == '0') {
+		return 0
+	}
+	sep := sepAt(j)
+	if sep == 0 {
+		return 0
+	}
+	m, k := digits(j + 1)
+	if m < 1 || m > 2 || sepAt(k) != sep {
+		return 0
+	}
+	d, end := digits(k + 1)
+	month, day := atoi(digitString(toks[j+1:k])), atoi(digitString(toks[k+1:end]))
+	if d >= 1 && d <= 2 && month >= 1 && month <= 12 && day >= 1 && day <= 31 {
+		return end
+	}
+	return 0
+}
+
+// digitString is the digits of toks, which are all digit tokens.
+func digitString(toks []token) string {
+	b := make([]byte, len(toks))
+	for i, t := range toks {
+		b[i] = t.digit
+	}
+	return string(b)
 }
 
 func runeAt(text string, offs []int, i int) rune {
@@ -193,7 +285,9 @@ func isUnit(r, next rune) bool {
 		return next == '元'
 	case '平':
 		return next == '方' || next == '米'
-	case '年', '月', '日', '楼', '室', '栋', '幢', '层', '路', '元', '块', '岁', '点', '秒',
+	case ':', '：': // 10:55 is a time
+		return next >= '0' && next <= '9'
+	case '年', '月', '日', '位', '楼', '室', '栋', '幢', '层', '路', '元', '块', '岁', '点', '秒',
 		'个', '次', '天', '角', '毛', '米', '斤', '十', '百', '千', '万', '亿', '期', '届', '区', '%', '％':
 		return true
 	}
