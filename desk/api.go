@@ -48,6 +48,7 @@ func (d *Desk) routes() *http.ServeMux {
 	mux.HandleFunc("POST /api/seat/state", d.authed(d.apiSetState))
 	mux.HandleFunc("POST /api/hotspots/{id}/acknowledge", d.authed(d.hotspotAction(HotspotAcknowledge)))
 	mux.HandleFunc("POST /api/hotspots/{id}/close", d.authed(d.hotspotAction(HotspotClose)))
+	d.piiRoutes(mux)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint")
 	})
@@ -180,9 +181,13 @@ func (d *Desk) transcripts(w http.ResponseWriter, r *http.Request, s Session) {
 	ctx, cancel := context.WithTimeout(r.Context(), d.cfg.SearchTimeout)
 	defer cancel()
 	hits, err := d.st.SearchUtterances(ctx, q)
+	var view piiView
+	if err == nil {
+		view, err = d.piiViewFor(ctx, s)
+	}
 	switch {
 	case err == nil:
-		writeJSON(w, http.StatusOK, map[string]any{"query": q.Text, "results": hits})
+		writeJSON(w, http.StatusOK, map[string]any{"query": q.Text, "results": view.redactUtterances(hits)})
 	case errors.Is(err, store.ErrBadQuery):
 		writeError(w, http.StatusBadRequest, err.Error())
 	case r.Context().Err() != nil:
@@ -208,7 +213,7 @@ func (d *Desk) call(w http.ResponseWriter, r *http.Request, s Session) {
 		writeError(w, http.StatusForbidden, "call belongs to another seat")
 		return
 	}
-	writeJSON(w, http.StatusOK, c)
+	writeJSON(w, http.StatusOK, redactCall(s, c))
 }
 
 // calls lists calls: ?seat=&date=YYYY-MM-DD&limit=. A seat token lists its own seat only.

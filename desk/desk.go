@@ -52,6 +52,11 @@ type Config struct {
 	// SearchTimeout bounds one transcript search; default 3s. A search that runs past it is
 	// stopped and answered 400: the user narrows it.
 	SearchTimeout time.Duration
+	// PIIReveal are the admins who hold pii:reveal: they may read a transcript unredacted,
+	// each time written to the audit log (see pii.go).
+	PIIReveal []string
+	// RecordDir is where the call recordings are (one folder per day); empty: none are served.
+	RecordDir string
 }
 
 // Dept is a department the agent can pick instead of the suggestion.
@@ -271,12 +276,11 @@ func (d *Desk) push(ev Event, raw json.RawMessage) error {
 }
 
 func (d *Desk) deliverLocked(ev Event, raw json.RawMessage) error {
-	b, err := json.Marshal(wireEvent{Seq: ev.Seq, Type: ev.Type, Time: ev.Time, CallID: ev.CallID,
-		Seat: ev.Seat, Unsaved: ev.Unsaved, Data: raw})
+	own, others, err := d.framesFor(ev, raw)
 	if err != nil {
-		return fmt.Errorf("desk: encode %s: %w", ev.Type, err)
+		return err
 	}
-	d.hub.deliverLocked(ev.Seat, &frame{seq: ev.Seq, typ: ev.Type, data: b})
+	d.hub.deliverSplitLocked(ev.Seat, own, others)
 	d.m.events.WithLabelValues(ev.Type).Inc()
 	return nil
 }

@@ -230,6 +230,10 @@ func (s *wsConn) replay(ctx context.Context, cut int64) error {
 	if !s.sess.Admin() {
 		f.Seat = s.sess.Seat
 	}
+	view, err := s.d.piiViewFor(ctx, s.sess)
+	if err != nil {
+		return err
+	}
 	for f.AfterSeq < cut {
 		evs, err := s.d.st.Events(ctx, f)
 		if err != nil {
@@ -243,8 +247,12 @@ func (s *wsConn) replay(ctx context.Context, cut int64) error {
 			if !s.sub.types.match(ev.Type) {
 				continue
 			}
+			data, err := view.replayData(ev)
+			if err != nil {
+				return err
+			}
 			b, err := json.Marshal(wireEvent{Seq: ev.Seq, Type: ev.Type, Time: ev.Time, CallID: ev.CallID,
-				Seat: ev.Seat, Data: ev.Data})
+				Seat: ev.Seat, Data: data})
 			if err != nil {
 				return err
 			}

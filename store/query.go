@@ -253,7 +253,8 @@ func (s *SQLite) OpenCalls(ctx context.Context) ([]OpenCall, error) {
 // SearchUtterances implements Store. Terms of three or more characters use the FTS5 trigram
 // index (which also serves Chinese, where words are not space-separated); the trigram
 // tokenizer cannot match shorter terms, and two-character Chinese words are common (噪音,
-// 停水), so those fall back to a substring scan over the rows the other terms selected.
+// 停水), so those fall back to a substring scan over the rows the other terms selected. Both
+// read the redacted text, so no term finds a caller by an ID, phone or card number.
 func (s *SQLite) SearchUtterances(ctx context.Context, q SearchQuery) ([]Utterance, error) {
 	terms, err := searchTerms(q.Text)
 	if err != nil {
@@ -267,11 +268,11 @@ func (s *SQLite) SearchUtterances(ctx context.Context, q SearchQuery) ([]Utteran
 			match = append(match, `"`+strings.ReplaceAll(t, `"`, `""`)+`"`)
 			continue
 		}
-		where += ` AND instr(u.text, ?) > 0`
+		where += ` AND instr(u.text_redacted, ?) > 0`
 		args = append(args, t)
 	}
 	if len(match) > 0 {
-		where += ` AND u.id IN (SELECT rowid FROM utterances_fts WHERE utterances_fts MATCH ?)`
+		where += ` AND u.id IN (SELECT rowid FROM utterances_rfts WHERE utterances_rfts MATCH ?)`
 		args = append(args, strings.Join(match, " AND "))
 	}
 	if q.Seat != "" {

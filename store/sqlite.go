@@ -88,18 +88,6 @@ CREATE TABLE IF NOT EXISTS utterances (
 	UNIQUE (call_id, channel, utterance_id)
 );
 CREATE INDEX IF NOT EXISTS utterances_call ON utterances(call_id, start_ms);
-CREATE VIRTUAL TABLE IF NOT EXISTS utterances_fts USING fts5(
-	text, content='utterances', content_rowid='id', tokenize='trigram');
-CREATE TRIGGER IF NOT EXISTS utterances_ai AFTER INSERT ON utterances BEGIN
-	INSERT INTO utterances_fts(rowid, text) VALUES (new.id, new.text);
-END;
-CREATE TRIGGER IF NOT EXISTS utterances_ad AFTER DELETE ON utterances BEGIN
-	INSERT INTO utterances_fts(utterances_fts, rowid, text) VALUES ('delete', old.id, old.text);
-END;
-CREATE TRIGGER IF NOT EXISTS utterances_au AFTER UPDATE ON utterances BEGIN
-	INSERT INTO utterances_fts(utterances_fts, rowid, text) VALUES ('delete', old.id, old.text);
-	INSERT INTO utterances_fts(rowid, text) VALUES (new.id, new.text);
-END;
 CREATE TABLE IF NOT EXISTS suggestions (
 	id          INTEGER PRIMARY KEY,
 	call_id     TEXT NOT NULL,
@@ -146,7 +134,11 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	}
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxIdleTime(0)
-	if _, err := w.ExecContext(ctx, schema); err != nil {
+	if _, err := w.ExecContext(ctx, schema+auditSchema); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: schema %s: %w", path, err)
+	}
+	if err := migrateRedactedIndex(ctx, w); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("store: schema %s: %w", path, err)
 	}
@@ -288,10 +280,11 @@ func writeRow(ctx context.Context, tx *sql.Tx, r Row) error {
 			r.Seat, r.State, ms(r.At))
 	case Utterance:
 		_, err = tx.ExecContext(ctx, `INSERT INTO utterances(call_id, seat, channel, utterance_id, text,
-			start_ms, end_ms, confidence, at_ms) VALUES (?,?,?,?,?,?,?,?,?)
+			text_redacted, start_ms, end_ms, confidence, at_ms) VALUES (?,?,?,?,?,?,?,?,?,?)
 			ON CONFLICT(call_id, channel, utterance_id) DO UPDATE SET text=excluded.text,
+			text_redacted=excluded.text_redacted,
 			start_ms=excluded.start_ms, end_ms=excluded.end_ms, confidence=excluded.confidence`,
-			r.CallID, r.Seat, r.Channel, r.UtteranceID, r.Text, r.StartMS, r.EndMS, r.Confidence, ms(r.At))
+			r.CallID, r.Seat, r.Channel, r.UtteranceID, r.Text, redactedText(r.Text), r.StartMS, r.EndMS, r.Confidence, ms(r.At))
 	case Suggestion:
 		var b []byte
 		if b, err = json.Marshal(r.Departments); err == nil {

@@ -43,7 +43,8 @@ type Store interface {
 	Call(ctx context.Context, id string) (CallDetail, error)
 	// Calls lists calls matching f, newest first.
 	Calls(ctx context.Context, f CallFilter) ([]Call, error)
-	// SearchUtterances finds final utterances containing every whitespace-separated term of q.
+	// SearchUtterances finds final utterances containing every whitespace-separated term of q
+	// in their redacted text: personal numbers are not searchable (see package redact).
 	// A query over MaxSearchChars or MaxSearchTerms is an ErrBadQuery; the search stops
 	// when ctx ends.
 	SearchUtterances(ctx context.Context, q SearchQuery) ([]Utterance, error)

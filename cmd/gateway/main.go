@@ -41,6 +41,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runTranscribe(ctx, args[1:], stdout, stderr)
 	case "classify":
 		return runClassify(ctx, args[1:], stdin, stdout, stderr)
+	case "redact":
+		return runRedact(ctx, args[1:], stdin, stdout, stderr)
 	case "dispatch":
 		return runDispatch(ctx, args[1:], stdin, stdout, stderr)
 	case "asr":
