@@ -124,6 +124,9 @@ type DeskConfig struct {
 	// login throttle counts each client rather than the proxy.
 	TrustedProxies []string `yaml:"trusted_proxies"`
 	ClientIPHeader string   `yaml:"client_ip_header"`
+	// PIIReveal names the admins who hold pii:reveal: they may read transcripts with
+	// callers' personal numbers unmasked (every reveal is audited).
+	PIIReveal []string `yaml:"pii_reveal"`
 }
 
 // defaultSeatPassword is the quick-start seat password, known to anyone who read the README:
@@ -289,9 +292,21 @@ func (c Config) deskConfig(log *slog.Logger) (desk.Config, error) {
 	if err != nil {
 		return desk.Config{}, fmt.Errorf("desk: trusted_proxies: %w", err)
 	}
-	return desk.Config{Users: admins, TokenTTL: c.Desk.TokenTTL, TrustedProxies: proxies,
-		ClientIPHeader: c.Desk.ClientIPHeader}, nil
+	for _, u := range c.Desk.PIIReveal {
+		if _, ok := admins[u]; !ok {
+			return desk.Config{}, fmt.Errorf("desk: pii_reveal names %q, who is not an admin", u)
+		}
+	}
+	dc := desk.Config{Users: admins, TokenTTL: c.Desk.TokenTTL, TrustedProxies: proxies,
+		ClientIPHeader: c.Desk.ClientIPHeader, PIIReveal: c.Desk.PIIReveal}
+	if c.recording() {
+		dc.RecordDir = filepath.Join(c.DataDir, "recordings")
+	}
+	return dc, nil
 }
+
+// recording reports whether calls are recorded (media.record, on by default).
+func (c Config) recording() bool { return c.Media.Record == nil || *c.Media.Record }
 
 // parsePrefixes reads addresses ("10.0.0.5") and prefixes ("10.0.0.0/8").
 func parsePrefixes(ss []string) ([]netip.Prefix, error) {

@@ -26,3 +26,26 @@ func TestConfigErrorsSpeakConfig(t *testing.T) {
 		require.NotContains(t, err.Error(), "main.", src)
 	}
 }
+
+// pii:reveal can only go to an admin, and the desk serves recordings from where the call
+// flow writes them (none when recording is off).
+func TestDeskConfigRevealAndRecordings(t *testing.T) {
+	cfg := defaultConfig()
+	cfg.DataDir = t.TempDir()
+	cfg.Desk.Admins = map[string]string{"ops": "$2a$04$juv2KaWJ6yqFmVyuVfLaye/P04BM0JseKO6ftX1JGNXVe3BDoAAeS"}
+	cfg.Desk.PIIReveal = []string{"ops"}
+	dc, err := cfg.deskConfig(nil)
+	require.NoError(t, err)
+	require.Equal(t, []string{"ops"}, dc.PIIReveal)
+	require.Equal(t, filepath.Join(cfg.DataDir, "recordings"), dc.RecordDir)
+
+	off := false
+	cfg.Media.Record = &off
+	dc, err = cfg.deskConfig(nil)
+	require.NoError(t, err)
+	require.Empty(t, dc.RecordDir)
+
+	cfg.Desk.PIIReveal = []string{"seat-01"}
+	_, err = cfg.deskConfig(nil)
+	require.ErrorContains(t, err, `pii_reveal names "seat-01", who is not an admin`)
+}

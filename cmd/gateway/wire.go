@@ -97,7 +97,7 @@ func (a *App) wireFlow(screens *callflow.Screens) error {
 	cfg := callflow.Config{RingTimeout: a.cfg.ACD.RingTimeout, InactivityTimeout: a.cfg.Media.InactivityTimeout,
 		Jitter: a.cfg.Media.Jitter, MediaIP: a.mediaIP, Ports: a.ports, HoldMusic: a.holdMusic,
 		Language: a.cfg.lineLanguage, Hotwords: a.cfg.ASR.Hotwords}
-	if a.cfg.Media.Record == nil || *a.cfg.Media.Record {
+	if a.cfg.recording() {
 		cfg.RecordDir = filepath.Join(a.cfg.DataDir, "recordings")
 	}
 	deps := callflow.Deps{Queue: a.acd, Phones: sipPhones{a.sip}, Observer: screens, Sink: screens,
