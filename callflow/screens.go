@@ -136,7 +136,7 @@ func (e *Screens) CallEnded(ci *Info, outcome Outcome, cause error) {
 		reason += ": " + cause.Error()
 	}
 	e.publish(desk.Event{Type: desk.TypeEnded, Time: ci.Ended, CallID: ci.ID, Seat: ci.Seat,
-		Data: desk.CallEndedData{Reason: reason, Failed: outcome == Failed}})
+		Data: desk.CallEndedData{Reason: reason, Failed: outcome == Failed, Survey: ci.Survey.String()}})
 }
 
 // writeLegs records the call's two B2BUA dialogs.

@@ -47,7 +47,7 @@ func TestHotspotAlertLifeCycle(t *testing.T) {
 	issues, err := clf.IssueClassifier()
 	require.NoError(t, err)
 	scr := NewScreens(ScreensConfig{Publisher: d, Store: st, Classifier: clf, Now: clk.now, ExpireEvery: 10 * time.Millisecond,
-		Hotspots: dispatch.NewHotspots(dispatch.HotspotConfig{Window: time.Hour, Threshold: 3, Issues: issues}, clk.now),
+		Hotspots:      dispatch.NewHotspots(dispatch.HotspotConfig{Window: time.Hour, Threshold: 3, Issues: issues}, clk.now),
 		HotspotWindow: time.Hour})
 	defer scr.Close()
 

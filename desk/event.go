@@ -78,6 +78,9 @@ type CallAnsweredData struct {
 type CallEndedData struct {
 	Reason string `json:"reason,omitempty"`
 	Failed bool   `json:"failed,omitempty"`
+	// Survey is the caller's satisfaction answer when the survey ran: "satisfied", "basic",
+	// "dissatisfied" or "no_answer".
+	Survey string `json:"survey,omitempty"`
 }
 
 // TranscriptData is the payload of transcript.partial and transcript.final.
@@ -200,7 +203,7 @@ func rowsFor(ev Event, raw json.RawMessage) ([]store.Row, error) {
 		if err := errors.Join(need(), decode(ev.Type, raw, &d)); err != nil {
 			return nil, err
 		}
-		return []store.Row{store.CallEnded{CallID: ev.CallID, At: ev.Time, Reason: d.Reason, Failed: d.Failed}}, nil
+		return []store.Row{store.CallEnded{CallID: ev.CallID, At: ev.Time, Reason: d.Reason, Failed: d.Failed, Survey: d.Survey}}, nil
 	case TypeFinal:
 		var d TranscriptData
 		if err := errors.Join(need(), decode(ev.Type, raw, &d)); err != nil {

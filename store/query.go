@@ -63,14 +63,14 @@ func (s *SQLite) LastSeq(ctx context.Context) (int64, error) {
 	return seq.Int64, nil
 }
 
-const callCols = `id, from_uri, to_uri, queue, seat, offered_ms, answered_ms, ended_ms, end_reason, outcome`
+const callCols = `id, from_uri, to_uri, queue, seat, offered_ms, answered_ms, ended_ms, end_reason, outcome, survey`
 
 // scanCall reads the callCols of a row, then any extra columns into extra.
 func scanCall(sc interface{ Scan(...any) error }, extra ...any) (Call, error) {
 	var c Call
 	var offered int64
 	var answered, ended sql.NullInt64
-	dest := append([]any{&c.ID, &c.From, &c.To, &c.Queue, &c.Seat, &offered, &answered, &ended, &c.EndReason, &c.Outcome}, extra...)
+	dest := append([]any{&c.ID, &c.From, &c.To, &c.Queue, &c.Seat, &offered, &answered, &ended, &c.EndReason, &c.Outcome, &c.Survey}, extra...)
 	err := sc.Scan(dest...)
 	c.OfferedAt = time.UnixMilli(offered).UTC()
 	c.AnsweredAt, c.EndedAt = fromMS(answered), fromMS(ended)

@@ -142,6 +142,10 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 		w.Close()
 		return nil, fmt.Errorf("store: schema %s: %w", path, err)
 	}
+	if err := addColumn(ctx, w, "calls", "survey", "TEXT NOT NULL DEFAULT ''"); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: schema %s: %w", path, err)
+	}
 	r, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		w.Close()
@@ -176,6 +180,22 @@ func makePrivate(path string) error {
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+// addColumn adds a column that a database made by an earlier version lacks (CREATE TABLE
+// IF NOT EXISTS leaves an old table as it was).
+func addColumn(ctx context.Context, db *sql.DB, table, column, decl string) error {
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info(?) WHERE name = ?`, table, column).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	if _, err := db.ExecContext(ctx, "ALTER TABLE "+table+" ADD COLUMN "+column+" "+decl); err != nil {
+		return fmt.Errorf("add %s.%s: %w", table, column, err)
 	}
 	return nil
 }
@@ -265,11 +285,11 @@ func writeRow(ctx context.Context, tx *sql.Tx, r Row) error {
 			outcome = "failed"
 		}
 		// a caller who hangs up in the queue, before any seat rang, may have no call row yet
-		err = expectOne(tx.ExecContext(ctx, `INSERT INTO calls(id, offered_ms, ended_ms, end_reason, outcome)
-			VALUES (?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET ended_ms=excluded.ended_ms,
-			end_reason=excluded.end_reason,
+		err = expectOne(tx.ExecContext(ctx, `INSERT INTO calls(id, offered_ms, ended_ms, end_reason, outcome, survey)
+			VALUES (?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET ended_ms=excluded.ended_ms,
+			end_reason=excluded.end_reason, survey=excluded.survey,
 			outcome=CASE WHEN calls.answered_ms IS NULL THEN excluded.outcome ELSE 'answered' END
-			WHERE calls.ended_ms IS NULL`, r.CallID, ms(r.At), ms(r.At), r.Reason, outcome))
+			WHERE calls.ended_ms IS NULL`, r.CallID, ms(r.At), ms(r.At), r.Reason, outcome, r.Survey))
 	case Leg:
 		_, err = tx.ExecContext(ctx, `INSERT INTO legs(call_id, leg, peer, codec, started_ms, ended_ms)
 			VALUES (?,?,?,?,?,?) ON CONFLICT(call_id, leg) DO UPDATE SET

@@ -117,6 +117,8 @@ type Call struct {
 	EndReason  string     `json:"end_reason,omitempty"`
 	// Outcome is "", "answered", "abandoned" (ended unanswered) or "failed".
 	Outcome string `json:"outcome,omitempty"`
+	// Survey is the caller's satisfaction answer, when one was asked for.
+	Survey string `json:"survey,omitempty"`
 }
 
 // CallAnswered marks a call answered by Seat at At (once). An unknown call is created, offered
@@ -135,6 +137,9 @@ type CallEnded struct {
 	At     time.Time
 	Reason string
 	Failed bool
+	// Survey is the caller's satisfaction answer ("satisfied", "basic", "dissatisfied",
+	// "no_answer"), empty when none was asked for.
+	Survey string
 }
 
 // Leg is one dialog of a B2BUA call: "caller" or "agent".
