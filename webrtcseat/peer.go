@@ -31,7 +31,7 @@ type peer struct {
 	sent    bool
 	onCand  func(webrtc.ICECandidateInit)
 	wg      sync.WaitGroup // the track readers pion started
-	once   sync.Once
+	once    sync.Once
 }
 
 // peerHooks are what a peer's owner is told.
