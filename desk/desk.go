@@ -77,10 +77,10 @@ type Options struct {
 	// phone messages are refused.
 	OpenPhone func(c PhoneClient, send func(typ string, data any) bool) PhoneLink
 	// SeatPhone is the kind of phone that rings for a seat: "sip", "webrtc" or "".
-	SeatPhone func(seat string) string
-	Now         func() time.Time
-	Registerer  prometheus.Registerer
-	Logger      *slog.Logger
+	SeatPhone  func(seat string) string
+	Now        func() time.Time
+	Registerer prometheus.Registerer
+	Logger     *slog.Logger
 }
 
 // Desk serves the screens. Create it with New; Close it when done.
