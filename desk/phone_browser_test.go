@@ -18,7 +18,9 @@ type recordingPhones struct {
 	msgs []string
 }
 
-func (p *recordingPhones) open(_ PhoneClient, _ func(string, any) bool) PhoneLink { return recordingLink{p} }
+func (p *recordingPhones) open(_ PhoneClient, _ func(string, any) bool) PhoneLink {
+	return recordingLink{p}
+}
 
 type recordingLink struct{ p *recordingPhones }
 
