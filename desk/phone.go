@@ -68,7 +68,7 @@ func (s *wsConn) sendPhone(ctx context.Context, typ string, data any) bool {
 		return false
 	}
 	select {
-	case s.phoneOut <- b:
+	case s.replies <- b:
 		return true
 	case <-ctx.Done():
 		return false

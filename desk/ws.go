@@ -126,26 +126,26 @@ func (d *Desk) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	d.m.subscribers.Inc()
 	defer d.m.subscribers.Dec()
-	s := &wsConn{d: d, c: c, bc: hj.conn, sess: sess, sub: sub, sent: after, reset: reset, replies: make(chan []byte, 16),
-		phoneOut: make(chan []byte, 64)}
+	s := &wsConn{d: d, c: c, bc: hj.conn, sess: sess, sub: sub, sent: after, reset: reset, replies: make(chan []byte, 64)}
 	s.run(cut)
 }
 
 // wsConn is one screen's socket. Its writer runs on the HTTP handler's goroutine and owns a
 // reader goroutine that it waits for.
 type wsConn struct {
-	d       *Desk
-	c       *websocket.Conn
-	bc      *batchConn // under c: holds a backlog of frames for one write
-	sess    Session
-	sub     *subscriber
-	sent    int64 // highest seq written
-	reset   bool  // after_seq was beyond the cut (see helloData)
+	d     *Desk
+	c     *websocket.Conn
+	bc    *batchConn // under c: holds a backlog of frames for one write
+	sess  Session
+	sub   *subscriber
+	sent  int64 // highest seq written
+	reset bool  // after_seq was beyond the cut (see helloData)
+	// replies carries what is written to this socket alone: error replies and what the
+	// phone side sends
 	replies chan []byte
 	// phone is the socket's phone signalling, opened by its first phone message and
-	// owned by the reader; phoneOut carries what the phone side sends to the writer
-	phone    PhoneLink
-	phoneOut chan []byte
+	// owned by the reader
+	phone PhoneLink
 }
 
 func (s *wsConn) run(cut int64) {
@@ -213,10 +213,7 @@ func (s *wsConn) write(ctx context.Context, cut int64, readerDone <-chan struct{
 			if err := s.writeFrame(b); err != nil {
 				return 0, ""
 			}
-		case b := <-s.phoneOut:
-			if err := s.writeFrame(b); err != nil {
-				return 0, ""
-			}
+
 		case <-expiry.C:
 			return websocket.ClosePolicyViolation, errExpiredToken.Error()
 		case <-ping.C:
