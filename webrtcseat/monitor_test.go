@@ -96,10 +96,28 @@ func TestRingFailures(t *testing.T) {
 	require.Eventually(t, func() bool { return page.Call() != "" }, 2*time.Second, 10*time.Millisecond)
 	require.NoError(t, page.Send("phone.reject", map[string]any{"call": page.Call()}))
 	require.ErrorIs(t, <-done, webrtcseat.ErrRejected)
-	require.NotNil(t, page.Last("phone.cancel"), "the page stops ringing")
+	require.Eventually(t, func() bool { return page.Last("phone.cancel") != nil }, 2*time.Second, 10*time.Millisecond,
+		"the page stops ringing")
 
 	short, cancelShort := context.WithTimeoutCause(ctx, 200*time.Millisecond, callflow.ErrNoAnswer)
 	defer cancelShort()
 	_, err = e.Ring(short, r)
 	require.ErrorIs(t, err, callflow.ErrNoAnswer, "an unanswered ring ends with the flow's cause")
+}
+
+func TestICERestartKeepsTheConnection(t *testing.T) {
+	e, _ := newEngine(t)
+	page := openPage(t, e, "seat-01", webrtcseattest.Options{AutoAnswer: true, Mic: tone(440, 0.3)})
+	flow := newFlowLeg(t)
+	sc := ring(t, e, flow, "seat-01")
+	flow.play(sc.Remote().Addr, tone(1000, 0.3))
+	heardTone(t, page.Heard, 1000, 0.1, "before the restart")
+	first := string(page.Last("phone.answer"))
+	require.NoError(t, page.Restart())
+	require.Eventually(t, func() bool { return string(page.Last("phone.answer")) != first }, 5*time.Second, 10*time.Millisecond,
+		"the gateway answers the restart")
+	require.Contains(t, string(page.Last("phone.answer")), "ice-ufrag")
+	heardTone(t, page.Heard, 1000, 0.1, "after the restart")
+	heardTone(t, flow.take, 440, 0.1, "after the restart, the other way")
+	require.NoError(t, sc.Context().Err())
 }

@@ -253,6 +253,25 @@ func (p *Page) Offer(typ string, fields map[string]any) error {
 	return err
 }
 
+// Restart offers again on the current connection with new ICE credentials, as a page does
+// when its network dropped (same pc id: the gateway restarts ICE on the same connection).
+func (p *Page) Restart() error {
+	p.mu.Lock()
+	pc, id, call := p.pc, p.pcID, p.call
+	p.mu.Unlock()
+	if pc == nil {
+		return errors.New("no connection to restart")
+	}
+	offer, err := pc.CreateOffer(&webrtc.OfferOptions{ICERestart: true})
+	if err != nil {
+		return err
+	}
+	if err := pc.SetLocalDescription(offer); err != nil {
+		return err
+	}
+	return p.Send("phone.offer", map[string]any{"call": call, "pc": id, "sdp": offer.SDP})
+}
+
 // speak sends the microphone every 20 ms until the page closes.
 func (p *Page) speak(tr *webrtc.TrackLocalStaticSample, mime string) {
 	var enc *opus.Encoder
