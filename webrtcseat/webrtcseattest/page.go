@@ -36,6 +36,8 @@ type Options struct {
 	AutoAnswer bool
 	// Receive only (a listening supervisor): the page sends no audio.
 	RecvOnly bool
+	// Deaf pages decode what they hear but keep none of it (benchmarks).
+	Deaf bool
 }
 
 // Page is one browser page's phone.
@@ -319,6 +321,9 @@ func (p *Page) record(tr *webrtc.TrackRemote) {
 			n, _ = dec.Decode(pkt.Payload, pcm)
 		} else {
 			n = media.PCMU().Decode(pcm, pkt.Payload)
+		}
+		if p.opts.Deaf {
+			continue
 		}
 		p.mu.Lock()
 		p.heard = append(p.heard, pcm[:n]...)
