@@ -2,9 +2,12 @@ package webrtcseat_test
 
 import (
 	"context"
+	"encoding/json"
 	"math"
 	"net"
 	"net/netip"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -283,4 +286,44 @@ func TestDTMFMuteAndHangupFromThePage(t *testing.T) {
 	}
 	_, mons := ev.snapshot()
 	require.Empty(t, mons)
+}
+
+// The gateway's candidates use the configured ports: a range, or one muxed port for every
+// page.
+func TestCandidatePorts(t *testing.T) {
+	for name, cfg := range map[string]webrtcseat.Config{
+		"range": {PortMin: 46100, PortMax: 46110},
+		"mux":   {MuxPort: 46120, MuxIP: netip.MustParseAddr("127.0.0.1")},
+		// NAT 1:1: the candidates announce the public address (a loopback one here, so no
+		// test packet leaves the host)
+		"public": {PublicIPs: []string{"127.0.0.2"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg.Networks = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+			e, err := webrtcseat.New(cfg, webrtcseat.Options{Registerer: prometheus.NewRegistry()})
+			require.NoError(t, err)
+			t.Cleanup(func() { require.NoError(t, e.Close()) })
+			page := openPage(t, e, "seat-01", webrtcseattest.Options{AutoAnswer: true, Mic: tone(440, 0.3)})
+			flow := newFlowLeg(t)
+			sc := ring(t, e, flow, "seat-01")
+			flow.play(sc.Remote().Addr, tone(1000, 0.3))
+			heardTone(t, page.Heard, 1000, 0.1, "the page hears the caller")
+			var c struct {
+				Candidate struct{ Candidate string } `json:"candidate"`
+			}
+			require.NoError(t, json.Unmarshal(page.Last("phone.candidate"), &c))
+			f := strings.Fields(c.Candidate.Candidate) // foundation component proto priority ip port typ …
+			require.GreaterOrEqual(t, len(f), 6, c.Candidate.Candidate)
+			port, err := strconv.Atoi(f[5])
+			require.NoError(t, err)
+			switch {
+			case len(cfg.PublicIPs) > 0:
+				require.Equal(t, "127.0.0.2", f[4])
+			case cfg.MuxPort > 0:
+				require.Equal(t, cfg.MuxPort, port)
+			default:
+				require.True(t, port >= int(cfg.PortMin) && port <= int(cfg.PortMax), "port %d outside the range", port)
+			}
+		})
+	}
 }
