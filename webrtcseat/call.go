@@ -114,7 +114,8 @@ func (c *seatCall) Hangup(context.Context) error {
 	return nil
 }
 
-// cancel ends the call from the page's side; the flow sees Context end.
+// cancel ends the call from the page's side; the flow sees Context end. It takes no lock,
+// so it may be called with c.mu held.
 func (c *seatCall) cancel(err error) { c.cancelRaw(err) }
 
 // close tears the call down and waits for its goroutines; reason goes to the page.
@@ -237,7 +238,7 @@ func (c *seatCall) peerState(p *peer, st webrtc.PeerConnectionState) {
 	case webrtc.PeerConnectionStateFailed:
 		c.e.m.iceFailed.Inc()
 		if !c.up {
-			go c.cancel(ErrICEFailed) // the ring fails over to the next seat
+			c.cancel(ErrICEFailed) // the ring fails over to the next seat
 			return
 		}
 		c.startGraceLocked()
@@ -252,7 +253,7 @@ func (c *seatCall) pageGone(s *Session) {
 		return
 	}
 	if !c.up {
-		go c.cancel(ErrPageGone)
+		c.cancel(ErrPageGone)
 		return
 	}
 	c.startGraceLocked()

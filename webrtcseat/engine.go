@@ -107,6 +107,8 @@ type Engine struct {
 	mons   map[string]*monitor  // id -> a supervisor's listen/whisper
 	closed bool
 	once   sync.Once
+	// bg runs what must not run on a pion callback (closing a failed monitor)
+	bg sync.WaitGroup
 }
 
 var _ callflow.SeatPhone = (*Engine)(nil)
@@ -357,6 +359,7 @@ func (e *Engine) Close() error {
 		for _, c := range calls {
 			c.close(ErrClosed)
 		}
+		e.bg.Wait()
 		e.closeAll()
 	})
 	return nil

@@ -59,7 +59,8 @@ func (e *Engine) startMonitor(s *Session, m message) error {
 		state: func(_ *peer, st webrtc.PeerConnectionState) {
 			if st == webrtc.PeerConnectionStateFailed {
 				e.m.iceFailed.Inc()
-				go mon.close()
+				// not on pion's callback, which closing the connection would wait for
+				e.bg.Go(mon.close)
 			}
 		},
 		track: mon.readSupervisor,
