@@ -49,7 +49,8 @@ type seatCall struct {
 	up      bool // answered
 	grace   *time.Timer
 	mons    map[*monitor]bool
-	whisper *frameQueue
+	// whisper is mixed into what the page hears only; barge into what the caller hears
+	whisper, barge *frameQueue
 
 	wg   sync.WaitGroup
 	once sync.Once
@@ -396,7 +397,7 @@ func (c *seatCall) readPage(p *peer, tr *webrtc.TrackRemote) {
 			clear(frame)
 		}
 		c.mu.Lock()
-		current := c.peer == p
+		current, barge := c.peer == p, c.barge
 		mons := c.monitorsLocked()
 		c.mu.Unlock()
 		if !current {
@@ -404,6 +405,9 @@ func (c *seatCall) readPage(p *peer, tr *webrtc.TrackRemote) {
 		}
 		for _, m := range mons {
 			m.agent.push(frame)
+		}
+		if barge != nil {
+			barge.mixInto(frame)
 		}
 		c.out.audio(frame)
 		c.e.m.relay.Observe(time.Since(start).Seconds())

@@ -15,6 +15,7 @@ import (
 const (
 	ModeListen  = "listen"  // both sides mixed, to the supervisor only
 	ModeWhisper = "whisper" // listen, and the supervisor's microphone to the agent only
+	ModeBarge   = "barge"   // listen, and the supervisor's microphone to both sides (强插)
 )
 
 // monitor is a supervisor's listen or whisper on one call. Its mixer sends both sides to
@@ -29,8 +30,9 @@ type monitor struct {
 	p      *peer
 	caller *frameQueue
 	agent  *frameQueue
-	// whisper is the supervisor's audio on its way to the agent (whisper mode only)
-	whisper *frameQueue
+	// whisper is the supervisor's audio on its way to the agent (whisper and barge);
+	// barge its way to the caller (barge only)
+	whisper, barge *frameQueue
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -39,8 +41,8 @@ type monitor struct {
 
 // startMonitor answers a supervisor's offer to listen to (or whisper on) a seat's call.
 func (e *Engine) startMonitor(s *Session, m message) error {
-	if m.Mode != ModeListen && m.Mode != ModeWhisper {
-		return fmt.Errorf("monitor.start: mode must be %q or %q", ModeListen, ModeWhisper)
+	if m.Mode != ModeListen && m.Mode != ModeWhisper && m.Mode != ModeBarge {
+		return fmt.Errorf("monitor.start: mode must be %q, %q or %q", ModeListen, ModeWhisper, ModeBarge)
 	}
 	if m.PC == "" || m.SDP == "" || m.Seat == "" {
 		return errors.New("monitor.start needs seat, pc and sdp")
@@ -51,8 +53,11 @@ func (e *Engine) startMonitor(s *Session, m message) error {
 	}
 	mon := &monitor{e: e, c: c, s: s, id: m.PC, mode: m.Mode, caller: newFrameQueue(10), agent: newFrameQueue(10),
 		stop: make(chan struct{})}
-	if m.Mode == ModeWhisper {
+	if m.Mode != ModeListen {
 		mon.whisper = newFrameQueue(10)
+	}
+	if m.Mode == ModeBarge {
+		mon.barge = newFrameQueue(10)
 	}
 	p, ans, err := e.newPeer(m.PC, m.SDP, peerHooks{
 		candidate: func(ci webrtc.ICECandidateInit) { s.send(msgMonCandidate, sdpData{ID: m.PC, PC: m.PC, Candidate: &ci}) },
@@ -82,6 +87,9 @@ func (e *Engine) startMonitor(s *Session, m message) error {
 	c.mons[mon] = true
 	if mon.whisper != nil {
 		c.whisper = mon.whisper
+	}
+	if mon.barge != nil {
+		c.barge = mon.barge
 	}
 	c.mu.Unlock()
 	mon.wg.Add(1)
@@ -127,8 +135,9 @@ func (m *monitor) mix() {
 	}
 }
 
-// readSupervisor takes the supervisor's microphone: in whisper mode into the agent's ear;
-// in listen mode it is dropped (a listening page sends nothing anyway).
+// readSupervisor takes the supervisor's microphone: in whisper mode into the agent's ear,
+// in barge mode into both sides'; in listen mode it is dropped (a listening page sends
+// nothing anyway).
 func (m *monitor) readSupervisor(_ *peer, tr *webrtc.TrackRemote) {
 	dec, err := newFrameCodec(tr.Codec().MimeType)
 	if err != nil {
@@ -146,6 +155,9 @@ func (m *monitor) readSupervisor(_ *peer, tr *webrtc.TrackRemote) {
 		}
 		if n, err := dec.decode(pkt.Payload, pcm); err == nil && n > 0 {
 			m.whisper.push(pcm[:n])
+			if m.barge != nil {
+				m.barge.push(pcm[:n])
+			}
 		}
 	}
 }
@@ -162,6 +174,9 @@ func (m *monitor) close() {
 		delete(m.c.mons, m)
 		if m.whisper != nil && m.c.whisper == m.whisper {
 			m.c.whisper = nil
+		}
+		if m.barge != nil && m.c.barge == m.barge {
+			m.c.barge = nil
 		}
 		m.c.mu.Unlock()
 		close(m.stop)

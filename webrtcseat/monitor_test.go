@@ -121,3 +121,19 @@ func TestICERestartKeepsTheConnection(t *testing.T) {
 	heardTone(t, flow.take, 440, 0.1, "after the restart, the other way")
 	require.NoError(t, sc.Context().Err())
 }
+
+func TestBargeReachesBothSides(t *testing.T) {
+	e, ev := newEngine(t)
+	page := openPage(t, e, "seat-01", webrtcseattest.Options{AutoAnswer: true, Mic: tone(440, 0.3)})
+	flow := newFlowLeg(t)
+	sc := ring(t, e, flow, "seat-01")
+	flow.play(sc.Remote().Addr, tone(1000, 0.3))
+
+	sup := openSupervisor(t, e, webrtcseattest.Options{Mic: tone(2000, 0.3)})
+	require.NoError(t, sup.Offer("monitor.start", map[string]any{"seat": "seat-01", "mode": "barge"}))
+	heardTone(t, page.Heard, 2000, 0.08, "the agent hears the supervisor")
+	heardTone(t, flow.take, 2000, 0.08, "the caller hears the supervisor")
+	heardTone(t, flow.take, 440, 0.08, "and still the agent")
+	_, mons := ev.snapshot()
+	require.Equal(t, "barge", mons[0].Mode)
+}

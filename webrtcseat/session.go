@@ -29,7 +29,7 @@ const (
 	msgEnded  = "phone.ended"  // {call, reason}
 	msgStatus = "phone.status" // {phone, reason}: whether this page is the seat's phone
 
-	msgMonStart     = "monitor.start"     // {seat, mode, pc, sdp}: listen or whisper
+	msgMonStart     = "monitor.start"     // {seat, mode, pc, sdp}: listen, whisper or barge
 	msgMonCandidate = "monitor.candidate" // {id|pc, candidate}
 	msgMonStop      = "monitor.stop"      // {id}
 	msgMonAnswer    = "monitor.answer"    // {id, pc, sdp}

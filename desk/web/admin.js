@@ -123,6 +123,7 @@
     if (tile && tile.dataset.state === 'talking') monitor(tile.dataset.seat, 'listen');
   };
   $('whisper').onclick = () => { if (monSeat) monitor(monSeat, 'whisper'); };
+  $('barge').onclick = () => { if (monSeat) monitor(monSeat, 'barge'); };
   $('listen').onclick = () => { if (monSeat) monitor(monSeat, 'listen'); };
   $('stop-monitor').onclick = stopMonitor;
   $('login').onsubmit = async (e) => {

@@ -240,15 +240,15 @@ const LXPhone = (() => {
       call: () => call, enabled: () => enabled };
   }
 
-  // monitor is a supervisor's listen (recvonly) or whisper (with the microphone) on a
-  // seat's call, from the wallboard.
+  // monitor is a supervisor's listen (recvonly), whisper or barge-in (with the
+  // microphone) on a seat's call, from the wallboard.
   function monitor(send, audio, onEnd) {
     let p = null, stream = null;
     async function start(seat, mode) {
       stop();
       p = peer((pp, c) => send({ type: 'monitor.candidate', pc: pp.id, candidate: c }),
         (s) => { audio.srcObject = s; audio.play().catch(() => {}); }, () => {});
-      if (mode === 'whisper') {
+      if (mode === 'whisper' || mode === 'barge') {
         stream = await navigator.mediaDevices.getUserMedia(micConstraints());
         p.pc.addTrack(stream.getAudioTracks()[0], stream);
       } else {
