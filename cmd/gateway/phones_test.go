@@ -31,8 +31,8 @@ import (
 // A browser is seat-01's phone: headless Chromium with a fake microphone playing the
 // agent's speech opens the agent page at /#token=…&autoanswer=1 and answers a sipp caller
 // by itself. The caller's media is this test's own RTP socket (sipp only signals), so the
-// test hears what the caller hears: the agent's voice, the keypad's digits, silence when
-// muted, and never the supervisor's whisper. A second Chromium, whose microphone plays a
+// test hears what the caller hears: the agent's voice, the keypad's digits, the agent again
+// after the page reloads mid-call, silence when muted, and never the supervisor's whisper. A second Chromium, whose microphone plays a
 // 1 kHz tone, is the supervisor on the wallboard: it listens (getStats shows bytes and an
 // audio level) and whispers (the agent's page hears the tone). The agent hangs up from the
 // page. The recording holds the caller (left) and the browser's microphone (right).
@@ -81,6 +81,8 @@ func TestBrowserSeatEndToEnd(t *testing.T) {
 	muteAt := time.Since(up)
 	require.NoError(t, chromedp.Do(agentPage, chromedp.Click(`#mute`), chromedp.WaitVisible(`#phone[data-muted="1"]`)))
 	caller.quiet(t, "mute silences the agent on the caller's side")
+	require.NoError(t, chromedp.Do(agentPage, chromedp.Click(`#mute`), chromedp.WaitNotPresent(`#phone[data-muted="1"]`)))
+	checkReload(t, agentPage, caller)
 	require.NoError(t, chromedp.Do(agentPage, chromedp.Click(`#hangup`)))
 	select {
 	case err := <-sippDone:
@@ -160,6 +162,18 @@ func checkListen(t *testing.T, sup context.Context) {
 		return in.Bytes > 2000 && in.Level > 0.001
 	}, 15*time.Second, 200*time.Millisecond, "the supervisor's page received no audio")
 	t.Logf("supervisor listening: %.0f bytes, audio level %.3f", in.Bytes, in.Level)
+}
+
+// checkReload: the agent's page reloads mid-call; the caller waits in silence, not dropped,
+// and hears the agent again once the page has taken the call up.
+func checkReload(t *testing.T, agent context.Context, caller *rtpCaller) {
+	require.NoError(t, chromedp.Do(agent, chromedp.Reload(), chromedp.WaitVisible(`#phone[data-call="up"]`)))
+	caller.take()
+	var back []int16
+	require.Eventually(t, func() bool {
+		back = append(back, caller.take()...)
+		return len(back) >= 8000 && rmsOf(back[len(back)-8000:]) > 300
+	}, 15*time.Second, 100*time.Millisecond, "the caller never heard the agent again after the page reloaded")
 }
 
 // checkWhisper: the agent's page hears the supervisor's tone; the caller never does.
