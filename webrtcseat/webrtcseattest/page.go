@@ -163,69 +163,26 @@ func (p *Page) Call() string {
 // Offer opens a new peer connection and sends its offer as typ (phone.offer or
 // monitor.start) with the extra fields.
 func (p *Page) Offer(typ string, fields map[string]any) error {
-	me := &webrtc.MediaEngine{}
-	codec := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}
-	pt := webrtc.PayloadType(111)
-	if strings.EqualFold(p.opts.Codec, "PCMU") {
-		codec, pt = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypePCMU, ClockRate: 8000, Channels: 1}, 0
-	}
-	if err := me.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: codec, PayloadType: pt}, webrtc.RTPCodecTypeAudio); err != nil {
-		return err
-	}
-	se := webrtc.SettingEngine{}
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-	pc, err := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithSettingEngine(se)).NewPeerConnection(webrtc.Configuration{})
+	pc, codec, err := p.newConn()
 	if err != nil {
 		return err
 	}
 	id := rand.Text()[:10]
-	call := fields["call"]
-	// candidates wait for the offer to have gone, as a page's do
-	var cmu sync.Mutex
-	var pending []webrtc.ICECandidateInit
-	offered := false
 	ctyp := "phone.candidate"
 	if typ == "monitor.start" {
 		ctyp = "monitor.candidate"
 	}
-	sendCand := func(ci webrtc.ICECandidateInit) {
-		_ = p.Send(ctyp, map[string]any{"call": call, "pc": id, "candidate": ci})
-	}
+	// candidates wait for the offer to have gone, as a page's do
+	cands := &candidates{send: func(ci webrtc.ICECandidateInit) {
+		_ = p.Send(ctyp, map[string]any{"call": fields["call"], "pc": id, "candidate": ci})
+	}}
 	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
-		if c == nil {
-			return
+		if c != nil {
+			cands.add(c.ToJSON())
 		}
-		cmu.Lock()
-		defer cmu.Unlock()
-		if !offered {
-			pending = append(pending, c.ToJSON())
-			return
-		}
-		sendCand(c.ToJSON())
 	})
-	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
-		p.mu.Lock()
-		p.state = st
-		p.mu.Unlock()
-	})
-	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) { p.record(tr) })
-	if p.opts.RecvOnly {
-		if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio,
-			webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
-			return err
-		}
-	} else {
-		tr, err := webrtc.NewTrackLocalStaticSample(codec, "audio", "page")
-		if err != nil {
-			return err
-		}
-		if _, err := pc.AddTrack(tr); err != nil {
-			return err
-		}
-		p.wg.Add(1)
-		go func() { defer p.wg.Done(); p.speak(tr, codec.MimeType) }()
+	if err := p.addAudio(pc, codec); err != nil {
+		return err
 	}
 	offer, err := pc.CreateOffer(nil)
 	if err != nil {
@@ -245,13 +202,84 @@ func (p *Page) Offer(typ string, fields map[string]any) error {
 	for k, v := range fields {
 		f[k] = v
 	}
-	cmu.Lock()
-	defer cmu.Unlock()
-	offered = true
-	err = p.Send(typ, f)
-	for _, ci := range pending {
-		sendCand(ci)
+	return cands.release(func() error { return p.Send(typ, f) })
+}
+
+// newConn is a peer connection offering the page's one codec, on loopback only.
+func (p *Page) newConn() (*webrtc.PeerConnection, webrtc.RTPCodecCapability, error) {
+	me := &webrtc.MediaEngine{}
+	codec := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}
+	pt := webrtc.PayloadType(111)
+	if strings.EqualFold(p.opts.Codec, "PCMU") {
+		codec, pt = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypePCMU, ClockRate: 8000, Channels: 1}, 0
 	}
+	if err := me.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: codec, PayloadType: pt}, webrtc.RTPCodecTypeAudio); err != nil {
+		return nil, codec, err
+	}
+	se := webrtc.SettingEngine{}
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+	pc, err := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithSettingEngine(se)).NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		return nil, codec, err
+	}
+	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
+		p.mu.Lock()
+		p.state = st
+		p.mu.Unlock()
+	})
+	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) { p.record(tr) })
+	return pc, codec, nil
+}
+
+// addAudio adds the microphone (sent every 20 ms), or a receive-only transceiver.
+func (p *Page) addAudio(pc *webrtc.PeerConnection, codec webrtc.RTPCodecCapability) error {
+	if p.opts.RecvOnly {
+		_, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio,
+			webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly})
+		return err
+	}
+	tr, err := webrtc.NewTrackLocalStaticSample(codec, "audio", "page")
+	if err != nil {
+		return err
+	}
+	if _, err := pc.AddTrack(tr); err != nil {
+		return err
+	}
+	p.wg.Add(1)
+	go func() { defer p.wg.Done(); p.speak(tr, codec.MimeType) }()
+	return nil
+}
+
+// candidates holds a connection's candidates until its offer has been sent.
+type candidates struct {
+	mu      sync.Mutex
+	pending []webrtc.ICECandidateInit
+	open    bool
+	send    func(webrtc.ICECandidateInit)
+}
+
+func (c *candidates) add(ci webrtc.ICECandidateInit) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.open {
+		c.pending = append(c.pending, ci)
+		return
+	}
+	c.send(ci)
+}
+
+// release runs sendOffer, then lets the candidates follow it.
+func (c *candidates) release(sendOffer func() error) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	err := sendOffer()
+	c.open = true
+	for _, ci := range c.pending {
+		c.send(ci)
+	}
+	c.pending = nil
 	return err
 }
 
