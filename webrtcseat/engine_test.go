@@ -255,7 +255,7 @@ func TestBrowserPhoneRelaysBothWays(t *testing.T) {
 	}
 }
 
-func TestDTMFMuteAndHangupFromThePage(t *testing.T) {
+func TestDTMFMuteHoldAndHangupFromThePage(t *testing.T) {
 	e, ev := newEngine(t)
 	page := openPage(t, e, "seat-01", webrtcseattest.Options{AutoAnswer: true, Mic: tone(440, 0.3)})
 	flow := newFlowLeg(t)
@@ -276,6 +276,18 @@ func TestDTMFMuteAndHangupFromThePage(t *testing.T) {
 	quietTone(t, flow.take, 440, "mute silences the agent")
 	require.NoError(t, page.Send("phone.mute", map[string]any{"call": page.Call(), "on": false}))
 	heardTone(t, flow.take, 440, 0.1, "after unmute")
+
+	// hold: the caller hears silence and the page is sent nothing
+	require.NoError(t, page.Send("phone.hold", map[string]any{"call": page.Call(), "on": true}))
+	quietTone(t, flow.take, 440, "hold silences the agent")
+	page.Heard()
+	var waited []int16
+	require.Eventually(t, func() bool { waited = append(waited, flow.take()...); return len(waited) >= 8000 },
+		5*time.Second, 20*time.Millisecond, "the page keeps sending while held")
+	require.Less(t, len(page.Heard()), 800, "a held page is sent nothing (a second passed)")
+	require.NoError(t, page.Send("phone.hold", map[string]any{"call": page.Call(), "on": false}))
+	heardTone(t, page.Heard, 1000, 0.1, "after hold, the page hears the caller again")
+	heardTone(t, flow.take, 440, 0.1, "and the caller the agent")
 
 	require.NoError(t, page.Send("phone.hangup", map[string]any{"call": page.Call()}))
 	select {
