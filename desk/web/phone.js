@@ -78,6 +78,8 @@ const LXPhone = (() => {
       start() {
         if (ctx) return;
         try { ctx = new (window.AudioContext || window.webkitAudioContext)(); } catch (e) { return; }
+        // a page not touched since it loaded (a kiosk) starts suspended; the banner still shows
+        ctx.resume().catch(() => {});
         burst();
         iv = setInterval(burst, 3000);
       },
@@ -231,7 +233,13 @@ const LXPhone = (() => {
           break;
         case 'phone.answer': if (p && d.pc === p.id) p.answer(d.sdp).catch((e) => ui.error(String(e))); break;
         case 'phone.candidate': if (p && d.pc === p.id && d.candidate) p.candidate(d.candidate); break;
-        case 'phone.cancel': case 'phone.ended': if (call && d.call === call.id) ended(); break;
+        case 'phone.cancel': case 'phone.ended':
+          if (call && d.call === call.id) {
+            // the gateway's words for why: its ICE failed first, or the page never came back
+            if (/ICE/.test(d.reason || '')) ui.error(LX.t('ice_failed'));
+            ended();
+          }
+          break;
       }
     }
 
