@@ -21,6 +21,7 @@ const LX = (() => {
       mic_denied: '浏览器拒绝了麦克风：请在地址栏的站点设置中允许本站使用麦克风，然后重新勾选“本页作为话机”',
       mic_missing: '找不到麦克风：请插好耳机或选择另一个麦克风', mic_busy: '麦克风被其他程序占用', mic_failed: '无法打开麦克风',
       ice_failed: '语音连接失败（ICE）：浏览器无法连到网关的媒体端口，请检查网络或防火墙；正在重试，来电方听到静音',
+      ice_failed_ring: '语音连接失败（ICE）：浏览器无法连到网关的媒体端口，来电已转给其他坐席；请检查网络或防火墙',
       listen: '监听', whisper: '耳语', barge: '强插', stop_listen: '停止监听', monitoring: '正在监听',
     },
     en: {
@@ -40,6 +41,7 @@ const LX = (() => {
       mic_denied: 'The browser refused the microphone: allow this site to use it (site settings in the address bar), then tick "Use this page as phone" again',
       mic_missing: 'No microphone found: plug in a headset or pick another microphone', mic_busy: 'The microphone is in use by another program', mic_failed: 'Cannot open the microphone',
       ice_failed: 'Voice connection failed (ICE): the browser cannot reach the gateway\'s media port; check the network or firewall. Retrying; the caller hears silence',
+      ice_failed_ring: 'Voice connection failed (ICE): the browser cannot reach the gateway\'s media port, so the call went to another seat; check the network or firewall',
       listen: 'Listen', whisper: 'Whisper', barge: 'Barge in', stop_listen: 'Stop', monitoring: 'Listening to',
     },
   };

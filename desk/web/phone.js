@@ -236,7 +236,7 @@ const LXPhone = (() => {
         case 'phone.cancel': case 'phone.ended':
           if (call && d.call === call.id) {
             // the gateway's words for why: its ICE failed first, or the page never came back
-            if (/ICE/.test(d.reason || '')) ui.error(LX.t('ice_failed'));
+            if (/ICE/.test(d.reason || '')) ui.error(LX.t(call.up ? 'ice_failed' : 'ice_failed_ring'));
             ended();
           }
           break;
