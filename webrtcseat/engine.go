@@ -21,6 +21,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v4"
 	"github.com/prometheus/client_golang/prometheus"
@@ -172,6 +173,9 @@ func (e *Engine) settings() (*webrtc.SettingEngine, error) {
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
 	// a page that drops for a moment is disconnected quickly and restarts ICE itself
 	se.SetICETimeouts(4*time.Second, 15*time.Second, time.Second)
+	// no mDNS socket per connection: a page that has the microphone shows its addresses,
+	// and its checks reach us as peer-reflexive candidates anyway
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	switch {
 	case e.cfg.MuxPort > 0:
 		ip := net.IPv4zero
