@@ -211,6 +211,7 @@ const LXPhone = (() => {
       closePeer();
       call = null;
       ui.audio.srcObject = null;
+      ui.audio.muted = false;
       ui.state(null);
     }
 
@@ -227,6 +228,7 @@ const LXPhone = (() => {
           break;
         case 'phone.resume': // this page took up a call already answered (a reload)
           call = { id: d.call, from: d.from || '', up: true, muted: !!d.muted, held: !!d.held };
+          ui.audio.muted = call.held;
           ui.banner('active', call.from);
           ui.state(call);
           offer(false).catch((e) => ui.error(String(e)));
