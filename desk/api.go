@@ -44,6 +44,7 @@ func (d *Desk) routes() *http.ServeMux {
 	mux.HandleFunc("GET /api/calls/{id}", d.authed(d.call))
 	mux.HandleFunc("GET /api/stats/today", d.authed(d.statsToday))
 	mux.HandleFunc("GET /api/seats", d.authed(d.seats))
+	mux.HandleFunc("GET /api/seats/{seat}", d.authed(d.seatInfo))
 	mux.HandleFunc("POST /api/dispatch/decide", d.authed(d.apiDecide))
 	mux.HandleFunc("POST /api/seat/state", d.authed(d.apiSetState))
 	mux.HandleFunc("POST /api/hotspots/{id}/acknowledge", d.authed(d.hotspotAction(HotspotAcknowledge)))
@@ -124,10 +125,12 @@ type meResponse struct {
 	Session
 	State     string `json:"state,omitempty"`
 	ResumeSeq *int64 `json:"resume_seq,omitempty"`
+	// Phone is the kind of phone that rings for the seat: "sip", "webrtc" or "".
+	Phone string `json:"phone"`
 }
 
 func (d *Desk) me(w http.ResponseWriter, r *http.Request, s Session) {
-	res := meResponse{Session: s}
+	res := meResponse{Session: s, Phone: d.phoneOf(s.Seat)}
 	if s.Seat != "" && d.opts.SeatStates != nil {
 		res.State = d.opts.SeatStates()[s.Seat]
 	}

@@ -36,7 +36,7 @@ type Config struct {
 	TokenTTL  time.Duration                    // default 12h
 
 	BufferSize      int           // events queued per subscriber before it is dropped; default 256
-	MaxMessageBytes int64         // largest client message; larger closes with 1009; default 4096
+	MaxMessageBytes int64         // largest client message; larger closes with 1009; default 64 KiB (SDP offers)
 	PingInterval    time.Duration // default 25s; a peer silent for 2.5 intervals is dropped
 	WriteTimeout    time.Duration // per frame; default 10s
 	ReplayPage      int           // events read from the store per replay query; default 500
@@ -82,9 +82,14 @@ type Options struct {
 	SeatStates func() map[string]string
 	// Departments lists the departments the agent may pick from.
 	Departments func() []Dept
-	Now         func() time.Time
-	Registerer  prometheus.Registerer
-	Logger      *slog.Logger
+	// OpenPhone opens the phone signalling of one socket (see phone.go); without it,
+	// phone messages are refused.
+	OpenPhone func(c PhoneClient, send func(typ string, data any) bool) PhoneLink
+	// SeatPhone is the kind of phone that rings for a seat: "sip", "webrtc" or "".
+	SeatPhone  func(seat string) string
+	Now        func() time.Time
+	Registerer prometheus.Registerer
+	Logger     *slog.Logger
 }
 
 // Desk serves the screens. Create it with New; Close it when done.
@@ -176,7 +181,8 @@ func setDefaults(cfg *Config, opts *Options) {
 		cfg.BufferSize = 256
 	}
 	if cfg.MaxMessageBytes <= 0 {
-		cfg.MaxMessageBytes = 4096
+		// a browser's SDP offer is 3–8 KB
+		cfg.MaxMessageBytes = 64 << 10
 	}
 	if cfg.PingInterval <= 0 {
 		cfg.PingInterval = 25 * time.Second

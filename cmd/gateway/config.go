@@ -32,6 +32,7 @@ type Config struct {
 	ASR      ASRConfig      `yaml:"asr"`
 	Dispatch DispatchConfig `yaml:"dispatch"`
 	Desk     DeskConfig     `yaml:"desk"`
+	WebRTC   WebRTCConfig   `yaml:"webrtc"`
 	LogLevel string         `yaml:"log_level"`
 }
 

@@ -39,6 +39,10 @@ func (a *App) Wire() error {
 	if err != nil {
 		return err
 	}
+	ph, err := a.browserPhones()
+	if err != nil {
+		return err
+	}
 	dcfg.CheckSeat = func(id, pw string) bool {
 		want, ok := a.cfg.seatPassword(id)
 		return ok && a.acd.Has(id) && want == pw
@@ -68,6 +72,7 @@ func (a *App) Wire() error {
 			}
 			return out
 		},
+		OpenPhone: ph.open, SeatPhone: ph.kind,
 		Now: a.now, Registerer: a.reg, Logger: a.log,
 	})
 	if err != nil {
@@ -88,19 +93,19 @@ func (a *App) Wire() error {
 	if _, err := screens.Reconcile(context.Background(), st); err != nil {
 		return fmt.Errorf("closing calls left open: %w", err)
 	}
-	return a.wireFlow(screens)
+	return a.wireFlow(screens, ph)
 }
 
 // wireFlow builds the call flow on the SIP dialogs, the ACD, the recognisers and the
 // screens.
-func (a *App) wireFlow(screens *callflow.Screens) error {
+func (a *App) wireFlow(screens *callflow.Screens, phones callflow.SeatPhone) error {
 	cfg := callflow.Config{RingTimeout: a.cfg.ACD.RingTimeout, InactivityTimeout: a.cfg.Media.InactivityTimeout,
 		Jitter: a.cfg.Media.Jitter, MediaIP: a.mediaIP, Ports: a.ports, HoldMusic: a.holdMusic,
 		Language: a.cfg.lineLanguage, Hotwords: a.cfg.ASR.Hotwords}
 	if a.cfg.recording() {
 		cfg.RecordDir = filepath.Join(a.cfg.DataDir, "recordings")
 	}
-	deps := callflow.Deps{Queue: a.acd, Phones: sipPhones{a.sip}, Observer: screens, Sink: screens,
+	deps := callflow.Deps{Queue: a.acd, Phones: phones, Observer: screens, Sink: screens,
 		Metrics: a.media, Registerer: a.reg, Logger: a.log, Now: a.now, Health: a.desk.ReportHealth}
 	if a.cfg.liveASR() {
 		deps.ASR = a.asr
