@@ -85,20 +85,9 @@ func scoreStream(t *testing.T, calls []streamCall, last map[string]Alert, raised
 	}
 }
 
-// streamScore scores alerts against a labelled stream as the contract check does: the
-// clusters found, how many there are, a note per cluster, and the false alarms.
-func streamScore(calls []streamCall, last map[string]Alert, raised map[string]time.Time, t0 time.Time) (int, int, []string, []string) {
-	clusterOf := map[string]string{}
-	members := map[string][]streamCall{}
-	textOf := map[string]string{}
-	for _, c := range calls {
-		textOf[c.ID] = c.Text
-		if c.Cluster != nil {
-			clusterOf[c.ID] = *c.Cluster
-			members[*c.Cluster] = append(members[*c.Cluster], c)
-		}
-	}
-	var falseAlarms, notes []string
+// streamFalseAlarms are the alerts not made (90% or more) of one cluster's calls.
+func streamFalseAlarms(last map[string]Alert, clusterOf, textOf map[string]string) []string {
+	var out []string
 	for _, a := range last {
 		n := map[string]int{}
 		for _, id := range a.CallIDs {
@@ -115,9 +104,27 @@ func streamScore(calls []streamCall, last map[string]Alert, raised map[string]ti
 			for _, id := range a.CallIDs {
 				texts = append(texts, id+": "+textOf[id])
 			}
-			falseAlarms = append(falseAlarms, fmt.Sprintf("%s @ %s %q", a.Issue, a.Place, texts))
+			out = append(out, fmt.Sprintf("%s @ %s %q", a.Issue, a.Place, texts))
 		}
 	}
+	return out
+}
+
+// streamScore scores alerts against a labelled stream as the contract check does: the
+// clusters found, how many there are, a note per cluster, and the false alarms.
+func streamScore(calls []streamCall, last map[string]Alert, raised map[string]time.Time, t0 time.Time) (int, int, []string, []string) {
+	clusterOf := map[string]string{}
+	members := map[string][]streamCall{}
+	textOf := map[string]string{}
+	for _, c := range calls {
+		textOf[c.ID] = c.Text
+		if c.Cluster != nil {
+			clusterOf[c.ID] = *c.Cluster
+			members[*c.Cluster] = append(members[*c.Cluster], c)
+		}
+	}
+	falseAlarms := streamFalseAlarms(last, clusterOf, textOf)
+	var notes []string
 	found := 0
 	for cl, ms := range members {
 		ids := map[string]bool{}

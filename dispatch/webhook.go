@@ -90,7 +90,7 @@ func (w *Webhook) String() string {
 func (w *Webhook) Send(ctx context.Context, a Alert) error {
 	body, err := json.Marshal(w.message(a))
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrWebhook, err)
+		return fmt.Errorf("%w: %w", ErrWebhook, err)
 	}
 	wait := w.cfg.Backoff
 	for attempt := 0; ; attempt++ {
@@ -99,7 +99,7 @@ func (w *Webhook) Send(ctx context.Context, a Alert) error {
 			return nil
 		}
 		if !retry || attempt >= w.cfg.Retries {
-			return fmt.Errorf("%w: %s: %v (attempt %d)", ErrWebhook, w, err, attempt+1)
+			return fmt.Errorf("%w: %s: %w (attempt %d)", ErrWebhook, w, err, attempt+1)
 		}
 		if err := w.sleep(ctx, wait); err != nil {
 			return fmt.Errorf("%w: %s: %w", ErrWebhook, w, err)

@@ -171,7 +171,7 @@ func (rp *replay) line(n int, line string, truncated bool) error {
 func parseHotspotLine(line string) (dispatch.Call, error) {
 	var in hotspotIn
 	if err := json.Unmarshal([]byte(line), &in); err != nil {
-		return dispatch.Call{}, fmt.Errorf("not a JSON call: %v", err)
+		return dispatch.Call{}, fmt.Errorf("not a JSON call: %w", err)
 	}
 	var missing []string
 	for _, f := range []struct{ name, v string }{{"id", in.ID}, {"at", in.At}, {"text", in.Text}} {
