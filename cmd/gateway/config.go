@@ -33,7 +33,19 @@ type Config struct {
 	Dispatch DispatchConfig `yaml:"dispatch"`
 	Desk     DeskConfig     `yaml:"desk"`
 	WebRTC   WebRTCConfig   `yaml:"webrtc"`
+	Survey   SurveyConfig   `yaml:"survey"`
 	LogLevel string         `yaml:"log_level"`
+}
+
+// SurveyConfig is the satisfaction survey (满意度回访) a caller hears when the agent hangs up
+// first.
+type SurveyConfig struct {
+	Enabled bool `yaml:"enabled"`
+	// Question and Thanks are 8 kHz mono PCM16 WAVs; empty plays the built-in Mandarin ones.
+	Question string `yaml:"question"`
+	Thanks   string `yaml:"thanks"`
+	// Timeout is the wait for a key after the question (asked twice at most).
+	Timeout time.Duration `yaml:"timeout"`
 }
 
 // SIPConfig is the signalling listener.
@@ -76,6 +88,18 @@ type LineConfig struct {
 	Seats    []string `yaml:"seats"`
 	ASR      string   `yaml:"asr"`
 	Language string   `yaml:"language"`
+	// Survey turns the satisfaction survey on or off for this line (default: survey.enabled).
+	Survey *bool `yaml:"survey"`
+}
+
+// surveyed reports whether a line's callers get the satisfaction survey.
+func (c Config) surveyed(line string) bool {
+	for _, l := range c.Lines {
+		if l.Number == line && l.Survey != nil {
+			return *l.Survey
+		}
+	}
+	return c.Survey.Enabled
 }
 
 // MediaConfig is the RTP side.
@@ -147,6 +171,7 @@ func defaultConfig() Config {
 		Media:    MediaConfig{PortMin: 20000, PortMax: 39999, InactivityTimeout: 30 * time.Second, Jitter: 60 * time.Millisecond},
 		ASR:      ASRConfig{Default: "pocketsphinx", Language: "en-US", MaxStreams: 10},
 		Dispatch: DispatchConfig{HotspotWindow: 2 * time.Hour, HotspotThreshold: 3},
+		Survey:   SurveyConfig{Enabled: true, Timeout: 5 * time.Second},
 		Desk:     DeskConfig{TokenTTL: 12 * time.Hour},
 		LogLevel: "info",
 	}

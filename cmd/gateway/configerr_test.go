@@ -16,7 +16,7 @@ func TestConfigErrorsSpeakConfig(t *testing.T) {
 		"sip: {listen: 127.0.0.1:5060, relm: x}\n": `line 1: unknown key "relm" in sip (valid keys: listen, max_calls, realm)`,
 		"acd: {ring_timeout: 15}\n":                `line 1: "15" is not a duration with its unit, e.g. 15s or 15ms`,
 		"seats: 60\n":                              `line 1: "60" is not a mapping (the seats section)`,
-		"lines:\n  - {number: '1', sets: [a]}\n":   `line 2: unknown key "sets" in lines (valid keys: asr, language, name, number, seats)`,
+		"lines:\n  - {number: '1', sets: [a]}\n":   `line 2: unknown key "sets" in lines (valid keys: asr, language, name, number, seats, survey)`,
 		"colour: blue\n":                           `line 1: unknown key "colour" in the top level`,
 	} {
 		path := filepath.Join(t.TempDir(), "c.yaml")

@@ -99,11 +99,14 @@ func (a *App) Wire() error {
 // wireFlow builds the call flow on the SIP dialogs, the ACD, the recognisers and the
 // screens.
 func (a *App) wireFlow(screens *callflow.Screens, phones callflow.SeatPhone) error {
-	cfg := callflow.Config{RingTimeout: a.cfg.ACD.RingTimeout, InactivityTimeout: a.cfg.Media.InactivityTimeout,
+	cfg := callflow.Config{RingTimeout: a.cfg.ACD.RingTimeout, Survey: a.cfg.surveyed, SurveyTimeout: a.cfg.Survey.Timeout, InactivityTimeout: a.cfg.Media.InactivityTimeout,
 		Jitter: a.cfg.Media.Jitter, MediaIP: a.mediaIP, Ports: a.ports, HoldMusic: a.holdMusic,
 		Language: a.cfg.lineLanguage, Hotwords: a.cfg.ASR.Hotwords}
 	if a.cfg.recording() {
 		cfg.RecordDir = filepath.Join(a.cfg.DataDir, "recordings")
+	}
+	if err := a.cfg.surveyPrompts(&cfg); err != nil {
+		return err
 	}
 	deps := callflow.Deps{Queue: a.acd, Phones: phones, Observer: screens, Sink: screens,
 		Metrics: a.media, Registerer: a.reg, Logger: a.log, Now: a.now, Health: a.desk.ReportHealth}
