@@ -2,6 +2,7 @@ package desk
 
 import (
 	"context"
+	"errors"
 	"os"
 	"sync"
 	"testing"
@@ -92,6 +93,13 @@ func TestBrowserAgentScreenAndWallboard(t *testing.T) {
 		},
 		OnSetState: board.Set,
 		SeatStates: board.States,
+		OnHotspotAction: func(_ context.Context, id, action, who string) error {
+			if action == HotspotAcknowledge {
+				board.desk.Publish(context.Background(), Event{Type: TypeHotspot, Data: HotspotData{ID: id, State: "acknowledged",
+					Issue: "电梯故障", Place: "阳光花园3号楼", Count: 3, AckBy: who}})
+			}
+			return nil
+		},
 		Departments: func() []Dept {
 			return []Dept{{ID: "env", Name: "生态环境局", NameEN: "Environment"}, {ID: "housing", Name: "住建局", NameEN: "Housing"}}
 		},
@@ -196,4 +204,28 @@ func checkWallboard(t *testing.T, e *env, bctx context.Context) {
 	require.Contains(t, text(t, admin, `#asr-state`), "sherpa")
 	e.publish(Event{Type: TypeEnded, CallID: "c1", Seat: "seat-01"})
 	require.NoError(t, chromedp.Do(admin, chromedp.WaitVisible(`#depts tr[data-dept="env"]`)))
+	checkAlertLifeCycle(t, e, admin)
+}
+
+// checkAlertLifeCycle: an alert's row follows its states; the admin acknowledges it with a
+// click; an expired alert leaves the list; a failing part shows until it recovers.
+func checkAlertLifeCycle(t *testing.T, e *env, admin context.Context) {
+	e.publish(Event{Type: TypeHotspot, Data: HotspotData{ID: "hotspot-7", State: "raised", Issue: "电梯故障",
+		Place: "阳光花园3号楼", Count: 3}})
+	row := `#alerts li[data-alert="hotspot-7"]`
+	require.NoError(t, chromedp.Do(admin, chromedp.WaitVisible(row+` button.alert-acknowledge`)))
+	require.Contains(t, text(t, admin, row), "电梯故障 @ 阳光花园3号楼")
+	require.NoError(t, chromedp.Do(admin,
+		chromedp.Click(row+` button.alert-acknowledge`),
+		chromedp.WaitVisible(row+`.acknowledged`),
+	))
+	require.Contains(t, text(t, admin, row), "admin", "who acknowledged it")
+	e.publish(Event{Type: TypeHotspot, Data: HotspotData{ID: "hotspot-7", State: "expired", Count: 3}})
+	require.NoError(t, chromedp.Do(admin, chromedp.WaitNotPresent(row)))
+
+	e.desk.ReportHealth("store", errors.New("database or disk is full"))
+	require.NoError(t, chromedp.Do(admin, chromedp.WaitVisible(`#health`)))
+	require.Contains(t, text(t, admin, `#health`), "database or disk is full")
+	e.desk.ReportHealth("store", nil)
+	require.NoError(t, chromedp.Do(admin, chromedp.WaitNotVisible(`#health`)))
 }

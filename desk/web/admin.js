@@ -5,7 +5,7 @@
   const $ = (id) => document.getElementById(id);
   const STATES = ['available', 'ringing', 'talking', 'wrapup', 'away', 'offline'];
   // the wallboard has no use for transcripts: it does not take every seat's partials
-  const TYPES = ['seat.state', 'call.', 'dispatch.decided', 'hotspot.alert', 'asr.health'];
+  const TYPES = ['seat.state', 'call.', 'dispatch.decided', 'hotspot.alert', 'asr.health', 'system.health'];
   let refresh = 0, depts = [], sock = null, mon = null, monSeat = '';
 
   function seatTile(seat) {
@@ -73,13 +73,49 @@
     refresh = setTimeout(() => loadStats().catch(() => {}), 300);
   }
 
+  // alert keeps one row per hotspot alert: its issue, place, calls and state, with the
+  // admin's acknowledge and close buttons; a closed or expired alert leaves the list.
+  const alertRows = new Map();
   function alert(ev) {
     const d = ev.data || {};
+    const id = d.id || ('t' + ev.time);
+    const old = alertRows.get(id);
+    if (d.state === 'closed' || d.state === 'expired') {
+      if (old) old.remove();
+      alertRows.delete(id);
+      return;
+    }
     const when = new Date(ev.time).toLocaleTimeString();
-    const li = LX.el('li', { class: 'alert' }, LX.el('time', {}, when),
-      LX.el('b', {}, d.topic || d.department || ''), ' ×' + (d.count || 0));
-    $('alerts').prepend(li);
-    while ($('alerts').children.length > 50) $('alerts').lastChild.remove();
+    const what = d.issue && d.place ? d.issue + ' @ ' + d.place : (d.topic || d.department || '');
+    const state = LX.t(d.state || 'raised') + (d.ack_by ? ' (' + LX.t('by') + ' ' + d.ack_by + ')' : '');
+    const li = LX.el('li', { class: 'alert ' + (d.state || 'raised'), 'data-alert': id },
+      LX.el('time', {}, when), LX.el('b', {}, what), ' ×' + (d.count || 0) + ' ', LX.el('span', { class: 'state' }, state));
+    if (d.id) {
+      for (const action of d.state === 'acknowledged' ? ['close'] : ['acknowledge', 'close']) {
+        const b = LX.el('button', { type: 'button', class: 'alert-' + action }, LX.t(action));
+        b.addEventListener('click', () => {
+          b.disabled = true;
+          LX.api('/api/hotspots/' + encodeURIComponent(d.id) + '/' + action, { json: {} }).catch(() => { b.disabled = false; });
+        });
+        li.append(b);
+      }
+    }
+    if (old) old.replaceWith(li); else $('alerts').prepend(li);
+    alertRows.set(id, li);
+    while ($('alerts').children.length > 50) {
+      const last = $('alerts').lastChild;
+      alertRows.delete(last.dataset.alert);
+      last.remove();
+    }
+  }
+
+  // health lists the parts of the gateway that are failing (the store, recording).
+  const failing = new Map();
+  function health(d) {
+    if (d.ok) failing.delete(d.component); else failing.set(d.component, d.detail || '');
+    const parts = [...failing].map(([c, detail]) => c + ' ' + LX.t('failing') + (detail ? ': ' + detail : ''));
+    $('health').textContent = parts.join('; ');
+    $('health').hidden = parts.length === 0;
   }
 
   function onEvent(ev) {
@@ -90,6 +126,7 @@
       case 'seat.state': setSeat(ev.seat, d.state); break;
       case 'call.offered': case 'call.answered': case 'call.ended': case 'dispatch.decided': statsSoon(); break;
       case 'hotspot.alert': alert(ev); break;
+      case 'system.health': health(d); break;
       case 'asr.health':
         $('asr-state').textContent = (d.engine ? d.engine + ' ' : '') + LX.t(d.ok ? 'ok' : 'down') +
           (d.lag_ms ? ' ' + d.lag_ms + 'ms' : '');
