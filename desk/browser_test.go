@@ -111,6 +111,11 @@ func TestBrowserAgentScreenAndWallboard(t *testing.T) {
 	require.NoError(t, chromedp.Do(bctx,
 		chromedp.Navigate(e.srv.URL+"/"),
 		chromedp.WaitVisible(`#login`),
+	))
+	connShown, err := chromedp.Run(bctx, chromedp.Evaluate[bool](`getComputedStyle(document.getElementById('conn')).display !== 'none'`))
+	require.NoError(t, err)
+	require.False(t, connShown, "no connection warning before anyone logs in")
+	require.NoError(t, chromedp.Do(bctx,
 		chromedp.SetValue(`#user`, "seat-01"),
 		chromedp.SetValue(`#password`, seatPass),
 		chromedp.Click(`#login-btn`),

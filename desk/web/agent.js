@@ -209,6 +209,7 @@
     renderOther();
     renderSuggestions();
     sock = LX.connect(onEvent, (ok) => {
+      $('conn').hidden = false; // nothing to say before the first connection
       $('conn').className = 'conn ' + (ok ? 'ok' : 'bad');
       $('conn').dataset.i18n = ok ? 'connected' : 'disconnected';
       $('conn').textContent = LX.t($('conn').dataset.i18n);
