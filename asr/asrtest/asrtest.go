@@ -32,28 +32,16 @@ import (
 const guard = 30 * time.Second
 
 type options struct {
-	cfg      asr.StreamConfig
-	kill     func()
-	partials bool
-	leaks    bool
+	cfg  asr.StreamConfig
+	kill func()
 }
 
 // Option adjusts Run.
 type Option func(*options)
 
-// WithConfig sets the stream config (default: rate of the fixture, partials on).
-func WithConfig(c asr.StreamConfig) Option { return func(o *options) { o.cfg = c } }
-
 // WithKill enables the reconnect case: kill must drop the engine's live connections
 // abruptly (a stand-in server's Kill). The engine under test must be wrapped for resilience.
 func WithKill(kill func()) Option { return func(o *options) { o.kill = kill } }
-
-// WithoutPartials is for engines that never produce partials.
-func WithoutPartials() Option { return func(o *options) { o.partials = false } }
-
-// WithoutLeakCheck skips goroutine leak checks (for engines whose libraries keep
-// process-wide workers).
-func WithoutLeakCheck() Option { return func(o *options) { o.leaks = false } }
 
 // Run runs the conformance suite. newEngine is called once per case; the engine it returns
 // is closed by the case.
@@ -61,7 +49,7 @@ func Run(t *testing.T, newEngine func(t *testing.T) asr.Engine, fx Fixture, opts
 	frames, err := fx.Load()
 	require.NoError(t, err)
 	require.NotEmpty(t, frames)
-	o := options{partials: true, leaks: true, cfg: asr.StreamConfig{Partials: true, Channel: "caller"}}
+	o := options{cfg: asr.StreamConfig{Partials: true, Channel: "caller"}}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -88,17 +76,12 @@ type kit struct {
 // leaked goroutines.
 func (k kit) open(t *testing.T, ctx context.Context) (asr.Stream, func()) {
 	e := k.newEngine(t)
-	var ignore goleak.Option
-	if k.o.leaks {
-		ignore = goleak.IgnoreCurrent()
-	}
+	ignore := goleak.IgnoreCurrent()
 	s, err := e.NewStream(ctx, k.o.cfg)
 	require.NoError(t, err)
 	return s, func() {
 		require.NoError(t, e.Close())
-		if k.o.leaks {
-			goleak.VerifyNone(t, ignore)
-		}
+		goleak.VerifyNone(t, ignore)
 	}
 }
 
@@ -142,7 +125,7 @@ func (k kit) transcript(t *testing.T) {
 	require.NoError(t, s.Close())
 	rs := wait(t, got)
 	k.checkResults(t, rs)
-	if k.o.partials && k.o.cfg.Partials {
+	if k.o.cfg.Partials {
 		require.True(t, hasPartial(rs), "partials were asked for but none came: %v", rs)
 	}
 	require.NoError(t, s.Close(), "Close must be idempotent")
