@@ -32,6 +32,8 @@ type Config struct {
 	Credentials func(user string) (password string, ok bool)
 	// OnRegistration is told when a seat's registration starts or ends.
 	OnRegistration func(seat string, registered bool)
+	// Security bounds what one source address can cost (rates, guessing, connections).
+	Security Security
 	// MinExpires and MaxExpires bound registration lifetimes.
 	MinExpires, MaxExpires time.Duration
 	// MaxCalls bounds concurrent calls; more get 503.
@@ -54,6 +56,10 @@ type Server struct {
 	srv     *sipgo.Server
 	dlgUA   *sipgo.DialogUA
 	reg     *registrar
+	sec     Security
+	source  func(*siplib.Request) netip.Addr
+	invites *limiter
+	regs    *limiter
 	sdp     *sdpWriter
 	host    string
 
@@ -105,13 +111,16 @@ func New(cfg Config, handler CallHandler) (*Server, error) {
 	if cfg.Credentials == nil {
 		cfg.Credentials = func(string) (string, bool) { return "", false }
 	}
+	cfg.Security = cfg.Security.withDefaults()
 	host, _, err := net.SplitHostPort(cfg.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("sip: listen address %q: %w", cfg.Listen, err)
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, handler: handler, host: host,
 		reg: newRegistrar(cfg), sdp: &sdpWriter{sessionID: rand.Uint64() >> 1},
-		dialogs: map[string]inDialog{}, stop: make(chan struct{})}
+		dialogs: map[string]inDialog{}, stop: make(chan struct{}), sec: cfg.Security, source: sourceAddr,
+		invites: newLimiter(cfg.Security.InviteRate, cfg.Security.MaxSources, cfg.Now),
+		regs:    newLimiter(cfg.Security.RegisterRate, cfg.Security.MaxSources, cfg.Now)}
 	bad := &badRequestFilter{parser: siplib.NewParser(), conn: func() net.PacketConn { return s.udp },
 		log: cfg.Logger, ua: cfg.UserAgent, metrics: cfg.Metrics}
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent(cfg.UserAgent), sipgo.WithUserAgentHostname(host),
@@ -225,6 +234,9 @@ func (s *Server) respond(tx siplib.ServerTransaction, req *siplib.Request, code 
 
 func (s *Server) onRegister(req *siplib.Request, tx siplib.ServerTransaction) {
 	s.cfg.Metrics.request("REGISTER")
+	if s.overLimit(s.regs, req, tx) {
+		return
+	}
 	res := s.reg.handle(req)
 	s.cfg.Metrics.rejected(res.StatusCode)
 	if err := tx.Respond(res); err != nil {
@@ -294,6 +306,9 @@ func (s *Server) onInvite(req *siplib.Request, tx siplib.ServerTransaction) {
 			return
 		}
 		s.respond(tx, req, siplib.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
+		return
+	}
+	if s.overLimit(s.invites, req, tx) {
 		return
 	}
 	s.newCall(req, tx)
