@@ -165,7 +165,10 @@ func (s *Server) Start() error {
 	s.dlgUA = &sipgo.DialogUA{Client: client, ContactHDR: contact}
 	s.loops.Add(3)
 	go func() { defer s.loops.Done(); _ = s.srv.ServeUDP(s.udp) }()
-	go func() { defer s.loops.Done(); _ = s.srv.ServeTCP(s.tcp) }()
+	go func() {
+		defer s.loops.Done()
+		_ = s.srv.ServeTCP(newTCPGuard(s.tcp, s.sec, s.reg.usesConn, s.cfg.Metrics))
+	}()
 	go func() { defer s.loops.Done(); s.expireLoop() }()
 	return nil
 }
