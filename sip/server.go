@@ -121,14 +121,18 @@ func New(cfg Config, handler CallHandler) (*Server, error) {
 		dialogs: map[string]inDialog{}, stop: make(chan struct{}), sec: cfg.Security, source: sourceAddr,
 		invites: newLimiter(cfg.Security.InviteRate, cfg.Security.MaxSources, cfg.Now),
 		regs:    newLimiter(cfg.Security.RegisterRate, cfg.Security.MaxSources, cfg.Now)}
+	// sipgo logs what peers send; its records go through limits, ours do not
+	sipgoLog := guardLogger(cfg.Logger, cfg.Now, cfg.Metrics)
 	bad := &badRequestFilter{parser: siplib.NewParser(), conn: func() net.PacketConn { return s.udp },
 		log: cfg.Logger, ua: cfg.UserAgent, metrics: cfg.Metrics}
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent(cfg.UserAgent), sipgo.WithUserAgentHostname(host),
-		sipgo.WithUserAgentTransportLayerOptions(siplib.WithTransportLayerReadFilter(bad.filter)))
+		sipgo.WithUserAgentTransportLayerOptions(siplib.WithTransportLayerReadFilter(bad.filter),
+			siplib.WithTransportLayerLogger(sipgoLog)),
+		sipgo.WithUserAgentTransactionLayerOptions(siplib.WithTransactionLayerLogger(sipgoLog)))
 	if err != nil {
 		return nil, err
 	}
-	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(cfg.Logger))
+	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(sipgoLog))
 	if err != nil {
 		return nil, err
 	}
