@@ -34,6 +34,8 @@ type Config struct {
 	OnRegistration func(seat string, registered bool)
 	// Security bounds what one source address can cost (rates, guessing, connections).
 	Security Security
+	// Registrations keeps seat registrations across restarts; nil keeps them in memory.
+	Registrations RegistrationStore
 	// MinExpires and MaxExpires bound registration lifetimes.
 	MinExpires, MaxExpires time.Duration
 	// MaxCalls bounds concurrent calls; more get 503.
@@ -150,6 +152,9 @@ func New(cfg Config, handler CallHandler) (*Server, error) {
 
 // Start binds the UDP and TCP listeners on the same port and starts serving.
 func (s *Server) Start() error {
+	if err := s.restoreRegistrations(); err != nil {
+		return err
+	}
 	udp, err := net.ListenPacket("udp", s.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("sip: listen udp %s: %w", s.cfg.Listen, err)
@@ -173,6 +178,10 @@ func (s *Server) Start() error {
 		defer s.loops.Done()
 		_ = s.srv.ServeTCP(newTCPGuard(s.tcp, s.sec, s.reg.usesConn, s.cfg.Metrics))
 	}()
+	if s.cfg.Registrations != nil {
+		s.loops.Add(1)
+		go func() { defer s.loops.Done(); s.storeLoop() }()
+	}
 	go func() { defer s.loops.Done(); s.expireLoop() }()
 	return nil
 }
