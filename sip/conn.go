@@ -17,21 +17,23 @@ type tcpGuard struct {
 	net.Listener
 	idle      time.Duration
 	perSource int
+	total     int
 	// inUse reports whether a live registration depends on the connection from raddr.
 	inUse   func(raddr string) bool
 	metrics *Metrics
 
 	mu    sync.Mutex
 	conns map[netip.Addr]int
+	open  int
 }
 
 func newTCPGuard(l net.Listener, sec Security, inUse func(string) bool, m *Metrics) *tcpGuard {
-	return &tcpGuard{Listener: l, idle: sec.TCPIdleTimeout, perSource: sec.TCPMaxConnsPerSource, inUse: inUse,
+	return &tcpGuard{Listener: l, idle: sec.TCPIdleTimeout, perSource: sec.TCPMaxConnsPerSource, total: sec.TCPMaxConns, inUse: inUse,
 		metrics: m, conns: map[netip.Addr]int{}}
 }
 
-// Accept returns the next connection within its source's limit; those over it are
-// closed at once.
+// Accept returns the next connection within its source's limit and the total; those
+// over them are closed at once.
 func (g *tcpGuard) Accept() (net.Conn, error) {
 	for {
 		c, err := g.Listener.Accept()
@@ -43,9 +45,10 @@ func (g *tcpGuard) Accept() (net.Conn, error) {
 			src = ap.Addr().Unmap()
 		}
 		g.mu.Lock()
-		ok := g.conns[src] < g.perSource
+		ok := g.conns[src] < g.perSource && g.open < g.total
 		if ok {
 			g.conns[src]++
+			g.open++
 		}
 		g.mu.Unlock()
 		if !ok {
@@ -60,6 +63,7 @@ func (g *tcpGuard) Accept() (net.Conn, error) {
 func (g *tcpGuard) release(src netip.Addr) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	g.open--
 	if g.conns[src]--; g.conns[src] <= 0 {
 		delete(g.conns, src)
 	}

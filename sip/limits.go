@@ -28,8 +28,10 @@ type Security struct {
 	// TCPIdleTimeout closes a TCP connection that carries nothing for this long, unless a
 	// live registration uses it.
 	TCPIdleTimeout time.Duration
-	// TCPMaxConnsPerSource bounds the TCP connections one address may hold open.
+	// TCPMaxConnsPerSource bounds the TCP connections one address may hold open,
+	// TCPMaxConns those of all addresses together.
 	TCPMaxConnsPerSource int
+	TCPMaxConns          int
 	// Trusted addresses (a carrier trunk, the office NAT the seat phones share) are exempt
 	// from the rate limits and the digest block.
 	Trusted []netip.Prefix
@@ -70,6 +72,9 @@ func (s Security) withDefaults() Security {
 	}
 	if s.TCPMaxConnsPerSource <= 0 {
 		s.TCPMaxConnsPerSource = 32
+	}
+	if s.TCPMaxConns <= 0 {
+		s.TCPMaxConns = 4096
 	}
 	if s.MaxSources <= 0 {
 		s.MaxSources = 16384

@@ -59,6 +59,8 @@ type Server struct {
 	dlgUA   *sipgo.DialogUA
 	reg     *registrar
 	sec     Security
+	// stack is what sipgo logs through: peer input in it is cut and rate-limited.
+	stack   *slog.Logger
 	source  func(*siplib.Request) netip.Addr
 	invites *limiter
 	regs    *limiter
@@ -114,17 +116,17 @@ func New(cfg Config, handler CallHandler) (*Server, error) {
 		cfg.Credentials = func(string) (string, bool) { return "", false }
 	}
 	cfg.Security = cfg.Security.withDefaults()
+	// sipgo logs what peers send; its records go through limits, ours do not
+	sipgoLog := guardLogger(cfg.Logger, cfg.Now, cfg.Metrics)
+	lim := func(r RateLimit) *limiter { return newLimiter(r, cfg.Security.MaxSources, cfg.Now) }
 	host, _, err := net.SplitHostPort(cfg.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("sip: listen address %q: %w", cfg.Listen, err)
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, handler: handler, host: host,
 		reg: newRegistrar(cfg), sdp: &sdpWriter{sessionID: rand.Uint64() >> 1},
-		dialogs: map[string]inDialog{}, stop: make(chan struct{}), sec: cfg.Security, source: sourceAddr,
-		invites: newLimiter(cfg.Security.InviteRate, cfg.Security.MaxSources, cfg.Now),
-		regs:    newLimiter(cfg.Security.RegisterRate, cfg.Security.MaxSources, cfg.Now)}
-	// sipgo logs what peers send; its records go through limits, ours do not
-	sipgoLog := guardLogger(cfg.Logger, cfg.Now, cfg.Metrics)
+		sec: cfg.Security, source: sourceAddr, stack: sipgoLog, invites: lim(cfg.Security.InviteRate), regs: lim(cfg.Security.RegisterRate),
+		dialogs: map[string]inDialog{}, stop: make(chan struct{})}
 	bad := &badRequestFilter{parser: siplib.NewParser(), conn: func() net.PacketConn { return s.udp },
 		log: cfg.Logger, ua: cfg.UserAgent, metrics: cfg.Metrics}
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent(cfg.UserAgent), sipgo.WithUserAgentHostname(host),
@@ -166,7 +168,7 @@ func (s *Server) Start() error {
 		return fmt.Errorf("sip: listen tcp: %w", err)
 	}
 	s.udp, s.tcp, s.addr = udp, tcp, ap
-	client, err := sipgo.NewClient(s.ua, sipgo.WithClientHostname(s.host), sipgo.WithClientLogger(s.log))
+	client, err := sipgo.NewClient(s.ua, sipgo.WithClientHostname(s.host), sipgo.WithClientLogger(s.stack))
 	if err != nil {
 		return err
 	}
