@@ -65,8 +65,11 @@ func (c *Call) run() {
 	defer c.f.deps.Queue.Release(c.Seat)
 	defer c.seat.Hangup(context.Background())
 
-	if err := c.caller.Answer(c.callerLeg.LocalAddr()); err != nil {
-		c.log.Warn("answering the caller failed", "err", err)
+	actx, cancelAnswer := context.WithTimeout(ctx, c.f.cfg.AnswerTimeout)
+	err = c.caller.Answer(actx, c.callerLeg.LocalAddr())
+	cancelAnswer()
+	if err != nil {
+		c.log.Warn("answering the caller failed; the seat is freed", "err", err)
 		c.end(Abandoned, err)
 		return
 	}
@@ -86,12 +89,13 @@ func (c *Call) connectSeat() error {
 	if err := c.caller.Progress(c.callerLeg.LocalAddr()); err != nil {
 		return fmt.Errorf("early media: %w", err)
 	}
-	playCtx, stopPlay := context.WithCancel(c.ctx)
-	var play sync.WaitGroup
-	play.Add(1)
-	go func() { defer play.Done(); _ = c.callerLeg.Play(playCtx, c.f.cfg.HoldMusic, true) }()
-	defer play.Wait()
-	defer stopPlay()
+	queued, leave := context.WithCancel(c.ctx)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); c.earlyMedia(queued) }()
+	go func() { defer wg.Done(); c.watchQueued(queued) }()
+	defer wg.Wait()
+	defer leave()
 
 	exclude := map[string]bool{}
 	for {
@@ -144,12 +148,13 @@ func (c *Call) bridge() error {
 	rec, err := c.newRecorder()
 	if err != nil {
 		c.log.Error("recording", "err", err)
+		c.f.deps.Health("recording", err)
 	}
 	callerTap := media.NewFanout("caller", media.FanoutOptions{Metrics: c.f.deps.Metrics})
 	agentTap := media.NewFanout("agent", media.FanoutOptions{Metrics: c.f.deps.Metrics})
 	if rec != nil {
-		callerTap.Add(rec.Caller(), 50)
-		agentTap.Add(rec.Agent(), 50)
+		callerTap.Add(c.reported(rec.Caller()), 50)
+		agentTap.Add(c.reported(rec.Agent()), 50)
 	}
 	var live *liveCall
 	if c.f.deps.ASR != nil {
@@ -182,12 +187,38 @@ func (c *Call) bridge() error {
 	if rec != nil {
 		if err := rec.Close(); err != nil {
 			c.log.Error("finalising the recording", "err", err)
+			c.f.deps.Health("recording", err)
+		} else {
+			c.f.deps.Health("recording", nil)
 		}
 	}
 	if live != nil {
 		_ = live.Close()
 	}
 	return cause
+}
+
+// reported passes frames to a recording channel and reports its first failure at once:
+// a full disk cuts the recording, and the supervisor must know then, not at hang-up.
+func (c *Call) reported(w media.FrameWriter) media.FrameWriter {
+	return &reportedWriter{FrameWriter: w, report: func(err error) {
+		c.log.Error("recording failed; the call goes on unrecorded", "err", err)
+		c.f.deps.Health("recording", err)
+	}}
+}
+
+type reportedWriter struct {
+	media.FrameWriter
+	once   sync.Once
+	report func(error)
+}
+
+func (r *reportedWriter) WriteFrame(f media.Frame) error {
+	err := r.FrameWriter.WriteFrame(f)
+	if err != nil {
+		r.once.Do(func() { r.report(err) })
+	}
+	return err
 }
 
 func (c *Call) newRecorder() (*media.Recorder, error) {

@@ -17,7 +17,7 @@ import (
 )
 
 // rtpPeer is a phone's media end: it sends a PCMU tone every 20 ms to where it is told
-// and keeps the audio it receives.
+// (nothing when hz is 0) and keeps the audio it receives.
 type rtpPeer struct {
 	conn *net.UDPConn
 	hz   float64
@@ -93,7 +93,7 @@ func (p *rtpPeer) send() {
 		p.mu.Lock()
 		to := p.to
 		p.mu.Unlock()
-		if !to.IsValid() {
+		if !to.IsValid() || p.hz == 0 { // a silent peer only listens
 			continue
 		}
 		payload := make([]byte, 160)
@@ -151,7 +151,7 @@ func (c *fakeCaller) Progress(local netip.AddrPort) error {
 	return nil
 }
 
-func (c *fakeCaller) Answer(local netip.AddrPort) error {
+func (c *fakeCaller) Answer(_ context.Context, local netip.AddrPort) error {
 	c.mu.Lock()
 	c.answered = true
 	c.mu.Unlock()
@@ -258,6 +258,7 @@ type ended struct {
 
 func newObserver() *recorder { return &recorder{ended: make(chan ended, 8)} }
 
+func (r *recorder) CallArrived(*Info) {}
 func (r *recorder) CallOffered(ci *Info) {
 	r.mu.Lock()
 	r.offered = append(r.offered, ci.Seat)

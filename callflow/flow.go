@@ -26,6 +26,9 @@ import (
 type Config struct {
 	// RingTimeout is how long a seat rings before the call goes to the next one.
 	RingTimeout time.Duration
+	// AnswerTimeout bounds the wait for the caller to confirm the answer (the SIP ACK):
+	// a caller that vanished must not hold the agent who answered (default 4 s).
+	AnswerTimeout time.Duration
 	// InactivityTimeout ends a bridged call when neither side sends RTP for this long.
 	InactivityTimeout time.Duration
 	// Jitter is the tap window that reorders late packets for the recorder and recogniser.
@@ -36,6 +39,12 @@ type Config struct {
 	Ports *media.PortAllocator
 	// HoldMusic is played to queued callers (8 kHz PCM, looped).
 	HoldMusic []int16
+	// EarlyMediaGrace is how long the hold sound goes to a caller's SDP address before the
+	// caller's own RTP proves the address is theirs (default 2 s).
+	EarlyMediaGrace time.Duration
+	// EarlyMediaPerAddress caps the unproven early-media streams toward one IP address
+	// (default 4).
+	EarlyMediaPerAddress int
 	// RecordDir is where stereo recordings go, under a folder per day; empty records nothing.
 	RecordDir string
 	// Language is a line's recognition language.
@@ -56,6 +65,9 @@ type Deps struct {
 	Registerer prometheus.Registerer
 	Logger     *slog.Logger
 	Now        func() time.Time
+	// Health is told at once when a part the flow uses fails ("recording": a full disk) and
+	// when it works again (err nil).
+	Health func(component string, err error)
 }
 
 // Flow runs calls. Create it with New; Close it when the gateway stops.
@@ -64,6 +76,7 @@ type Flow struct {
 	deps   Deps
 	m      *metrics
 	agents *agentLegs
+	early  *earlyLimits
 	clock  *media.Clock
 
 	// stop ends every call with ErrShutdown.
@@ -83,6 +96,9 @@ func New(cfg Config, deps Deps) (*Flow, error) {
 	if deps.Observer == nil {
 		deps.Observer = nopObserver{}
 	}
+	if deps.Health == nil {
+		deps.Health = func(string, error) {}
+	}
 	if deps.Sink == nil {
 		deps.Sink = nopSink{}
 	}
@@ -101,8 +117,17 @@ func New(cfg Config, deps Deps) (*Flow, error) {
 	if cfg.RingTimeout <= 0 {
 		cfg.RingTimeout = 15 * time.Second
 	}
+	if cfg.AnswerTimeout <= 0 {
+		cfg.AnswerTimeout = 4 * time.Second
+	}
+	if cfg.EarlyMediaGrace <= 0 {
+		cfg.EarlyMediaGrace = 2 * time.Second
+	}
+	if cfg.EarlyMediaPerAddress <= 0 {
+		cfg.EarlyMediaPerAddress = 4
+	}
 	f := &Flow{cfg: cfg, deps: deps, m: newMetrics(deps.Registerer), agents: newAgentLegs(deps.Registerer),
-		clock: media.NewClock()}
+		early: &earlyLimits{max: cfg.EarlyMediaPerAddress, n: map[netip.Addr]int{}}, clock: media.NewClock()}
 	f.stop, f.stopNow = context.WithCancelCause(context.Background())
 	return f, nil
 }
@@ -112,6 +137,7 @@ func (f *Flow) Handle(in Inbound) {
 	f.calls.Add(1)
 	defer f.calls.Done()
 	c := f.newCall(in)
+	f.deps.Observer.CallArrived(&c.Info)
 	if f.stop.Err() != nil {
 		_ = in.Caller.Reject(RejectUnavailable)
 		c.end(Failed, ErrShutdown)
@@ -161,6 +187,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 
 type nopObserver struct{}
 
+func (nopObserver) CallArrived(*Info)               {}
 func (nopObserver) CallOffered(*Info)               {}
 func (nopObserver) CallAnswered(*Info)              {}
 func (nopObserver) CallEnded(*Info, Outcome, error) {}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"os/exec"
 	"testing"
 	"time"
 
@@ -66,6 +67,14 @@ func (tf *testFlow) handle(t *testing.T, c *fakeCaller) <-chan struct{} {
 	return done
 }
 
+// requireTone checks that x is the tone want and holds nothing of the tone not.
+func requireTone(t *testing.T, x []int16, want, not float64, what string) {
+	t.Helper()
+	w, n := toneLevel(x, want), toneLevel(x, not)
+	require.Greater(t, w, 0.1, "%s: %.0f Hz at %.2f of the power", what, want, w)
+	require.Greater(t, w, 20*n, "%s: %.0f Hz at %.3f beside %.0f Hz at %.3f", what, want, w, not, n)
+}
+
 // The caller reaches the seat: each hears the other, the recording holds the caller on
 // the left and the agent on the right, and the caller's hang-up completes the call and
 // frees the seat.
@@ -74,14 +83,14 @@ func TestCallIsBridgedAndRecorded(t *testing.T) {
 	caller := newFakeCaller(t, 1000)
 	done := tf.handle(t, caller)
 
+	var sc *fakeSeatCall
 	require.Eventually(t, func() bool {
-		sc := tf.phones.call("seat-01")
-		return sc != nil && len(sc.peer.received()) > 8000 && len(caller.peer.received()) > 8000
-	}, 10*time.Second, 20*time.Millisecond, "a second of audio each way")
-	sc := tf.phones.call("seat-01")
-	require.Greater(t, toneLevel(sc.peer.received()[800:], 1000), 0.8, "the seat hears the caller's tone")
+		sc = tf.phones.call("seat-01")
+		return sc != nil && len(sc.peer.received()) > 16000
+	}, 10*time.Second, 20*time.Millisecond, "two seconds of audio reach the seat")
+	requireTone(t, sc.peer.received()[8000:], 1000, 400, "the seat hears the caller")
 	heard := caller.peer.received()
-	require.Greater(t, toneLevel(heard[len(heard)-4000:], 400), 0.8, "the caller hears the seat's tone")
+	requireTone(t, heard[len(heard)-8000:], 400, 1000, "the caller hears the seat")
 
 	caller.hangUp(errors.New("caller hung up"))
 	e := tf.obs.waitEnded(t)
@@ -96,10 +105,11 @@ func TestCallIsBridgedAndRecorded(t *testing.T) {
 	require.True(t, sc.byed, "the seat's dialog is hung up")
 	require.Equal(t, seat.Available, tf.acd.States()["seat-01"], "no wrap-up configured: the seat is free again")
 
+	// A loaded machine leaves gaps in the tones (late packets), which spread some energy;
+	// each channel must still be its own side's tone, with none of the other's.
 	left, right := channels(t, e.info.Recording)
-	require.Greater(t, toneLevel(left[len(left)/2:], 1000), 0.8, "left channel: the caller")
-	require.Greater(t, toneLevel(right[len(right)/2:], 400), 0.8, "right channel: the agent")
-	require.Less(t, toneLevel(left[len(left)/2:], 400), 0.05, "no agent on the caller's channel")
+	requireTone(t, left[len(left)/2:], 1000, 400, "left channel: the caller")
+	requireTone(t, right[len(right)/2:], 400, 1000, "right channel: the agent")
 }
 
 // A seat that does not answer in time gives way to the next; the caller is connected.
@@ -195,4 +205,38 @@ func TestRejectionForQueueErrors(t *testing.T) {
 	} {
 		require.Equal(t, want, rejectionFor(err), err.Error())
 	}
+}
+
+// A disk that fills up mid-call is reported while the call goes on, and the call's audio
+// keeps flowing between caller and seat.
+func TestFullDiskIsReportedAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", dir).CombinedOutput(); err != nil {
+		testpeer.Unavailable(t, "a small tmpfs stands in for a full disk; mount needs root: %v %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("umount", dir).Run() })
+	reports := make(chan error, 8)
+	tf := newTestFlow(t, []string{"seat-01"}, map[string]float64{"seat-01": 400}, func(c *Config, _ *seat.Config) {
+		c.RecordDir = dir
+	})
+	tf.deps.Health = func(component string, err error) {
+		if component == "recording" {
+			reports <- err
+		}
+	}
+	caller := newFakeCaller(t, 1000)
+	done := tf.handle(t, caller)
+	select {
+	case err := <-reports:
+		require.ErrorContains(t, err, "no space left on device")
+	case <-time.After(10 * time.Second):
+		t.Fatal("the full disk was not reported during the call")
+	}
+	sc := tf.phones.call("seat-01")
+	before := len(sc.peer.received())
+	require.Eventually(t, func() bool { return len(sc.peer.received()) > before+4000 }, 3*time.Second, 20*time.Millisecond,
+		"the call goes on")
+	caller.hangUp(errors.New("caller hung up"))
+	<-done
+	require.Equal(t, Completed, tf.obs.waitEnded(t).outcome)
 }

@@ -30,8 +30,9 @@ type Caller interface {
 	Codecs() []string
 	// Progress sends early media from local (the caller hears it but is not yet billed).
 	Progress(local netip.AddrPort) error
-	// Answer connects the caller with media at local.
-	Answer(local netip.AddrPort) error
+	// Answer connects the caller with media at local; it fails when the caller does not
+	// confirm (a SIP ACK) before ctx ends.
+	Answer(ctx context.Context, local netip.AddrPort) error
 	// Reject refuses the call before answer.
 	Reject(r Rejection) error
 	// Hangup ends an answered call (or cancels an unanswered one).
@@ -80,9 +81,11 @@ type Queue interface {
 	Release(seat string)
 }
 
-// Observer is told what happens to calls (the screens and the store). CallOffered comes
-// each time a seat starts ringing for the call.
+// Observer is told what happens to calls (the screens and the store). CallArrived comes
+// first, before the caller is queued, so a call has a record from its first moment;
+// CallOffered comes each time a seat starts ringing for it.
 type Observer interface {
+	CallArrived(ci *Info)
 	CallOffered(ci *Info)
 	CallAnswered(ci *Info)
 	CallEnded(ci *Info, o Outcome, cause error)

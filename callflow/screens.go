@@ -88,13 +88,16 @@ func (e *Screens) SeatChanged(c seat.Change) {
 	e.publish(desk.Event{Type: desk.TypeSeatState, Time: c.At, Seat: c.Seat, Data: desk.SeatStateData{State: string(c.To)}})
 }
 
-// CallOffered publishes the call's arrival (once) and each seat it rings.
+// CallArrived publishes the call's arrival as a seat-less offer, for admins: it writes the
+// call's row before the caller is queued, so a call the process stops under is not lost.
+func (e *Screens) CallArrived(ci *Info) {
+	e.calls.Store(ci.ID, &callText{tracker: dispatch.NewTracker(e.cfg.Classifier, dispatch.TrackerOptions{})})
+	e.publish(desk.Event{Type: desk.TypeOffered, Time: ci.Offered, CallID: ci.ID,
+		Data: desk.CallOfferedData{From: ci.From, To: ci.Line, Queue: ci.Line}})
+}
+
+// CallOffered publishes each seat the call rings.
 func (e *Screens) CallOffered(ci *Info) {
-	if _, loaded := e.calls.LoadOrStore(ci.ID, &callText{tracker: dispatch.NewTracker(e.cfg.Classifier, dispatch.TrackerOptions{})}); !loaded {
-		// First offer: a seat-less event, for admins, marks the arrival so queue wait counts.
-		e.publish(desk.Event{Type: desk.TypeOffered, Time: ci.Offered, CallID: ci.ID,
-			Data: desk.CallOfferedData{From: ci.From, To: ci.Line, Queue: ci.Line}})
-	}
 	e.publish(desk.Event{Type: desk.TypeOffered, CallID: ci.ID, Seat: ci.Seat,
 		Data: desk.CallOfferedData{From: ci.From, To: ci.Line, Queue: ci.Line}})
 }
@@ -212,4 +215,26 @@ func (e *Screens) StreamFailed(ci *Info, channel string, err error) {
 		detail = fmt.Sprintf("%s leg of call %s: engine at its stream limit; transcribed after the call", channel, ci.ID)
 	}
 	e.publish(desk.Event{Type: desk.TypeASRHealth, Data: desk.ASRHealthData{Engine: name, OK: false, Detail: detail}})
+}
+
+// OpenCallLister finds the calls a previous run left open (the store).
+type OpenCallLister interface {
+	OpenCalls(ctx context.Context) ([]store.OpenCall, error)
+}
+
+// Reconcile ends the calls a previous run stopped under (a crash, kill -9, power loss):
+// each is marked interrupted at the last time anything was heard of it, and its
+// call.ended is pushed, so no screen shows it as live again. Their recordings stay as the
+// recorder last flushed them, playable. It reports how many calls it closed.
+func (e *Screens) Reconcile(ctx context.Context, st OpenCallLister) (int, error) {
+	open, err := st.OpenCalls(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for _, c := range open {
+		e.log.Warn("closing a call the previous run left open", "call", c.ID, "seat", c.Seat, "last_seen", c.LastSeen)
+		e.publish(desk.Event{Type: desk.TypeEnded, Time: c.LastSeen, CallID: c.ID, Seat: c.Seat,
+			Data: desk.CallEndedData{Reason: "interrupted: the gateway stopped during the call", Failed: c.AnsweredAt == nil}})
+	}
+	return len(open), nil
 }

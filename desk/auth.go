@@ -2,7 +2,9 @@ package desk
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"net/http"
 	"strings"
@@ -10,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"lianxin/store"
 )
 
 // Roles of a session.
@@ -42,8 +46,9 @@ func (s Session) Admin() bool { return s.Role == RoleAdmin }
 // sees reports whether the session may see what belongs to seat.
 func (s Session) sees(seat string) bool { return s.Admin() || (seat != "" && seat == s.Seat) }
 
-// auth issues and checks bearer tokens. Tokens live in memory: a restart logs everyone out,
-// which a screen handles by showing its login form again.
+// auth issues and checks bearer tokens. Sessions are kept by the SHA-256 of their token
+// (tokenID), in memory and, through the desk, in the store, so a restart logs no one out
+// and a copy of the database holds no usable token.
 type auth struct {
 	users     map[string]string // admin -> bcrypt hash
 	seats     map[string]string
@@ -86,7 +91,7 @@ func (a *auth) login(user, password string) (string, Session, error) {
 	now := a.now()
 	s.Expires = now.Add(a.ttl)
 	tok := rand.Text()
-	s.token = tok
+	s.token = tokenID(tok)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	// expired tokens are swept here, where the map grows, so it stays bounded by live sessions
@@ -95,8 +100,23 @@ func (a *auth) login(user, password string) (string, Session, error) {
 			delete(a.tokens, t)
 		}
 	}
-	a.tokens[tok] = s
+	a.tokens[s.token] = s
 	return tok, s, nil
+}
+
+// tokenID is what a session is kept and revoked by: the token's SHA-256, hex.
+func tokenID(tok string) string {
+	h := sha256.Sum256([]byte(tok))
+	return hex.EncodeToString(h[:])
+}
+
+// restore brings back sessions stored by an earlier run, with their own expiry.
+func (a *auth) restore(recs []store.SessionRecord) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, r := range recs {
+		a.tokens[r.ID] = Session{User: r.User, Role: r.Role, Seat: r.Seat, Expires: r.Expires, token: r.ID}
+	}
 }
 
 // check returns the live session of tok.
@@ -105,7 +125,7 @@ func (a *auth) check(tok string) (Session, error) {
 		return Session{}, errNoToken
 	}
 	a.mu.Lock()
-	s, ok := a.tokens[tok]
+	s, ok := a.tokens[tokenID(tok)]
 	a.mu.Unlock()
 	if !ok {
 		return s, errBadToken
@@ -116,12 +136,12 @@ func (a *auth) check(tok string) (Session, error) {
 	return s, nil
 }
 
-// revoke ends tok's session now; it reports whether tok was live.
-func (a *auth) revoke(tok string) bool {
+// revoke ends the session id (a tokenID) now; it reports whether it was live.
+func (a *auth) revoke(id string) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	s, ok := a.tokens[tok]
-	delete(a.tokens, tok)
+	s, ok := a.tokens[id]
+	delete(a.tokens, id)
 	return ok && a.now().Before(s.Expires)
 }
 

@@ -40,6 +40,7 @@ type Config struct {
 	PingInterval    time.Duration // default 25s; a peer silent for 2.5 intervals is dropped
 	WriteTimeout    time.Duration // per frame; default 10s
 	ReplayPage      int           // events read from the store per replay query; default 500
+	StoreRetry      time.Duration // how often events the store refused are retried; default 1s
 	// TrustedProxies are the reverse proxies in front of the desk. Only from them is
 	// ClientIPHeader (e.g. "X-Forwarded-For" or "X-Real-IP") read for the client's address,
 	// which the login throttle counts; from any other peer the header is ignored.
@@ -94,9 +95,15 @@ type Desk struct {
 	// a thousand idle screens do not each hold one
 	writeBuffers sync.Pool
 
+	// unsaved holds events the store refused until it takes them again; health the parts
+	// that are failing.
+	unsaved *unsaved
+	health  *health
+
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 	once   sync.Once
+	bg     sync.WaitGroup
 }
 
 // New builds a desk on st. It reads the store's last seq so that live events continue the
@@ -131,8 +138,25 @@ func New(cfg Config, st store.Store, opts Options) (*Desk, error) {
 	}
 	d := &Desk{cfg: cfg, opts: opts, st: st, auth: newAuth(cfg, opts.Now), throttle: throttle, m: m,
 		log: opts.Logger, ctx: ctx, cancel: cancel}
+	sessions, err := st.Sessions(ctx, opts.Now())
+	if err != nil {
+		cancel(err)
+		return nil, fmt.Errorf("desk: %w", err)
+	}
+	d.auth.restore(sessions)
 	d.hub = newHub(last, m.slowDrops.Inc)
 	d.handler = withSecurityHeaders(d.routes())
+	d.unsaved, d.health = newUnsaved(), newHealth()
+	if opts.Registerer != nil {
+		for _, c := range []prometheus.Collector{d.unsaved.pending, d.unsaved.dropped, d.health.up} {
+			if err := opts.Registerer.Register(c); err != nil {
+				cancel(err)
+				return nil, fmt.Errorf("desk: metrics: %w", err)
+			}
+		}
+	}
+	d.bg.Add(1)
+	go d.retryUnsaved()
 	return d, nil
 }
 
@@ -154,6 +178,9 @@ func setDefaults(cfg *Config, opts *Options) {
 	}
 	if cfg.ReplayPage <= 0 {
 		cfg.ReplayPage = 500
+	}
+	if cfg.StoreRetry <= 0 {
+		cfg.StoreRetry = time.Second
 	}
 	if cfg.ThrottleSize <= 0 {
 		cfg.ThrottleSize = 10000
@@ -208,15 +235,30 @@ func (d *Desk) Publish(ctx context.Context, ev Event) (Event, error) {
 	start := time.Now()
 	d.hub.mu.Lock()
 	defer d.hub.mu.Unlock()
-	stored, err := d.st.Append(ctx, store.Event{Type: ev.Type, Time: ev.Time, CallID: ev.CallID,
-		Seat: ev.Seat, Data: raw}, rows...)
+	sev := store.Event{Type: ev.Type, Time: ev.Time, CallID: ev.CallID, Seat: ev.Seat, Data: raw}
+	if d.unsaved.waiting() {
+		return d.keepUnsavedLocked(ev, sev, rows, raw, nil)
+	}
+	stored, err := d.st.Append(ctx, sev, rows...)
 	if err != nil {
-		return ev, fmt.Errorf("desk: publish %s: %w", ev.Type, err)
+		return d.keepUnsavedLocked(ev, sev, rows, raw, err)
 	}
 	ev.Seq = stored.Seq
 	err = d.deliverLocked(ev, raw)
 	d.m.publish.Observe(time.Since(start).Seconds())
 	return ev, err
+}
+
+// keepUnsavedLocked queues an event the store did not take (it failed, or earlier events
+// still wait) and pushes it live, marked unsaved: screens keep working while the store
+// fails, and the event is written, in order, once it recovers.
+func (d *Desk) keepUnsavedLocked(ev Event, sev store.Event, rows []store.Row, raw json.RawMessage, err error) (Event, error) {
+	if err != nil {
+		d.reportHealthLocked("store", fmt.Errorf("writes failing: %w", err))
+	}
+	d.unsaved.add(pendingEvent{ev: sev, rows: rows})
+	ev.Seq, ev.Unsaved = 0, true
+	return ev, d.deliverLocked(ev, raw)
 }
 
 func (d *Desk) push(ev Event, raw json.RawMessage) error {
@@ -227,7 +269,7 @@ func (d *Desk) push(ev Event, raw json.RawMessage) error {
 
 func (d *Desk) deliverLocked(ev Event, raw json.RawMessage) error {
 	b, err := json.Marshal(wireEvent{Seq: ev.Seq, Type: ev.Type, Time: ev.Time, CallID: ev.CallID,
-		Seat: ev.Seat, Data: raw})
+		Seat: ev.Seat, Unsaved: ev.Unsaved, Data: raw})
 	if err != nil {
 		return fmt.Errorf("desk: encode %s: %w", ev.Type, err)
 	}
@@ -244,6 +286,7 @@ func (d *Desk) Close() error {
 		d.hub.close()
 	})
 	d.hub.conns.Wait()
+	d.bg.Wait()
 	return nil
 }
 

@@ -50,6 +50,9 @@ type Event struct {
 	CallID string    `json:"call_id,omitempty"`
 	Seat   string    `json:"seat,omitempty"`
 	Data   any       `json:"data,omitempty"`
+	// Unsaved marks an event pushed while the store fails: it is written once the store
+	// recovers, with a seq then.
+	Unsaved bool `json:"unsaved,omitempty"`
 }
 
 // SeatStateData is the payload of seat.state: the seat package's names, "offline",
@@ -135,12 +138,13 @@ type ASRHealthData struct {
 
 // wireEvent is Event with its payload already encoded.
 type wireEvent struct {
-	Seq    int64           `json:"seq,omitempty"`
-	Type   string          `json:"type"`
-	Time   time.Time       `json:"time"`
-	CallID string          `json:"call_id,omitempty"`
-	Seat   string          `json:"seat,omitempty"`
-	Data   json.RawMessage `json:"data,omitempty"`
+	Seq     int64           `json:"seq,omitempty"`
+	Type    string          `json:"type"`
+	Time    time.Time       `json:"time"`
+	CallID  string          `json:"call_id,omitempty"`
+	Seat    string          `json:"seat,omitempty"`
+	Unsaved bool            `json:"unsaved,omitempty"`
+	Data    json.RawMessage `json:"data,omitempty"`
 }
 
 // decode unmarshals raw into v, naming the event type in the error.

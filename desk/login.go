@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"lianxin/store"
 )
 
 // maxUserLen bounds a login's user name, so that throttle keys stay small.
@@ -62,6 +64,10 @@ func (d *Desk) login(w http.ResponseWriter, r *http.Request) {
 	}
 	d.throttle.succeeded(user, addr)
 	d.m.logins.WithLabelValues("ok").Inc()
+	if err := d.st.SaveSession(r.Context(), store.SessionRecord{ID: s.token, User: s.User, Role: s.Role, Seat: s.Seat,
+		Expires: s.Expires}); err != nil {
+		d.log.Warn("desk: session not stored; it ends at the next restart", "user", s.User, "err", err)
+	}
 	writeJSON(w, http.StatusOK, loginResponse{Token: tok, Role: s.Role, Seat: s.Seat, User: s.User, Expires: s.Expires})
 }
 
@@ -69,6 +75,9 @@ func (d *Desk) login(w http.ResponseWriter, r *http.Request) {
 // other tokens (another tab, another agent) are untouched.
 func (d *Desk) logout(w http.ResponseWriter, r *http.Request, s Session) {
 	d.auth.revoke(s.token)
+	if err := d.st.DeleteSession(r.Context(), s.token); err != nil {
+		d.log.Warn("desk: stored session not deleted; it is revoked until the restart", "user", s.User, "err", err)
+	}
 	n := d.hub.dropToken(s.token)
 	d.log.Info("desk: logged out", "user", s.User, "sockets", n)
 	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})

@@ -96,6 +96,7 @@ type Leg struct {
 	out outStream
 
 	bridged   chan struct{} // closed when a bridge takes the leg over
+	heard     chan struct{} // closed when the first valid packet latches a source
 	done      chan struct{}
 	closeOnce sync.Once
 	wg        sync.WaitGroup
@@ -128,6 +129,7 @@ func NewLeg(conn net.PacketConn, opts LegOptions) *Leg {
 		now:     opts.Now,
 		conn:    conn,
 		bridged: make(chan struct{}),
+		heard:   make(chan struct{}),
 		done:    make(chan struct{}),
 	}
 	l.udp, _ = conn.(addrPortConn)
@@ -145,6 +147,10 @@ func (l *Leg) String() string { return fmt.Sprintf("leg(%s %s)", l.name, l.local
 
 // Name is the leg's name from LegOptions.
 func (l *Leg) Name() string { return l.name }
+
+// Heard is closed when the peer's first valid RTP packet arrives and the leg latches its
+// source: from then on the leg sends only to an address that has sent to it.
+func (l *Leg) Heard() <-chan struct{} { return l.heard }
 
 // LocalAddr is the address the leg receives on (what the SDP offer or answer advertises).
 func (l *Leg) LocalAddr() netip.AddrPort { return l.local }
@@ -382,6 +388,9 @@ func (l *Leg) accept(from netip.AddrPort) bool {
 	}
 	if l.latched.IsValid() && from != l.remote {
 		return false
+	}
+	if !l.latched.IsValid() {
+		close(l.heard)
 	}
 	l.latched = from
 	l.out.setDest(from)

@@ -41,7 +41,7 @@ conf "$T/caller" 5292 "$(pwd)/testdata/audio/caller.wav"
 echo "<sip:caller@$sip;transport=udp>;regint=0;audio_codecs=pcmu,pcma" >"$T/caller/accounts"
 baresip -f "$T/seat" -t 40 >"$T/seat.log" 2>&1 &
 seat=$!
-trap 'kill $seat 2>/dev/null; wait $seat 2>/dev/null' EXIT
+trap '{ kill $seat; wait $seat; } 2>/dev/null || true' EXIT
 for i in $(seq 40); do grep -q "200 OK" "$T/seat.log" && break; sleep 0.25; done
 grep -q "200 OK" "$T/seat.log" || { echo "seat-01 did not register:"; tail -5 "$T/seat.log"; exit 1; }
 echo "seat-01 registered; calling 12345 …"

@@ -3,35 +3,30 @@ package sip
 import (
 	"bytes"
 	"log/slog"
-	"net"
-	"strings"
 
 	siplib "github.com/emiago/sipgo/sip"
 )
 
-// badRequestFilter answers UDP requests that sipgo cannot parse with 400 Bad Request
-// (RFC 3261 §21.4.1) instead of sipgo's silent drop, so a broken phone learns why. It runs
-// before sipgo's parser and lets every message it can parse through untouched. Responses
-// and unparseable garbage that is not a request are dropped, as RFC 4475 expects.
+// badRequestFilter answers requests that sipgo cannot parse with 400 Bad Request
+// (RFC 3261 §21.4.1) instead of sipgo's silent drop, so a broken phone learns why. It
+// runs before sipgo's parser, on UDP datagrams and on messages framed off TCP streams
+// alike, and lets every message it can parse through untouched. Responses and
+// unparseable garbage that is not a request are dropped, as RFC 4475 expects.
 type badRequestFilter struct {
 	parser  *siplib.Parser
-	conn    func() net.PacketConn
 	log     *slog.Logger
 	ua      string
 	metrics *Metrics
 }
 
 func (f *badRequestFilter) filter(info siplib.TransportReadProps, data []byte) ([]byte, error) {
-	if !strings.EqualFold(info.Transport, "udp") {
-		return data, nil
-	}
 	if _, err := f.parser.ParseSIP(data); err == nil {
 		return data, nil
 	} else if res := f.response(data); res != nil {
-		f.log.Debug("sip: malformed request", "from", info.RemoteAddr, "err", err)
+		f.log.Debug("sip: malformed request", "transport", info.Transport, "from", info.RemoteAddr, "err", err)
 		f.metrics.rejected(400)
-		if c := f.conn(); c != nil && info.RemoteAddr != nil {
-			_, _ = c.WriteTo(res, info.RemoteAddr)
+		if info.Reply != nil {
+			_ = info.Reply(res)
 		}
 	}
 	return nil, nil

@@ -117,9 +117,16 @@ func (s *Server) newCall(req *siplib.Request, tx siplib.ServerTransaction) {
 		s.respond(tx, req, siplib.StatusServiceUnavailable, "Service Unavailable (overload)")
 		return
 	}
-	if req.Contact() == nil || req.From() == nil || req.To() == nil || req.CallID() == nil {
+	if req.From() == nil || req.To() == nil || req.CallID() == nil {
 		s.respond(tx, req, siplib.StatusBadRequest, "Bad Request (missing headers)")
 		return
+	}
+	if req.Contact() == nil {
+		// RFC 2543 made Contact optional: requests in the dialog then go to the From
+		// address (RFC 3261 §8.2.6.2 keeps such callers working). sipgo's dialog needs a
+		// Contact, so the call works on a copy that names From as one.
+		req = req.Clone()
+		req.AppendHeader(&siplib.ContactHeader{Address: *req.From().Address.Clone()})
 	}
 	if len(req.Body()) == 0 {
 		s.respond(tx, req, siplib.StatusNotAcceptableHere, "Not Acceptable Here (an SDP offer is required)")
@@ -179,8 +186,9 @@ func (c *InboundCall) Progress(local netip.AddrPort) error {
 	return c.dlg.WriteResponse(res)
 }
 
-// Answer sends 200 OK with an SDP answer for RTP at local and waits for the ACK.
-func (c *InboundCall) Answer(local netip.AddrPort) error {
+// Answer sends 200 OK with an SDP answer for RTP at local and waits for the ACK until ctx
+// ends; without the ACK the caller is gone, and the call is over.
+func (c *InboundCall) Answer(ctx context.Context, local netip.AddrPort) error {
 	c.state.Lock()
 	if c.state.ended {
 		c.state.Unlock()
@@ -188,7 +196,8 @@ func (c *InboundCall) Answer(local netip.AddrPort) error {
 	}
 	c.state.answered = true
 	c.state.Unlock()
-	if err := c.dlg.RespondSDP(c.answerSDP(local)); err != nil {
+	if err := c.dlg.RespondSDPContext(ctx, c.answerSDP(local)); err != nil {
+		c.cancel(fmt.Errorf("sip: answer: %w", err))
 		return fmt.Errorf("sip: answer: %w", err)
 	}
 	return nil

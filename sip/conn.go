@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -18,6 +19,7 @@ type tcpGuard struct {
 	idle      time.Duration
 	perSource int
 	total     int
+	sec       Security
 	// inUse reports whether a live registration depends on the connection from raddr.
 	inUse   func(raddr string) bool
 	metrics *Metrics
@@ -28,7 +30,7 @@ type tcpGuard struct {
 }
 
 func newTCPGuard(l net.Listener, sec Security, inUse func(string) bool, m *Metrics) *tcpGuard {
-	return &tcpGuard{Listener: l, idle: sec.TCPIdleTimeout, perSource: sec.TCPMaxConnsPerSource, total: sec.TCPMaxConns, inUse: inUse,
+	return &tcpGuard{Listener: l, idle: sec.TCPIdleTimeout, perSource: sec.TCPMaxConnsPerSource, total: sec.TCPMaxConns, sec: sec, inUse: inUse,
 		metrics: m, conns: map[netip.Addr]int{}}
 }
 
@@ -45,7 +47,7 @@ func (g *tcpGuard) Accept() (net.Conn, error) {
 			src = ap.Addr().Unmap()
 		}
 		g.mu.Lock()
-		ok := g.conns[src] < g.perSource && g.open < g.total
+		ok := (g.conns[src] < g.perSource || g.sec.trusted(src)) && g.open < g.total
 		if ok {
 			g.conns[src]++
 			g.open++
@@ -75,18 +77,42 @@ type idleConn struct {
 	g    *tcpGuard
 	src  netip.Addr
 	once sync.Once
+	// deadline is the read deadline the reader set itself (UnixNano, 0: none): sipgo
+	// sets one while part of a message waits, and that one must fire as its own.
+	deadline atomic.Int64
 }
 
-// Read reads with the idle deadline. At the deadline the connection is closed and the
-// reader told io.EOF, an ordinary end that sipgo does not log as an error, unless a
-// registration still uses it.
+// SetReadDeadline records the reader's own deadline; Read applies it.
+func (c *idleConn) SetReadDeadline(t time.Time) error {
+	var n int64
+	if !t.IsZero() {
+		n = t.UnixNano()
+	}
+	c.deadline.Store(n)
+	return nil
+}
+
+// SetDeadline is SetReadDeadline and SetWriteDeadline.
+func (c *idleConn) SetDeadline(t time.Time) error {
+	_ = c.SetReadDeadline(t)
+	return c.Conn.SetWriteDeadline(t)
+}
+
+// Read reads with the idle deadline, or the reader's own if that is sooner. At the idle
+// deadline the connection is closed and the reader told io.EOF, an ordinary end that
+// sipgo does not log as an error, unless a registration still uses it; the reader's own
+// deadline gives the reader its timeout error as usual.
 func (c *idleConn) Read(b []byte) (int, error) {
 	for {
-		if err := c.Conn.SetReadDeadline(time.Now().Add(c.g.idle)); err != nil {
+		d, own := time.Now().Add(c.g.idle), false
+		if n := c.deadline.Load(); n != 0 && time.Unix(0, n).Before(d) {
+			d, own = time.Unix(0, n), true
+		}
+		if err := c.Conn.SetReadDeadline(d); err != nil {
 			return 0, err
 		}
 		n, err := c.Conn.Read(b)
-		if err == nil || !errors.Is(err, os.ErrDeadlineExceeded) {
+		if err == nil || !errors.Is(err, os.ErrDeadlineExceeded) || own {
 			return n, err
 		}
 		if n > 0 {

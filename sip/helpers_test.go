@@ -62,6 +62,8 @@ type testServer struct {
 	*Server
 	clock *fakeClock
 	log   *syncBuffer
+	// level is the log's level (info unless a test lowers it).
+	level *slog.LevelVar
 	prom  *prometheus.Registry
 }
 
@@ -73,9 +75,9 @@ func startServer(t *testing.T, mutate func(*Config)) *testServer {
 // startServerWith is startServer with a hook run on the server before it starts.
 func startServerWith(t *testing.T, mutate func(*Config), before func(*Server)) *testServer {
 	t.Helper()
-	ts := &testServer{clock: newFakeClock(), log: &syncBuffer{}, prom: prometheus.NewRegistry()}
+	ts := &testServer{clock: newFakeClock(), log: &syncBuffer{}, level: &slog.LevelVar{}, prom: prometheus.NewRegistry()}
 	cfg := Config{Listen: "127.0.0.1:0", Now: ts.clock.Now, Metrics: NewMetrics(ts.prom),
-		Logger: slog.New(slog.NewTextHandler(ts.log, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		Logger: slog.New(slog.NewTextHandler(ts.log, &slog.HandlerOptions{Level: ts.level})),
 		Credentials: func(u string) (string, bool) {
 			return testPassword, strings.HasPrefix(u, "seat-0") && len(u) == 7
 		}}

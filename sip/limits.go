@@ -28,8 +28,8 @@ type Security struct {
 	// TCPIdleTimeout closes a TCP connection that carries nothing for this long, unless a
 	// live registration uses it.
 	TCPIdleTimeout time.Duration
-	// TCPMaxConnsPerSource bounds the TCP connections one address may hold open,
-	// TCPMaxConns those of all addresses together.
+	// TCPMaxConnsPerSource bounds the TCP connections one untrusted address may hold
+	// open, TCPMaxConns those of all addresses together.
 	TCPMaxConnsPerSource int
 	TCPMaxConns          int
 	// Trusted addresses (a carrier trunk, the office NAT the seat phones share) are exempt
@@ -71,7 +71,8 @@ func (s Security) withDefaults() Security {
 		s.TCPIdleTimeout = 2 * time.Minute
 	}
 	if s.TCPMaxConnsPerSource <= 0 {
-		s.TCPMaxConnsPerSource = 32
+		// an office of TCP phones behind one NAT holds one connection per phone
+		s.TCPMaxConnsPerSource = 256
 	}
 	if s.TCPMaxConns <= 0 {
 		s.TCPMaxConns = 4096

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	siplib "github.com/emiago/sipgo/sip"
 )
 
 // Limits of what sipgo may log. sipgo puts what peers send into its records (a whole
@@ -19,6 +21,16 @@ const (
 	// maxLogKeys bounds the message texts counted apart; further ones share one count.
 	maxLogKeys = 128
 )
+
+// unmatchedResponse handles responses that belong to no transaction (retransmissions,
+// or anything a peer cares to send): sipgo would log each at INFO through its global
+// logger, reason phrase and all; here they go, at debug, through the guarded one.
+func unmatchedResponse(log *slog.Logger) func(*siplib.Response) {
+	return func(r *siplib.Response) {
+		log.Debug("sip: response matches no transaction, dropped", "status", r.StatusCode, "reason", r.Reason,
+			"source", r.Source())
+	}
+}
 
 // guardLogger returns a logger for sipgo over base's handler that truncates every
 // string and rate-limits each message text, noting how many records it dropped.

@@ -4,26 +4,42 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
 
 // Junk over TCP is logged truncated and rate-limited: 200 connections each sending 33 KB
-// of text (6.6 MB) must not write megabytes of it to the log.
+// of text (6.6 MB) must not write megabytes of it to the log, even at debug level.
 func TestJunkInputLogBounded(t *testing.T) {
 	s := startServer(t, nil)
+	s.level.Set(slog.LevelDebug)
 	junk := "JUNK " + strings.Repeat("attacker-controlled-text ", 33*1024/25) + "\r\n\r\n"
 	for i := 0; i < 200; i++ {
 		c := dialTCP(t, s)
 		_, err := c.Write([]byte(junk))
 		require.NoError(t, err)
-		// the server reads the junk and closes the connection: no more to parse
-		require.True(t, closedByServer(t, c))
+		// an answer to what follows on the connection shows the junk has been read
+		p := &tcpPeer{t: t, c: c}
+		require.Equal(t, 200, p.options(fmt.Sprint(i)))
+		c.Close()
 	}
+	// responses matching nothing, with a 20 KB reason phrase each (what fits a UDP read)
+	reason := strings.Repeat("attacker-reason ", 20*1024/16)
+	u := newUDPPeer(t, s.Addr().String())
+	for i := 0; i < 200; i++ {
+		u.send(fmt.Sprintf("SIP/2.0 200 %s\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK-j%d\r\nFrom: <sip:a@127.0.0.1>;tag=1\r\n"+
+			"To: <sip:b@127.0.0.1>;tag=2\r\nCall-ID: junk-%d\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", reason, u.addr(), i, i))
+	}
+	require.Eventually(t, func() bool { return strings.Contains(s.log.String(), "matches no transaction") }, 10*time.Second,
+		10*time.Millisecond, "unmatched responses are logged through the guard")
+	require.Equal(t, 200, (&tcpPeer{t: t, c: dialTCP(t, s)}).options("after"), "still serving")
 	out := s.log.String()
+	require.Contains(t, out, "bytes]", "the reason phrase was cut")
 	require.Less(t, len(out), 16*1024, "log of junk input bounded:\n%.2000s", out)
 	for _, l := range strings.Split(out, "\n") {
 		require.Less(t, len(l), 2*maxLogValue+512, "log line not truncated: %.300s", l)

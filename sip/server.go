@@ -1,17 +1,22 @@
 // Package sip is the gateway's signalling on emiago/sipgo: UDP and TCP listeners, the
 // seats' registrar (digest auth), and the two dialogs of each B2BUA call — the caller's
 // (InboundCall) and the seat's (OutboundCall) — with SDP offer/answer and re-INVITE hold.
+//
+// sipgo is used through a fork in third_party/sipgo (go.mod replace): fixes to sipgo's own
+// behaviour (UDP response size, TCP framing, transaction keys, parameter parsing) are
+// patches there, since no code outside sipgo reaches those paths. What a UAS chooses to
+// support (methods, URI schemes, extensions: RFC 3261 §8.2) is checked here, in
+// checkRequest, and a request sipgo cannot parse gets its 400 from badRequestFilter.
+// docs/sip.md has the reasons and the list of patches.
 package sip
 
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/netip"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,7 +27,10 @@ import (
 
 // Config is the signalling layer's configuration.
 type Config struct {
-	// Listen is the host:port for both UDP and TCP (port 0 picks one).
+	// Listen is the host:port for both UDP and TCP (port 0 picks one). More addresses
+	// may follow after commas, e.g. "127.0.0.1:5060,[::1]:5060" to answer IPv6 phones
+	// as well; the first is the one the gateway names in its Contact and Via, and an
+	// extra address with port 0 takes the first one's port.
 	Listen string
 	// Realm for digest authentication.
 	Realm string
@@ -40,9 +48,12 @@ type Config struct {
 	MinExpires, MaxExpires time.Duration
 	// MaxCalls bounds concurrent calls; more get 503.
 	MaxCalls int
-	Now      func() time.Time
-	Logger   *slog.Logger
-	Metrics  *Metrics
+	// ForceRport answers UDP requests at their source port whatever port their Via
+	// names (RFC 3581 rport without the phone asking), for phones behind NAT.
+	ForceRport bool
+	Now        func() time.Time
+	Logger     *slog.Logger
+	Metrics    *Metrics
 }
 
 // CallHandler owns one inbound call, as an http.Handler owns a request: when it returns
@@ -67,9 +78,9 @@ type Server struct {
 	sdp     *sdpWriter
 	host    string
 
-	udp  net.PacketConn
-	tcp  net.Listener
-	addr netip.AddrPort
+	lns   []listener
+	addr  netip.AddrPort
+	addrs []netip.AddrPort
 
 	mu      sync.Mutex
 	dialogs map[string]inDialog
@@ -119,20 +130,21 @@ func New(cfg Config, handler CallHandler) (*Server, error) {
 	// sipgo logs what peers send; its records go through limits, ours do not
 	sipgoLog := guardLogger(cfg.Logger, cfg.Now, cfg.Metrics)
 	lim := func(r RateLimit) *limiter { return newLimiter(r, cfg.Security.MaxSources, cfg.Now) }
-	host, _, err := net.SplitHostPort(cfg.Listen)
+	addrs, err := listenAddrs(cfg.Listen)
 	if err != nil {
-		return nil, fmt.Errorf("sip: listen address %q: %w", cfg.Listen, err)
+		return nil, err
 	}
+	host, _, _ := net.SplitHostPort(addrs[0])
 	s := &Server{cfg: cfg, log: cfg.Logger, handler: handler, host: host,
 		reg: newRegistrar(cfg), sdp: &sdpWriter{sessionID: rand.Uint64() >> 1},
 		sec: cfg.Security, source: sourceAddr, stack: sipgoLog, invites: lim(cfg.Security.InviteRate), regs: lim(cfg.Security.RegisterRate),
 		dialogs: map[string]inDialog{}, stop: make(chan struct{})}
-	bad := &badRequestFilter{parser: siplib.NewParser(), conn: func() net.PacketConn { return s.udp },
-		log: cfg.Logger, ua: cfg.UserAgent, metrics: cfg.Metrics}
+	bad := &badRequestFilter{parser: siplib.NewParser(), log: cfg.Logger, ua: cfg.UserAgent, metrics: cfg.Metrics}
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent(cfg.UserAgent), sipgo.WithUserAgentHostname(host),
 		sipgo.WithUserAgentTransportLayerOptions(siplib.WithTransportLayerReadFilter(bad.filter),
-			siplib.WithTransportLayerLogger(sipgoLog)),
-		sipgo.WithUserAgentTransactionLayerOptions(siplib.WithTransactionLayerLogger(sipgoLog)))
+			siplib.WithTransportLayerForceRport(cfg.ForceRport), siplib.WithTransportLayerLogger(sipgoLog)),
+		sipgo.WithUserAgentTransactionLayerOptions(siplib.WithTransactionLayerLogger(sipgoLog),
+			siplib.WithTransactionLayerUnhandledResponseHandler(unmatchedResponse(sipgoLog))))
 	if err != nil {
 		return nil, err
 	}
@@ -141,55 +153,70 @@ func New(cfg Config, handler CallHandler) (*Server, error) {
 		return nil, err
 	}
 	s.ua, s.srv = ua, srv
-	srv.OnRegister(s.onRegister)
-	srv.OnOptions(s.onOptions)
-	srv.OnInvite(s.onInvite)
+	srv.OnRegister(s.checked(s.onRegister))
+	srv.OnOptions(s.checked(s.onOptions))
+	srv.OnInvite(s.checked(s.onInvite))
 	srv.OnAck(s.onAck)
-	srv.OnBye(s.onBye)
-	srv.OnCancel(func(req *siplib.Request, tx siplib.ServerTransaction) {
+	srv.OnBye(s.checked(s.onBye))
+	srv.OnCancel(s.checked(func(req *siplib.Request, tx siplib.ServerTransaction) {
 		s.respond(tx, req, siplib.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
-	})
+	}))
+	// Every other method: checkRequest answers 405 or 501.
+	srv.OnNoRoute(s.checked(func(req *siplib.Request, tx siplib.ServerTransaction) {
+		s.respond(tx, req, siplib.StatusNotImplemented, "Not Implemented")
+	}))
 	return s, nil
 }
 
-// Start binds the UDP and TCP listeners on the same port and starts serving.
+// Start binds UDP and TCP on the same port at every listen address and starts serving.
 func (s *Server) Start() error {
 	if err := s.restoreRegistrations(); err != nil {
 		return err
 	}
-	udp, err := net.ListenPacket("udp", s.cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("sip: listen udp %s: %w", s.cfg.Listen, err)
+	addrs, _ := listenAddrs(s.cfg.Listen) // checked by New
+	for _, a := range addrs {
+		ln, ap, err := bind(a, s.addr.Port())
+		if err != nil {
+			for _, l := range s.lns {
+				l.close()
+			}
+			s.lns, s.addrs, s.addr = nil, nil, netip.AddrPort{}
+			return err
+		}
+		if len(s.lns) == 0 {
+			s.addr = ap
+		}
+		s.lns, s.addrs = append(s.lns, ln), append(s.addrs, ap)
 	}
-	ap := udp.LocalAddr().(*net.UDPAddr).AddrPort()
-	tcp, err := net.Listen("tcp", net.JoinHostPort(s.host, strconv.Itoa(int(ap.Port()))))
-	if err != nil {
-		udp.Close()
-		return fmt.Errorf("sip: listen tcp: %w", err)
-	}
-	s.udp, s.tcp, s.addr = udp, tcp, ap
+	ap := s.addr
 	client, err := sipgo.NewClient(s.ua, sipgo.WithClientHostname(s.host), sipgo.WithClientLogger(s.stack))
 	if err != nil {
 		return err
 	}
 	contact := siplib.ContactHeader{Address: siplib.Uri{Scheme: "sip", User: "lianxin", Host: s.host, Port: int(ap.Port())}}
 	s.dlgUA = &sipgo.DialogUA{Client: client, ContactHDR: contact}
-	s.loops.Add(3)
-	go func() { defer s.loops.Done(); _ = s.srv.ServeUDP(s.udp) }()
-	go func() {
-		defer s.loops.Done()
-		_ = s.srv.ServeTCP(newTCPGuard(s.tcp, s.sec, s.reg.usesConn, s.cfg.Metrics))
-	}()
+	for _, ln := range s.lns {
+		s.loops.Add(2)
+		go func() { defer s.loops.Done(); _ = s.srv.ServeUDP(ln.udp) }()
+		go func() {
+			defer s.loops.Done()
+			_ = s.srv.ServeTCP(newTCPGuard(ln.tcp, s.sec, s.reg.usesConn, s.cfg.Metrics))
+		}()
+	}
 	if s.cfg.Registrations != nil {
 		s.loops.Add(1)
 		go func() { defer s.loops.Done(); s.storeLoop() }()
 	}
+	s.loops.Add(1)
 	go func() { defer s.loops.Done(); s.expireLoop() }()
 	return nil
 }
 
-// Addr is the bound SIP address (UDP and TCP).
+// Addr is the bound SIP address (UDP and TCP), the first of Config.Listen.
 func (s *Server) Addr() netip.AddrPort { return s.addr }
+
+// Addrs are all the bound SIP addresses, in Config.Listen's order.
+func (s *Server) Addrs() []netip.AddrPort { return append([]netip.AddrPort(nil), s.addrs...) }
 
 // Registration returns a seat's live registration.
 func (s *Server) Registration(seat string) (Registration, bool) { return s.reg.lookup(seat) }
@@ -199,6 +226,9 @@ func (s *Server) ActiveCalls() int { return int(s.active.Load()) }
 
 // Drain stops taking new calls (they get 503); calls in progress go on.
 func (s *Server) Drain() { s.draining.Store(true) }
+
+// Draining reports whether Drain was called.
+func (s *Server) Draining() bool { return s.draining.Load() }
 
 // Wait blocks until every call handler has returned or ctx ends.
 func (s *Server) Wait(ctx context.Context) error {
@@ -220,9 +250,8 @@ func (s *Server) Close() error {
 	}
 	close(s.stop)
 	err := s.ua.Close()
-	if s.udp != nil {
-		s.udp.Close()
-		s.tcp.Close()
+	for _, ln := range s.lns {
+		ln.close()
 	}
 	s.loops.Wait()
 	return err
@@ -265,7 +294,7 @@ func (s *Server) onRegister(req *siplib.Request, tx siplib.ServerTransaction) {
 func (s *Server) onOptions(req *siplib.Request, tx siplib.ServerTransaction) {
 	s.cfg.Metrics.request("OPTIONS")
 	res := siplib.NewResponseFromRequest(req, siplib.StatusOK, "OK", nil)
-	res.AppendHeader(siplib.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER"))
+	res.AppendHeader(siplib.NewHeader("Allow", allowedMethods))
 	res.AppendHeader(siplib.NewHeader("Accept", "application/sdp"))
 	_ = tx.Respond(res)
 }

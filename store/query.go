@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -64,11 +65,13 @@ func (s *SQLite) LastSeq(ctx context.Context) (int64, error) {
 
 const callCols = `id, from_uri, to_uri, queue, seat, offered_ms, answered_ms, ended_ms, end_reason, outcome`
 
-func scanCall(sc interface{ Scan(...any) error }) (Call, error) {
+// scanCall reads the callCols of a row, then any extra columns into extra.
+func scanCall(sc interface{ Scan(...any) error }, extra ...any) (Call, error) {
 	var c Call
 	var offered int64
 	var answered, ended sql.NullInt64
-	err := sc.Scan(&c.ID, &c.From, &c.To, &c.Queue, &c.Seat, &offered, &answered, &ended, &c.EndReason, &c.Outcome)
+	dest := append([]any{&c.ID, &c.From, &c.To, &c.Queue, &c.Seat, &offered, &answered, &ended, &c.EndReason, &c.Outcome}, extra...)
+	err := sc.Scan(dest...)
 	c.OfferedAt = time.UnixMilli(offered).UTC()
 	c.AnsweredAt, c.EndedAt = fromMS(answered), fromMS(ended)
 	return c, err
@@ -222,6 +225,31 @@ func (s *SQLite) Calls(ctx context.Context, f CallFilter) ([]Call, error) {
 	return out, rows.Err()
 }
 
+// OpenCalls implements Store.
+func (s *SQLite) OpenCalls(ctx context.Context) ([]OpenCall, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+callCols+`,
+		(SELECT MAX(time_ns) FROM events WHERE events.call_id = calls.id)
+		FROM calls WHERE ended_ms IS NULL ORDER BY offered_ms`)
+	if err != nil {
+		return nil, fmt.Errorf("store: open calls: %w", err)
+	}
+	defer rows.Close()
+	var out []OpenCall
+	for rows.Next() {
+		var last sql.NullInt64
+		c, err := scanCall(rows, &last)
+		if err != nil {
+			return nil, fmt.Errorf("store: open calls: %w", err)
+		}
+		oc := OpenCall{Call: c, LastSeen: c.OfferedAt}
+		if last.Valid {
+			oc.LastSeen = time.Unix(0, last.Int64).UTC()
+		}
+		out = append(out, oc)
+	}
+	return out, rows.Err()
+}
+
 // SearchUtterances implements Store. Terms of three or more characters use the FTS5 trigram
 // index (which also serves Chinese, where words are not space-separated); the trigram
 // tokenizer cannot match shorter terms, and two-character Chinese words are common (噪音,
@@ -265,7 +293,9 @@ func searchTerms(text string) ([]string, error) {
 	if len(text) > utf8.UTFMax*MaxSearchChars || utf8.RuneCountInString(text) > MaxSearchChars {
 		return nil, fmt.Errorf("%w: longer than %d characters", ErrBadQuery, MaxSearchChars)
 	}
-	terms := strings.Fields(text)
+	// Control characters mean nothing in a search and a NUL cuts SQLite's FTS5 query string
+	// short (an SQL error, not a refusal): they separate terms like spaces.
+	terms := strings.FieldsFunc(text, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) })
 	if len(terms) == 0 {
 		return nil, fmt.Errorf("%w: no terms", ErrBadQuery)
 	}

@@ -51,6 +51,13 @@ CREATE TABLE IF NOT EXISTS calls (
 );
 CREATE INDEX IF NOT EXISTS calls_offered ON calls(offered_ms);
 CREATE INDEX IF NOT EXISTS calls_seat ON calls(seat, offered_ms);
+CREATE TABLE IF NOT EXISTS sessions (
+	id         TEXT PRIMARY KEY,
+	user       TEXT NOT NULL,
+	role       TEXT NOT NULL,
+	seat       TEXT NOT NULL DEFAULT '',
+	expires_ms INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS legs (
 	call_id    TEXT NOT NULL,
 	leg        TEXT NOT NULL,

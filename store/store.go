@@ -47,10 +47,36 @@ type Store interface {
 	// A query over MaxSearchChars or MaxSearchTerms is an ErrBadQuery; the search stops
 	// when ctx ends.
 	SearchUtterances(ctx context.Context, q SearchQuery) ([]Utterance, error)
+	// OpenCalls are the calls that never ended (the process stopped under them), each with
+	// the time of the last thing stored about it.
+	OpenCalls(ctx context.Context) ([]OpenCall, error)
+	// SaveSession keeps a login session so that it outlives a restart.
+	SaveSession(ctx context.Context, s SessionRecord) error
+	// DeleteSession forgets a session (a logout).
+	DeleteSession(ctx context.Context, id string) error
+	// Sessions returns the sessions still live at now and forgets the expired ones.
+	Sessions(ctx context.Context, now time.Time) ([]SessionRecord, error)
 	// DayStats summarises calls offered in [from, to).
 	DayStats(ctx context.Context, from, to time.Time) (DayStats, error)
 	// Close releases the database.
 	Close() error
+}
+
+// SessionRecord is a screen's login session. ID is a hash of its bearer token, never the
+// token: a copy of the database gives no one a live session.
+type SessionRecord struct {
+	ID      string
+	User    string
+	Role    string
+	Seat    string
+	Expires time.Time
+}
+
+// OpenCall is a call with no end, found at start-up.
+type OpenCall struct {
+	Call
+	// LastSeen is the time of the call's last stored event (its offer when it has none).
+	LastSeen time.Time
 }
 
 // Event is one entry of the event log. Data is the event's JSON payload.

@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func open(t *testing.T) (*SQLite, string) {
+func open(t testing.TB) (*SQLite, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "lianxin.db")
 	s, err := OpenSQLite(context.Background(), path)
@@ -250,4 +250,55 @@ func TestDatabaseFilesArePrivate(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, s.Close())
 	require.Equal(t, os.FileMode(0o600), mode(path))
+}
+
+// Calls the process stopped under are found at start-up with the time they were last
+// heard of; ended calls are not.
+func TestOpenCalls(t *testing.T) {
+	s, _ := open(t)
+	ctx := context.Background()
+	ev := func(typ, call string, at time.Time) Event {
+		return Event{Type: typ, Time: at, CallID: call, Data: json.RawMessage(`{}`)}
+	}
+	_, err := s.Append(ctx, ev("call.offered", "open", t0), Call{ID: "open", From: "138", OfferedAt: t0})
+	require.NoError(t, err)
+	_, err = s.Append(ctx, ev("call.answered", "open", t0.Add(5*time.Second)), CallAnswered{CallID: "open", Seat: "seat-01", At: t0.Add(5 * time.Second)})
+	require.NoError(t, err)
+	_, err = s.Append(ctx, ev("transcript.final", "open", t0.Add(42*time.Second)))
+	require.NoError(t, err)
+	_, err = s.Append(ctx, ev("call.offered", "done", t0), Call{ID: "done", OfferedAt: t0})
+	require.NoError(t, err)
+	_, err = s.Append(ctx, ev("call.ended", "done", t0.Add(time.Minute)), CallEnded{CallID: "done", At: t0.Add(time.Minute)})
+	require.NoError(t, err)
+	require.NoError(t, s.Write(ctx, Call{ID: "queued", OfferedAt: t0.Add(time.Second)}))
+
+	open, err := s.OpenCalls(ctx)
+	require.NoError(t, err)
+	require.Len(t, open, 2)
+	require.Equal(t, "open", open[0].ID)
+	require.Equal(t, t0.Add(42*time.Second), open[0].LastSeen, "the last event's time")
+	require.Equal(t, "seat-01", open[0].Seat)
+	require.Equal(t, "queued", open[1].ID)
+	require.Equal(t, t0.Add(time.Second), open[1].LastSeen, "no events: the offer's time")
+}
+
+// Sessions outlive a reopen with their own expiry; expired and deleted ones do not.
+func TestSessionsSurviveReopen(t *testing.T) {
+	s, path := open(t)
+	ctx := context.Background()
+	for _, r := range []SessionRecord{
+		{ID: "live", User: "seat-07", Role: "seat", Seat: "seat-07", Expires: t0.Add(time.Hour)},
+		{ID: "gone", User: "admin", Role: "admin", Expires: t0.Add(-time.Minute)},
+		{ID: "out", User: "seat-08", Role: "seat", Seat: "seat-08", Expires: t0.Add(time.Hour)},
+	} {
+		require.NoError(t, s.SaveSession(ctx, r))
+	}
+	require.NoError(t, s.DeleteSession(ctx, "out"))
+	require.NoError(t, s.Close())
+	s2, err := OpenSQLite(ctx, path)
+	require.NoError(t, err)
+	defer s2.Close()
+	got, err := s2.Sessions(ctx, t0)
+	require.NoError(t, err)
+	require.Equal(t, []SessionRecord{{ID: "live", User: "seat-07", Role: "seat", Seat: "seat-07", Expires: t0.Add(time.Hour)}}, got)
 }

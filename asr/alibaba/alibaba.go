@@ -21,6 +21,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"lianxin/asr"
+	"lianxin/asr/internal/lang"
 	"lianxin/asr/internal/pcm"
 	"lianxin/asr/wsengine"
 )
@@ -35,6 +36,12 @@ type Config struct {
 	// AppKey picks the project (language, dialect, 8 or 16 kHz model); "default" on
 	// private-cloud deployments.
 	AppKey string `yaml:"appkey"`
+	// AppKeys picks the project by the line's language: a BCP-47 tag, or its primary
+	// subtag, to the appkey of a project whose model speaks it (zh-CN → a Mandarin
+	// 8 kHz project, en-US → an English one). NLS takes no language parameter: the
+	// project's model fixes it, so this is the engine's form of the language; an
+	// unlisted language uses AppKey.
+	AppKeys map[string]string `yaml:"appkeys"`
 	// SampleRate of the appkey's model: 8000 (telephone, default) or 16000.
 	SampleRate int `yaml:"sample_rate"`
 	// VocabularyID selects a server-side hotword list; CustomizationID a custom model.
@@ -72,7 +79,11 @@ func New(cfg Config) (asr.Engine, error) {
 		Name: "alibaba", URL: cfg.URL, Header: h, Rate: cfg.SampleRate, MaxStreams: cfg.MaxStreams,
 		DialTimeout: cfg.DialTimeout, FlushTimeout: cfg.FlushTimeout, Logger: cfg.Logger,
 		NewProtocol: func(sc asr.StreamConfig) (wsengine.Protocol, error) {
-			return &protocol{cfg: cfg, sc: sc, task: newID(), begin: map[int]time.Duration{}, shown: map[int]bool{}}, nil
+			c := cfg
+			if k, ok := lang.Lookup(cfg.AppKeys, sc.Language); ok {
+				c.AppKey = k
+			}
+			return &protocol{cfg: c, sc: sc, task: newID(), begin: map[int]time.Duration{}, shown: map[int]bool{}}, nil
 		},
 	})
 }

@@ -74,3 +74,21 @@ func TestStandInIsStrict(t *testing.T) {
 	}
 	require.Len(t, srv.Violations(), 6)
 }
+
+// Item 8: NLS fixes the language per project, so the line's language picks the appkey.
+func TestLanguagePicksTheAppKey(t *testing.T) {
+	srv := alibabatest.New("tok", "app-zh")
+	defer srv.Close()
+	e, err := alibaba.New(alibaba.Config{URL: srv.URL(), Token: "tok", AppKey: "app-en",
+		AppKeys: map[string]string{"zh": "app-zh"}, FlushTimeout: time.Second})
+	require.NoError(t, err)
+	s, err := e.NewStream(context.Background(), asr.StreamConfig{Language: "zh-CN", SampleRate: 8000})
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	_, err = e.NewStream(context.Background(), asr.StreamConfig{Language: "en-US", SampleRate: 8000})
+	require.ErrorContains(t, err, "APPKEY_NOT_EXIST", "en-US goes to the default appkey, which this stand-in lacks")
+	ops := srv.Openings()
+	require.Len(t, ops, 2)
+	require.Contains(t, string(ops[0].First), `"appkey":"app-zh"`)
+	require.Contains(t, string(ops[1].First), `"appkey":"app-en"`)
+}

@@ -99,3 +99,64 @@ func TestRotation(t *testing.T) {
 	require.GreaterOrEqual(t, s.(interface{ Stats() resilient.Stats }).Stats().Rotations, int64(2))
 	require.GreaterOrEqual(t, srv.Connections(), 3)
 }
+
+// Each real server, in each mode, as its stand-in copies it: every word arrives as a
+// final, with or without trailing silence, and Close ends cleanly.
+func TestRealServerModes(t *testing.T) {
+	for _, m := range []funasrtest.Mode{funasrtest.CPP, funasrtest.CPPLegacy, funasrtest.Python} {
+		for _, mode := range []string{"2pass", "online"} {
+			t.Run(m.String()+"-"+mode, func(t *testing.T) {
+				srv := funasrtest.NewMode(m)
+				defer srv.Close()
+				e := func(t *testing.T) asr.Engine {
+					e, err := funasr.New(funasr.Config{URL: srv.URL(), Mode: mode, FlushTimeout: time.Second})
+					require.NoError(t, err)
+					return e
+				}
+				asrtest.Run(t, e, asrtest.DefaultToneFixture(16000))
+				asrtest.Run(t, e, asrtest.TrailingSilence(16000, 1500*time.Millisecond))
+				require.Empty(t, srv.Violations())
+			})
+		}
+	}
+}
+
+// The end of a call must not wait for a timeout: Close returns as soon as the server's
+// last message is in, whichever server it is, and every utterance has its final.
+func TestCloseIsPrompt(t *testing.T) {
+	for _, m := range []funasrtest.Mode{funasrtest.CPP, funasrtest.CPPLegacy, funasrtest.Python} {
+		t.Run(m.String(), func(t *testing.T) {
+			srv := funasrtest.NewMode(m)
+			defer srv.Close()
+			e, err := funasr.New(funasr.Config{URL: srv.URL(), FlushTimeout: 5 * time.Second})
+			require.NoError(t, err)
+			got := asrtest.Finals(t, e, asrtest.TrailingSilence(16000, 1500*time.Millisecond), time.Second)
+			require.Len(t, got, 3, "%q", got)
+		})
+	}
+}
+
+// Item 8: the line's language reaches the server as svs_lang (SenseVoiceSmall's form).
+func TestLanguageReachesTheServerAsSVSLang(t *testing.T) {
+	srv := funasrtest.New()
+	defer srv.Close()
+	e, err := funasr.New(funasr.Config{URL: srv.URL(), FlushTimeout: time.Second})
+	require.NoError(t, err)
+	langs := map[string]string{"zh-CN": `"svs_lang":"zh"`, "en-US": `"svs_lang":"en"`, "zh-HK": `"svs_lang":"yue"`, "fr": `"svs_lang":"auto"`, "": ""}
+	order := []string{"zh-CN", "en-US", "zh-HK", "fr", ""}
+	for _, l := range order {
+		s, err := e.NewStream(context.Background(), asr.StreamConfig{Language: l, SampleRate: 8000})
+		require.NoError(t, err)
+		require.NoError(t, s.Close())
+	}
+	ops := srv.Openings()
+	require.Len(t, ops, len(order))
+	for i, l := range order {
+		if langs[l] == "" {
+			require.NotContains(t, string(ops[i].First), "svs_lang", "no language, no svs_lang")
+			continue
+		}
+		require.Contains(t, string(ops[i].First), langs[l], l)
+	}
+	require.Empty(t, srv.Violations())
+}

@@ -2,6 +2,7 @@ package funasr
 
 import (
 	"testing"
+	"time"
 
 	"github.com/gorilla/websocket"
 
@@ -19,13 +20,17 @@ func FuzzHandle(f *testing.F) {
 		`{"mode":"2pass-offline","text":"a b","timestamp":"[[900,100],[-5,3]]"}`,
 		`{"text":"ERROR. Real-time transcription service ONLY SUPPORT PCM stream.","is_final":true}`,
 		`{"mode":"online","text":null}`, `[]`, `{`,
+		`{"is_final":true,"text":"","timestamp":1764264000000,"wav_name":"c1"}`,
+		`{"mode":"2pass-offline","spk_name":"unknown","text":"你好。","is_final":true,"timestamp":[[380,560],[560,720]]}`,
+		`{"mode":"2pass","wav_name":"c1","is_final":true,"is_end":true}`,
+		`{"mode":"online","text":"你好","is_final":true}`,
 	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, msg string) {
 		var rs []asr.Result
 		c := wsengine.Detached(asr.StreamConfig{Partials: true}, 16000, func(r asr.Result) { rs = append(rs, r) })
-		p := &protocol{cfg: Config{Mode: "2pass"}, sc: c.Config}
+		p := &protocol{cfg: Config{Mode: "2pass"}, sc: c.Config, now: time.Now}
 		_, _ = p.Handle(c, websocket.TextMessage, []byte(msg))
 		_, _ = p.Handle(c, websocket.TextMessage, []byte(msg))
 		for _, r := range rs {

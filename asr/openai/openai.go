@@ -171,7 +171,10 @@ func iso639(tag, def string) string {
 		tag = def
 	}
 	code, _, _ := strings.Cut(tag, "-")
-	return strings.ToLower(code)
+	if code = strings.ToLower(code); code == "cmn" {
+		return "zh" // Mandarin's ISO 639-3 code; Whisper knows it as zh
+	}
+	return code
 }
 
 func prompt(standing string, hotwords []string) string {

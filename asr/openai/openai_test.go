@@ -106,3 +106,38 @@ func TestRealtimeRefusesAModelURL(t *testing.T) {
 	_, err = e.NewStream(context.Background(), asr.StreamConfig{})
 	require.ErrorContains(t, err, "401")
 }
+
+// Item 8: the line's language reaches the server as its ISO-639-1 code, for the HTTP
+// endpoint and for the Realtime session.
+func TestLanguageReachesTheServerAsISO639(t *testing.T) {
+	srv := openaitest.NewHTTP("sk-test")
+	defer srv.Close()
+	e := httpEngine(t, srv, false)
+	frames, err := asrtest.DefaultToneFixture(8000).Load()
+	require.NoError(t, err)
+	for _, l := range []string{"zh-CN", "cmn", ""} {
+		s, err := e.NewStream(context.Background(), asr.StreamConfig{Language: l, SampleRate: 8000})
+		require.NoError(t, err)
+		for _, f := range frames {
+			require.NoError(t, s.Write(f))
+		}
+		require.NoError(t, s.Close())
+	}
+	langs := srv.Languages()
+	require.NotEmpty(t, langs)
+	seen := map[string]bool{}
+	for _, l := range langs {
+		seen[l] = true
+	}
+	// zh-CN and cmn as zh; a stream with none gets the engine's default (en-US → en)
+	require.Equal(t, map[string]bool{"zh": true, "en": true}, seen)
+
+	rt := openaitest.NewRealtime("sk-test")
+	defer rt.Close()
+	re, err := openai.NewRealtime(openai.RealtimeConfig{URL: rt.URL(), Key: "sk-test", FlushTimeout: time.Second})
+	require.NoError(t, err)
+	s, err := re.NewStream(context.Background(), asr.StreamConfig{Language: "zh-CN", SampleRate: 8000})
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	require.Contains(t, string(rt.Openings()[0].First), `"language":"zh"`)
+}

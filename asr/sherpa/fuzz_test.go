@@ -17,6 +17,8 @@ func FuzzHandle(f *testing.F) {
 		`{"text":"你好请问","tokens":["你"],"timestamps":[9],"is_final":true}`,
 		`{"text":"x","tokens":["x"],"timestamps":[-3],"ys_probs":[5],"start_time":-1,"is_final":true}`,
 		`Done!`, `{"text":null}`, `{"text":"a","ys_probs":[NaN]}`,
+		`{"text": "\u4f60\u597d", "segment": 0}`, `{"text": "", "segment": 7}`,
+		`{ "text": "x", "tokens": ["x"], "timestamps": [0.10], "segment": 0, "start_time": 3.00, "is_final": true}`,
 	} {
 		f.Add(s)
 	}

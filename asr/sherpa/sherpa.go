@@ -1,11 +1,16 @@
-// Package sherpa speaks the sherpa-onnx streaming WebSocket server protocol (the C++
-// sherpa-onnx-online-websocket-server, k2-fsa/sherpa-onnx online-websocket-server-impl.cc):
-// no configuration message, binary float32 little-endian samples in [-1, 1] at the model's
-// rate (16 kHz: telephone audio is resampled here), one JSON result per decode step with
-// the segment's cumulative text, is_final at each endpoint, and the text "Done" to finish,
-// answered by a last result with is_eof and the text "Done!".
+// Package sherpa speaks the sherpa-onnx streaming WebSocket server protocols: the C++
+// sherpa-onnx-online-websocket-server (k2-fsa/sherpa-onnx online-websocket-server-impl.cc)
+// and the Python python-api-examples/streaming_server.py. Both take no configuration
+// message, binary float32 little-endian samples in [-1, 1] at the model's rate (16 kHz:
+// telephone audio is resampled here), answer each decode step with the segment's
+// cumulative text, and take the text "Done" to finish. The C++ server marks endpoints
+// with is_final, the last result with is_eof, and also sends "Done!", possibly before
+// that last result. The Python server sends only {"text","segment"}, the number rising
+// after each endpoint, and after "Done" one last result, then closes.
 //
-// Tested against the stand-in in sherpa/sherpatest; no sherpa-onnx server runs here.
+// Tested against the stand-in in sherpa/sherpatest (a mode per real server) and replays
+// of the real servers' messages (testdata/asr/wire/sherpa); no sherpa-onnx server runs
+// here.
 package sherpa
 
 import (
@@ -13,12 +18,15 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
 
 	"lianxin/asr"
+	"lianxin/asr/internal/lang"
 	"lianxin/asr/internal/pcm"
 	"lianxin/asr/wsengine"
 )
@@ -27,6 +35,11 @@ import (
 type Config struct {
 	// URL of the server, e.g. ws://sherpa:6006.
 	URL string `yaml:"url"`
+	// Languages picks the server by the line's language: a BCP-47 tag, or its primary
+	// subtag, to the URL of a server running that language's model (zh-CN →
+	// ws://sherpa-cn:…). The language is fixed by the model a server loads at start, so
+	// this is the engine's form of it; an unlisted language goes to URL.
+	Languages map[string]string `yaml:"languages"`
 	// SampleRate of the model (16000); the server does not resample.
 	SampleRate int `yaml:"sample_rate"`
 	// MaxStreams the server is sized for (0: unlimited; the server answers 503 beyond
@@ -43,6 +56,12 @@ func New(cfg Config) (asr.Engine, error) {
 		cfg.SampleRate = 16000
 	}
 	return wsengine.New(wsengine.Options{
+		Dial: func(sc asr.StreamConfig) (string, http.Header, error) {
+			if u, ok := lang.Lookup(cfg.Languages, sc.Language); ok {
+				return u, nil, nil
+			}
+			return cfg.URL, nil, nil
+		},
 		Name: "sherpa", URL: cfg.URL, Rate: cfg.SampleRate, MaxStreams: cfg.MaxStreams,
 		DialTimeout: cfg.DialTimeout, FlushTimeout: cfg.FlushTimeout, Logger: cfg.Logger,
 		NewProtocol: func(sc asr.StreamConfig) (wsengine.Protocol, error) { return &protocol{sc: sc}, nil },
@@ -50,11 +69,18 @@ func New(cfg Config) (asr.Engine, error) {
 }
 
 type protocol struct {
-	sc      asr.StreamConfig
-	buf     []byte
+	sc        asr.StreamConfig
+	buf       []byte
+	finishing atomic.Bool // "Done" was sent: a normal close from now on ends the flush
+
+	// the rest is the reading goroutine's
 	id      int
 	partial string
+	open    bool    // a partial of utterance id was emitted: it needs a final
+	held    message // the message partial came from
 	lastEnd time.Duration
+	seg     int  // the Python server's segment number
+	eofKey  bool // the C++ server sends is_eof (since 2025-05): only that ends the flush
 }
 
 // Start sends nothing: the server is configured on its command line.
@@ -67,7 +93,10 @@ func (p *protocol) Audio(c *wsengine.Conn, s []int16) error {
 }
 
 // Finish asks for the rest.
-func (p *protocol) Finish(c *wsengine.Conn) error { return c.Text("Done") }
+func (p *protocol) Finish(c *wsengine.Conn) error {
+	p.finishing.Store(true)
+	return c.Text("Done")
+}
 
 type message struct {
 	Text       *string   `json:"text"`
@@ -76,20 +105,24 @@ type message struct {
 	YsProbs    []float64 `json:"ys_probs"`
 	Segment    int       `json:"segment"`
 	StartTime  float64   `json:"start_time"`
-	IsFinal    bool      `json:"is_final"`
-	IsEOF      bool      `json:"is_eof"`
+	IsFinal    *bool     `json:"is_final"` // absent from the Python server's results
+	IsEOF      *bool     `json:"is_eof"`
 }
 
 // tokenDur is a guess at a token's length: the protocol gives token start times only.
 const tokenDur = 300 * time.Millisecond
 
-// Handle turns results into asr results.
+// Handle turns results into asr results. The C++ server marks finals with is_final and
+// the last result with is_eof; it sends "Done!" from another thread, so that can come
+// first and ends the flush only for servers too old to send is_eof. The Python server
+// sends {"text","segment"} only: a segment's last result is its final, known when the
+// number changes or the server closes after "Done".
 func (p *protocol) Handle(c *wsengine.Conn, typ int, b []byte) (bool, error) {
 	if typ != websocket.TextMessage {
 		return false, fmt.Errorf("unexpected binary message (%d bytes)", len(b))
 	}
 	if string(b) == "Done!" {
-		return true, nil
+		return !p.eofKey, nil
 	}
 	var m message
 	if err := json.Unmarshal(b, &m); err != nil {
@@ -98,23 +131,54 @@ func (p *protocol) Handle(c *wsengine.Conn, typ int, b []byte) (bool, error) {
 	if m.Text == nil {
 		return false, fmt.Errorf("result without text: %.80q", b)
 	}
-	text := strings.TrimSpace(*m.Text)
-	if !m.IsFinal {
-		if text != "" && text != p.partial && p.sc.Partials {
-			start, end := p.times(m, c.Sent())
-			c.Emit(asr.Result{UtteranceID: p.id, Text: text, Start: start, End: end, Confidence: -1})
+	if m.IsFinal == nil {
+		if m.Segment != p.seg {
+			p.final(c)
+			p.seg = m.Segment
 		}
-		p.partial = text
+		p.hypothesis(c, m)
 		return false, nil
 	}
-	if text != "" || p.partial != "" {
+	p.eofKey = p.eofKey || m.IsEOF != nil
+	p.hypothesis(c, m)
+	if *m.IsFinal {
+		p.final(c)
+	}
+	return m.IsEOF != nil && *m.IsEOF, nil
+}
+
+// Closed ends the flush when the server closes normally after "Done": the Python server
+// sends its last result and returns, which closes the connection. Its text is final.
+func (p *protocol) Closed(c *wsengine.Conn, code int) bool {
+	if code != websocket.CloseNormalClosure || !p.finishing.Load() {
+		return false
+	}
+	p.final(c)
+	return true
+}
+
+// hypothesis reports a changed text as a partial and keeps it for the final.
+func (p *protocol) hypothesis(c *wsengine.Conn, m message) {
+	text := strings.TrimSpace(*m.Text)
+	if text != "" && text != p.partial && p.sc.Partials {
 		start, end := p.times(m, c.Sent())
-		c.Emit(asr.Result{UtteranceID: p.id, Text: text, Final: true, Start: start, End: end, Confidence: confidence(m.YsProbs), Words: words(m)})
+		c.Emit(asr.Result{UtteranceID: p.id, Text: text, Start: start, End: end, Confidence: -1})
+		p.open = true
+	}
+	p.partial, p.held = text, m
+}
+
+// final makes the kept hypothesis the segment's final.
+func (p *protocol) final(c *wsengine.Conn) {
+	if p.partial != "" || p.open {
+		// an utterance whose text was revised to nothing still ends, empty
+		m := p.held
+		start, end := p.times(m, c.Sent())
+		c.Emit(asr.Result{UtteranceID: p.id, Text: p.partial, Final: true, Start: start, End: end, Confidence: confidence(m.YsProbs), Words: words(m)})
 		p.id++
 		p.lastEnd = end
 	}
-	p.partial = ""
-	return false, nil
+	p.partial, p.held, p.open = "", message{}, false
 }
 
 // times: from the segment start and token stamps, the end guessed a token past the last

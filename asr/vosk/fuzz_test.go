@@ -18,6 +18,8 @@ func FuzzHandle(f *testing.F) {
 		`{"text" : ""}`,
 		`{"result":[{"conf":7,"end":-1,"start":3,"word":"x"}],"text":"x"}`,
 		`{"alternatives":[{"confidence":231.7,"text":"x"}]}`, `null`, `{"partial":null}`,
+		`{"alternatives" : [{"text": "", "confidence" : 1.0}] }`, `{"alternatives":[]}`,
+		`{"alternatives":[{"result":[{"end":2.1,"start":9,"word":"坏"}],"text":"路灯 坏"}]}`,
 	} {
 		f.Add(s)
 	}

@@ -1,22 +1,36 @@
 // Package vosk speaks the Vosk server WebSocket protocol (alphacep/vosk-server,
-// websocket/asr_server.py and websocket-cpp): an optional {"config": …} text message,
-// binary PCM16 at the declared rate (8 kHz telephone audio passes unresampled), one
-// {"partial": …} or {"result": […], "text": …} reply per audio message, and the
-// byte-exact text `{"eof" : 1}` to flush, after which the server closes.
+// websocket/asr_server.py and websocket-cpp/asr_server.cpp): an optional {"config": …}
+// text message, binary PCM16 at the declared rate (8 kHz telephone audio passes
+// unresampled), one {"partial": …} or {"result": […], "text": …} reply per audio message
+// ({"alternatives": […]} when the server is set to give alternatives), and the byte-exact
+// text `{"eof" : 1}` to flush.
 //
-// Tested against the stand-in in vosk/vosktest; no Vosk server runs here.
+// The C++ server differs: it ignores the config, feeds it to the recogniser as audio and
+// answers it like audio (one reply more than the Python server); it keeps the
+// connection open after the final; and it compares the end of stream with strcmp on a
+// buffer with no terminating zero, so `{"eof" : 1}` is recognised only when the byte after
+// it, left by the previous message, is zero — the adapter sends a short message of zeros
+// just before it. Chinese models put spaces between words; results join CJK words
+// without them (the word list keeps them apart).
+//
+// Tested against the stand-in in vosk/vosktest (a mode per real server) and replays of
+// the real servers' messages (testdata/asr/wire/vosk); no Vosk server runs here.
 package vosk
 
 import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
+	"unicode"
 
 	"github.com/gorilla/websocket"
 
 	"lianxin/asr"
+	"lianxin/asr/internal/lang"
 	"lianxin/asr/internal/pcm"
 	"lianxin/asr/wsengine"
 )
@@ -24,10 +38,21 @@ import (
 // EOF is the end-of-stream message. Both servers compare it byte for byte, spaces included.
 const EOF = `{"eof" : 1}`
 
+// eofGuard is the length of the message of zeros sent just before EOF. The C++ server
+// compares EOF with strcmp on a reused buffer (asr_server.cpp l.139): the byte after the
+// 11 of EOF must be zero, and it is the 12th byte of the message before. 16 zero bytes are
+// 2 ms of silence at 8 kHz.
+const eofGuard = 16
+
 // Config configures the adapter.
 type Config struct {
 	// URL of the server, e.g. ws://vosk:2700.
 	URL string `yaml:"url"`
+	// Languages picks the server by the line's language: a BCP-47 tag, or its primary
+	// subtag, to the URL of a server running that language's model (zh-CN →
+	// ws://vosk-cn:…). The language is fixed by the model a server loads at start, so
+	// this is the engine's form of it; an unlisted language goes to URL.
+	Languages map[string]string `yaml:"languages"`
 	// SampleRate declared to the server and sent (8000 default: the model's rate).
 	SampleRate int `yaml:"sample_rate"`
 	// Chunk is the audio per message (100 ms): the server answers every message, so
@@ -57,6 +82,12 @@ func New(cfg Config) (asr.Engine, error) {
 		cfg.ReplyTimeout = 5 * time.Second
 	}
 	return wsengine.New(wsengine.Options{
+		Dial: func(sc asr.StreamConfig) (string, http.Header, error) {
+			if u, ok := lang.Lookup(cfg.Languages, sc.Language); ok {
+				return u, nil, nil
+			}
+			return cfg.URL, nil, nil
+		},
 		Name: "vosk", URL: cfg.URL, Rate: cfg.SampleRate, MaxStreams: cfg.MaxStreams,
 		DialTimeout: cfg.DialTimeout, FlushTimeout: cfg.FlushTimeout, ReplyTimeout: cfg.ReplyTimeout,
 		Logger:      cfg.Logger,
@@ -84,7 +115,9 @@ func (p *protocol) Start(c *wsengine.Conn) error {
 	if p.cfg.NoConfig {
 		return nil
 	}
-	return c.JSON(map[string]any{"config": map[string]any{"sample_rate": p.cfg.SampleRate, "words": true}})
+	// max_alternatives 0: a server started with VOSK_ALTERNATIVES > 0 would answer in
+	// another shape
+	return c.JSON(map[string]any{"config": map[string]any{"sample_rate": p.cfg.SampleRate, "words": true, "max_alternatives": 0}})
 }
 
 // Audio batches samples into Chunk-sized messages.
@@ -106,12 +139,22 @@ func (p *protocol) send(c *wsengine.Conn) error {
 	return err
 }
 
-// Finish sends what is batched, then the byte-exact end of stream.
+// Finish sends what is batched, the guard of zeros, then the byte-exact end of stream.
 func (p *protocol) Finish(c *wsengine.Conn) error {
+	// the count the end of stream will have: what is batched, the guard, itself
+	eof := p.sent.Load() + 2
+	if len(p.buf) > 0 {
+		eof++
+	}
+	p.eofAt.Store(eof)
 	if err := p.send(c); err != nil {
 		return err
 	}
-	p.eofAt.Store(p.sent.Add(1))
+	p.buf = append(p.buf[:0], make([]byte, eofGuard)...)
+	if err := p.send(c); err != nil {
+		return err
+	}
+	p.sent.Add(1)
 	return c.Text(EOF)
 }
 
@@ -126,6 +169,12 @@ type message struct {
 	Partial *string `json:"partial"`
 	Text    *string `json:"text"`
 	Result  []word  `json:"result"`
+	// with max_alternatives > 0 (vosk-api recognizer.cc NbestResult): the best first, its
+	// confidence an unnormalised likelihood, its words without conf
+	Alternatives []struct {
+		Text   *string `json:"text"`
+		Result []word  `json:"result"`
+	} `json:"alternatives"`
 }
 
 // Handle turns replies into results.
@@ -137,16 +186,21 @@ func (p *protocol) Handle(c *wsengine.Conn, typ int, b []byte) (bool, error) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		return false, fmt.Errorf("%w: %.80q", err, b)
 	}
+	conf := true
+	if len(m.Alternatives) > 0 && m.Text == nil && m.Partial == nil {
+		m.Text, m.Result, conf = m.Alternatives[0].Text, m.Alternatives[0].Result, false
+	}
 	switch {
 	case m.Partial != nil:
 		// the server repeats the partial on every reply: pass on changes only
-		if *m.Partial != "" && *m.Partial != p.partial && p.sc.Partials {
-			c.Emit(asr.Result{UtteranceID: p.id, Text: *m.Partial, Start: min(p.lastEnd, c.Sent()), End: c.Sent(), Confidence: -1})
+		text := Join(*m.Partial)
+		if text != "" && text != p.partial && p.sc.Partials {
+			c.Emit(asr.Result{UtteranceID: p.id, Text: text, Start: min(p.lastEnd, c.Sent()), End: c.Sent(), Confidence: -1})
 		}
-		p.partial = *m.Partial
+		p.partial = text
 	case m.Text != nil:
 		if *m.Text != "" || p.partial != "" {
-			c.Emit(p.final(*m.Text, m.Result, c.Sent()))
+			c.Emit(p.final(Join(*m.Text), m.Result, conf, c.Sent()))
 			p.id++
 		}
 		p.partial = ""
@@ -154,22 +208,62 @@ func (p *protocol) Handle(c *wsengine.Conn, typ int, b []byte) (bool, error) {
 		return false, fmt.Errorf("neither partial nor text: %.80q", b)
 	}
 	p.replies++
+	// The Python server answers each message sent, so reply eofAt is the final. The C++
+	// one also answered the config, so reply eofAt may be the guard's partial and the
+	// final is the next.
 	eof := p.eofAt.Load()
-	return eof > 0 && p.replies >= eof, nil
+	return eof > 0 && (p.replies > eof || (p.replies == eof && m.Partial == nil)), nil
 }
 
-func (p *protocol) final(text string, ws []word, sent time.Duration) asr.Result {
+func (p *protocol) final(text string, ws []word, conf bool, sent time.Duration) asr.Result {
 	r := asr.Result{UtteranceID: p.id, Text: text, Final: true, Start: min(p.lastEnd, sent), End: sent, Confidence: -1}
 	if len(ws) > 0 {
-		var conf float64
+		var sum float64
 		for _, w := range ws {
 			start := max(0, pcm.Seconds(w.Start))
-			r.Words = append(r.Words, asr.Word{Text: w.Word, Start: start, End: max(start, pcm.Seconds(w.End)), Confidence: min(1, max(0, w.Conf))})
-			conf += r.Words[len(r.Words)-1].Confidence
+			wc := -1.0
+			if conf {
+				wc = min(1, max(0, w.Conf))
+				sum += wc
+			}
+			r.Words = append(r.Words, asr.Word{Text: w.Word, Start: start, End: max(start, pcm.Seconds(w.End)), Confidence: wc})
 		}
 		r.Start, r.End = r.Words[0].Start, max(r.Words[0].Start, r.Words[len(r.Words)-1].End)
-		r.Confidence = conf / float64(len(ws))
+		if conf {
+			r.Confidence = sum / float64(len(ws))
+		}
 	}
 	p.lastEnd = r.End
 	return r
+}
+
+// Join joins the words of a Vosk text as the language writes them: Chinese and Japanese
+// without spaces ("你好 我 要" → "你好我要"), other words with one.
+func Join(text string) string {
+	ws := strings.Fields(text)
+	var b strings.Builder
+	for i, w := range ws {
+		if i > 0 && !(cjk(lastRune(ws[i-1])) && cjk(firstRune(w))) {
+			b.WriteByte(' ')
+		}
+		b.WriteString(w)
+	}
+	return b.String()
+}
+
+func cjk(r rune) bool {
+	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana) ||
+		(r >= 0x3000 && r <= 0x303f) || (r >= 0xff00 && r <= 0xffef) // CJK and full-width punctuation
+}
+
+func firstRune(s string) rune {
+	for _, r := range s {
+		return r
+	}
+	return 0
+}
+
+func lastRune(s string) rune {
+	r := []rune(s)
+	return r[len(r)-1]
 }

@@ -225,7 +225,7 @@ func (s *stream) read() {
 	for {
 		typ, msg, err := s.conn.ws.ReadMessage()
 		if err != nil {
-			if finished {
+			if finished || s.closedAsEnd(err) {
 				return
 			}
 			s.readFailed(err)
@@ -244,6 +244,17 @@ func (s *stream) read() {
 			close(s.flushd)
 		}
 	}
+}
+
+// closedAsEnd asks a Closer protocol whether the server's close ended the flush.
+func (s *stream) closedAsEnd(err error) bool {
+	var ce *websocket.CloseError
+	cl, ok := s.p.(Closer)
+	if !ok || !errors.As(err, &ce) || !cl.Closed(s.conn, ce.Code) {
+		return false
+	}
+	close(s.flushd)
+	return true
 }
 
 // readFailed classifies a read error: our own teardown, or a failure. A server that closes

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -36,12 +37,25 @@ type Protocol interface {
 	Handle(c *Conn, typ int, msg []byte) (done bool, err error)
 }
 
+// Closer is implemented by a Protocol whose server may end the flush by closing the
+// connection instead of sending a last message (sherpa-onnx's Python server).
+type Closer interface {
+	// Closed is told that the server closed the connection with code before Handle
+	// reported the flush done. It may emit the last results; true means the close ended
+	// the flush (only after Finish), false that it was an early close.
+	Closed(c *Conn, code int) bool
+}
+
 // Options configure an engine built on this package.
 type Options struct {
 	Name string
 	// URL to dial for each stream; Header is sent with the upgrade request.
 	URL    string
 	Header http.Header
+	// Dial, when set, gives each stream its own URL and header instead of URL and Header:
+	// for a URL signed per connection (a timestamp, a nonce, a fresh id) or one that
+	// carries the stream's language. Its error fails NewStream before anything is dialled.
+	Dial func(cfg asr.StreamConfig) (url string, header http.Header, err error)
 	// Rate is the sample rate the protocol sends (frames are resampled to it); 0 sends
 	// frames at the rate they are written.
 	Rate int
@@ -128,15 +142,21 @@ func (e *Engine) open(ctx context.Context, cfg asr.StreamConfig) (*stream, error
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", e.o.Name, err)
 	}
+	u, h := e.o.URL, e.o.Header
+	if e.o.Dial != nil {
+		if u, h, err = e.o.Dial(cfg); err != nil {
+			return nil, fmt.Errorf("%s: %w", e.o.Name, err)
+		}
+	}
 	d := websocket.Dialer{HandshakeTimeout: e.o.DialTimeout, TLSClientConfig: e.o.TLS, Proxy: http.ProxyFromEnvironment}
 	dctx, cancel := context.WithTimeout(ctx, e.o.DialTimeout)
 	defer cancel()
-	ws, resp, err := d.DialContext(dctx, e.o.URL, e.o.Header)
+	ws, resp, err := d.DialContext(dctx, u, h)
 	if err != nil {
 		if resp != nil {
-			return nil, fmt.Errorf("%s: dial %s: %w (HTTP %s)", e.o.Name, e.o.URL, err, resp.Status)
+			return nil, fmt.Errorf("%s: dial %s: %w (HTTP %s)", e.o.Name, redact(u), err, resp.Status)
 		}
-		return nil, fmt.Errorf("%s: dial %s: %w", e.o.Name, e.o.URL, err)
+		return nil, fmt.Errorf("%s: dial %s: %w", e.o.Name, redact(u), err)
 	}
 	ws.SetReadLimit(e.o.MaxMessage)
 	s := newStream(ctx, e, cfg, p, ws)
@@ -149,4 +169,13 @@ func (e *Engine) open(ctx context.Context, cfg asr.StreamConfig) (*stream, error
 	_ = ws.SetReadDeadline(time.Time{})
 	s.start()
 	return s, nil
+}
+
+// redact drops the query from a URL for error messages: signed URLs carry a signature
+// (and some a key id) that must not reach the logs.
+func redact(u string) string {
+	if i := strings.IndexByte(u, '?'); i >= 0 {
+		return u[:i] + "?…"
+	}
+	return u
 }

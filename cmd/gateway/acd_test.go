@@ -132,3 +132,25 @@ func TestQueuedCallerConnectedWhenSeatRegisters(t *testing.T) {
 	m := g.metrics(t)
 	require.Equal(t, 1.0, metricValue(m, `lianxin_calls_answered_total{line="12345"}`))
 }
+
+// A caller whose ACK never comes (its phone died after the INVITE) releases the agent who
+// answered within the answer timeout, not after SIP's 32 s of 200 OK retransmissions.
+func TestMissingACKFreesTheAgent(t *testing.T) {
+	g := startGateway(t, nil)
+	g.seat(t, "seat-01")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	done := make(chan struct{})
+	go func() { defer close(done); _, _ = g.sippCall(ctx, t, "caller_no_ack.xml") }()
+	require.Eventually(t, func() bool { return g.app.acd.States()["seat-01"] == "talking" }, 15*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return g.app.acd.States()["seat-01"] == "available" }, 10*time.Second, 20*time.Millisecond,
+		"the seat is free again while the silent caller still waits (its scenario pauses 12 s)")
+	select {
+	case <-done:
+		t.Fatal("the caller's scenario ended before the check; the test proves nothing")
+	default:
+	}
+	m := g.metrics(t)
+	require.Equal(t, 1.0, metricValue(m, `lianxin_calls_abandoned_total{line="12345"}`))
+	<-done
+}

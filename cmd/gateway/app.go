@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"net/netip"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -58,7 +60,8 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 	a := &App{cfg: cfg, log: log, now: time.Now, reg: prometheus.NewRegistry(), seatChanged: func(seat.Change) {}}
 	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.media = media.NewMetrics(a.reg)
-	host, _, err := net.SplitHostPort(cfg.SIP.Listen)
+	// sip listen may name more addresses after commas; the first is the gateway's own.
+	host, _, err := net.SplitHostPort(strings.TrimSpace(strings.Split(cfg.SIP.Listen, ",")[0]))
 	if err != nil {
 		return nil, fmt.Errorf("sip listen %q: %w", cfg.SIP.Listen, err)
 	}
@@ -113,10 +116,7 @@ func (a *App) Start(extra func(mux *http.ServeMux)) error {
 		return err
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"status":"ok","active_calls":%d,"queue":%d}`+"\n", a.sip.ActiveCalls(), a.acd.QueueLen())
-	})
+	mux.HandleFunc("GET /healthz", a.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg}))
 	if extra != nil {
 		extra(mux)
@@ -142,7 +142,35 @@ func (a *App) Start(extra func(mux *http.ServeMux)) error {
 		}
 	}()
 	a.log.Info("gateway started", "sip", a.sip.Addr(), "http", ln.Addr().String(), "seats", a.cfg.Seats.Count)
+	base := "http://" + ln.Addr().String()
+	a.log.Info("screens: agents log in as their seat with its SIP password; admins as set in desk.admins, else admin with the password printed at first start",
+		"agent_screen", base+"/", "wallboard", base+"/admin", "metrics", base+"/metrics",
+		"seat_phones", fmt.Sprintf("sip:seat-01@%s … seat-%02d", a.sip.Addr(), a.cfg.Seats.Count))
 	return nil
+}
+
+// healthz answers "ok", "degraded" (a failing part, listed: the store, recording) or
+// "draining" with 503, so a load balancer stops sending calls to a gateway that refuses them.
+func (a *App) healthz(w http.ResponseWriter, _ *http.Request) {
+	body := struct {
+		Status      string            `json:"status"`
+		ActiveCalls int               `json:"active_calls"`
+		Queue       int               `json:"queue"`
+		Problems    []desk.HealthData `json:"problems,omitempty"`
+	}{Status: "ok", ActiveCalls: a.sip.ActiveCalls(), Queue: a.acd.QueueLen()}
+	if a.desk != nil {
+		body.Problems = a.desk.Problems()
+	}
+	code := http.StatusOK
+	switch {
+	case a.sip.Draining():
+		body.Status, code = "draining", http.StatusServiceUnavailable
+	case len(body.Problems) > 0:
+		body.Status = "degraded"
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(body)
 }
 
 // Drain stops taking new calls and waits for the active ones to finish or ctx to end.

@@ -58,7 +58,7 @@ type SIPConfig struct {
 	AuthMaxFailures int           `yaml:"auth_max_failures"`
 	AuthBlock       time.Duration `yaml:"auth_block"`
 	// TCPIdleTimeout closes SIP TCP connections idle this long (default 2m) unless a
-	// registration uses them; TCPMaxConnsPerSource bounds one address's (default 32).
+	// registration uses them; TCPMaxConnsPerSource bounds one address's (default 256).
 	TCPIdleTimeout       time.Duration `yaml:"tcp_idle_timeout"`
 	TCPMaxConnsPerSource int           `yaml:"tcp_max_conns_per_source"`
 }
@@ -194,7 +194,7 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "", "YAML config file (built-in defaults when empty)")
-	sipListen := fs.String("sip-listen", "", "SIP address, UDP and TCP (default 127.0.0.1:5060)")
+	sipListen := fs.String("sip-listen", "", "SIP address, UDP and TCP (default 127.0.0.1:5060); more after commas, e.g. 127.0.0.1:5060,[::1]:5060")
 	httpListen := fs.String("http-listen", "", "HTTP address (default 127.0.0.1:8080)")
 	dataDir := fs.String("data-dir", "", "data directory: recordings, database (default ./data)")
 	asrName := fs.String("asr", "", "default recogniser (default: the embedded engine)")
@@ -215,7 +215,7 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 		dec := yaml.NewDecoder(strings.NewReader(string(b)))
 		dec.KnownFields(true)
 		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-			return Config{}, fmt.Errorf("config %s: %w", *configPath, err)
+			return Config{}, fmt.Errorf("config %s: %w", *configPath, explainConfigError(err))
 		}
 	}
 	set := map[string]bool{}

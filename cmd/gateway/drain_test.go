@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
 	"testing"
 	"time"
 
@@ -23,6 +25,13 @@ func TestDrainFinishesActiveCalls(t *testing.T) {
 	require.Eventually(t, func() bool { return g.app.sip.ActiveCalls() == 1 }, time.Second, 10*time.Millisecond)
 	out, err := g.sippCall(ctx, t, "caller_refused.xml")
 	require.NoError(t, err, "a new call while draining gets 503:\n%s", out)
+	res, err := http.Get("http://" + g.http + "/healthz")
+	require.NoError(t, err)
+	var health struct{ Status string }
+	require.NoError(t, json.NewDecoder(res.Body).Decode(&health))
+	res.Body.Close()
+	require.Equal(t, http.StatusServiceUnavailable, res.StatusCode, "a draining gateway is not healthy for new calls")
+	require.Equal(t, "draining", health.Status)
 	select {
 	case err := <-drained:
 		t.Fatalf("drain returned (%v) while a call was still active", err)

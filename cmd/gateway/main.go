@@ -24,6 +24,7 @@ commands:
   transcribe  transcribe WAV files: gateway transcribe [--asr NAME] FILE.wav…
   classify    department suggestions: gateway classify [--top N] [TEXT…]
   dispatch    dispatch model tools: gateway dispatch train|retrain …
+  asr         engine checks: gateway asr probe --config FILE [--asr ENGINE]
 `
 
 // run is main without the process: tests call it directly.
@@ -41,6 +42,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runClassify(ctx, args[1:], stdin, stdout, stderr)
 	case "dispatch":
 		return runDispatch(ctx, args[1:], stdin, stdout, stderr)
+	case "asr":
+		return runASR(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

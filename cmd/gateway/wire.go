@@ -76,6 +76,9 @@ func (a *App) Wire() error {
 			Threshold: a.cfg.Dispatch.HotspotThreshold}, a.now),
 		HotspotWindow: a.cfg.Dispatch.HotspotWindow, Engine: a.cfg.ASR.Default, Now: a.now, Logger: a.log})
 	a.seatChanged = screens.SeatChanged
+	if _, err := screens.Reconcile(context.Background(), st); err != nil {
+		return fmt.Errorf("closing calls left open: %w", err)
+	}
 	return a.wireFlow(screens)
 }
 
@@ -89,7 +92,7 @@ func (a *App) wireFlow(screens *callflow.Screens) error {
 		cfg.RecordDir = filepath.Join(a.cfg.DataDir, "recordings")
 	}
 	deps := callflow.Deps{Queue: a.acd, Phones: sipPhones{a.sip}, Observer: screens, Sink: screens,
-		Metrics: a.media, Registerer: a.reg, Logger: a.log, Now: a.now}
+		Metrics: a.media, Registerer: a.reg, Logger: a.log, Now: a.now, Health: a.desk.ReportHealth}
 	if a.cfg.liveASR() {
 		deps.ASR = a.asr
 	}

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -55,7 +56,16 @@ type Server struct {
 	sessions   map[*Session]bool
 	count      int
 	violations []string
+	openings   []*Opening
 	wg         sync.WaitGroup
+}
+
+// Opening is how a connection began: its upgrade URL and its first text message, the two
+// places where protocols carry a stream's settings (what reached the server, for tests
+// of per-stream settings such as the language).
+type Opening struct {
+	URL   *url.URL
+	First []byte // nil until a text message arrives
 }
 
 // New starts a stand-in; handle runs one connection (it returns when the connection ends).
@@ -82,7 +92,8 @@ func New(name string, handle func(*Session), check func(*http.Request) (int, str
 
 func (s *Server) serve(ws *websocket.Conn, r *http.Request) {
 	s.mu.Lock()
-	sess := &Session{WS: ws, Request: r, srv: s, hung: make(chan struct{})}
+	sess := &Session{WS: ws, Request: r, srv: s, hung: make(chan struct{}), opening: &Opening{URL: r.URL}}
+	s.openings = append(s.openings, sess.opening)
 	if len(s.plans) > 0 {
 		sess.plan = s.plans[0]
 		s.plans = s.plans[1:]
@@ -132,6 +143,17 @@ func (s *Server) Connections() int {
 	return s.count
 }
 
+// Openings are how the connections began, in order of arrival.
+func (s *Server) Openings() []Opening {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Opening, len(s.openings))
+	for i, o := range s.openings {
+		out[i] = *o
+	}
+	return out
+}
+
 // Violations are the protocol violations seen, in order.
 func (s *Server) Violations() []string {
 	s.mu.Lock()
@@ -165,6 +187,7 @@ type Session struct {
 	hung    chan struct{}
 	faulted bool
 	wmu     sync.Mutex
+	opening *Opening
 }
 
 // Violation records a protocol violation and closes the connection with 1008 and the
@@ -194,6 +217,13 @@ func (c *Session) Send(msg []byte) error {
 func (c *Session) Read() (int, []byte, error) {
 	for {
 		typ, b, err := c.WS.ReadMessage()
+		if err == nil && typ == websocket.TextMessage {
+			c.srv.mu.Lock()
+			if c.opening.First == nil {
+				c.opening.First = append([]byte(nil), b...)
+			}
+			c.srv.mu.Unlock()
+		}
 		if err != nil || !c.Hung() {
 			return typ, b, err
 		}

@@ -29,7 +29,15 @@ type HTTPServer struct {
 	plans      []standin.Plan
 	requests   int
 	violations []string
+	languages  []string
 	hang       chan struct{}
+}
+
+// Languages are the language fields of the requests, in order ("" where absent).
+func (s *HTTPServer) Languages() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.languages...)
 }
 
 // NewHTTP starts the stand-in; key, when set, is the bearer token it demands.
@@ -118,6 +126,9 @@ func (s *HTTPServer) transcribe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	format := r.FormValue("response_format")
+	s.mu.Lock()
+	s.languages = append(s.languages, r.FormValue("language"))
+	s.mu.Unlock()
 	switch {
 	case r.FormValue("model") == "":
 		s.reject(w, http.StatusBadRequest, "model is required")

@@ -1,14 +1,18 @@
-// Package sherpatest is a stand-in sherpa-onnx C++ streaming WebSocket server for tests:
+// Package sherpatest is a stand-in sherpa-onnx streaming WebSocket server for tests:
 // binary messages must be float32 samples in [-1, 1] (PCM16 bytes read as float32 are
 // flagged), at the model's 16 kHz (audio at another rate decodes to the wrong words); text
-// other than "Done" is a violation. It answers each audio message with the current result,
-// marks endpoints with is_final, and answers "Done" with an is_eof result and "Done!". It
-// recognises tone words (package tone); it is a stand-in, not sherpa-onnx.
+// other than "Done" is a violation. It answers each audio message with the current result.
+// Its modes copy the real servers' results and endings (see Mode). It recognises tone
+// words (package tone); it is a stand-in, not sherpa-onnx.
 package sherpatest
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
+	"strings"
+	"time"
+	"unicode/utf16"
 
 	"github.com/gorilla/websocket"
 
@@ -20,13 +24,47 @@ import (
 // Rate is the model rate the stand-in assumes, as the real server does.
 const Rate = 16000
 
+// Mode is the real server a stand-in copies. File and line references are to
+// k2-fsa/sherpa-onnx @ 634265c (2026-08-08).
+type Mode int
+
+// Modes.
+const (
+	// CPP is sherpa-onnx/csrc/online-websocket-server-impl.cc: results as
+	// OnlineRecognizerResult::AsJsonString (online-recognizer.cc l.68-85), is_final at
+	// an endpoint (l.210-213), the last result with is_final and is_eof (l.215-219),
+	// then "Done!" (l.144-147); the server does not close.
+	CPP Mode = iota
+	// CPPDoneFirst is the same server when "Done!", sent from the work context
+	// (l.146-147), overtakes the last result, sent from the connection context
+	// (l.221-223).
+	CPPDoneFirst
+	// Python is python-api-examples/streaming_server.py: {"text","segment"} only, the
+	// result at an endpoint still carrying the old segment number (l.750-763); after
+	// "Done" 0.3 s of tail padding, one last result (l.765-778), and the handler returns,
+	// which closes the connection with 1000. No "Done!".
+	Python
+)
+
+// overtake is by how much "Done!" overtakes the last result in CPPDoneFirst: the
+// connection context is busy sending other connections' results.
+const overtake = 50 * time.Millisecond
+
+// String names the mode.
+func (m Mode) String() string { return [...]string{"cpp", "cpp-done-first", "python"}[m] }
+
 // Server is the stand-in.
 type Server struct {
 	*standin.Server
 }
 
-// New starts a stand-in on 127.0.0.1.
-func New() *Server { return &Server{standin.New("sherpa", serve, nil)} }
+// New starts a stand-in of the C++ server on 127.0.0.1.
+func New() *Server { return NewMode(CPP) }
+
+// NewMode starts a stand-in copying the server m.
+func NewMode(m Mode) *Server {
+	return &Server{standin.New("sherpa-"+m.String(), func(c *standin.Session) { serve(c, m) }, nil)}
+}
 
 // URL is the address to configure the adapter with.
 func (s *Server) URL() string { return s.Server.URL("/") }
@@ -47,6 +85,7 @@ type result struct {
 
 type session struct {
 	c        *standin.Session
+	m        Mode
 	dec      *tone.Decoder
 	segment  int
 	segStart float64 // seconds
@@ -54,8 +93,8 @@ type session struct {
 	words    []tone.Word
 }
 
-func serve(c *standin.Session) {
-	s := &session{c: c, dec: tone.NewDecoder(Rate)}
+func serve(c *standin.Session, m Mode) {
+	s := &session{c: c, m: m, dec: tone.NewDecoder(Rate)}
 	for {
 		typ, b, err := c.Read()
 		if err != nil {
@@ -66,8 +105,10 @@ func serve(c *standin.Session) {
 				c.Violation("text message %.40q: the server takes only \"Done\"", b)
 				return
 			}
-			s.done()
-			return
+			if !s.done() || m == Python {
+				return
+			}
+			continue // the C++ server leaves the closing to the client
 		}
 		samples, ok := floats(b)
 		if !ok {
@@ -132,16 +173,50 @@ func (s *session) result(final, eof bool) result {
 	return r
 }
 
-func (s *session) done() {
+func (s *session) done() bool {
+	// the tail padding flushes the last word (0.3 s Python, --end-tail-padding 0.8 s C++)
 	for _, e := range s.dec.Flush() {
 		s.words = e.Words
 	}
-	if s.send(s.result(true, true)) {
-		_ = s.c.Send([]byte("Done!"))
+	switch s.m {
+	case Python:
+		if !s.send(s.result(false, false)) {
+			return false
+		}
+		return s.c.WS.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")) == nil
+	case CPPDoneFirst:
+		if s.c.Send([]byte("Done!")) != nil {
+			return false
+		}
+		time.Sleep(overtake)
+		return s.send(s.result(true, true))
 	}
+	return s.send(s.result(true, true)) && s.c.Send([]byte("Done!")) == nil
 }
 
 func (s *session) send(r result) bool {
+	if s.m == Python {
+		// json.dumps({"text": …, "segment": …}): that order, ASCII only
+		text, _ := json.Marshal(r.Text)
+		return s.c.Send([]byte(fmt.Sprintf(`{"text": %s, "segment": %d}`, asciiJSON(text), r.Segment))) == nil
+	}
 	b, _ := json.Marshal(r)
 	return s.c.Send(b) == nil
+}
+
+// asciiJSON escapes non-ASCII as Python's json.dumps does by default.
+func asciiJSON(b []byte) string {
+	var out strings.Builder
+	for _, r := range string(b) {
+		switch {
+		case r < 0x80:
+			out.WriteRune(r)
+		case r > 0xffff:
+			r1, r2 := utf16.EncodeRune(r)
+			fmt.Fprintf(&out, "\\u%04x\\u%04x", r1, r2)
+		default:
+			fmt.Fprintf(&out, "\\u%04x", r)
+		}
+	}
+	return out.String()
 }

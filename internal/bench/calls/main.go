@@ -7,13 +7,10 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"flag"
 	"fmt"
 	"math"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,9 +19,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/zaf/g711"
-
-	"lianxin/internal/testpeer"
+	"lianxin/internal/bench/benchkit"
 )
 
 func main() {
@@ -40,23 +35,6 @@ func main() {
 	}
 }
 
-// freePort returns a port free for both UDP and TCP on loopback now.
-func freePort() int {
-	for {
-		c, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			panic(err)
-		}
-		p := c.LocalAddr().(*net.UDPAddr).Port
-		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
-		c.Close()
-		if err == nil {
-			l.Close()
-			return p
-		}
-	}
-}
-
 func addr(p int) string { return fmt.Sprintf("127.0.0.1:%d", p) }
 
 func run(gw string, n int, hold time.Duration, rate int, keep bool) error {
@@ -68,8 +46,8 @@ func run(gw string, n int, hold time.Duration, rate int, keep bool) error {
 	if !keep {
 		defer os.RemoveAll(dir)
 	}
-	sipAddr, httpAddr, uasAddr := addr(freePort()), addr(freePort()), addr(freePort())
-	if err := prepare(root, dir, n); err != nil {
+	sipAddr, httpAddr, uasAddr := addr(benchkit.FreePort()), addr(benchkit.FreePort()), addr(benchkit.FreePort())
+	if err := benchkit.Prepare(root, dir, n, "bench"); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -91,11 +69,11 @@ func run(gw string, n int, hold time.Duration, rate int, keep bool) error {
 		_ = gwCmd.Process.Signal(os.Interrupt)
 		_ = gwCmd.Wait()
 	}()
-	if err := waitHTTP(httpAddr, 20*time.Second); err != nil {
+	if err := benchkit.WaitHTTP(httpAddr, 20*time.Second); err != nil {
 		return err
 	}
 	uas := exec.CommandContext(ctx, "sipp", "-sf", filepath.Join(root, "testdata/sipp/seat_answer.xml"), "-i", "127.0.0.1",
-		"-p", strings.Split(uasAddr, ":")[1], "-mi", "127.0.0.1", "-mp", "50000", "-ci", "127.0.0.1", "-cp", fmt.Sprint(freePort()),
+		"-p", strings.Split(uasAddr, ":")[1], "-mi", "127.0.0.1", "-mp", "50000", "-ci", "127.0.0.1", "-cp", fmt.Sprint(benchkit.FreePort()),
 		"-nostdin")
 	uas.Dir = dir
 	uasOut, _ := os.Create(filepath.Join(dir, "seats.out"))
@@ -105,19 +83,19 @@ func run(gw string, n int, hold time.Duration, rate int, keep bool) error {
 	}
 	defer func() { _ = uas.Process.Kill(); _ = uas.Wait() }()
 	reg := exec.CommandContext(ctx, "sipp", sipAddr, "-sf", filepath.Join(root, "testdata/sipp/seat_register.xml"),
-		"-inf", filepath.Join(dir, "seats.csv"), "-set", "uas", uasAddr, "-i", "127.0.0.1", "-p", fmt.Sprint(freePort()),
-		"-ci", "127.0.0.1", "-cp", fmt.Sprint(freePort()), "-m", fmt.Sprint(n), "-r", "200", "-nostdin")
+		"-inf", filepath.Join(dir, "seats.csv"), "-set", "uas", uasAddr, "-i", "127.0.0.1", "-p", fmt.Sprint(benchkit.FreePort()),
+		"-ci", "127.0.0.1", "-cp", fmt.Sprint(benchkit.FreePort()), "-m", fmt.Sprint(n), "-r", "200", "-nostdin")
 	reg.Dir = dir
 	if out, err := reg.CombinedOutput(); err != nil {
 		return fmt.Errorf("registering seats: %w: %s", err, tail(out))
 	}
-	idle, err := sample(gwCmd.Process.Pid)
+	idle, err := benchkit.Sample(gwCmd.Process.Pid)
 	if err != nil {
 		return err
 	}
 	pace := time.Duration(n/rate+1) * time.Second
 	caller := exec.CommandContext(ctx, "sipp", sipAddr, "-sf", filepath.Join(root, "testdata/sipp/caller_stream.xml"), "-s", "12345",
-		"-i", "127.0.0.1", "-p", fmt.Sprint(freePort()), "-mi", "127.0.0.1", "-mp", "30000", "-ci", "127.0.0.1", "-cp", fmt.Sprint(freePort()),
+		"-i", "127.0.0.1", "-p", fmt.Sprint(benchkit.FreePort()), "-mi", "127.0.0.1", "-mp", "30000", "-ci", "127.0.0.1", "-cp", fmt.Sprint(benchkit.FreePort()),
 		"-m", fmt.Sprint(n), "-l", fmt.Sprint(n), "-r", fmt.Sprint(rate), "-d", fmt.Sprint(hold.Milliseconds()), "-nostdin",
 		"-trace_stat", "-stf", filepath.Join(dir, "stat.csv"))
 	caller.Dir = dir
@@ -129,7 +107,7 @@ func run(gw string, n int, hold time.Duration, rate int, keep bool) error {
 	}
 	// Measure the steady state: every call up, none ending.
 	time.Sleep(pace + 2*time.Second)
-	steadyFrom, err := sample(gwCmd.Process.Pid)
+	steadyFrom, err := benchkit.Sample(gwCmd.Process.Pid)
 	if err != nil {
 		return err
 	}
@@ -138,111 +116,17 @@ func run(gw string, n int, hold time.Duration, rate int, keep bool) error {
 		return fmt.Errorf("hold %s too short for the ramp of %s", hold, pace)
 	}
 	time.Sleep(window)
-	steadyTo, err := sample(gwCmd.Process.Pid)
+	steadyTo, err := benchkit.Sample(gwCmd.Process.Pid)
 	if err != nil {
 		return err
 	}
 	callErr := caller.Wait()
 	wall := time.Since(start)
-	m, err := scrape(httpAddr)
+	m, err := benchkit.Scrape(httpAddr)
 	if err != nil {
 		return err
 	}
 	return report(n, hold, wall, idle, steadyFrom, steadyTo, m, callErr, dir)
-}
-
-// prepare writes the seat list and the caller's and seats' audio as raw µ-law, which sipp's
-// rtpstream loops for the call's length.
-func prepare(root, dir string, n int) error {
-	var b strings.Builder
-	b.WriteString("SEQUENTIAL\n")
-	for i := 1; i <= n; i++ {
-		fmt.Fprintf(&b, "seat-%02d;[authentication username=seat-%02d password=bench]\n", i, i)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "seats.csv"), []byte(b.String()), 0o644); err != nil {
-		return err
-	}
-	for name, src := range map[string]string{"caller.ulaw": "caller.wav", "seat.ulaw": "agent.wav"} {
-		pcm, err := testpeer.ReadWAV8k(filepath.Join(root, "testdata/audio", src))
-		if err != nil {
-			return err
-		}
-		lin := make([]byte, 2*len(pcm))
-		for i, v := range pcm {
-			lin[2*i], lin[2*i+1] = byte(v), byte(uint16(v)>>8)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), g711.EncodeUlaw(lin), 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-type procSample struct {
-	cpu time.Duration
-	rss int64
-	at  time.Time
-}
-
-func sample(pid int) (procSample, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return procSample{}, err
-	}
-	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
-	ut, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	rss, _ := strconv.ParseInt(f[21], 10, 64)
-	return procSample{cpu: time.Duration(ut+st) * 10 * time.Millisecond, rss: rss * int64(os.Getpagesize()), at: time.Now()}, nil
-}
-
-func waitHTTP(addr string, within time.Duration) error {
-	deadline := time.Now().Add(within)
-	for time.Now().Before(deadline) {
-		if r, err := http.Get("http://" + addr + "/healthz"); err == nil {
-			r.Body.Close()
-			return nil
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return fmt.Errorf("gateway did not come up on %s", addr)
-}
-
-// scrape reads /metrics into name{labels} → value.
-func scrape(addr string) (map[string]float64, error) {
-	r, err := http.Get("http://" + addr + "/metrics")
-	if err != nil {
-		return nil, err
-	}
-	defer r.Body.Close()
-	out := map[string]float64{}
-	sc := bufio.NewScanner(r.Body)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		l := sc.Text()
-		if strings.HasPrefix(l, "#") {
-			continue
-		}
-		i := strings.LastIndexByte(l, ' ')
-		if i < 0 {
-			continue
-		}
-		v, err := strconv.ParseFloat(l[i+1:], 64)
-		if err == nil {
-			out[l[:i]] = v
-		}
-	}
-	return out, sc.Err()
-}
-
-func sum(m map[string]float64, prefix string) float64 {
-	var s float64
-	for k, v := range m {
-		if strings.HasPrefix(k, prefix) {
-			s += v
-		}
-	}
-	return s
 }
 
 // quantile reads a Prometheus histogram (all label sets summed) and interpolates q.
@@ -281,25 +165,25 @@ func quantile(m map[string]float64, name string, q float64) float64 {
 	return prevLE
 }
 
-func report(n int, hold, wall time.Duration, idle, from, to procSample, m map[string]float64, callErr error, dir string) error {
-	cpu := (to.cpu - from.cpu).Seconds()
-	callMinutes := float64(n) * to.at.Sub(from.at).Minutes()
-	answered := sum(m, "lianxin_calls_answered_total")
-	recv := sum(m, "lianxin_rtp_packets_received_total")
-	lost := sum(m, "lianxin_rtp_packets_lost_total")
-	drops := sum(m, "lianxin_tap_frames_dropped_total")
+func report(n int, hold, wall time.Duration, idle, from, to benchkit.ProcSample, m map[string]float64, callErr error, dir string) error {
+	cpu := (to.CPU - from.CPU).Seconds()
+	callMinutes := float64(n) * to.At.Sub(from.At).Minutes()
+	answered := benchkit.Sum(m, "lianxin_calls_answered_total")
+	recv := benchkit.Sum(m, "lianxin_rtp_packets_received_total")
+	lost := benchkit.Sum(m, "lianxin_rtp_packets_lost_total")
+	drops := benchkit.Sum(m, "lianxin_tap_frames_dropped_total")
 	p99 := quantile(m, "lianxin_rtp_relay_delay_seconds", 0.99)
 	recs, _ := filepath.Glob(filepath.Join(dir, "data", "recordings", "*", "*.wav"))
 	fmt.Printf("| calls | answered | recordings | CPU-s per call-minute | memory per call | packet loss | tap drops | p99 added relay delay |\n")
 	fmt.Printf("|---|---|---|---|---|---|---|---|\n")
 	fmt.Printf("| %d | %.0f | %d | %.3f | %.0f KiB | %.4f%% | %.0f | %.2f ms |\n", n, answered, len(recs),
-		cpu/callMinutes, float64(from.rss-idle.rss)/float64(n)/1024, 100*lost/math.Max(recv+lost, 1), drops, p99*1000)
+		cpu/callMinutes, float64(from.RSS-idle.RSS)/float64(n)/1024, 100*lost/math.Max(recv+lost, 1), drops, p99*1000)
 	for _, leg := range []string{"caller", "agent"} {
 		r := m[`lianxin_rtp_packets_received_total{leg="`+leg+`"}`]
 		l := m[`lianxin_rtp_packets_lost_total{leg="`+leg+`"}`]
 		fmt.Printf("%s leg: %.0f packets received, %.0f lost (%.3f%%)\n", leg, r, l, 100*l/math.Max(r+l, 1))
 	}
-	fmt.Printf("\n(steady window %s of %s calls; wall %s; sipp caller: %v)\n", to.at.Sub(from.at).Round(time.Second), hold, wall.Round(time.Second), callErr)
+	fmt.Printf("\n(steady window %s of %s calls; wall %s; sipp caller: %v)\n", to.At.Sub(from.At).Round(time.Second), hold, wall.Round(time.Second), callErr)
 	if callErr != nil {
 		b, _ := os.ReadFile(filepath.Join(dir, "caller.out"))
 		fmt.Println(tail(b))

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
+)
+
+func engineSection(t *testing.T, src string) map[string]any {
+	t.Helper()
+	var m map[string]any
+	require.NoError(t, yaml.Unmarshal([]byte(src), &m))
+	return m
+}
+
+// An engine's resilient block reaches its wrapper; a misspelt key is refused rather than
+// silently leaving the default in place.
+func TestEngineResilientBlock(t *testing.T) {
+	_, rc, err := networkEngine("mandarin", engineSection(t, `
+type: funasr
+url: ws://127.0.0.1:10095
+resilient: {ring: 20s, attempts: 3, max_session: 1h}
+`))
+	require.NoError(t, err)
+	require.Equal(t, 20*time.Second, rc.Ring)
+	require.Equal(t, 3, rc.Attempts)
+	require.Equal(t, time.Hour, rc.MaxSession)
+
+	_, _, err = networkEngine("mandarin", engineSection(t, "{type: funasr, url: 'ws://127.0.0.1:10095', resilient: {rign: 20s}}"))
+	require.ErrorContains(t, err, "rign")
+	_, _, err = networkEngine("mandarin", engineSection(t, "{type: funasr, url: 'ws://127.0.0.1:10095', resilient: {max_session: soon}}"))
+	require.Error(t, err)
+	_, _, err = networkEngine("x", engineSection(t, "{type: nosuch}"))
+	require.ErrorContains(t, err, "unknown type")
+}
+
+// A recogniser name that names nothing is refused at start with what can be chosen.
+func TestUnknownRecogniserListsTheChoices(t *testing.T) {
+	cfg := defaultConfig()
+	cfg.ASR.Default = "nosuch"
+	err := checkEngineNames(cfg)
+	require.ErrorContains(t, err, `asr.default: unknown recogniser "nosuch"`)
+	require.ErrorContains(t, err, "pocketsphinx (the embedded engine), none, or a network engine (none are configured")
+
+	cfg.ASR.Default = "none"
+	cfg.ASR.Engines = map[string]map[string]any{"mandarin": {"type": "funasr"}, "cantonese": {"type": "funasr"}}
+	cfg.Lines = []LineConfig{{Number: "12366", ASR: "mandrin"}}
+	require.ErrorContains(t, checkEngineNames(cfg), `lines[12366].asr: unknown recogniser "mandrin"`)
+	require.ErrorContains(t, checkEngineNames(cfg), "configured under asr.engines: cantonese, mandarin")
+	cfg.Lines[0].ASR = "mandarin"
+	require.NoError(t, checkEngineNames(cfg))
+}
