@@ -239,7 +239,7 @@ func (a *digestAuth) evict(now time.Time) {
 func (a *digestAuth) blocked(src netip.Addr) time.Duration {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	f, ok := a.fails.Peek(src)
+	f, ok := a.fails.Peek(sourceKey(src))
 	if !ok {
 		return 0
 	}
@@ -250,7 +250,8 @@ func (a *digestAuth) blocked(src netip.Addr) time.Duration {
 func (a *digestAuth) failed(src netip.Addr) {
 	now := a.now()
 	a.mu.Lock()
-	f, _ := a.fails.Get(src)
+	key := sourceKey(src)
+	f, _ := a.fails.Get(key)
 	if now.Sub(f.since) >= a.sec.AuthFailWindow || now.Before(f.since) {
 		f = failures{since: now}
 	}
@@ -261,11 +262,11 @@ func (a *digestAuth) failed(src netip.Addr) {
 		// after it is blocked again
 		f = failures{since: now, blockedUntil: now.Add(a.sec.AuthBlock)}
 	}
-	a.fails.Add(src, f)
+	a.fails.Add(key, f)
 	a.mu.Unlock()
 	if block {
 		a.metrics.blocked()
 		a.log.Warn("sip: source blocked after repeated digest failures", "source", src.String(),
-			"failures", n, "within", a.sec.AuthFailWindow, "blocked_for", a.sec.AuthBlock)
+			"counted_as", key.String(), "failures", n, "within", a.sec.AuthFailWindow, "blocked_for", a.sec.AuthBlock)
 	}
 }

@@ -42,12 +42,13 @@ func (g *tcpGuard) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		var src netip.Addr
+		var addr netip.Addr
 		if ap, err := netip.ParseAddrPort(c.RemoteAddr().String()); err == nil {
-			src = ap.Addr().Unmap()
+			addr = ap.Addr().Unmap()
 		}
+		src := sourceKey(addr)
 		g.mu.Lock()
-		ok := (g.conns[src] < g.perSource || g.sec.trusted(src)) && g.open < g.total
+		ok := (g.conns[src] < g.perSource || g.sec.trusted(addr)) && g.open < g.total
 		if ok {
 			g.conns[src]++
 			g.open++

@@ -111,6 +111,16 @@ func sourceAddr(req *siplib.Request) netip.Addr {
 	return ap.Addr().Unmap()
 }
 
+// sourceKey is what the per-source limits count by: the address, or for IPv6 its /64,
+// since one subscriber commonly holds a whole /64 and could otherwise walk through it.
+func sourceKey(a netip.Addr) netip.Addr {
+	if a.Is6() && !a.IsLoopback() {
+		p, _ := a.Prefix(64)
+		return p.Addr()
+	}
+	return a
+}
+
 // limiter keeps a token bucket per source address, in bounded memory.
 type limiter struct {
 	rate  RateLimit
@@ -135,6 +145,7 @@ func (l *limiter) allow(src netip.Addr) (bool, time.Duration) {
 		return true, 0
 	}
 	now := l.now()
+	src = sourceKey(src)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b, ok := l.state.Get(src)

@@ -95,3 +95,19 @@ func TestLimiterMemoryBounded(t *testing.T) {
 	require.False(t, ok, "the latest address is still remembered")
 	require.Equal(t, time.Second, wait)
 }
+
+// The limits count an IPv6 source by its /64, which one subscriber holds whole.
+func TestLimiterCountsIPv6By64(t *testing.T) {
+	clock := newFakeClock()
+	l := newLimiter(RateLimit{Rate: 1, Burst: 2}, 8, clock.Now)
+	for _, a := range []string{"2001:db8:1:2::1", "2001:db8:1:2:ffff::9"} {
+		ok, _ := l.allow(netip.MustParseAddr(a))
+		require.True(t, ok, a)
+	}
+	ok, _ := l.allow(netip.MustParseAddr("2001:db8:1:2:abcd::1"))
+	require.False(t, ok, "a third address of the same /64 shares its bucket")
+	ok, _ = l.allow(netip.MustParseAddr("2001:db8:1:3::1"))
+	require.True(t, ok, "another /64 has its own")
+	ok, _ = l.allow(netip.MustParseAddr("192.0.2.1"))
+	require.True(t, ok)
+}
