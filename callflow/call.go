@@ -24,6 +24,7 @@ type Call struct {
 
 	callerLeg, agentLeg *media.Leg
 	seat                SeatCall
+	seatOnce            sync.Once
 }
 
 func (f *Flow) newCall(in Inbound) *Call {
@@ -61,9 +62,7 @@ func (c *Call) run() {
 		c.end(outcome, err)
 		return
 	}
-	defer c.agentLeg.Close()
-	defer c.f.deps.Queue.Release(c.Seat)
-	defer c.seat.Hangup(context.Background())
+	defer c.releaseSeat()
 
 	actx, cancelAnswer := context.WithTimeout(ctx, c.f.cfg.AnswerTimeout)
 	err = c.caller.Answer(actx, c.callerLeg.LocalAddr())
@@ -77,10 +76,29 @@ func (c *Call) run() {
 	c.CallerMedia, c.AgentMedia = c.caller.Remote(), c.seat.Remote()
 	c.f.m.answered.WithLabelValues(c.Line).Inc()
 	c.f.deps.Observer.CallAnswered(&c.Info)
-	cause := c.bridge()
-	_ = c.caller.Hangup(context.Background())
+	cause, seatLeft := c.bridge()
 	c.f.m.talk.Observe(c.f.deps.Now().Sub(c.Answered).Seconds())
+	if seatLeft && c.f.cfg.Survey(c.Line) {
+		// The agent is free for the next call while the caller answers.
+		c.releaseSeat()
+		sctx, cancel := context.WithCancelCause(c.caller.Context())
+		stopSurvey := context.AfterFunc(c.f.stop, func() { cancel(ErrShutdown) })
+		c.Survey = c.survey(sctx)
+		stopSurvey()
+		cancel(errors.New("survey over"))
+	}
+	_ = c.caller.Hangup(context.Background())
 	c.end(Completed, cause)
+}
+
+// releaseSeat hangs up the seat's side, hands the seat back to the queue and frees its
+// media port; it runs once, whichever comes first of the call's end or its survey.
+func (c *Call) releaseSeat() {
+	c.seatOnce.Do(func() {
+		_ = c.seat.Hangup(context.Background())
+		c.f.deps.Queue.Release(c.Seat)
+		_ = c.agentLeg.Close()
+	})
 }
 
 // connectSeat queues the caller (hearing the hold sound as early media) until a seat
@@ -143,8 +161,8 @@ func (c *Call) ring(id string) error {
 }
 
 // bridge relays, records and transcribes the call until a side hangs up or the media
-// dies, and returns why it ended.
-func (c *Call) bridge() error {
+// dies, and returns why it ended and whether the seat hung up first.
+func (c *Call) bridge() (cause error, seatLeft bool) {
 	rec, err := c.newRecorder()
 	if err != nil {
 		c.log.Error("recording", "err", err)
@@ -177,9 +195,10 @@ func (c *Call) bridge() error {
 	select {
 	case <-c.ctx.Done():
 	case <-c.seat.Context().Done():
+		seatLeft = true
 		c.cancel(context.Cause(c.seat.Context()))
 	}
-	cause := context.Cause(c.ctx)
+	cause = context.Cause(c.ctx)
 	c.log.Info("call ending", "cause", cause)
 	_ = br.Close()
 	_ = callerTap.Close()
@@ -195,7 +214,7 @@ func (c *Call) bridge() error {
 	if live != nil {
 		_ = live.Close()
 	}
-	return cause
+	return cause, seatLeft
 }
 
 // reported passes frames to a recording channel and reports its first failure at once:

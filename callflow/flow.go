@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"encoding/base32"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/netip"
 	"strings"
@@ -51,6 +52,14 @@ type Config struct {
 	Language func(line string) string
 	// Hotwords bias every stream.
 	Hotwords []string
+	// Survey says whether a line's callers are asked how satisfied they were when the agent
+	// hangs up first; nil asks no one.
+	Survey func(line string) bool
+	// SurveyQuestion and SurveyThanks are the survey's prompts (8 kHz PCM); nil plays the
+	// built-in ones.
+	SurveyQuestion, SurveyThanks []int16
+	// SurveyTimeout is how long a key is waited for after the question (default 5 s).
+	SurveyTimeout time.Duration
 }
 
 // Deps are the flow's collaborators. Observer, Sink and ASR are optional: without ASR
@@ -116,6 +125,24 @@ func New(cfg Config, deps Deps) (*Flow, error) {
 	}
 	if cfg.RingTimeout <= 0 {
 		cfg.RingTimeout = 15 * time.Second
+	}
+	if cfg.Survey == nil {
+		cfg.Survey = func(string) bool { return false }
+	}
+	if cfg.SurveyTimeout <= 0 {
+		cfg.SurveyTimeout = 5 * time.Second
+	}
+	if cfg.SurveyQuestion == nil || cfg.SurveyThanks == nil {
+		q, th, err := BuiltinPrompts()
+		if err != nil {
+			return nil, fmt.Errorf("callflow: built-in prompts: %w", err)
+		}
+		if cfg.SurveyQuestion == nil {
+			cfg.SurveyQuestion = q
+		}
+		if cfg.SurveyThanks == nil {
+			cfg.SurveyThanks = th
+		}
 	}
 	if cfg.AnswerTimeout <= 0 {
 		cfg.AnswerTimeout = 4 * time.Second

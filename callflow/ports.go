@@ -117,6 +117,8 @@ type Info struct {
 	Recording string
 	// CallerMedia and AgentMedia are the legs' negotiated media (for the store's leg rows).
 	CallerMedia, AgentMedia Media
+	// Survey is the caller's satisfaction answer when one was asked for.
+	Survey SurveyResult
 
 	log *slog.Logger
 }

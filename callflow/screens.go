@@ -36,8 +36,11 @@ type ScreensConfig struct {
 	HotspotWindow time.Duration
 	// Engine names the default recogniser in engine health events.
 	Engine string
-	Now    func() time.Time
-	Logger *slog.Logger
+	// ExpireEvery is how often alerts past their window are taken off the wallboard
+	// (default 1 minute).
+	ExpireEvery time.Duration
+	Now         func() time.Time
+	Logger      *slog.Logger
 }
 
 // Screens turns what happens on calls into the agent screens' events (stored, then
@@ -48,6 +51,10 @@ type Screens struct {
 	cfg   ScreensConfig
 	log   *slog.Logger
 	calls sync.Map // call id → *callText
+
+	stop chan struct{}
+	once sync.Once
+	bg   sync.WaitGroup
 }
 
 // NewScreens builds the screens' observer.
@@ -58,7 +65,15 @@ func NewScreens(cfg ScreensConfig) *Screens {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Screens{cfg: cfg, log: cfg.Logger}
+	if cfg.ExpireEvery <= 0 {
+		cfg.ExpireEvery = time.Minute
+	}
+	e := &Screens{cfg: cfg, log: cfg.Logger, stop: make(chan struct{})}
+	if cfg.Hotspots != nil {
+		e.bg.Add(1)
+		go e.expireAlerts(cfg.ExpireEvery)
+	}
+	return e
 }
 
 // callText is one call's transcript as dispatch sees it.
@@ -121,7 +136,7 @@ func (e *Screens) CallEnded(ci *Info, outcome Outcome, cause error) {
 		reason += ": " + cause.Error()
 	}
 	e.publish(desk.Event{Type: desk.TypeEnded, Time: ci.Ended, CallID: ci.ID, Seat: ci.Seat,
-		Data: desk.CallEndedData{Reason: reason, Failed: outcome == Failed}})
+		Data: desk.CallEndedData{Reason: reason, Failed: outcome == Failed, Survey: ci.Survey.String()}})
 }
 
 // writeLegs records the call's two B2BUA dialogs.
@@ -193,9 +208,7 @@ func (e *Screens) finalSuggestion(ci *Info, ct *callText) {
 	}
 	e.suggest(ci, sugg)
 	for _, a := range e.cfg.Hotspots.Observe(ci.ID, sugg[0].ID, text) {
-		e.publish(desk.Event{Type: desk.TypeHotspot, Data: desk.HotspotData{Department: a.Department,
-			Topic: fmt.Sprintf("%s @ %s", a.Issue, a.Place), Count: len(a.CallIDs), Examples: a.CallIDs,
-			WindowS: int(e.cfg.HotspotWindow.Seconds())}})
+		e.publishAlert(a)
 	}
 }
 

@@ -44,8 +44,12 @@ func (d *Desk) routes() *http.ServeMux {
 	mux.HandleFunc("GET /api/calls/{id}", d.authed(d.call))
 	mux.HandleFunc("GET /api/stats/today", d.authed(d.statsToday))
 	mux.HandleFunc("GET /api/seats", d.authed(d.seats))
+	mux.HandleFunc("GET /api/seats/{seat}", d.authed(d.seatInfo))
 	mux.HandleFunc("POST /api/dispatch/decide", d.authed(d.apiDecide))
 	mux.HandleFunc("POST /api/seat/state", d.authed(d.apiSetState))
+	mux.HandleFunc("POST /api/hotspots/{id}/acknowledge", d.authed(d.hotspotAction(HotspotAcknowledge)))
+	mux.HandleFunc("POST /api/hotspots/{id}/close", d.authed(d.hotspotAction(HotspotClose)))
+	d.piiRoutes(mux)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint")
 	})
@@ -121,10 +125,12 @@ type meResponse struct {
 	Session
 	State     string `json:"state,omitempty"`
 	ResumeSeq *int64 `json:"resume_seq,omitempty"`
+	// Phone is the kind of phone that rings for the seat: "sip", "webrtc" or "".
+	Phone string `json:"phone"`
 }
 
 func (d *Desk) me(w http.ResponseWriter, r *http.Request, s Session) {
-	res := meResponse{Session: s}
+	res := meResponse{Session: s, Phone: d.phoneOf(s.Seat)}
 	if s.Seat != "" && d.opts.SeatStates != nil {
 		res.State = d.opts.SeatStates()[s.Seat]
 	}
@@ -178,9 +184,13 @@ func (d *Desk) transcripts(w http.ResponseWriter, r *http.Request, s Session) {
 	ctx, cancel := context.WithTimeout(r.Context(), d.cfg.SearchTimeout)
 	defer cancel()
 	hits, err := d.st.SearchUtterances(ctx, q)
+	var view piiView
+	if err == nil {
+		view, err = d.piiViewFor(ctx, s)
+	}
 	switch {
 	case err == nil:
-		writeJSON(w, http.StatusOK, map[string]any{"query": q.Text, "results": hits})
+		writeJSON(w, http.StatusOK, map[string]any{"query": q.Text, "results": view.redactUtterances(hits)})
 	case errors.Is(err, store.ErrBadQuery):
 		writeError(w, http.StatusBadRequest, err.Error())
 	case r.Context().Err() != nil:
@@ -206,7 +216,7 @@ func (d *Desk) call(w http.ResponseWriter, r *http.Request, s Session) {
 		writeError(w, http.StatusForbidden, "call belongs to another seat")
 		return
 	}
-	writeJSON(w, http.StatusOK, c)
+	writeJSON(w, http.StatusOK, redactCall(s, c))
 }
 
 // calls lists calls: ?seat=&date=YYYY-MM-DD&limit=. A seat token lists its own seat only.

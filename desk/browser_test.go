@@ -15,9 +15,9 @@ import (
 
 const chromiumPath = "/usr/bin/chromium"
 
-// browser starts headless Chromium (Debian's) with a fresh profile and returns a context for
-// its first tab.
-func browser(t *testing.T) context.Context {
+// browser starts headless Chromium (Debian's) with a fresh profile and extra options, and
+// returns a context for its first tab.
+func browser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
 		testpeer.Unavailable(t, "needs %s (Debian package chromium): %v", chromiumPath, err)
@@ -31,6 +31,7 @@ func browser(t *testing.T) context.Context {
 		chromedp.Flag("disable-sync", true),
 		chromedp.UserDataDir(t.TempDir()),
 	)
+	opts = append(opts, extra...)
 	// the deadline only stops a hung browser from hanging the test run
 	ctx, cancelTimeout := context.WithTimeout(context.Background(), 2*time.Minute)
 	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)

@@ -36,7 +36,7 @@ type Config struct {
 	TokenTTL  time.Duration                    // default 12h
 
 	BufferSize      int           // events queued per subscriber before it is dropped; default 256
-	MaxMessageBytes int64         // largest client message; larger closes with 1009; default 4096
+	MaxMessageBytes int64         // largest client message; larger closes with 1009; default 64 KiB (SDP offers)
 	PingInterval    time.Duration // default 25s; a peer silent for 2.5 intervals is dropped
 	WriteTimeout    time.Duration // per frame; default 10s
 	ReplayPage      int           // events read from the store per replay query; default 500
@@ -52,6 +52,11 @@ type Config struct {
 	// SearchTimeout bounds one transcript search; default 3s. A search that runs past it is
 	// stopped and answered 400: the user narrows it.
 	SearchTimeout time.Duration
+	// PIIReveal are the admins who hold pii:reveal: they may read a transcript unredacted,
+	// each time written to the audit log (see pii.go).
+	PIIReveal []string
+	// RecordDir is where the call recordings are (one folder per day); empty: none are served.
+	RecordDir string
 }
 
 // Dept is a department the agent can pick instead of the suggestion.
@@ -70,13 +75,21 @@ type Options struct {
 	// OnSetState asks the seat package to make seat available or away. The seat package
 	// publishes the resulting seat.state itself. Without OnSetState the desk publishes it.
 	OnSetState func(ctx context.Context, seat, state string) error
+	// OnHotspotAction acknowledges or closes a hotspot alert (HotspotAcknowledge,
+	// HotspotClose) for the admin who; ErrNoAlert when it is not live.
+	OnHotspotAction func(ctx context.Context, id, action, who string) error
 	// SeatStates returns every seat's current state, for the wallboard's first paint.
 	SeatStates func() map[string]string
 	// Departments lists the departments the agent may pick from.
 	Departments func() []Dept
-	Now         func() time.Time
-	Registerer  prometheus.Registerer
-	Logger      *slog.Logger
+	// OpenPhone opens the phone signalling of one socket (see phone.go); without it,
+	// phone messages are refused.
+	OpenPhone func(c PhoneClient, send func(typ string, data any) bool) PhoneLink
+	// SeatPhone is the kind of phone that rings for a seat: "sip", "webrtc" or "".
+	SeatPhone  func(seat string) string
+	Now        func() time.Time
+	Registerer prometheus.Registerer
+	Logger     *slog.Logger
 }
 
 // Desk serves the screens. Create it with New; Close it when done.
@@ -168,7 +181,8 @@ func setDefaults(cfg *Config, opts *Options) {
 		cfg.BufferSize = 256
 	}
 	if cfg.MaxMessageBytes <= 0 {
-		cfg.MaxMessageBytes = 4096
+		// a browser's SDP offer is 3–8 KB
+		cfg.MaxMessageBytes = 64 << 10
 	}
 	if cfg.PingInterval <= 0 {
 		cfg.PingInterval = 25 * time.Second
@@ -268,12 +282,11 @@ func (d *Desk) push(ev Event, raw json.RawMessage) error {
 }
 
 func (d *Desk) deliverLocked(ev Event, raw json.RawMessage) error {
-	b, err := json.Marshal(wireEvent{Seq: ev.Seq, Type: ev.Type, Time: ev.Time, CallID: ev.CallID,
-		Seat: ev.Seat, Unsaved: ev.Unsaved, Data: raw})
+	own, others, err := d.framesFor(ev, raw)
 	if err != nil {
-		return fmt.Errorf("desk: encode %s: %w", ev.Type, err)
+		return err
 	}
-	d.hub.deliverLocked(ev.Seat, &frame{seq: ev.Seq, typ: ev.Type, data: b})
+	d.hub.deliverSplitLocked(ev.Seat, own, others)
 	d.m.events.WithLabelValues(ev.Type).Inc()
 	return nil
 }

@@ -78,6 +78,9 @@ type CallAnsweredData struct {
 type CallEndedData struct {
 	Reason string `json:"reason,omitempty"`
 	Failed bool   `json:"failed,omitempty"`
+	// Survey is the caller's satisfaction answer when the survey ran: "satisfied", "basic",
+	// "dissatisfied" or "no_answer".
+	Survey string `json:"survey,omitempty"`
 }
 
 // TranscriptData is the payload of transcript.partial and transcript.final.
@@ -115,11 +118,21 @@ type DecidedData struct {
 
 // HotspotData is the payload of hotspot.alert.
 type HotspotData struct {
-	Department string   `json:"department,omitempty"`
-	Topic      string   `json:"topic,omitempty"`
-	Count      int      `json:"count"`
-	WindowS    int      `json:"window_s,omitempty"`
-	Examples   []string `json:"examples,omitempty"`
+	// ID is the alert's; each change of an alert (raised, grown, acknowledged, closed,
+	// expired) is a new hotspot.alert with the same ID and its State.
+	ID         string    `json:"id,omitempty"`
+	State      string    `json:"state,omitempty"`
+	Department string    `json:"department,omitempty"`
+	Issue      string    `json:"issue,omitempty"`    // the issue type's name, e.g. 电梯故障
+	IssueID    string    `json:"issue_id,omitempty"` // e.g. lift-fault
+	Place      string    `json:"place,omitempty"`
+	Topic      string    `json:"topic,omitempty"`
+	Count      int       `json:"count"`
+	WindowS    int       `json:"window_s,omitempty"`
+	Examples   []string  `json:"examples,omitempty"`
+	AckBy      string    `json:"ack_by,omitempty"`
+	AckAt      time.Time `json:"ack_at,omitzero"`
+	ClosedBy   string    `json:"closed_by,omitempty"`
 }
 
 // DTMFData is the payload of dtmf.
@@ -190,7 +203,7 @@ func rowsFor(ev Event, raw json.RawMessage) ([]store.Row, error) {
 		if err := errors.Join(need(), decode(ev.Type, raw, &d)); err != nil {
 			return nil, err
 		}
-		return []store.Row{store.CallEnded{CallID: ev.CallID, At: ev.Time, Reason: d.Reason, Failed: d.Failed}}, nil
+		return []store.Row{store.CallEnded{CallID: ev.CallID, At: ev.Time, Reason: d.Reason, Failed: d.Failed, Survey: d.Survey}}, nil
 	case TypeFinal:
 		var d TranscriptData
 		if err := errors.Join(need(), decode(ev.Type, raw, &d)); err != nil {

@@ -128,15 +128,23 @@ func (h *hub) dropToken(tok string) int {
 	return n
 }
 
-// deliver pushes f to every subscriber that may see seat, never blocking. The caller holds
-// h.mu (see publish in desk.go).
-func (h *hub) deliverLocked(seat string, f *frame) {
-	if f.seq > h.lastSeq {
-		h.lastSeq = f.seq
+// deliverLocked pushes f to every subscriber that may see seat, never blocking. The caller
+// holds h.mu (see publish in desk.go).
+func (h *hub) deliverLocked(seat string, f *frame) { h.deliverSplitLocked(seat, f, f) }
+
+// deliverSplitLocked is deliverLocked with two encodings of one event: own for that seat's
+// screens, others (the same seq, personal data masked) for admins.
+func (h *hub) deliverSplitLocked(seat string, own, others *frame) {
+	if own.seq > h.lastSeq {
+		h.lastSeq = own.seq
 	}
 	for sub := range h.subs {
-		if !sub.session.sees(seat) || !sub.types.match(f.typ) {
+		if !sub.session.sees(seat) || !sub.types.match(own.typ) {
 			continue
+		}
+		f := others
+		if sub.session.Role == RoleSeat && sub.session.Seat == seat {
+			f = own
 		}
 		select {
 		case sub.ch <- f:

@@ -28,6 +28,12 @@ type clientMessage struct {
 	Seat       string `json:"seat,omitempty"` // admins only: which seat to set
 }
 
+// errPhoneMessage says a message is for the phone link, not the desk.
+var errPhoneMessage = errors.New("phone message")
+
+// errNoPhones refuses phone messages when the gateway has no browser phones.
+var errNoPhones = errors.New("browser phones are not enabled on this gateway")
+
 // parseClientMessage decodes and validates one message from a screen.
 func parseClientMessage(b []byte) (clientMessage, error) {
 	var m clientMessage
@@ -46,6 +52,9 @@ func parseClientMessage(b []byte) (clientMessage, error) {
 	case "":
 		return m, errors.New("message without type")
 	default:
+		if isPhoneMessage(m.Type) {
+			return m, errPhoneMessage
+		}
 		return m, fmt.Errorf("unknown message type %q", m.Type)
 	}
 	return m, nil
@@ -117,21 +126,26 @@ func (d *Desk) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	d.m.subscribers.Inc()
 	defer d.m.subscribers.Dec()
-	s := &wsConn{d: d, c: c, bc: hj.conn, sess: sess, sub: sub, sent: after, reset: reset, replies: make(chan []byte, 16)}
+	s := &wsConn{d: d, c: c, bc: hj.conn, sess: sess, sub: sub, sent: after, reset: reset, replies: make(chan []byte, 64)}
 	s.run(cut)
 }
 
 // wsConn is one screen's socket. Its writer runs on the HTTP handler's goroutine and owns a
 // reader goroutine that it waits for.
 type wsConn struct {
-	d       *Desk
-	c       *websocket.Conn
-	bc      *batchConn // under c: holds a backlog of frames for one write
-	sess    Session
-	sub     *subscriber
-	sent    int64 // highest seq written
-	reset   bool  // after_seq was beyond the cut (see helloData)
+	d     *Desk
+	c     *websocket.Conn
+	bc    *batchConn // under c: holds a backlog of frames for one write
+	sess  Session
+	sub   *subscriber
+	sent  int64 // highest seq written
+	reset bool  // after_seq was beyond the cut (see helloData)
+	// replies carries what is written to this socket alone: error replies and what the
+	// phone side sends
 	replies chan []byte
+	// phone is the socket's phone signalling, opened by its first phone message and
+	// owned by the reader
+	phone PhoneLink
 }
 
 func (s *wsConn) run(cut int64) {
@@ -199,6 +213,7 @@ func (s *wsConn) write(ctx context.Context, cut int64, readerDone <-chan struct{
 			if err := s.writeFrame(b); err != nil {
 				return 0, ""
 			}
+
 		case <-expiry.C:
 			return websocket.ClosePolicyViolation, errExpiredToken.Error()
 		case <-ping.C:
@@ -230,6 +245,10 @@ func (s *wsConn) replay(ctx context.Context, cut int64) error {
 	if !s.sess.Admin() {
 		f.Seat = s.sess.Seat
 	}
+	view, err := s.d.piiViewFor(ctx, s.sess)
+	if err != nil {
+		return err
+	}
 	for f.AfterSeq < cut {
 		evs, err := s.d.st.Events(ctx, f)
 		if err != nil {
@@ -243,8 +262,12 @@ func (s *wsConn) replay(ctx context.Context, cut int64) error {
 			if !s.sub.types.match(ev.Type) {
 				continue
 			}
+			data, err := view.replayData(ev)
+			if err != nil {
+				return err
+			}
 			b, err := json.Marshal(wireEvent{Seq: ev.Seq, Type: ev.Type, Time: ev.Time, CallID: ev.CallID,
-				Seat: ev.Seat, Data: ev.Data})
+				Seat: ev.Seat, Data: data})
 			if err != nil {
 				return err
 			}
@@ -291,6 +314,11 @@ func (s *wsConn) read(ctx context.Context) {
 	s.c.SetReadLimit(s.d.cfg.MaxMessageBytes)
 	_ = s.c.SetReadDeadline(time.Now().Add(wait))
 	s.c.SetPongHandler(func(string) error { return s.c.SetReadDeadline(time.Now().Add(wait)) })
+	defer func() {
+		if s.phone != nil {
+			_ = s.phone.Close()
+		}
+	}()
 	for {
 		typ, b, err := s.c.ReadMessage()
 		if err != nil {
@@ -302,6 +330,8 @@ func (s *wsConn) read(ctx context.Context) {
 			err = errors.New("binary messages are not accepted")
 		} else if m, err = parseClientMessage(b); err == nil {
 			err = s.d.handle(ctx, s.sess, m)
+		} else if isPhoneMessage(m.Type) {
+			err = s.phoneMessage(ctx, m.Type, b)
 		}
 		if err == nil {
 			continue

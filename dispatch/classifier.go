@@ -26,11 +26,12 @@ type Classifier struct {
 	tax     *Taxonomy
 	model   *Model
 	toModel []int // taxonomy index → model label index, -1 when the model lacks it
+	issues  *defaultIssues
 }
 
 // New pairs a taxonomy with a model trained on (a subset of) its ids.
 func New(tax *Taxonomy, m *Model) (*Classifier, error) {
-	c := &Classifier{tax: tax, model: m, toModel: make([]int, len(tax.Departments))}
+	c := &Classifier{tax: tax, model: m, toModel: make([]int, len(tax.Departments)), issues: &defaultIssues{}}
 	for i := range c.toModel {
 		c.toModel[i] = -1
 	}

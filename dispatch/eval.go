@@ -31,33 +31,56 @@ type Report struct {
 
 // Evaluate ranks every example and scores the rankings. now is the clock that times them.
 func Evaluate(c *Classifier, examples []Example, now func() time.Time) Report {
+	return evaluate(func(text string) []string {
+		var ids []string
+		for _, s := range c.Rank(text, 3) {
+			ids = append(ids, s.ID)
+		}
+		return ids
+	}, examples, now)
+}
+
+// EvaluateIssues scores the issue classifier the same way on examples labelled with issue
+// ids: top-1 counts the label or the accepted alt, top-3 the label among the first three.
+func EvaluateIssues(ic *IssueClassifier, examples []Example, now func() time.Time) Report {
+	return evaluate(func(text string) []string {
+		var ids []string
+		for _, s := range ic.Rank(text, "", 3) {
+			ids = append(ids, s.ID)
+		}
+		return ids
+	}, examples, now)
+}
+
+// evaluate scores rank, the ids it returns best first, on the examples.
+func evaluate(rank func(string) []string, examples []Example, now func() time.Time) Report {
 	type acc struct{ n, top1, top3 int }
 	per := map[string]*acc{}
 	conf := map[[2]string]int{}
 	var r Report
 	start := now()
 	for _, ex := range examples {
-		got := c.Rank(ex.Text, 3)
+		got := rank(ex.Text)
 		a := per[ex.Lang]
 		if a == nil {
 			a = &acc{}
 			per[ex.Lang] = a
 		}
 		a.n++
-		if len(got) > 0 && (got[0].ID == ex.Label || got[0].ID == ex.Alt) {
+		if len(got) > 0 && (got[0] == ex.Label || got[0] == ex.Alt) {
 			a.top1++
 		} else {
 			guess := ""
 			if len(got) > 0 {
-				guess = got[0].ID
+				guess = got[0]
 			}
 			conf[[2]string{ex.Label, guess}]++
 			miss := ex
 			miss.Suggested = guess
 			r.Misses = append(r.Misses, miss)
 		}
-		for _, s := range got {
-			if s.ID == ex.Label {
+		for _, id := range got {
+			if id == ex.Label {
 				a.top3++
 			}
 		}

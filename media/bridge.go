@@ -101,13 +101,13 @@ func (br *Bridge) start() error {
 	}
 	for _, l := range []*Leg{br.a, br.b} {
 		select {
-		case <-l.bridged:
+		case <-l.bridgedCh():
 			return ErrAlreadyBridged
 		default:
 		}
 	}
-	close(br.a.bridged)
-	close(br.b.bridged)
+	close(br.a.bridgedCh())
+	close(br.b.bridgedCh())
 	br.clock = br.opts.Clock
 	if br.clock == nil {
 		br.clock, br.ownClock = NewClock(), true
@@ -137,6 +137,8 @@ func (br *Bridge) detach(l *Leg) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.peer, l.onDTMF = nil, nil
+	// The leg may play again on its own (a survey after the other side hung up).
+	l.bridged = make(chan struct{})
 	// The tap stays so its late count remains in Stats; it is no longer ticked.
 }
 

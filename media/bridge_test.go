@@ -311,6 +311,22 @@ func TestPlaySendsAudioUntilBridged(t *testing.T) {
 	require.ErrorIs(t, NewBridge(l, other, BridgeOptions{}).Start(), ErrAlreadyBridged)
 }
 
+// A leg whose bridge closed (the other side hung up) plays on its own again: the caller
+// hears the survey after the agent has gone.
+func TestPlayAfterBridgeCloses(t *testing.T) {
+	p := newPeer(t)
+	l := newLoopbackLeg(t, LegOptions{Name: "caller"})
+	require.NoError(t, l.SetRemote(p.addr(), PCMA(), 0))
+	br := NewBridge(l, newLoopbackLeg(t, LegOptions{Name: "agent"}), BridgeOptions{})
+	require.NoError(t, br.Start())
+	require.ErrorIs(t, l.Play(t.Context(), []int16{1}, false), ErrBridged)
+	require.NoError(t, br.Close())
+	sig := testSignal(FrameSamples * 10)
+	require.NoError(t, l.Play(t.Context(), sig, false))
+	got, _ := recvAudio(t, p, PCMA(), 10)
+	require.GreaterOrEqual(t, correlation(sig, got, 0), 0.99)
+}
+
 func TestCloseIsIdempotent(t *testing.T) {
 	a := newLoopbackLeg(t, LegOptions{})
 	b := newLoopbackLeg(t, LegOptions{})

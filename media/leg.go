@@ -95,7 +95,7 @@ type Leg struct {
 
 	out outStream
 
-	bridged   chan struct{} // closed when a bridge takes the leg over
+	bridged   chan struct{} // closed when a bridge takes the leg over; new once it lets go
 	heard     chan struct{} // closed when the first valid packet latches a source
 	done      chan struct{}
 	closeOnce sync.Once
@@ -147,6 +147,22 @@ func (l *Leg) String() string { return fmt.Sprintf("leg(%s %s)", l.name, l.local
 
 // Name is the leg's name from LegOptions.
 func (l *Leg) Name() string { return l.name }
+
+// OnDTMF sets the function told of each key the peer presses (RFC 4733) while the leg is
+// not bridged (a bridge reports keys through its own options): an IVR or a survey on a
+// leg of its own.
+func (l *Leg) OnDTMF(f func(leg string, digit rune, d time.Duration)) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.onDTMF = f
+}
+
+// bridgedCh is the channel a bridge closes when it takes the leg over.
+func (l *Leg) bridgedCh() chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.bridged
+}
 
 // Heard is closed when the peer's first valid RTP packet arrives and the leg latches its
 // source: from then on the leg sends only to an address that has sent to it.

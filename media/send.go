@@ -178,8 +178,9 @@ func (o *outStream) play(pcm []int16) error {
 // has been played (never, with loop, unless pcm is empty), the context's cause when ctx
 // ends, ErrBridged when a bridge takes the leg over, ErrClosed when the leg closes, and
 // ErrNoRemote before SetRemote. While the gateway does not send to the peer (hold) the
-// audio runs on silently.
+// audio runs on silently. A leg whose bridge has closed plays again.
 func (l *Leg) Play(ctx context.Context, pcm []int16, loop bool) error {
+	bridged := l.bridgedCh()
 	t := time.NewTicker(FrameDuration)
 	defer t.Stop()
 	for pos := 0; ; pos += FrameSamples {
@@ -192,7 +193,7 @@ func (l *Leg) Play(ctx context.Context, pcm []int16, loop bool) error {
 		select {
 		case <-ctx.Done():
 			return context.Cause(ctx)
-		case <-l.bridged:
+		case <-bridged:
 			return ErrBridged
 		case <-l.done:
 			return ErrClosed
@@ -206,7 +207,7 @@ func (l *Leg) Play(ctx context.Context, pcm []int16, loop bool) error {
 		select {
 		case <-ctx.Done():
 			return context.Cause(ctx)
-		case <-l.bridged:
+		case <-bridged:
 			return ErrBridged
 		case <-l.done:
 			return ErrClosed

@@ -2,8 +2,8 @@
 # deps.sh run|test — makes sure the Debian packages that `make run` or `make test` need are
 # installed: installs the missing ones when running as root, otherwise names them and fails.
 set -euo pipefail
-run_pkgs="libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us gcc pkg-config"
-test_pkgs="$run_pkgs fonts-noto-cjk sip-tester baresip espeak-ng flite sox libsox-fmt-all pocketsphinx pocketsphinx-testdata chromium prometheus python3 curl"
+run_pkgs="libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us gcc pkg-config libopus-dev libopusfile-dev"
+test_pkgs="$run_pkgs fonts-noto-cjk sip-tester baresip espeak-ng flite sox libsox-fmt-all pocketsphinx pocketsphinx-testdata chromium prometheus python3 curl iproute2"
 case "${1:-test}" in
 run) want=$run_pkgs ;;
 test) want=$test_pkgs ;;

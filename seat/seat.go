@@ -25,6 +25,18 @@ const (
 	Away      State = "away"
 )
 
+// Phone is the kind of phone a seat rings.
+type Phone string
+
+// Phone kinds. A browser page that is the seat's phone wins over a SIP phone registered
+// for the same seat: opening the page as a phone is the agent's latest, deliberate choice,
+// while a desk phone's registration lingers until it expires.
+const (
+	PhoneNone   Phone = ""
+	PhoneSIP    Phone = "sip"
+	PhoneWebRTC Phone = "webrtc"
+)
+
 // AllStates lists every state, for metrics.
 var AllStates = [...]State{Offline, Available, Ringing, Talking, WrapUp, Away}
 
@@ -61,9 +73,11 @@ type Change struct {
 }
 
 type seatInfo struct {
-	id         string
-	state      State
+	id    string
+	state State
+	// registered is true while any of the seat's phones is registered; sources says which
 	registered bool
+	sources    map[Phone]bool
 	idleSince  time.Time
 	wrapTimer  *time.Timer
 }
@@ -108,7 +122,7 @@ func New(cfg Config, opts Options) (*ACD, error) {
 	a := &ACD{cfg: cfg, now: opts.Now, metrics: opts.Metrics, onChange: opts.OnChange,
 		seats: map[string]*seatInfo{}, lines: map[string]map[string]bool{}}
 	for _, id := range cfg.Seats {
-		a.seats[id] = &seatInfo{id: id, state: Offline}
+		a.seats[id] = &seatInfo{id: id, state: Offline, sources: map[Phone]bool{}}
 		a.metrics.setState(id, "", Offline)
 	}
 	for line, ids := range cfg.Lines {
@@ -143,6 +157,24 @@ func (a *ACD) States() map[string]State {
 	return out
 }
 
+// PhoneOf is the phone that rings when seat id is offered a call: PhoneWebRTC when a
+// browser is the seat's phone, else PhoneSIP when a SIP phone is registered, else
+// PhoneNone.
+func (a *ACD) PhoneOf(id string) Phone {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	s, ok := a.seats[id]
+	switch {
+	case !ok:
+		return PhoneNone
+	case s.sources[PhoneWebRTC]:
+		return PhoneWebRTC
+	case s.sources[PhoneSIP]:
+		return PhoneSIP
+	}
+	return PhoneNone
+}
+
 // QueueLen is the number of callers waiting for a seat.
 func (a *ACD) QueueLen() int {
 	a.mu.Lock()
@@ -150,10 +182,17 @@ func (a *ACD) QueueLen() int {
 	return len(a.queue)
 }
 
-// SetRegistered records that a seat's phone registered (or its registration ended). A
-// registering seat becomes available; one whose registration ends goes offline unless it
-// is on a call.
+// SetRegistered records that a seat's SIP phone registered (or its registration ended).
+// It is SetPhone(id, PhoneSIP, registered).
 func (a *ACD) SetRegistered(id string, registered bool) error {
+	return a.SetPhone(id, PhoneSIP, registered)
+}
+
+// SetPhone records that one of a seat's phones (a SIP registration, a browser page logged
+// in as the seat's phone) came or went. A seat with any phone is registered: it becomes
+// available when its first phone comes, and goes offline when its last phone goes, unless
+// it is on a call (a browser reloading mid-call comes back to it).
+func (a *ACD) SetPhone(id string, p Phone, on bool) error {
 	a.mu.Lock()
 	defer a.flush()
 	defer a.mu.Unlock()
@@ -161,6 +200,12 @@ func (a *ACD) SetRegistered(id string, registered bool) error {
 	if !ok {
 		return ErrUnknownSeat
 	}
+	if on {
+		s.sources[p] = true
+	} else {
+		delete(s.sources, p)
+	}
+	registered := len(s.sources) > 0
 	s.registered = registered
 	switch {
 	case registered && s.state == Offline:

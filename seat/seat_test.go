@@ -191,3 +191,33 @@ func TestQueuedCallerTakesSeatThatBecomesAvailable(t *testing.T) {
 		})
 	}
 }
+
+func TestPhonesFromTwoSources(t *testing.T) {
+	a, _ := newACD(t, Config{Seats: []string{"seat-01"}})
+	require.Equal(t, PhoneNone, a.PhoneOf("seat-01"))
+	require.NoError(t, a.SetPhone("seat-01", PhoneWebRTC, true))
+	require.Equal(t, Available, a.States()["seat-01"], "a browser phone alone makes the seat available")
+	require.Equal(t, PhoneWebRTC, a.PhoneOf("seat-01"))
+	require.NoError(t, a.SetRegistered("seat-01", true))
+	require.Equal(t, PhoneWebRTC, a.PhoneOf("seat-01"), "the browser wins over a registered SIP phone")
+	require.NoError(t, a.SetPhone("seat-01", PhoneWebRTC, false))
+	require.Equal(t, PhoneSIP, a.PhoneOf("seat-01"))
+	require.Equal(t, Available, a.States()["seat-01"], "the SIP phone keeps the seat available")
+	require.NoError(t, a.SetRegistered("seat-01", false))
+	require.Equal(t, Offline, a.States()["seat-01"])
+	require.Equal(t, PhoneNone, a.PhoneOf("seat-01"))
+	require.ErrorIs(t, a.SetPhone("seat-99", PhoneWebRTC, true), ErrUnknownSeat)
+}
+
+func TestBrowserLeavingMidCallKeepsTheCall(t *testing.T) {
+	a, _ := newACD(t, Config{Seats: []string{"seat-01"}})
+	require.NoError(t, a.SetPhone("seat-01", PhoneWebRTC, true))
+	id, err := a.Acquire(context.Background(), "12345", nil)
+	require.NoError(t, err)
+	a.Answered(id)
+	require.NoError(t, a.SetPhone("seat-01", PhoneWebRTC, false))
+	require.Equal(t, Talking, a.States()["seat-01"], "a page reload mid-call does not end the seat's call")
+	require.NoError(t, a.SetPhone("seat-01", PhoneWebRTC, true))
+	a.Release(id)
+	require.Equal(t, Available, a.States()["seat-01"])
+}

@@ -63,14 +63,14 @@ func (s *SQLite) LastSeq(ctx context.Context) (int64, error) {
 	return seq.Int64, nil
 }
 
-const callCols = `id, from_uri, to_uri, queue, seat, offered_ms, answered_ms, ended_ms, end_reason, outcome`
+const callCols = `id, from_uri, to_uri, queue, seat, offered_ms, answered_ms, ended_ms, end_reason, outcome, survey`
 
 // scanCall reads the callCols of a row, then any extra columns into extra.
 func scanCall(sc interface{ Scan(...any) error }, extra ...any) (Call, error) {
 	var c Call
 	var offered int64
 	var answered, ended sql.NullInt64
-	dest := append([]any{&c.ID, &c.From, &c.To, &c.Queue, &c.Seat, &offered, &answered, &ended, &c.EndReason, &c.Outcome}, extra...)
+	dest := append([]any{&c.ID, &c.From, &c.To, &c.Queue, &c.Seat, &offered, &answered, &ended, &c.EndReason, &c.Outcome, &c.Survey}, extra...)
 	err := sc.Scan(dest...)
 	c.OfferedAt = time.UnixMilli(offered).UTC()
 	c.AnsweredAt, c.EndedAt = fromMS(answered), fromMS(ended)
@@ -253,7 +253,8 @@ func (s *SQLite) OpenCalls(ctx context.Context) ([]OpenCall, error) {
 // SearchUtterances implements Store. Terms of three or more characters use the FTS5 trigram
 // index (which also serves Chinese, where words are not space-separated); the trigram
 // tokenizer cannot match shorter terms, and two-character Chinese words are common (噪音,
-// 停水), so those fall back to a substring scan over the rows the other terms selected.
+// 停水), so those fall back to a substring scan over the rows the other terms selected. Both
+// read the redacted text, so no term finds a caller by an ID, phone or card number.
 func (s *SQLite) SearchUtterances(ctx context.Context, q SearchQuery) ([]Utterance, error) {
 	terms, err := searchTerms(q.Text)
 	if err != nil {
@@ -267,11 +268,11 @@ func (s *SQLite) SearchUtterances(ctx context.Context, q SearchQuery) ([]Utteran
 			match = append(match, `"`+strings.ReplaceAll(t, `"`, `""`)+`"`)
 			continue
 		}
-		where += ` AND instr(u.text, ?) > 0`
+		where += ` AND instr(u.text_redacted, ?) > 0`
 		args = append(args, t)
 	}
 	if len(match) > 0 {
-		where += ` AND u.id IN (SELECT rowid FROM utterances_fts WHERE utterances_fts MATCH ?)`
+		where += ` AND u.id IN (SELECT rowid FROM utterances_rfts WHERE utterances_rfts MATCH ?)`
 		args = append(args, strings.Join(match, " AND "))
 	}
 	if q.Seat != "" {

@@ -88,18 +88,6 @@ CREATE TABLE IF NOT EXISTS utterances (
 	UNIQUE (call_id, channel, utterance_id)
 );
 CREATE INDEX IF NOT EXISTS utterances_call ON utterances(call_id, start_ms);
-CREATE VIRTUAL TABLE IF NOT EXISTS utterances_fts USING fts5(
-	text, content='utterances', content_rowid='id', tokenize='trigram');
-CREATE TRIGGER IF NOT EXISTS utterances_ai AFTER INSERT ON utterances BEGIN
-	INSERT INTO utterances_fts(rowid, text) VALUES (new.id, new.text);
-END;
-CREATE TRIGGER IF NOT EXISTS utterances_ad AFTER DELETE ON utterances BEGIN
-	INSERT INTO utterances_fts(utterances_fts, rowid, text) VALUES ('delete', old.id, old.text);
-END;
-CREATE TRIGGER IF NOT EXISTS utterances_au AFTER UPDATE ON utterances BEGIN
-	INSERT INTO utterances_fts(utterances_fts, rowid, text) VALUES ('delete', old.id, old.text);
-	INSERT INTO utterances_fts(rowid, text) VALUES (new.id, new.text);
-END;
 CREATE TABLE IF NOT EXISTS suggestions (
 	id          INTEGER PRIMARY KEY,
 	call_id     TEXT NOT NULL,
@@ -146,7 +134,15 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	}
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxIdleTime(0)
-	if _, err := w.ExecContext(ctx, schema); err != nil {
+	if _, err := w.ExecContext(ctx, schema+auditSchema); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: schema %s: %w", path, err)
+	}
+	if err := migrateRedactedIndex(ctx, w); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: schema %s: %w", path, err)
+	}
+	if err := addColumn(ctx, w, "calls", "survey", "TEXT NOT NULL DEFAULT ''"); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("store: schema %s: %w", path, err)
 	}
@@ -184,6 +180,22 @@ func makePrivate(path string) error {
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+// addColumn adds a column that a database made by an earlier version lacks (CREATE TABLE
+// IF NOT EXISTS leaves an old table as it was).
+func addColumn(ctx context.Context, db *sql.DB, table, column, decl string) error {
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info(?) WHERE name = ?`, table, column).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	if _, err := db.ExecContext(ctx, "ALTER TABLE "+table+" ADD COLUMN "+column+" "+decl); err != nil {
+		return fmt.Errorf("add %s.%s: %w", table, column, err)
 	}
 	return nil
 }
@@ -273,11 +285,11 @@ func writeRow(ctx context.Context, tx *sql.Tx, r Row) error {
 			outcome = "failed"
 		}
 		// a caller who hangs up in the queue, before any seat rang, may have no call row yet
-		err = expectOne(tx.ExecContext(ctx, `INSERT INTO calls(id, offered_ms, ended_ms, end_reason, outcome)
-			VALUES (?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET ended_ms=excluded.ended_ms,
-			end_reason=excluded.end_reason,
+		err = expectOne(tx.ExecContext(ctx, `INSERT INTO calls(id, offered_ms, ended_ms, end_reason, outcome, survey)
+			VALUES (?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET ended_ms=excluded.ended_ms,
+			end_reason=excluded.end_reason, survey=excluded.survey,
 			outcome=CASE WHEN calls.answered_ms IS NULL THEN excluded.outcome ELSE 'answered' END
-			WHERE calls.ended_ms IS NULL`, r.CallID, ms(r.At), ms(r.At), r.Reason, outcome))
+			WHERE calls.ended_ms IS NULL`, r.CallID, ms(r.At), ms(r.At), r.Reason, outcome, r.Survey))
 	case Leg:
 		_, err = tx.ExecContext(ctx, `INSERT INTO legs(call_id, leg, peer, codec, started_ms, ended_ms)
 			VALUES (?,?,?,?,?,?) ON CONFLICT(call_id, leg) DO UPDATE SET
@@ -288,10 +300,11 @@ func writeRow(ctx context.Context, tx *sql.Tx, r Row) error {
 			r.Seat, r.State, ms(r.At))
 	case Utterance:
 		_, err = tx.ExecContext(ctx, `INSERT INTO utterances(call_id, seat, channel, utterance_id, text,
-			start_ms, end_ms, confidence, at_ms) VALUES (?,?,?,?,?,?,?,?,?)
+			text_redacted, start_ms, end_ms, confidence, at_ms) VALUES (?,?,?,?,?,?,?,?,?,?)
 			ON CONFLICT(call_id, channel, utterance_id) DO UPDATE SET text=excluded.text,
+			text_redacted=excluded.text_redacted,
 			start_ms=excluded.start_ms, end_ms=excluded.end_ms, confidence=excluded.confidence`,
-			r.CallID, r.Seat, r.Channel, r.UtteranceID, r.Text, r.StartMS, r.EndMS, r.Confidence, ms(r.At))
+			r.CallID, r.Seat, r.Channel, r.UtteranceID, r.Text, redactedText(r.Text), r.StartMS, r.EndMS, r.Confidence, ms(r.At))
 	case Suggestion:
 		var b []byte
 		if b, err = json.Marshal(r.Departments); err == nil {

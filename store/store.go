@@ -43,7 +43,8 @@ type Store interface {
 	Call(ctx context.Context, id string) (CallDetail, error)
 	// Calls lists calls matching f, newest first.
 	Calls(ctx context.Context, f CallFilter) ([]Call, error)
-	// SearchUtterances finds final utterances containing every whitespace-separated term of q.
+	// SearchUtterances finds final utterances containing every whitespace-separated term of q
+	// in their redacted text: personal numbers are not searchable (see package redact).
 	// A query over MaxSearchChars or MaxSearchTerms is an ErrBadQuery; the search stops
 	// when ctx ends.
 	SearchUtterances(ctx context.Context, q SearchQuery) ([]Utterance, error)
@@ -116,6 +117,8 @@ type Call struct {
 	EndReason  string     `json:"end_reason,omitempty"`
 	// Outcome is "", "answered", "abandoned" (ended unanswered) or "failed".
 	Outcome string `json:"outcome,omitempty"`
+	// Survey is the caller's satisfaction answer, when one was asked for.
+	Survey string `json:"survey,omitempty"`
 }
 
 // CallAnswered marks a call answered by Seat at At (once). An unknown call is created, offered
@@ -134,6 +137,9 @@ type CallEnded struct {
 	At     time.Time
 	Reason string
 	Failed bool
+	// Survey is the caller's satisfaction answer ("satisfied", "basic", "dissatisfied",
+	// "no_answer"), empty when none was asked for.
+	Survey string
 }
 
 // Leg is one dialog of a B2BUA call: "caller" or "agent".

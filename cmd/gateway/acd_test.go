@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"lianxin/internal/testpeer"
+	"lianxin/store"
 )
 
 // A seat that lets the call ring out gives way to the next seat.
@@ -153,4 +155,51 @@ func TestMissingACKFreesTheAgent(t *testing.T) {
 	m := g.metrics(t)
 	require.Equal(t, 1.0, metricValue(m, `lianxin_calls_abandoned_total{line="12345"}`))
 	<-done
+}
+
+// When the agent hangs up first the caller stays for the satisfaction survey: the agent is
+// free at once, the caller's key (RFC 4733 from sipp) is stored on the call, and a caller
+// who hangs up during the question counts as no answer.
+func TestSatisfactionSurvey(t *testing.T) {
+	if _, err := os.Stat("/usr/share/sip-tester/dtmf_2833_2.pcap"); err != nil {
+		testpeer.Unavailable(t, "sipp's RFC 4733 captures (Debian package sip-tester): %v", err)
+	}
+	g := startGateway(t, func(c *Config) { c.Survey = SurveyConfig{Enabled: true, Timeout: 3 * time.Second} })
+	short := t.TempDir() + "/short.wav"
+	pcm, err := testpeer.ReadWAV8k(fixture("audio/agent.wav"))
+	require.NoError(t, err)
+	require.NoError(t, testpeer.WriteWAV(short, pcm[:8000*3], 8000, 1)) // baresip hangs up after 3 s
+	caller := t.TempDir() + "/caller.wav"
+	pcm, err = testpeer.ReadWAV8k(fixture("audio/caller.wav"))
+	require.NoError(t, err)
+	require.NoError(t, testpeer.WriteWAV(caller, pcm[:8000*2], 8000, 1))
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+
+	for _, tc := range []struct {
+		scenario, want string
+	}{
+		{"caller_survey.xml", "basic"}, // presses 2 six seconds in, during the question
+		{"caller.xml", "no_answer"},    // hangs up five seconds in
+	} {
+		g.seat(t, "seat-01", func(o *testpeer.BaresipOptions) { o.Audio = short })
+		done := make(chan error, 1)
+		var out string
+		go func() {
+			var err error
+			out, err = g.sippCallWAV(ctx, t, tc.scenario, caller, "-d", "5500")
+			done <- err
+		}()
+		require.Eventually(t, func() bool { return g.app.acd.States()["seat-01"] == "talking" }, 15*time.Second, 20*time.Millisecond)
+		require.Eventually(t, func() bool { return g.app.acd.States()["seat-01"] != "talking" }, 15*time.Second, 20*time.Millisecond,
+			"the agent is free once it hangs up, while the caller answers the survey")
+		require.NoError(t, <-done, out)
+		var calls []store.Call
+		require.Eventually(t, func() bool {
+			calls, err = g.app.store.Calls(ctx, store.CallFilter{})
+			return err == nil && len(calls) > 0 && calls[0].EndedAt != nil
+		}, 20*time.Second, 50*time.Millisecond)
+		require.Equal(t, tc.want, calls[0].Survey, tc.scenario)
+		require.Equal(t, "answered", calls[0].Outcome)
+	}
 }

@@ -33,7 +33,20 @@ type Config struct {
 	ASR      ASRConfig      `yaml:"asr"`
 	Dispatch DispatchConfig `yaml:"dispatch"`
 	Desk     DeskConfig     `yaml:"desk"`
+	WebRTC   WebRTCConfig   `yaml:"webrtc"`
+	Survey   SurveyConfig   `yaml:"survey"`
 	LogLevel string         `yaml:"log_level"`
+}
+
+// SurveyConfig is the satisfaction survey (满意度回访) a caller hears when the agent hangs up
+// first.
+type SurveyConfig struct {
+	Enabled bool `yaml:"enabled"`
+	// Question and Thanks are 8 kHz mono PCM16 WAVs; empty plays the built-in Mandarin ones.
+	Question string `yaml:"question"`
+	Thanks   string `yaml:"thanks"`
+	// Timeout is the wait for a key after the question (asked twice at most).
+	Timeout time.Duration `yaml:"timeout"`
 }
 
 // SIPConfig is the signalling listener.
@@ -116,6 +129,18 @@ type LineConfig struct {
 	Seats    []string `yaml:"seats"`
 	ASR      string   `yaml:"asr"`
 	Language string   `yaml:"language"`
+	// Survey turns the satisfaction survey on or off for this line (default: survey.enabled).
+	Survey *bool `yaml:"survey"`
+}
+
+// surveyed reports whether a line's callers get the satisfaction survey.
+func (c Config) surveyed(line string) bool {
+	for _, l := range c.Lines {
+		if l.Number == line && l.Survey != nil {
+			return *l.Survey
+		}
+	}
+	return c.Survey.Enabled
 }
 
 // MediaConfig is the RTP side.
@@ -165,6 +190,9 @@ type DeskConfig struct {
 	// login throttle counts each client rather than the proxy.
 	TrustedProxies []string `yaml:"trusted_proxies"`
 	ClientIPHeader string   `yaml:"client_ip_header"`
+	// PIIReveal names the admins who hold pii:reveal: they may read transcripts with
+	// callers' personal numbers unmasked (every reveal is audited).
+	PIIReveal []string `yaml:"pii_reveal"`
 }
 
 // defaultSeatPassword is the quick-start seat password, known to anyone who read the README:
@@ -184,6 +212,7 @@ func defaultConfig() Config {
 		Media:    MediaConfig{PortMin: 20000, PortMax: 39999, InactivityTimeout: 30 * time.Second, Jitter: 60 * time.Millisecond},
 		ASR:      ASRConfig{Default: "pocketsphinx", Language: "en-US", MaxStreams: 10},
 		Dispatch: DispatchConfig{HotspotWindow: 2 * time.Hour, HotspotThreshold: 3},
+		Survey:   SurveyConfig{Enabled: true, Timeout: 5 * time.Second},
 		Desk:     DeskConfig{TokenTTL: 12 * time.Hour},
 		LogLevel: "info",
 	}
@@ -333,9 +362,21 @@ func (c Config) deskConfig(log *slog.Logger) (desk.Config, error) {
 	if err != nil {
 		return desk.Config{}, fmt.Errorf("desk: trusted_proxies: %w", err)
 	}
-	return desk.Config{Users: admins, TokenTTL: c.Desk.TokenTTL, TrustedProxies: proxies,
-		ClientIPHeader: c.Desk.ClientIPHeader}, nil
+	for _, u := range c.Desk.PIIReveal {
+		if _, ok := admins[u]; !ok {
+			return desk.Config{}, fmt.Errorf("desk: pii_reveal names %q, who is not an admin", u)
+		}
+	}
+	dc := desk.Config{Users: admins, TokenTTL: c.Desk.TokenTTL, TrustedProxies: proxies,
+		ClientIPHeader: c.Desk.ClientIPHeader, PIIReveal: c.Desk.PIIReveal}
+	if c.recording() {
+		dc.RecordDir = filepath.Join(c.DataDir, "recordings")
+	}
+	return dc, nil
 }
+
+// recording reports whether calls are recorded (media.record, on by default).
+func (c Config) recording() bool { return c.Media.Record == nil || *c.Media.Record }
 
 // parsePrefixes reads addresses ("10.0.0.5") and prefixes ("10.0.0.0/8").
 func parsePrefixes(ss []string) ([]netip.Prefix, error) {

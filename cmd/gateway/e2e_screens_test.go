@@ -234,6 +234,13 @@ func (g *testGateway) checkStored(t *testing.T, adminTok, callID, dept, finalTex
 		}
 	}
 	require.Equal(t, finalText, strings.Join(caller, " "), "the store holds the caller's finals the screen showed")
+
+	code, body = g.api(t, "GET", "/api/calls/"+callID+"/recording", adminTok, nil)
+	require.Equal(t, http.StatusOK, code, "admins download the call's recording")
+	require.True(t, strings.HasPrefix(body, "RIFF") && strings.Contains(body[:64], "WAVE"), "a WAV file")
+	code, body = g.api(t, "GET", "/api/audit", adminTok, nil)
+	require.Equal(t, http.StatusOK, code, body)
+	require.Contains(t, body, callID, "the download is in the audit log")
 }
 
 // screenLog is what the recorder installed by openScreen saw on a page.

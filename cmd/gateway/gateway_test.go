@@ -42,6 +42,7 @@ func startGateway(t testing.TB, mutate func(*Config)) *testGateway {
 	cfg.ACD.WrapUp = 0
 	cfg.ACD.RingTimeout = 4 * time.Second
 	cfg.ASR.Default = "none"
+	cfg.Survey.Enabled = false // the survey test turns it on
 	cfg.Media.PortMin, cfg.Media.PortMax = 42000, 47999
 	if mutate != nil {
 		mutate(&cfg)

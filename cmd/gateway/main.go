@@ -25,6 +25,7 @@ commands:
   classify    department suggestions: gateway classify [--top N] [TEXT…]
   dispatch    dispatch model tools: gateway dispatch train|retrain …
   asr         engine checks: gateway asr probe --config FILE [--asr ENGINE]
+  hotspots    replay calls through hotspot detection: gateway hotspots [--window 2h] [--threshold 3] < calls.jsonl
 `
 
 // run is main without the process: tests call it directly.
@@ -40,10 +41,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runTranscribe(ctx, args[1:], stdout, stderr)
 	case "classify":
 		return runClassify(ctx, args[1:], stdin, stdout, stderr)
+	case "redact":
+		return runRedact(ctx, args[1:], stdin, stdout, stderr)
 	case "dispatch":
 		return runDispatch(ctx, args[1:], stdin, stdout, stderr)
 	case "asr":
 		return runASR(ctx, args[1:], stdout, stderr)
+	case "hotspots":
+		return runHotspots(ctx, args[1:], stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

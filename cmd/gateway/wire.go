@@ -39,11 +39,19 @@ func (a *App) Wire() error {
 	if err != nil {
 		return err
 	}
+	ph, err := a.browserPhones()
+	if err != nil {
+		return err
+	}
 	dcfg.CheckSeat = func(id, pw string) bool {
 		want, ok := a.cfg.seatPassword(id)
 		return ok && a.acd.Has(id) && want == pw
 	}
+	var screens *callflow.Screens // made below, on the desk; set before any request arrives
 	d, err := desk.New(dcfg, st, desk.Options{
+		OnHotspotAction: func(ctx context.Context, id, action, who string) error {
+			return screens.HotspotAction(ctx, id, action, who)
+		},
 		OnDecide: func(ctx context.Context, seatID, callID, dept string, accepted bool) error {
 			return callflow.RecordDecision(ctx, st, feedback, clf, callID, dept)
 		},
@@ -64,6 +72,7 @@ func (a *App) Wire() error {
 			}
 			return out
 		},
+		OpenPhone: ph.open, SeatPhone: ph.kind,
 		Now: a.now, Registerer: a.reg, Logger: a.log,
 	})
 	if err != nil {
@@ -71,27 +80,35 @@ func (a *App) Wire() error {
 	}
 	a.closers = append(a.closers, d.Close)
 	a.desk = d
-	screens := callflow.NewScreens(callflow.ScreensConfig{Publisher: d, Store: st, Classifier: clf,
+	issues, err := clf.IssueClassifier()
+	if err != nil {
+		return fmt.Errorf("dispatch: issue types: %w", err)
+	}
+	screens = callflow.NewScreens(callflow.ScreensConfig{Publisher: d, Store: st, Classifier: clf,
 		Hotspots: dispatch.NewHotspots(dispatch.HotspotConfig{Window: a.cfg.Dispatch.HotspotWindow,
-			Threshold: a.cfg.Dispatch.HotspotThreshold}, a.now),
+			Threshold: a.cfg.Dispatch.HotspotThreshold, Issues: issues}, a.now),
 		HotspotWindow: a.cfg.Dispatch.HotspotWindow, Engine: a.cfg.ASR.Default, Now: a.now, Logger: a.log})
+	a.closers = append(a.closers, screens.Close)
 	a.seatChanged = screens.SeatChanged
 	if _, err := screens.Reconcile(context.Background(), st); err != nil {
 		return fmt.Errorf("closing calls left open: %w", err)
 	}
-	return a.wireFlow(screens)
+	return a.wireFlow(screens, ph)
 }
 
 // wireFlow builds the call flow on the SIP dialogs, the ACD, the recognisers and the
 // screens.
-func (a *App) wireFlow(screens *callflow.Screens) error {
-	cfg := callflow.Config{RingTimeout: a.cfg.ACD.RingTimeout, InactivityTimeout: a.cfg.Media.InactivityTimeout,
+func (a *App) wireFlow(screens *callflow.Screens, phones callflow.SeatPhone) error {
+	cfg := callflow.Config{RingTimeout: a.cfg.ACD.RingTimeout, Survey: a.cfg.surveyed, SurveyTimeout: a.cfg.Survey.Timeout, InactivityTimeout: a.cfg.Media.InactivityTimeout,
 		Jitter: a.cfg.Media.Jitter, MediaIP: a.mediaIP, Ports: a.ports, HoldMusic: a.holdMusic,
 		Language: a.cfg.lineLanguage, Hotwords: a.cfg.ASR.Hotwords}
-	if a.cfg.Media.Record == nil || *a.cfg.Media.Record {
+	if a.cfg.recording() {
 		cfg.RecordDir = filepath.Join(a.cfg.DataDir, "recordings")
 	}
-	deps := callflow.Deps{Queue: a.acd, Phones: sipPhones{a.sip}, Observer: screens, Sink: screens,
+	if err := a.cfg.surveyPrompts(&cfg); err != nil {
+		return err
+	}
+	deps := callflow.Deps{Queue: a.acd, Phones: phones, Observer: screens, Sink: screens,
 		Metrics: a.media, Registerer: a.reg, Logger: a.log, Now: a.now, Health: a.desk.ReportHealth}
 	if a.cfg.liveASR() {
 		deps.ASR = a.asr

@@ -6,7 +6,7 @@
   const STATES = ['available', 'ringing', 'talking', 'wrapup', 'away', 'offline'];
   // the wallboard has no use for transcripts: it does not take every seat's partials
   const TYPES = ['seat.state', 'call.', 'dispatch.decided', 'hotspot.alert', 'asr.health'];
-  let refresh = 0, depts = [];
+  let refresh = 0, depts = [], sock = null, mon = null, monSeat = '';
 
   function seatTile(seat) {
     let tile = document.querySelector('.seat[data-seat="' + CSS.escape(seat) + '"]');
@@ -25,6 +25,27 @@
     tile.dataset.state = state;
     tile.title = seat + ': ' + LX.t(state);
     tile.lastChild.textContent = LX.t(state);
+    tile.classList.toggle('listenable', state === 'talking');
+    if (monSeat === seat && state !== 'talking') stopMonitor();
+  }
+
+  // listen-in and whisper: click a seat on a call to listen; the bar switches to whisper
+  async function monitor(seat, mode) {
+    if (!mon) mon = LXPhone.monitor((m) => sock && sock.send(m), $('monitor-audio'), () => stopMonitor());
+    $('monitor-error').textContent = '';
+    monSeat = seat;
+    $('monitor').hidden = false;
+    $('monitor-seat').textContent = seat;
+    $('monitor-mode').dataset.i18n = mode;
+    $('monitor-mode').textContent = LX.t(mode);
+    try {
+      await mon.start(seat, mode);
+    } catch (e) { $('monitor-error').textContent = LXPhone.micError(e); }
+  }
+  function stopMonitor() {
+    if (mon) mon.stop();
+    monSeat = '';
+    $('monitor').hidden = true;
   }
   function legend() {
     $('legend').replaceChildren(...STATES.map((s) => LX.el('span', { class: 'seat state-' + s }, LX.t(s))));
@@ -63,6 +84,8 @@
 
   function onEvent(ev) {
     const d = ev.data || {};
+    if (mon && ev.type.startsWith('monitor.')) mon.handle(ev);
+    if (ev.type === 'error' && monSeat) $('monitor-error').textContent = d.error || '';
     switch (ev.type) {
       case 'seat.state': setSeat(ev.seat, d.state); break;
       case 'call.offered': case 'call.answered': case 'call.ended': case 'dispatch.decided': statsSoon(); break;
@@ -85,7 +108,7 @@
     names.sort().forEach((s) => setSeat(s, states[s] || 'offline'));
     legend();
     await loadStats();
-    LX.connect(onEvent, (ok) => {
+    sock = LX.connect(onEvent, (ok) => {
       $('conn').className = 'conn ' + (ok ? 'ok' : 'bad');
       $('conn').dataset.i18n = ok ? 'connected' : 'disconnected';
       $('conn').textContent = LX.t($('conn').dataset.i18n);
@@ -94,7 +117,15 @@
   }
 
   $('lang').onclick = () => { LX.toggleLang(); legend(); renderDepts(); };
-  $('logout').onclick = () => LX.logout();
+  $('logout').onclick = () => { stopMonitor(); LX.logout(); };
+  $('seats').onclick = (e) => {
+    const tile = e.target.closest('.seat[data-seat]');
+    if (tile && tile.dataset.state === 'talking') monitor(tile.dataset.seat, 'listen');
+  };
+  $('whisper').onclick = () => { if (monSeat) monitor(monSeat, 'whisper'); };
+  $('barge').onclick = () => { if (monSeat) monitor(monSeat, 'barge'); };
+  $('listen').onclick = () => { if (monSeat) monitor(monSeat, 'listen'); };
+  $('stop-monitor').onclick = stopMonitor;
   $('login').onsubmit = async (e) => {
     e.preventDefault();
     try {

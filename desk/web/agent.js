@@ -4,7 +4,7 @@
 (() => {
   const $ = (id) => document.getElementById(id);
   const call = { id: '', answeredAt: 0, endedAt: 0, suggestions: [], decided: '' };
-  let sock = null, seatState = '', timer = 0, departments = [];
+  let sock = null, seatState = '', timer = 0, departments = [], phone = null, seatID = '';
 
   const showError = (msg) => { $('error').textContent = msg ? LX.t('error') + ': ' + msg : ''; };
 
@@ -92,12 +92,66 @@
     }
   }
 
+  // the phone bar: which phone rings, and this page's controls
+  async function phoneKind() {
+    try {
+      const me = await LX.api('/api/me');
+      const kind = me.phone || 'none';
+      $('phone-kind').dataset.i18n = 'phone_' + kind;
+      $('phone-kind').textContent = LX.t('phone_' + kind);
+      $('phone').dataset.kind = kind;
+    } catch (e) { /* the next state change tries again */ }
+  }
+  function phoneState(c) {
+    $('answer').disabled = !c || c.up;
+    $('hangup').disabled = !c;
+    $('mute').disabled = !c || !c.up;
+    $('hold').disabled = !c || !c.up;
+    $('mute').dataset.i18n = c && c.muted ? 'unmute' : 'mute';
+    $('hold').dataset.i18n = c && c.held ? 'unhold' : 'hold';
+    $('mute').textContent = LX.t($('mute').dataset.i18n);
+    $('hold').textContent = LX.t($('hold').dataset.i18n);
+    $('phone').dataset.call = c ? (c.up ? 'up' : 'ringing') : '';
+    $('phone').dataset.muted = c && c.muted ? '1' : '';
+  }
+  function setupPhone() {
+    const pref = (k, def) => { const v = localStorage.getItem('lx-' + k + '-' + seatID); return v === null ? def : v === '1'; };
+    const save = (k, on) => localStorage.setItem('lx-' + k + '-' + seatID, on ? '1' : '0');
+    if (LX.fragment('autoanswer') === '1') save('autoanswer', true);
+    phone = LXPhone.agent((m) => sock && sock.send(m), {
+      status: (on, reason) => { $('phone-on').checked = on; if (reason) $('phone-error').textContent = reason; phoneKind(); },
+      banner: (kind, from) => banner(kind, kind === 'ringing' ? 'incoming' : 'in_call', from),
+      error: (msg) => { $('phone-error').textContent = msg; },
+      state: phoneState,
+      audio: $('remote-audio'), level: $('mic-level'), mics: $('mic'),
+    });
+    $('auto-answer').checked = pref('autoanswer', false);
+    phone.setAutoAnswer($('auto-answer').checked);
+    $('auto-answer').onchange = () => { save('autoanswer', $('auto-answer').checked); phone.setAutoAnswer($('auto-answer').checked); };
+    $('phone-on').checked = pref('phone', true);
+    $('phone-on').onchange = () => { save('phone', $('phone-on').checked); phone.setEnabled($('phone-on').checked); };
+    $('mic').onchange = () => phone.switchMic();
+    $('answer').onclick = () => phone.answer();
+    $('hangup').onclick = () => phone.hangup();
+    $('mute').onclick = () => { const c = phone.call(); if (c) phone.mute(!c.muted); };
+    $('hold').onclick = () => { const c = phone.call(); if (c) phone.hold(!c.held); };
+    $('keypad').replaceChildren(...'123456789*0#'.split('').map((k) => {
+      const b = LX.el('button', { class: 'key', 'data-key': k }, k);
+      b.onclick = () => phone.dtmf(k);
+      return b;
+    }));
+    phoneState(null);
+    if ($('phone-on').checked) phone.setEnabled(true);
+  }
+
   function onEvent(ev) {
     const d = ev.data || {};
+    if (phone && (ev.type === 'hello' || ev.type.startsWith('phone.'))) phone.handle(ev);
     switch (ev.type) {
       case 'seat.state':
         seatState = d.state;
         renderState();
+        phoneKind();
         // a call that rang here and went elsewhere (re-offered, caller hung up) leaves no banner
         if (call.id && !call.answeredAt && !['ringing', 'talking', 'busy'].includes(d.state)) banner('idle', 'no_call', '');
         break;
@@ -142,6 +196,7 @@
     $('main').hidden = false;
     $('logout').hidden = false;
     $('seat-name').textContent = sess.seat || sess.user;
+    seatID = sess.seat || sess.user;
     let me;
     try {
       me = await LX.api('/api/me');
@@ -159,10 +214,17 @@
       $('conn').textContent = LX.t($('conn').dataset.i18n);
     }, null, me.resume_seq);
     timer = setInterval(tick, 1000);
+    setupPhone();
+    phoneKind();
   }
 
   $('lang').onclick = () => { LX.toggleLang(); renderState(); renderSuggestions(); renderOther(); };
-  $('logout').onclick = () => { clearInterval(timer); if (sock) sock.close(); LX.logout(); };
+  $('logout').onclick = () => {
+    clearInterval(timer);
+    if (phone) phone.setEnabled(false);
+    if (sock) sock.close();
+    LX.logout();
+  };
   $('pick').onclick = () => { if ($('other').value) decide($('other').value, false); };
   $('state-toggle').onclick = () => {
     const msg = { type: 'seat.set_state', state: $('state-toggle').dataset.target };
@@ -177,5 +239,8 @@
     }
   };
   LX.applyI18n();
-  if (LX.hasToken() && LX.session()) start(LX.session());
+  if (LX.hasToken()) {
+    if (LX.session()) start(LX.session());
+    else LX.api('/api/me').then(start).catch(() => {}); // a token from the URL fragment
+  }
 })();

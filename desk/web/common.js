@@ -15,6 +15,14 @@ const LX = (() => {
       avg_wait: '平均等待', avg_talk: '平均通话', per_dept: '今日各部门派单', alerts: '热点预警',
       asr: '语音识别', seats: '坐席状态', lang: 'English', error: '错误', seconds: '秒', calls: '件',
       failed: '失败', ok: '正常', down: '异常',
+      phone: '话机', rings: '振铃设备', phone_webrtc: '本浏览器', phone_sip: 'SIP 话机', phone_none: '无（不会振铃）',
+      use_page: '本页作为话机', auto_answer: '自动应答', answer: '接听', hangup: '挂断', mute: '静音', unmute: '取消静音',
+      hold: '保持', unhold: '恢复', keypad: '拨号盘', mic: '麦克风', level: '音量',
+      mic_denied: '浏览器拒绝了麦克风：请在地址栏的站点设置中允许本站使用麦克风，然后重新勾选“本页作为话机”',
+      mic_missing: '找不到麦克风：请插好耳机或选择另一个麦克风', mic_busy: '麦克风被其他程序占用', mic_failed: '无法打开麦克风',
+      ice_failed: '语音连接失败（ICE）：浏览器无法连到网关的媒体端口，请检查网络或防火墙；正在重试，来电方听到静音',
+      ice_failed_ring: '语音连接失败（ICE）：浏览器无法连到网关的媒体端口，来电已转给其他坐席；请检查网络或防火墙',
+      listen: '监听', whisper: '耳语', barge: '强插', stop_listen: '停止监听', monitoring: '正在监听',
     },
     en: {
       title: 'Lianxin agent', admin_title: 'Lianxin wallboard', user: 'User', seat: 'Seat', password: 'Password',
@@ -27,6 +35,14 @@ const LX = (() => {
       avg_wait: 'Avg wait', avg_talk: 'Avg talk', per_dept: 'Calls per department today', alerts: 'Hotspot alerts',
       asr: 'Speech recognition', seats: 'Seats', lang: '中文', error: 'Error', seconds: 's', calls: 'calls',
       failed: 'Failed', ok: 'OK', down: 'Down',
+      phone: 'Phone', rings: 'Rings on', phone_webrtc: 'this browser', phone_sip: 'SIP phone', phone_none: 'nothing (will not ring)',
+      use_page: 'Use this page as phone', auto_answer: 'Auto-answer', answer: 'Answer', hangup: 'Hang up', mute: 'Mute', unmute: 'Unmute',
+      hold: 'Hold', unhold: 'Resume', keypad: 'Keypad', mic: 'Microphone', level: 'Level',
+      mic_denied: 'The browser refused the microphone: allow this site to use it (site settings in the address bar), then tick "Use this page as phone" again',
+      mic_missing: 'No microphone found: plug in a headset or pick another microphone', mic_busy: 'The microphone is in use by another program', mic_failed: 'Cannot open the microphone',
+      ice_failed: 'Voice connection failed (ICE): the browser cannot reach the gateway\'s media port; check the network or firewall. Retrying; the caller hears silence',
+      ice_failed_ring: 'Voice connection failed (ICE): the browser cannot reach the gateway\'s media port, so the call went to another seat; check the network or firewall',
+      listen: 'Listen', whisper: 'Whisper', barge: 'Barge in', stop_listen: 'Stop', monitoring: 'Listening to',
     },
   };
   let lang = localStorage.getItem('lx-lang') || 'zh';
@@ -39,6 +55,14 @@ const LX = (() => {
   const toggleLang = () => { lang = lang === 'zh' ? 'en' : 'zh'; localStorage.setItem('lx-lang', lang); applyI18n(); };
 
   const key = (k) => 'lx-' + location.pathname + '-' + k;
+  // #token=…&autoanswer=1 (kiosks, headsets, outside checks): the fragment never reaches the
+  // server; the token is kept like a login's and the fragment wiped from the address bar
+  const frag = new URLSearchParams(location.hash.slice(1));
+  if (frag.get('token')) {
+    sessionStorage.setItem(key('token'), frag.get('token'));
+    sessionStorage.removeItem(key('session'));
+    history.replaceState(null, '', location.pathname + location.search);
+  }
   let token = sessionStorage.getItem(key('token')) || '';
   const session = () => JSON.parse(sessionStorage.getItem(key('session')) || 'null');
 
@@ -139,5 +163,5 @@ const LX = (() => {
   };
 
   return { t, applyI18n, toggleLang, login, logout, api, connect, el, fmtDur, session,
-    hasToken: () => token !== '', lang: () => lang };
+    hasToken: () => token !== '', lang: () => lang, fragment: (k) => frag.get(k) };
 })();

@@ -121,6 +121,36 @@ type BaresipOptions struct {
 func StartBaresip(t testing.TB, o BaresipOptions) *Baresip {
 	t.Helper()
 	Require(t, "baresip")
+	// Ports free a moment ago can be taken by another test binary running beside this one
+	// (FreeUDPPorts only coordinates this process): start again on others.
+	for try := 0; ; try++ {
+		b := startBaresip(t, o)
+		if try == 4 || !b.portTaken() {
+			return b
+		}
+		t.Logf("baresip: a port was taken by another process; retrying on others")
+	}
+}
+
+// portTaken waits until baresip is up or has died, and reports whether it died because
+// its SIP or RTP port was taken.
+func (b *Baresip) portTaken() bool {
+	for range 100 {
+		log := b.log.String()
+		if strings.Contains(log, "baresip is ready") {
+			return false
+		}
+		select {
+		case <-b.done:
+			return strings.Contains(b.log.String(), "Address already in use")
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return false
+}
+
+func startBaresip(t testing.TB, o BaresipOptions) *Baresip {
+	t.Helper()
 	dir := t.TempDir()
 	rec := filepath.Join(dir, "rec")
 	if err := os.MkdirAll(rec, 0o755); err != nil {

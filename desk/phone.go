@@ -1,0 +1,110 @@
+package desk
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+)
+
+// The browser phone. A seat's page that is its seat's phone, and a supervisor's wallboard
+// that listens to a call, signal WebRTC over the socket they already have: messages whose
+// type starts with "phone." or "monitor." go to Options.OpenPhone's link, and what the
+// link sends comes back on the same socket in the usual envelope. The desk only carries
+// them; it knows nothing of SDP.
+
+// PhoneClient is who is on a socket that signals a phone.
+type PhoneClient struct {
+	User  string
+	Seat  string // empty for admins
+	Admin bool
+}
+
+// PhoneLink is one socket's phone signalling on the phone side.
+type PhoneLink interface {
+	// Message handles one client message; msg is the whole JSON message. An error goes
+	// back to the screen as an error event.
+	Message(ctx context.Context, typ string, msg json.RawMessage) error
+	// Close is called once, when the socket ends.
+	Close() error
+}
+
+// Audit event types: a supervisor started or stopped listening to or whispering on a
+// call. They are stored like every event, without a seat, so only admins see them.
+const (
+	TypeMonitorStarted = "monitor.started"
+	TypeMonitorStopped = "monitor.stopped"
+)
+
+// MonitorData is the payload of monitor.started and monitor.stopped: who, on which seat,
+// how ("listen" or "whisper"); the call is the event's call_id.
+type MonitorData struct {
+	Supervisor string `json:"supervisor"`
+	Seat       string `json:"seat"`
+	Mode       string `json:"mode"`
+}
+
+func isPhoneMessage(typ string) bool {
+	return strings.HasPrefix(typ, "phone.") || strings.HasPrefix(typ, "monitor.")
+}
+
+// phoneMessage hands a phone message to the socket's link, opening it on first use.
+func (s *wsConn) phoneMessage(ctx context.Context, typ string, b []byte) error {
+	if s.d.opts.OpenPhone == nil {
+		return errNoPhones
+	}
+	if s.phone == nil {
+		c := PhoneClient{User: s.sess.User, Seat: s.sess.Seat, Admin: s.sess.Admin()}
+		s.phone = s.d.opts.OpenPhone(c, func(typ string, data any) bool { return s.sendPhone(ctx, typ, data) })
+	}
+	return s.phone.Message(ctx, typ, b)
+}
+
+// sendPhone queues one phone message for the socket's writer; false when the socket is
+// gone or its phone queue is full.
+func (s *wsConn) sendPhone(ctx context.Context, typ string, data any) bool {
+	b, err := s.encode(typ, data)
+	if err != nil {
+		return false
+	}
+	select {
+	case s.replies <- b:
+		return true
+	case <-ctx.Done():
+		return false
+	default:
+		return false
+	}
+}
+
+// seatInfo is GET /api/seats/{seat}: the seat's state and the phone that will ring.
+type seatInfo struct {
+	Seat  string `json:"seat"`
+	State string `json:"state"`
+	Phone string `json:"phone"`
+}
+
+func (d *Desk) seatInfo(w http.ResponseWriter, r *http.Request, s Session) {
+	id := r.PathValue("seat")
+	if !s.sees(id) {
+		writeError(w, http.StatusForbidden, "another seat")
+		return
+	}
+	states := map[string]string{}
+	if d.opts.SeatStates != nil {
+		states = d.opts.SeatStates()
+	}
+	st, ok := states[id]
+	if !ok {
+		writeError(w, http.StatusNotFound, "no such seat")
+		return
+	}
+	writeJSON(w, http.StatusOK, seatInfo{Seat: id, State: st, Phone: d.phoneOf(id)})
+}
+
+func (d *Desk) phoneOf(seat string) string {
+	if d.opts.SeatPhone == nil || seat == "" {
+		return ""
+	}
+	return d.opts.SeatPhone(seat)
+}

@@ -1,0 +1,227 @@
+// Command webrtcseats is the browser-seat benchmark: it starts the gateway binary, makes N
+// in-process pion pages the phones of N seats (each logged in and signalling over the
+// gateway's WebSocket, as the agent page does), places N concurrent calls from a sipp
+// caller streaming speech, which the pages answer while streaming speech back, and reports
+// the gateway's CPU-seconds per call-minute, memory per call and the browser relay's added
+// delay (p99), for one codec.
+//
+//	go run ./internal/bench/webrtcseats -gateway bin/gateway -n 100 -hold 60s -codec opus
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/zaf/g711"
+
+	"lianxin/internal/testpeer"
+	"lianxin/media"
+	"lianxin/webrtcseat/webrtcseattest"
+)
+
+func main() {
+	gw := flag.String("gateway", "bin/gateway", "gateway binary")
+	n := flag.Int("n", 100, "concurrent calls (and browser seats)")
+	hold := flag.Duration("hold", 60*time.Second, "how long each call lasts")
+	rate := flag.Int("rate", 20, "new calls per second while ramping up")
+	codec := flag.String("codec", "opus", "the pages' codec: opus or PCMU")
+	flag.Parse()
+	if err := run(*gw, *n, *hold, *rate, *codec); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(gw string, n int, hold time.Duration, rate int, codec string) error {
+	root, _ := os.Getwd()
+	dir, err := os.MkdirTemp("", "bench-webrtc-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	sipAddr, httpAddr := addr(freePort()), addr(freePort())
+	if err := prepare(root, dir); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cfg := fmt.Sprintf("sip: {listen: %q, max_calls: %d}\nhttp: {listen: %q}\ndata_dir: %q\nseats: {count: %d, password: bench}\n"+
+		"acd: {ring_timeout: 10s, wrap_up: 0s, max_wait: 60s}\nmedia: {port_min: 40000, port_max: 59999}\nasr: {default: none}\n"+
+		"desk: {admins: {admin: benchadmin}}\nlog_level: warn\n", sipAddr, n+50, httpAddr, filepath.Join(dir, "data"), n)
+	if err := os.WriteFile(filepath.Join(dir, "gw.yaml"), []byte(cfg), 0o600); err != nil {
+		return err
+	}
+	gwCmd := exec.CommandContext(ctx, gw, "serve", "--config", filepath.Join(dir, "gw.yaml"))
+	gwLog, _ := os.Create(filepath.Join(dir, "gateway.log"))
+	gwCmd.Stdout, gwCmd.Stderr = gwLog, gwLog
+	if err := gwCmd.Start(); err != nil {
+		return err
+	}
+	defer func() { _ = gwCmd.Process.Signal(os.Interrupt); _ = gwCmd.Wait() }()
+	if err := waitHTTP(httpAddr, 20*time.Second); err != nil {
+		return err
+	}
+	agentPCM, err := testpeer.ReadWAV8k(filepath.Join(root, "testdata/audio/agent.wav"))
+	if err != nil {
+		return err
+	}
+	pages, err := openPages(httpAddr, n, codec, agentPCM)
+	defer func() {
+		for _, p := range pages {
+			_ = p.Close()
+		}
+	}()
+	if err != nil {
+		return err
+	}
+	idle, err := sample(gwCmd.Process.Pid)
+	if err != nil {
+		return err
+	}
+	pace := time.Duration(n/rate+1) * time.Second
+	caller := exec.CommandContext(ctx, "sipp", sipAddr, "-sf", filepath.Join(root, "testdata/sipp/caller_stream.xml"), "-s", "12345",
+		"-i", "127.0.0.1", "-p", fmt.Sprint(freePort()), "-mi", "127.0.0.1", "-mp", "30000", "-ci", "127.0.0.1", "-cp", fmt.Sprint(freePort()),
+		"-m", fmt.Sprint(n), "-l", fmt.Sprint(n), "-r", fmt.Sprint(rate), "-d", fmt.Sprint(hold.Milliseconds()), "-nostdin")
+	caller.Dir = dir
+	callerOut, _ := os.Create(filepath.Join(dir, "caller.out"))
+	caller.Stdout, caller.Stderr = callerOut, callerOut
+	start := time.Now()
+	if err := caller.Start(); err != nil {
+		return err
+	}
+	// the steady state: every call up (the ring and ICE take a moment), none ending
+	time.Sleep(pace + 4*time.Second)
+	from, err := sample(gwCmd.Process.Pid)
+	if err != nil {
+		return err
+	}
+	window := hold - pace - 6*time.Second
+	if window < 5*time.Second {
+		return fmt.Errorf("hold %s too short for the ramp of %s", hold, pace)
+	}
+	time.Sleep(window)
+	to, err := sample(gwCmd.Process.Pid)
+	if err != nil {
+		return err
+	}
+	m, err := scrape(httpAddr)
+	if err != nil {
+		return err
+	}
+	callErr := caller.Wait()
+	report(n, codec, time.Since(start), idle, from, to, m, callErr)
+	return nil
+}
+
+// openPages logs in seat-01…seat-N and makes a pion page each seat's phone, signalling
+// over its own WebSocket; every page answers by itself and speaks pcm in a loop.
+func openPages(httpAddr string, n int, codec string, pcm []int16) ([]*webrtcseattest.Page, error) {
+	var pages []*webrtcseattest.Page
+	for i := 1; i <= n; i++ {
+		seat := fmt.Sprintf("seat-%02d", i)
+		tok, err := login(httpAddr, seat)
+		if err != nil {
+			return pages, err
+		}
+		c, _, err := websocket.DefaultDialer.Dial("ws://"+httpAddr+"/ws?token="+tok, nil)
+		if err != nil {
+			return pages, fmt.Errorf("%s socket: %w", seat, err)
+		}
+		off := (i * 2731) % len(pcm) // the pages do not all say the same thing at once
+		var mu sync.Mutex
+		mic := func() []int16 {
+			mu.Lock()
+			defer mu.Unlock()
+			f := make([]int16, media.FrameSamples)
+			for j := range f {
+				f[j] = pcm[off]
+				off = (off + 1) % len(pcm)
+			}
+			return f
+		}
+		p := webrtcseattest.New(webrtcseattest.Options{Codec: codec, AutoAnswer: true, Deaf: true, Mic: mic})
+		s := &wsSignaller{c: c}
+		p.Attach(s)
+		s.wg.Add(1)
+		go func() { defer s.wg.Done(); s.read(p) }()
+		pages = append(pages, p)
+		if err := p.Send("phone.register", map[string]any{"on": true}); err != nil {
+			return pages, err
+		}
+	}
+	return pages, nil
+}
+
+// wsSignaller carries a page's messages over the gateway's WebSocket.
+type wsSignaller struct {
+	c  *websocket.Conn
+	mu sync.Mutex
+	wg sync.WaitGroup
+}
+
+func (w *wsSignaller) Message(_ context.Context, _ string, msg json.RawMessage) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.c.WriteMessage(websocket.TextMessage, msg)
+}
+
+func (w *wsSignaller) Close() error {
+	err := w.c.Close()
+	w.wg.Wait()
+	return err
+}
+
+// read hands the phone messages that arrive on the socket to the page.
+func (w *wsSignaller) read(p *webrtcseattest.Page) {
+	for {
+		_, b, err := w.c.ReadMessage()
+		if err != nil {
+			return
+		}
+		var ev struct {
+			Type string          `json:"type"`
+			Data json.RawMessage `json:"data"`
+		}
+		if json.Unmarshal(b, &ev) == nil && strings.HasPrefix(ev.Type, "phone.") {
+			p.Deliver(ev.Type, ev.Data)
+		}
+	}
+}
+
+func login(httpAddr, seat string) (string, error) {
+	body := strings.NewReader(fmt.Sprintf(`{"user":%q,"password":"bench"}`, seat))
+	r, err := http.Post("http://"+httpAddr+"/api/login", "application/json", body)
+	if err != nil {
+		return "", err
+	}
+	defer r.Body.Close()
+	var res struct{ Token, Error string }
+	if err := json.NewDecoder(r.Body).Decode(&res); err != nil || res.Token == "" {
+		return "", errors.Join(fmt.Errorf("%s login: %s", seat, res.Error), err)
+	}
+	return res.Token, nil
+}
+
+// prepare writes the caller's speech as raw µ-law, which sipp's rtp_stream loops.
+func prepare(root, dir string) error {
+	pcm, err := testpeer.ReadWAV8k(filepath.Join(root, "testdata/audio/caller.wav"))
+	if err != nil {
+		return err
+	}
+	lin := make([]byte, 2*len(pcm))
+	for i, v := range pcm {
+		lin[2*i], lin[2*i+1] = byte(v), byte(uint16(v)>>8)
+	}
+	return os.WriteFile(filepath.Join(dir, "caller.ulaw"), g711.EncodeUlaw(lin), 0o644)
+}
