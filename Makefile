@@ -3,7 +3,7 @@
 GO ?= go
 BIN := bin/gateway
 
-.PHONY: lint run build test deps-run deps-test bench bench-calls bench-asr bench-dispatch bench-ws
+.PHONY: lint run build test deps-run deps-test bench bench-calls bench-asr bench-dispatch bench-ws fuzz
 
 build:
 	$(GO) build -o $(BIN) ./cmd/gateway
@@ -19,6 +19,20 @@ test: deps-test
 	$(GO) vet ./...
 	LIANXIN_REQUIRE_PEERS=1 $(GO) test -race -count=1 -timeout 30m $(UNIT)
 	LIANXIN_REQUIRE_PEERS=1 $(GO) test -count=1 -timeout 30m ./cmd/gateway
+
+# fuzz runs every fuzz target of the project (each func Fuzz… in a _test.go) for FUZZTIME
+# each: go test fuzzes one target per run. New corpus entries that fail land in the
+# package's testdata/fuzz/ and fail make test until fixed.
+FUZZTIME ?= 30s
+
+fuzz:
+	@set -e; for f in $$(grep -rl --include='*_test.go' '^func Fuzz' . | grep -v -e '^./third_party/' -e '/vendor/' | sort); do \
+		dir=$$(dirname $$f); \
+		for name in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$f); do \
+			echo "== $$dir $$name ($(FUZZTIME))"; \
+			$(GO) test -run='^$$' -fuzz="^$$name$$" -fuzztime=$(FUZZTIME) $$dir; \
+		done; \
+	done
 
 deps-run:
 	@scripts/deps.sh run

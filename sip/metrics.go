@@ -8,6 +8,10 @@ type Metrics struct {
 	registers     *prometheus.CounterVec
 	requests      *prometheus.CounterVec
 	responses     *prometheus.CounterVec
+	authBlocks    prometheus.Counter
+	limited       *prometheus.CounterVec
+	tcpCloses     *prometheus.CounterVec
+	logDropped    prometheus.Counter
 }
 
 // NewMetrics registers the SIP collectors on reg.
@@ -25,8 +29,20 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		responses: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "lianxin_sip_rejections_total", Help: "SIP requests answered with a failure status, by status code.",
 		}, []string{"code"}),
+		authBlocks: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "lianxin_sip_auth_blocks_total", Help: "Source addresses blocked after repeated digest failures.",
+		}),
+		limited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lianxin_sip_rate_limited_total", Help: "SIP requests answered 503 for exceeding their source's rate, by method.",
+		}, []string{"method"}),
+		tcpCloses: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lianxin_sip_tcp_closed_total", Help: "SIP TCP connections closed by the gateway, by reason (idle, limit).",
+		}, []string{"reason"}),
+		logDropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "lianxin_sip_log_suppressed_total", Help: "SIP stack log records dropped by the rate limit.",
+		}),
 	}
-	reg.MustRegister(m.registrations, m.registers, m.requests, m.responses)
+	reg.MustRegister(m.registrations, m.registers, m.requests, m.responses, m.authBlocks, m.limited, m.tcpCloses, m.logDropped)
 	return m
 }
 
@@ -51,5 +67,29 @@ func (m *Metrics) request(method string) {
 func (m *Metrics) rejected(code int) {
 	if m != nil && code >= 300 {
 		m.responses.WithLabelValues(itoa(code)).Inc()
+	}
+}
+
+func (m *Metrics) blocked() {
+	if m != nil {
+		m.authBlocks.Inc()
+	}
+}
+
+func (m *Metrics) rateLimited(method string) {
+	if m != nil {
+		m.limited.WithLabelValues(method).Inc()
+	}
+}
+
+func (m *Metrics) tcpClosed(reason string) {
+	if m != nil {
+		m.tcpCloses.WithLabelValues(reason).Inc()
+	}
+}
+
+func (m *Metrics) logSuppressed() {
+	if m != nil {
+		m.logDropped.Inc()
 	}
 }

@@ -1,11 +1,6 @@
 package sip
 
 import (
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/binary"
 	"fmt"
 	"strconv"
 	"strings"
@@ -13,7 +8,6 @@ import (
 	"time"
 
 	siplib "github.com/emiago/sipgo/sip"
-	"github.com/icholy/digest"
 )
 
 // Registration is where a seat's phone can be reached.
@@ -25,111 +19,33 @@ type Registration struct {
 	Expires   time.Time
 }
 
-// registrar keeps seat registrations (RFC 3261 §10) behind digest authentication. Nonces
-// are stateless (a timestamp signed with a per-process key), so a flood of REGISTERs
-// without credentials costs no memory.
+// registrar keeps seat registrations (RFC 3261 §10) behind digest authentication (see
+// digestAuth).
 type registrar struct {
-	realm      string
+	auth       *digestAuth
 	creds      func(user string) (string, bool)
 	now        func() time.Time
 	minExpires time.Duration
 	maxExpires time.Duration
-	nonceTTL   time.Duration
-	key        [32]byte
 	onChange   func(seat string, registered bool)
 	metrics    *Metrics
+	// dirty is signalled (without blocking) when the registrations change, for the loop
+	// that stores them.
+	dirty chan struct{}
 
 	mu   sync.Mutex
 	regs map[string]Registration
 }
 
 func newRegistrar(cfg Config) *registrar {
-	r := &registrar{realm: cfg.Realm, creds: cfg.Credentials, now: cfg.Now,
-		minExpires: cfg.MinExpires, maxExpires: cfg.MaxExpires, nonceTTL: 5 * time.Minute,
-		onChange: cfg.OnRegistration, metrics: cfg.Metrics, regs: map[string]Registration{}}
-	_, _ = rand.Read(r.key[:])
-	return r
-}
-
-func (r *registrar) nonce() string {
-	var b [8 + 16]byte
-	binary.BigEndian.PutUint64(b[:8], uint64(r.now().UnixNano()))
-	m := hmac.New(sha256.New, r.key[:])
-	m.Write(b[:8])
-	copy(b[8:], m.Sum(nil))
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}
-
-func (r *registrar) nonceValid(n string) bool {
-	b, err := base64.RawURLEncoding.DecodeString(n)
-	if err != nil || len(b) != 24 {
-		return false
-	}
-	m := hmac.New(sha256.New, r.key[:])
-	m.Write(b[:8])
-	if !hmac.Equal(m.Sum(nil)[:16], b[8:]) {
-		return false
-	}
-	age := r.now().Sub(time.Unix(0, int64(binary.BigEndian.Uint64(b[:8]))))
-	return age >= 0 && age < r.nonceTTL
-}
-
-func (r *registrar) challenge(req *siplib.Request, stale bool) *siplib.Response {
-	chal := digest.Challenge{Realm: r.realm, Nonce: r.nonce(), Algorithm: "MD5", QOP: []string{"auth"}, Stale: stale}
-	res := siplib.NewResponseFromRequest(req, siplib.StatusUnauthorized, "Unauthorized", nil)
-	res.AppendHeader(siplib.NewHeader("WWW-Authenticate", chal.String()))
-	return res
-}
-
-// authenticate checks the request's digest credentials. It returns the authenticated
-// user, or the response to send instead (401 challenge, 403 wrong password).
-func (r *registrar) authenticate(req *siplib.Request) (string, *siplib.Response) {
-	h := req.GetHeader("Authorization")
-	if h == nil {
-		r.metrics.register("challenged")
-		return "", r.challenge(req, false)
-	}
-	if scheme, _, _ := strings.Cut(strings.TrimSpace(h.Value()), " "); !strings.EqualFold(scheme, "Digest") {
-		// A scheme we do not know is no wrong password: ask for one we know
-		// (RFC 3261 §22.1, RFC 4475 regaut01).
-		r.metrics.register("challenged")
-		return "", r.challenge(req, false)
-	}
-	cred, err := digest.ParseCredentials(h.Value())
-	if err != nil {
-		r.metrics.register("bad_request")
-		return "", siplib.NewResponseFromRequest(req, siplib.StatusBadRequest, "Malformed Authorization", nil)
-	}
-	if !r.nonceValid(cred.Nonce) {
-		r.metrics.register("challenged")
-		return "", r.challenge(req, true)
-	}
-	pass, ok := r.creds(cred.Username)
-	if !ok || cred.Realm != r.realm {
-		r.metrics.register("forbidden")
-		return "", siplib.NewResponseFromRequest(req, siplib.StatusForbidden, "Forbidden", nil)
-	}
-	want, err := digest.Digest(&digest.Challenge{Realm: r.realm, Nonce: cred.Nonce, Algorithm: cred.Algorithm,
-		QOP: qop(cred.QOP), Opaque: cred.Opaque}, digest.Options{
-		Method: string(req.Method), URI: cred.URI, Username: cred.Username, Password: pass,
-		Cnonce: cred.Cnonce, Count: cred.Nc})
-	if err != nil || !hmac.Equal([]byte(want.Response), []byte(cred.Response)) {
-		r.metrics.register("forbidden")
-		return "", siplib.NewResponseFromRequest(req, siplib.StatusForbidden, "Forbidden", nil)
-	}
-	return cred.Username, nil
-}
-
-func qop(q string) []string {
-	if q == "" {
-		return nil
-	}
-	return []string{q}
+	return &registrar{auth: newDigestAuth(cfg.Realm, cfg.Credentials, cfg.Now, cfg.Security, cfg.Logger, cfg.Metrics),
+		creds: cfg.Credentials, now: cfg.Now, minExpires: cfg.MinExpires, maxExpires: cfg.MaxExpires,
+		onChange: cfg.OnRegistration, metrics: cfg.Metrics, dirty: make(chan struct{}, 1), regs: map[string]Registration{}}
 }
 
 // handle answers a REGISTER.
 func (r *registrar) handle(req *siplib.Request) *siplib.Response {
-	user, res := r.authenticate(req)
+	user, res := r.auth.authenticate(req)
 	if res != nil {
 		return res
 	}
@@ -180,6 +96,7 @@ func (r *registrar) handle(req *siplib.Request) *siplib.Response {
 		Source: req.Source(), Expires: r.now().Add(expires)}
 	r.metrics.registered(len(r.regs))
 	r.mu.Unlock()
+	r.changed()
 	r.metrics.register("ok")
 	if !had && r.onChange != nil {
 		r.onChange(user, true)
@@ -206,6 +123,9 @@ func (r *registrar) remove(user string) {
 	delete(r.regs, user)
 	r.metrics.registered(len(r.regs))
 	r.mu.Unlock()
+	if had {
+		r.changed()
+	}
 	if had && r.onChange != nil {
 		r.onChange(user, false)
 	}
@@ -235,5 +155,13 @@ func (r *registrar) expire() {
 	r.mu.Unlock()
 	for _, u := range gone {
 		r.remove(u)
+	}
+}
+
+// changed tells whoever stores the registrations that they changed; it never blocks.
+func (r *registrar) changed() {
+	select {
+	case r.dirty <- struct{}{}:
+	default:
 	}
 }

@@ -40,6 +40,10 @@ type Config struct {
 	Credentials func(user string) (password string, ok bool)
 	// OnRegistration is told when a seat's registration starts or ends.
 	OnRegistration func(seat string, registered bool)
+	// Security bounds what one source address can cost (rates, guessing, connections).
+	Security Security
+	// Registrations keeps seat registrations across restarts; nil keeps them in memory.
+	Registrations RegistrationStore
 	// MinExpires and MaxExpires bound registration lifetimes.
 	MinExpires, MaxExpires time.Duration
 	// MaxCalls bounds concurrent calls; more get 503.
@@ -65,6 +69,12 @@ type Server struct {
 	srv     *sipgo.Server
 	dlgUA   *sipgo.DialogUA
 	reg     *registrar
+	sec     Security
+	// stack is what sipgo logs through: peer input in it is cut and rate-limited.
+	stack   *slog.Logger
+	source  func(*siplib.Request) netip.Addr
+	invites *limiter
+	regs    *limiter
 	sdp     *sdpWriter
 	host    string
 
@@ -116,6 +126,10 @@ func New(cfg Config, handler CallHandler) (*Server, error) {
 	if cfg.Credentials == nil {
 		cfg.Credentials = func(string) (string, bool) { return "", false }
 	}
+	cfg.Security = cfg.Security.withDefaults()
+	// sipgo logs what peers send; its records go through limits, ours do not
+	sipgoLog := guardLogger(cfg.Logger, cfg.Now, cfg.Metrics)
+	lim := func(r RateLimit) *limiter { return newLimiter(r, cfg.Security.MaxSources, cfg.Now) }
 	addrs, err := listenAddrs(cfg.Listen)
 	if err != nil {
 		return nil, err
@@ -123,15 +137,18 @@ func New(cfg Config, handler CallHandler) (*Server, error) {
 	host, _, _ := net.SplitHostPort(addrs[0])
 	s := &Server{cfg: cfg, log: cfg.Logger, handler: handler, host: host,
 		reg: newRegistrar(cfg), sdp: &sdpWriter{sessionID: rand.Uint64() >> 1},
+		sec: cfg.Security, source: sourceAddr, stack: sipgoLog, invites: lim(cfg.Security.InviteRate), regs: lim(cfg.Security.RegisterRate),
 		dialogs: map[string]inDialog{}, stop: make(chan struct{})}
 	bad := &badRequestFilter{parser: siplib.NewParser(), log: cfg.Logger, ua: cfg.UserAgent, metrics: cfg.Metrics}
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent(cfg.UserAgent), sipgo.WithUserAgentHostname(host),
 		sipgo.WithUserAgentTransportLayerOptions(siplib.WithTransportLayerReadFilter(bad.filter),
-			siplib.WithTransportLayerForceRport(cfg.ForceRport)))
+			siplib.WithTransportLayerForceRport(cfg.ForceRport), siplib.WithTransportLayerLogger(sipgoLog)),
+		sipgo.WithUserAgentTransactionLayerOptions(siplib.WithTransactionLayerLogger(sipgoLog),
+			siplib.WithTransactionLayerUnhandledResponseHandler(unmatchedResponse(sipgoLog))))
 	if err != nil {
 		return nil, err
 	}
-	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(cfg.Logger))
+	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(sipgoLog))
 	if err != nil {
 		return nil, err
 	}
@@ -153,6 +170,9 @@ func New(cfg Config, handler CallHandler) (*Server, error) {
 
 // Start binds UDP and TCP on the same port at every listen address and starts serving.
 func (s *Server) Start() error {
+	if err := s.restoreRegistrations(); err != nil {
+		return err
+	}
 	addrs, _ := listenAddrs(s.cfg.Listen) // checked by New
 	for _, a := range addrs {
 		ln, ap, err := bind(a, s.addr.Port())
@@ -169,7 +189,7 @@ func (s *Server) Start() error {
 		s.lns, s.addrs = append(s.lns, ln), append(s.addrs, ap)
 	}
 	ap := s.addr
-	client, err := sipgo.NewClient(s.ua, sipgo.WithClientHostname(s.host), sipgo.WithClientLogger(s.log))
+	client, err := sipgo.NewClient(s.ua, sipgo.WithClientHostname(s.host), sipgo.WithClientLogger(s.stack))
 	if err != nil {
 		return err
 	}
@@ -178,7 +198,14 @@ func (s *Server) Start() error {
 	for _, ln := range s.lns {
 		s.loops.Add(2)
 		go func() { defer s.loops.Done(); _ = s.srv.ServeUDP(ln.udp) }()
-		go func() { defer s.loops.Done(); _ = s.srv.ServeTCP(ln.tcp) }()
+		go func() {
+			defer s.loops.Done()
+			_ = s.srv.ServeTCP(newTCPGuard(ln.tcp, s.sec, s.reg.usesConn, s.cfg.Metrics))
+		}()
+	}
+	if s.cfg.Registrations != nil {
+		s.loops.Add(1)
+		go func() { defer s.loops.Done(); s.storeLoop() }()
 	}
 	s.loops.Add(1)
 	go func() { defer s.loops.Done(); s.expireLoop() }()
@@ -254,6 +281,9 @@ func (s *Server) respond(tx siplib.ServerTransaction, req *siplib.Request, code 
 
 func (s *Server) onRegister(req *siplib.Request, tx siplib.ServerTransaction) {
 	s.cfg.Metrics.request("REGISTER")
+	if s.overLimit(s.regs, req, tx) {
+		return
+	}
 	res := s.reg.handle(req)
 	s.cfg.Metrics.rejected(res.StatusCode)
 	if err := tx.Respond(res); err != nil {
@@ -323,6 +353,9 @@ func (s *Server) onInvite(req *siplib.Request, tx siplib.ServerTransaction) {
 			return
 		}
 		s.respond(tx, req, siplib.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
+		return
+	}
+	if s.overLimit(s.invites, req, tx) {
 		return
 	}
 	s.newCall(req, tx)

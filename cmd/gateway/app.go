@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -76,12 +77,17 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	a.acd, err = seat.New(seat.Config{Seats: cfg.seatIDs(), Lines: cfg.lineSeats(), WrapUp: cfg.ACD.WrapUp,
-		MaxWait: cfg.ACD.MaxWait, MaxQueue: cfg.ACD.MaxQueue},
+		MaxWait: cfg.ACD.MaxWait, MaxQueue: cfg.maxQueue()},
 		seat.Options{Now: a.now, Metrics: seat.NewMetrics(a.reg), OnChange: func(c seat.Change) { a.seatChanged(c) }})
 	if err != nil {
 		return nil, err
 	}
+	sec, err := cfg.SIP.security()
+	if err != nil {
+		return nil, err
+	}
 	a.sip, err = sip.New(sip.Config{Listen: cfg.SIP.Listen, Realm: cfg.SIP.Realm, MaxCalls: cfg.SIP.MaxCalls,
+		Security: sec, Registrations: sip.FileRegistrations{Path: filepath.Join(cfg.DataDir, "sip-registrations.json")},
 		Credentials: func(u string) (string, bool) {
 			if !a.acd.Has(u) {
 				return "", false
@@ -120,7 +126,14 @@ func (a *App) Start(extra func(mux *http.ServeMux)) error {
 		return fmt.Errorf("http listen %s: %w", a.cfg.HTTP.Listen, err)
 	}
 	a.httpLn = ln
-	a.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	var h http.Handler = mux
+	if n := a.cfg.HTTP.MaxBodyBytes; n > 0 {
+		h = http.MaxBytesHandler(mux, n)
+	}
+	// Without read and write timeouts a client that stalls its body or stops reading
+	// holds a connection and a goroutine for good.
+	a.http = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: a.cfg.HTTP.ReadTimeout,
+		WriteTimeout: a.cfg.HTTP.WriteTimeout, IdleTimeout: a.cfg.HTTP.IdleTimeout, MaxHeaderBytes: 64 << 10}
 	a.httpDone.Add(1)
 	go func() {
 		defer a.httpDone.Done()

@@ -17,6 +17,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"lianxin/desk"
+	"lianxin/sip"
 )
 
 // Config is the gateway's configuration file. Flags override it; with no file the
@@ -53,11 +54,50 @@ type SIPConfig struct {
 	Listen   string `yaml:"listen"`
 	Realm    string `yaml:"realm"`
 	MaxCalls int    `yaml:"max_calls"`
+	// TrustedSources (addresses or prefixes: a carrier trunk, the office NAT that the seat
+	// phones share) are exempt from the per-source limits below.
+	TrustedSources []string `yaml:"trusted_sources"`
+	// Each source address's token buckets for new INVITEs and for REGISTERs (per second,
+	// at once); over them the answer is 503 with Retry-After. Zero takes the default
+	// (INVITE 5/s and 30, REGISTER 10/s and 120); a negative rate turns a limit off.
+	InviteRate    float64 `yaml:"invite_rate"`
+	InviteBurst   int     `yaml:"invite_burst"`
+	RegisterRate  float64 `yaml:"register_rate"`
+	RegisterBurst int     `yaml:"register_burst"`
+	// NonceTTL is a digest nonce's life (default 30s).
+	NonceTTL time.Duration `yaml:"nonce_ttl"`
+	// AuthMaxFailures wrong digest answers from one address within a minute block its
+	// REGISTERs for AuthBlock (defaults 20 and 5m).
+	AuthMaxFailures int           `yaml:"auth_max_failures"`
+	AuthBlock       time.Duration `yaml:"auth_block"`
+	// TCPIdleTimeout closes SIP TCP connections idle this long (default 2m) unless a
+	// registration uses them; TCPMaxConnsPerSource bounds one address's (default 256).
+	TCPIdleTimeout       time.Duration `yaml:"tcp_idle_timeout"`
+	TCPMaxConnsPerSource int           `yaml:"tcp_max_conns_per_source"`
+}
+
+// security is the SIP layer's per-source limits.
+func (c SIPConfig) security() (sip.Security, error) {
+	trusted, err := parsePrefixes(c.TrustedSources)
+	if err != nil {
+		return sip.Security{}, fmt.Errorf("sip: trusted_sources: %w", err)
+	}
+	return sip.Security{InviteRate: sip.RateLimit{Rate: c.InviteRate, Burst: c.InviteBurst},
+		RegisterRate: sip.RateLimit{Rate: c.RegisterRate, Burst: c.RegisterBurst}, NonceTTL: c.NonceTTL,
+		AuthMaxFailures: c.AuthMaxFailures, AuthBlock: c.AuthBlock, TCPIdleTimeout: c.TCPIdleTimeout,
+		TCPMaxConnsPerSource: c.TCPMaxConnsPerSource, Trusted: trusted}, nil
 }
 
 // HTTPConfig is the HTTP listener (metrics, API, screens, WebSocket).
 type HTTPConfig struct {
 	Listen string `yaml:"listen"`
+	// ReadTimeout bounds reading a request with its body, WriteTimeout writing its
+	// response, IdleTimeout a kept-alive connection's wait for the next request (a
+	// WebSocket is free of them once upgraded). MaxBodyBytes bounds a request body.
+	ReadTimeout  time.Duration `yaml:"read_timeout"`
+	WriteTimeout time.Duration `yaml:"write_timeout"`
+	IdleTimeout  time.Duration `yaml:"idle_timeout"`
+	MaxBodyBytes int64         `yaml:"max_body_bytes"`
 }
 
 // SeatsConfig names the seats and their digest credentials.
@@ -75,7 +115,8 @@ type ACDConfig struct {
 	RingTimeout time.Duration `yaml:"ring_timeout"`
 	WrapUp      time.Duration `yaml:"wrap_up"`
 	MaxWait     time.Duration `yaml:"max_wait"`
-	MaxQueue    int           `yaml:"max_queue"`
+	// MaxQueue bounds the waiting callers: 0 is 5× the seats, negative is no bound.
+	MaxQueue int `yaml:"max_queue"`
 	// HoldMusic is a WAV (any rate, mono PCM16) played to queued callers as early media;
 	// empty plays the built-in tone pattern.
 	HoldMusic string `yaml:"hold_music"`
@@ -164,7 +205,7 @@ const adminFile = "admin.passwd"
 func defaultConfig() Config {
 	return Config{
 		SIP:      SIPConfig{Listen: "127.0.0.1:5060", Realm: "lianxin", MaxCalls: 2000},
-		HTTP:     HTTPConfig{Listen: "127.0.0.1:8080"},
+		HTTP:     HTTPConfig{Listen: "127.0.0.1:8080", ReadTimeout: 30 * time.Second, WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute, MaxBodyBytes: 1 << 20},
 		DataDir:  "./data",
 		Seats:    SeatsConfig{Count: 60, Password: defaultSeatPassword},
 		ACD:      ACDConfig{RingTimeout: 15 * time.Second, WrapUp: 5 * time.Second, MaxWait: 3 * time.Minute},
@@ -253,6 +294,9 @@ func (c Config) validate() error {
 		errs = append(errs, errors.New("acd: ring_timeout must be positive"))
 	}
 	if err := c.checkExposedPasswords(); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := c.SIP.security(); err != nil {
 		errs = append(errs, err)
 	}
 	if _, err := parsePrefixes(c.Desk.TrustedProxies); err != nil {
@@ -375,6 +419,18 @@ func (c Config) deskAdmins(log *slog.Logger) (map[string]string, error) {
 			"user", user, "password", password, "file", path)
 	}
 	return map[string]string{user: hash}, nil
+}
+
+// maxQueue is the ACD's queue bound: by default five callers per seat, so a flood
+// cannot queue without end; 0 for the ACD means no bound.
+func (c Config) maxQueue() int {
+	switch {
+	case c.ACD.MaxQueue == 0:
+		return 5 * c.Seats.Count
+	case c.ACD.MaxQueue < 0:
+		return 0
+	}
+	return c.ACD.MaxQueue
 }
 
 // seatIDs are seat-01 … seat-NN (two digits at least).

@@ -52,7 +52,7 @@ func run(gw string, n int, hold time.Duration, rate int, keep bool) error {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	cfg := fmt.Sprintf("sip: {listen: %q, max_calls: %d}\nhttp: {listen: %q}\ndata_dir: %q\nseats: {count: %d, password: bench}\n"+
+	cfg := fmt.Sprintf("sip: {listen: %q, max_calls: %d, trusted_sources: [127.0.0.1]}\nhttp: {listen: %q}\ndata_dir: %q\nseats: {count: %d, password: bench}\n"+
 		"acd: {ring_timeout: 10s, wrap_up: 0s, max_wait: 60s}\nmedia: {port_min: 40000, port_max: 59999}\nasr: {default: none}\nlog_level: warn\n",
 		sipAddr, n+50, httpAddr, filepath.Join(dir, "data"), n)
 	if err := os.WriteFile(filepath.Join(dir, "gw.yaml"), []byte(cfg), 0o644); err != nil {

@@ -109,7 +109,7 @@ func (s *soak) startGateway(ctx context.Context) error {
 	if err := benchkit.Prepare(s.root, s.dir, s.o.seats, seatPassword); err != nil {
 		return err
 	}
-	cfg := fmt.Sprintf(`sip: {listen: %q, max_calls: %d}
+	cfg := fmt.Sprintf(`sip: {listen: %q, max_calls: %d, trusted_sources: [127.0.0.1]}
 http: {listen: %q}
 data_dir: %q
 seats: {count: %d, password: %s}
