@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -38,7 +39,7 @@ type App struct {
 	mediaIP netip.Addr
 	acd     *seat.ACD
 	sip     *sip.Server
-	http    *http.Server
+	https   []*http.Server
 	httpLn  net.Listener
 	asr     *asr.Registry
 	desk    *desk.Desk
@@ -117,36 +118,76 @@ func (a *App) Start(extra func(mux *http.ServeMux)) error {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", a.healthz)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg}))
+	if a.cfg.HTTP.MetricsListen == "" {
+		mux.Handle("GET /metrics", a.metricsHandler())
+	} else {
+		mm := http.NewServeMux()
+		mm.HandleFunc("GET /healthz", a.healthz)
+		mm.Handle("GET /metrics", a.metricsHandler())
+		mln, err := a.serveHTTP(a.cfg.HTTP.MetricsListen, mm)
+		if err != nil {
+			return err
+		}
+		a.log.Info("metrics served apart", "metrics", "http://"+mln.Addr().String()+"/metrics")
+	}
 	if extra != nil {
 		extra(mux)
 	}
-	ln, err := net.Listen("tcp", a.cfg.HTTP.Listen)
+	ln, err := a.serveHTTP(a.cfg.HTTP.Listen, mux)
 	if err != nil {
-		return fmt.Errorf("http listen %s: %w", a.cfg.HTTP.Listen, err)
+		return err
 	}
 	a.httpLn = ln
-	var h http.Handler = mux
-	if n := a.cfg.HTTP.MaxBodyBytes; n > 0 {
-		h = http.MaxBytesHandler(mux, n)
-	}
-	// Without read and write timeouts a client that stalls its body or stops reading
-	// holds a connection and a goroutine for good.
-	a.http = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: a.cfg.HTTP.ReadTimeout,
-		WriteTimeout: a.cfg.HTTP.WriteTimeout, IdleTimeout: a.cfg.HTTP.IdleTimeout, MaxHeaderBytes: 64 << 10}
-	a.httpDone.Add(1)
-	go func() {
-		defer a.httpDone.Done()
-		if err := a.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			a.log.Error("http server", "err", err)
-		}
-	}()
 	a.log.Info("gateway started", "sip", a.sip.Addr(), "http", ln.Addr().String(), "seats", a.cfg.Seats.Count)
 	base := "http://" + ln.Addr().String()
 	a.log.Info("screens: agents log in as their seat with its SIP password; admins as set in desk.admins, else admin with the password printed at first start",
 		"agent_screen", base+"/", "wallboard", base+"/admin", "metrics", base+"/metrics",
 		"seat_phones", fmt.Sprintf("sip:seat-01@%s … seat-%02d", a.sip.Addr(), a.cfg.Seats.Count))
 	return nil
+}
+
+// serveHTTP listens on addr and serves h there until Close.
+func (a *App) serveHTTP(addr string, h http.Handler) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("http listen %s: %w", addr, err)
+	}
+	if n := a.cfg.HTTP.MaxBodyBytes; n > 0 {
+		h = http.MaxBytesHandler(h, n)
+	}
+	// Without read and write timeouts a client that stalls its body or stops reading
+	// holds a connection and a goroutine for good.
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: a.cfg.HTTP.ReadTimeout,
+		WriteTimeout: a.cfg.HTTP.WriteTimeout, IdleTimeout: a.cfg.HTTP.IdleTimeout, MaxHeaderBytes: 64 << 10}
+	a.https = append(a.https, srv)
+	a.httpDone.Add(1)
+	go func() {
+		defer a.httpDone.Done()
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.log.Error("http server", "addr", addr, "err", err)
+		}
+	}()
+	return ln, nil
+}
+
+// metricsHandler serves the Prometheus metrics, behind http.metrics_token when one is set.
+func (a *App) metricsHandler() http.Handler {
+	h := promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg})
+	want := a.cfg.HTTP.MetricsToken
+	if want == "" {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = w.Write([]byte(`{"error":"metrics need the bearer token of http.metrics_token"}` + "\n"))
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // healthz answers "ok", "degraded" (a failing part, listed: the store, recording) or
@@ -191,10 +232,10 @@ func (a *App) Close() error {
 		wait, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		_ = a.sip.Wait(wait)
-		if a.http != nil {
-			errs = append(errs, a.http.Close())
-			a.httpDone.Wait()
+		for _, srv := range a.https {
+			errs = append(errs, srv.Close())
 		}
+		a.httpDone.Wait()
 		errs = append(errs, a.sip.Close(), a.acd.Close())
 		for i := len(a.closers) - 1; i >= 0; i-- {
 			errs = append(errs, a.closers[i]())

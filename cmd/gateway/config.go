@@ -98,6 +98,12 @@ type HTTPConfig struct {
 	WriteTimeout time.Duration `yaml:"write_timeout"`
 	IdleTimeout  time.Duration `yaml:"idle_timeout"`
 	MaxBodyBytes int64         `yaml:"max_body_bytes"`
+	// MetricsToken, when set, is the bearer token /metrics wants (Prometheus'
+	// authorization: {credentials: …}); the page shows every seat's state.
+	MetricsToken string `yaml:"metrics_token"`
+	// MetricsListen, when set, serves /metrics (and /healthz) on this address only, e.g. an
+	// address of the monitoring network, instead of beside the screens.
+	MetricsListen string `yaml:"metrics_listen"`
 }
 
 // SeatsConfig names the seats and their digest credentials.

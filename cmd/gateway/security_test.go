@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"lianxin/internal/testpeer"
 	"net"
 	"net/http"
 	"strings"
@@ -43,8 +45,8 @@ func TestHTTPBodyLimit(t *testing.T) {
 	}
 	require.Equal(t, http.StatusOK, login(0))
 	require.NotEqual(t, http.StatusOK, login(4096), "a 4 KiB body is over the 1 KiB limit")
-	require.Equal(t, time.Minute, g.app.http.WriteTimeout)
-	require.Equal(t, 2*time.Minute, g.app.http.IdleTimeout)
+	require.Equal(t, time.Minute, g.app.https[0].WriteTimeout)
+	require.Equal(t, 2*time.Minute, g.app.https[0].IdleTimeout)
 	require.Equal(t, int64(1<<20), defaultConfig().HTTP.MaxBodyBytes)
 }
 
@@ -94,4 +96,31 @@ func TestSeatRegistrationSurvivesRestart(t *testing.T) {
 	out, err := g2.sippCall(ctx, t, "caller.xml")
 	require.NoError(t, err, "the restored seat answers:\n%s", out)
 	require.Eventually(t, func() bool { return len(seat.Received()) == 1 }, 15*time.Second, 50*time.Millisecond)
+}
+
+// /metrics shows every seat's state: with http.metrics_token it wants that bearer token;
+// with http.metrics_listen it is served there and not beside the screens.
+func TestMetricsAccess(t *testing.T) {
+	get := func(url, tok string) int {
+		req, err := http.NewRequest("GET", url, nil)
+		require.NoError(t, err)
+		if tok != "" {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		res.Body.Close()
+		return res.StatusCode
+	}
+	g := startGateway(t, func(c *Config) { c.HTTP.MetricsToken = "prom-s3cret" })
+	require.Equal(t, http.StatusUnauthorized, get("http://"+g.http+"/metrics", ""))
+	require.Equal(t, http.StatusUnauthorized, get("http://"+g.http+"/metrics", "guess"))
+	require.Equal(t, http.StatusOK, get("http://"+g.http+"/metrics", "prom-s3cret"))
+
+	ports := testpeer.FreeUDPPorts(t, 1)
+	apart := fmt.Sprintf("127.0.0.1:%d", ports)
+	g2 := startGateway(t, func(c *Config) { c.HTTP.MetricsListen = apart })
+	require.Equal(t, http.StatusNotFound, get("http://"+g2.http+"/metrics", ""), "not beside the screens")
+	require.Equal(t, http.StatusOK, get("http://"+apart+"/metrics", ""))
+	require.Equal(t, http.StatusOK, get("http://"+apart+"/healthz", ""))
 }
