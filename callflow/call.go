@@ -175,10 +175,24 @@ func (c *Call) bridge() (cause error, seatLeft bool) {
 		agentTap.Add(c.reported(rec.Agent()), 50)
 	}
 	var live *liveCall
+	wide, _ := c.seat.(WidebandAgent)
+	var wideTap *media.Fanout
 	if c.f.deps.ASR != nil {
-		live = c.f.startLive(c.ctx, &c.Info)
+		agentRate := media.SampleRate
+		if wide != nil {
+			agentRate = wide.AgentRate()
+		}
+		live = c.f.startLive(c.ctx, &c.Info, agentRate)
 		callerTap.Add(live.caller, 100)
-		agentTap.Add(live.agent, 100)
+		if wide != nil {
+			// the seat's own decoder pushes on its goroutine: a fan-out keeps a slow
+			// recogniser from ever holding it up, as on the leg's tap
+			wideTap = media.NewFanout("agent-wideband", media.FanoutOptions{Metrics: c.f.deps.Metrics})
+			wideTap.Add(live.agent, 100)
+			wide.TapAgent(wideTap)
+		} else {
+			agentTap.Add(live.agent, 100)
+		}
 	}
 	br := media.NewBridge(c.callerLeg, c.agentLeg, media.BridgeOptions{
 		TapA: callerTap, TapB: agentTap, Clock: c.f.clock, Logger: c.log,
@@ -210,6 +224,10 @@ func (c *Call) bridge() (cause error, seatLeft bool) {
 		} else {
 			c.f.deps.Health("recording", nil)
 		}
+	}
+	if wideTap != nil {
+		wide.TapAgent(nil)
+		_ = wideTap.Close()
 	}
 	if live != nil {
 		_ = live.Close()

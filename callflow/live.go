@@ -83,25 +83,26 @@ func (l *legStream) String() string { return "asr(" + l.channel + ")" }
 // startLive opens the streams of an answered call, caller leg first: the caller's words
 // matter most to dispatch. A caller leg that finds the engine at its stream limit takes
 // over another call's agent leg; the agent leg is opened only from what is left.
-func (f *Flow) startLive(ctx context.Context, ci *Info) *liveCall {
+// agentRate is the rate of the agent's frames: the leg's 8 kHz, or a wideband seat's own.
+func (f *Flow) startLive(ctx context.Context, ci *Info, agentRate int) *liveCall {
 	lc := &liveCall{f: f, ci: ci, log: ci.log, sink: f.deps.Sink}
 	eng, err := f.deps.ASR.ForLine(ci.Line)
 	if err == nil {
 		lc.engine = eng.Name()
 	}
 	lang := f.cfg.Language(ci.Line)
-	lc.caller = lc.open(ctx, eng, err, "caller", lang)
-	lc.agent = lc.open(ctx, eng, err, "agent", lang)
+	lc.caller = lc.open(ctx, eng, err, "caller", lang, media.SampleRate)
+	lc.agent = lc.open(ctx, eng, err, "agent", lang, agentRate)
 	if st, _, _ := lc.agent.stream(); st != nil {
 		f.agents.add(lc)
 	}
 	return lc
 }
 
-func (lc *liveCall) open(ctx context.Context, eng asr.Engine, engErr error, channel, lang string) *legStream {
+func (lc *liveCall) open(ctx context.Context, eng asr.Engine, engErr error, channel, lang string, rate int) *legStream {
 	ls := &legStream{channel: channel, err: engErr}
 	if engErr == nil {
-		cfg := asr.StreamConfig{Language: lang, SampleRate: media.SampleRate, Partials: true, Channel: channel, Hotwords: lc.f.cfg.Hotwords}
+		cfg := asr.StreamConfig{Language: lang, SampleRate: rate, Partials: true, Channel: channel, Hotwords: lc.f.cfg.Hotwords}
 		ls.st, ls.err = eng.NewStream(context.WithoutCancel(ctx), cfg)
 		if channel == "caller" && errors.Is(ls.err, asr.ErrStreamLimit) && lc.f.agents.takeOver(lc.engine, lc.ci) {
 			ls.st, ls.err = eng.NewStream(context.WithoutCancel(ctx), cfg)

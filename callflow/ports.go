@@ -73,6 +73,17 @@ type SeatCall interface {
 	OnMediaChange(f func(Media))
 }
 
+// WidebandAgent is a SeatCall that hears the agent better than the call's RTP leg carries
+// it: a browser's Opus decoded at 16 kHz, where the leg is G.711 at 8 kHz. The flow then
+// feeds recognition of the agent's side from it; relay and recording stay on the leg.
+type WidebandAgent interface {
+	// AgentRate is the rate of the frames TapAgent delivers.
+	AgentRate() int
+	// TapAgent starts pushing the agent's speech to w as it decodes (nil stops). Frames
+	// are lent, as everywhere in media, and their Offset counts from the first call.
+	TapAgent(w media.FrameWriter)
+}
+
 // Queue hands out seats: the ACD.
 type Queue interface {
 	Acquire(ctx context.Context, line string, exclude map[string]bool) (string, error)

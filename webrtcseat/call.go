@@ -50,12 +50,44 @@ type seatCall struct {
 	mons    map[*monitor]bool
 	// whisper is mixed into what the page hears only; barge into what the caller hears
 	whisper, barge *frameQueue
+	// wide receives the agent's speech at 16 kHz for recognition (WidebandAgent); widePos
+	// counts the samples it has been given, for the frames' offsets
+	wide    media.FrameWriter
+	widePos int64
 
 	wg   sync.WaitGroup
 	once sync.Once
 }
 
-var _ callflow.SeatCall = (*seatCall)(nil)
+var (
+	_ callflow.SeatCall      = (*seatCall)(nil)
+	_ callflow.WidebandAgent = (*seatCall)(nil)
+)
+
+// wideRate is the rate the agent's speech reaches recognition at: Opus decoded at 16 kHz
+// (a G.711 page's 8 kHz is interpolated up, so a stream keeps one rate across a reload).
+const wideRate = 16000
+
+// AgentRate implements callflow.WidebandAgent.
+func (c *seatCall) AgentRate() int { return wideRate }
+
+// TapAgent implements callflow.WidebandAgent.
+func (c *seatCall) TapAgent(w media.FrameWriter) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.wide = w
+}
+
+// pushWide hands one decoded 16 kHz frame of the agent to the recognition tap.
+func (c *seatCall) pushWide(pcm []int16) {
+	c.mu.Lock()
+	w, pos := c.wide, c.widePos
+	c.widePos += int64(len(pcm))
+	c.mu.Unlock()
+	if w != nil {
+		_ = w.WriteFrame(media.Frame{Samples: pcm, Rate: wideRate, Offset: time.Duration(pos) * time.Second / wideRate})
+	}
+}
 
 func newSeatCall(e *Engine, r callflow.Ring, s *Session) (*seatCall, error) {
 	codec := media.PCMU()
@@ -376,6 +408,11 @@ func (c *seatCall) readPage(p *peer, tr *webrtc.TrackRemote) {
 		return
 	}
 	pcm := make([]int16, 960*6) // 120 ms at 48 kHz: the longest Opus frame
+	wide, err := newWideDecoder(tr.Codec().MimeType)
+	if err != nil {
+		c.log.Warn("page track: no wideband decoder", "err", err)
+		return
+	}
 	pt := uint8(tr.PayloadType())
 	for {
 		pkt, _, err := tr.ReadRTP()
@@ -394,6 +431,12 @@ func (c *seatCall) readPage(p *peer, tr *webrtc.TrackRemote) {
 		muted, held := c.flags()
 		if muted || held {
 			clear(frame)
+		}
+		if w := wide.decode(pkt.Payload, frame); w != nil {
+			if muted || held {
+				clear(w)
+			}
+			c.pushWide(w)
 		}
 		c.mu.Lock()
 		current, barge := c.peer == p, c.barge

@@ -30,8 +30,12 @@ type Signaller interface {
 type Options struct {
 	// Codec the page offers: "opus" (default) or "PCMU".
 	Codec string
-	// Mic returns the next 20 ms of microphone (160 samples at 8 kHz); nil sends silence.
+	// Mic returns the next 20 ms of microphone (160 samples at 8 kHz, or 320 at MicRate
+	// 16000); nil sends silence.
 	Mic func() []int16
+	// MicRate is the microphone's rate for Opus: 8000 (default) or 16000 (wideband speech,
+	// as a browser sends).
+	MicRate int
 	// AutoAnswer answers a ring at once.
 	AutoAnswer bool
 	// Receive only (a listening supervisor): the page sends no audio.
@@ -305,13 +309,17 @@ func (p *Page) Restart() error {
 // speak sends the microphone every 20 ms until the page closes.
 func (p *Page) speak(tr *webrtc.TrackLocalStaticSample, mime string) {
 	var enc *opus.Encoder
+	rate := media.SampleRate
 	if mime == webrtc.MimeTypeOpus {
-		enc, _ = opus.NewEncoder(media.SampleRate, 1, opus.AppVoIP)
+		if p.opts.MicRate > 0 {
+			rate = p.opts.MicRate
+		}
+		enc, _ = opus.NewEncoder(rate, 1, opus.AppVoIP)
 	}
 	t := time.NewTicker(media.FrameDuration)
 	defer t.Stop()
 	buf := make([]byte, 1500)
-	silence := make([]int16, media.FrameSamples)
+	silence := make([]int16, rate/50)
 	for {
 		select {
 		case <-p.ctx.Done():
