@@ -144,7 +144,7 @@ func (c *Call) ring(id string) error {
 		return err
 	}
 	ctx, cancel := context.WithTimeoutCause(c.ctx, c.f.cfg.RingTimeout, ErrNoAnswer)
-	sc, err := c.f.deps.Phones.Ring(ctx, Ring{Seat: id, Local: leg.LocalAddr(), Codecs: seatCodecs(c.caller.Codecs()),
+	sc, err := c.f.deps.Phones.Ring(ctx, Ring{CallID: c.ID, Seat: id, Local: leg.LocalAddr(), Codecs: seatCodecs(c.caller.Codecs()),
 		CallerID: c.From})
 	cancel()
 	if err != nil {

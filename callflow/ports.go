@@ -51,6 +51,8 @@ type Inbound struct {
 
 // Ring asks a seat phone to take a call.
 type Ring struct {
+	// CallID is the flow's id of the call (what the store and screens know it by).
+	CallID   string
 	Seat     string
 	Local    netip.AddrPort // where the gateway receives the seat's media
 	Codecs   []string       // offered, preferred first

@@ -25,15 +25,16 @@ const dtmfPayloadType = 101
 // the page's current peer connection (replaced when the page reloads), and the
 // supervisors listening. It implements callflow.SeatCall.
 type seatCall struct {
-	e     *Engine
-	id    string
-	seat  string
-	from  string
-	log   *slog.Logger
-	codec media.Codec // G.711 law on the loopback hop
-	conn  *net.UDPConn
-	out   *rtpOut
-	dtmfQ chan rune
+	e      *Engine
+	id     string
+	seat   string
+	from   string
+	callID string // the flow's
+	log    *slog.Logger
+	codec  media.Codec // G.711 law on the loopback hop
+	conn   *net.UDPConn
+	out    *rtpOut
+	dtmfQ  chan rune
 
 	ctx       context.Context // ends, with a cause, when the agent hangs up or the page is lost
 	cancelRaw context.CancelCauseFunc
@@ -105,7 +106,7 @@ func newSeatCall(e *Engine, r callflow.Ring, s *Session) (*seatCall, error) {
 	if err != nil {
 		return nil, fmt.Errorf("webrtcseat: loopback RTP: %w", err)
 	}
-	c := &seatCall{e: e, id: newID(), seat: r.Seat, from: r.CallerID, codec: codec, conn: conn,
+	c := &seatCall{e: e, id: newID(), seat: r.Seat, from: r.CallerID, callID: r.CallID, codec: codec, conn: conn,
 		dtmfQ: make(chan rune, 32), answered: make(chan struct{}), session: s, mons: map[*monitor]bool{}}
 	c.log = e.log.With("seat", r.Seat, "webrtc_call", c.id)
 	c.out = newRTPOut(conn, r.Local, codec)

@@ -86,6 +86,7 @@ type Options struct {
 
 // MonitorEvent is one start or stop of a supervisor's listen or whisper.
 type MonitorEvent struct {
+	CallID     string // the flow's id of the call listened to
 	Supervisor string
 	Seat       string
 	Mode       string // "listen" or "whisper"

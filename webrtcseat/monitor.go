@@ -100,7 +100,7 @@ func (e *Engine) startMonitor(s *Session, m message) error {
 	}
 	s.send(msgMonAnswer, sdpData{ID: m.PC, PC: m.PC, SDP: ans})
 	p.answered()
-	e.opts.OnMonitor(MonitorEvent{Supervisor: s.user, Seat: c.seat, Mode: m.Mode, Started: true, At: e.opts.Now()})
+	e.opts.OnMonitor(MonitorEvent{CallID: c.callID, Supervisor: s.user, Seat: c.seat, Mode: m.Mode, Started: true, At: e.opts.Now()})
 	return nil
 }
 
@@ -185,6 +185,6 @@ func (m *monitor) close() {
 			m.p.close()
 		}
 		m.s.send(msgMonEnded, sdpData{ID: m.id, PC: m.id})
-		m.e.opts.OnMonitor(MonitorEvent{Supervisor: m.s.user, Seat: m.c.seat, Mode: m.mode, At: m.e.opts.Now()})
+		m.e.opts.OnMonitor(MonitorEvent{CallID: m.c.callID, Supervisor: m.s.user, Seat: m.c.seat, Mode: m.mode, At: m.e.opts.Now()})
 	})
 }

@@ -11,7 +11,6 @@ import (
 	"lianxin/callflow"
 	"lianxin/desk"
 	"lianxin/seat"
-	"lianxin/store"
 	"lianxin/webrtcseat"
 )
 
@@ -103,10 +102,7 @@ func (p *phones) open(c desk.PhoneClient, send func(string, any) bool) desk.Phon
 func (p *phones) audit(m webrtcseat.MonitorEvent) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	var callID string
-	if calls, err := p.a.store.Calls(ctx, store.CallFilter{Seat: m.Seat, Limit: 1}); err == nil && len(calls) > 0 {
-		callID = calls[0].ID
-	}
+	callID := m.CallID
 	typ := desk.TypeMonitorStopped
 	if m.Started {
 		typ = desk.TypeMonitorStarted
