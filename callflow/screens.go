@@ -215,9 +215,10 @@ func (e *Screens) finalSuggestion(ci *Info, ct *callText) {
 func (e *Screens) suggest(ci *Info, sugg []dispatch.Suggestion) {
 	deps := make([]desk.Department, len(sugg))
 	for i, s := range sugg {
-		deps[i] = desk.Department{ID: s.ID, Name: s.Name, Score: s.Score, Evidence: s.Evidence}
+		deps[i] = desk.Department{ID: s.ID, Name: s.Name, NameEN: s.NameEN, Score: s.Score, Evidence: s.Evidence}
 	}
-	e.publish(desk.Event{Type: desk.TypeSuggested, CallID: ci.ID, Seat: ci.Seat, Data: desk.SuggestedData{Departments: deps}})
+	e.publish(desk.Event{Type: desk.TypeSuggested, CallID: ci.ID, Seat: ci.Seat, Data: desk.SuggestedData{Departments: deps,
+		Tentative: len(sugg) > 0 && sugg[0].Tentative}})
 }
 
 // StreamFailed tells admins that a leg is not transcribed live.

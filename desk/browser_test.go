@@ -133,6 +133,10 @@ func TestBrowserAgentScreenAndWallboard(t *testing.T) {
 	e.publish(Event{Type: TypeFinal, CallID: "c1", Seat: "seat-01", Data: TranscriptData{Channel: "caller", UtteranceID: "1", Text: "楼上装修噪音很大", EndMS: 2400, Confidence: 0.9}})
 	e.publish(Event{Type: TypeFinal, CallID: "c1", Seat: "seat-01", Data: TranscriptData{Channel: "agent", UtteranceID: "1", Text: "好的，我帮您登记", StartMS: 2600, EndMS: 4000}})
 	e.publish(Event{Type: TypeDTMF, CallID: "c1", Seat: "seat-01", Data: DTMFData{Digit: "1"}})
+	e.publish(Event{Type: TypeSuggested, CallID: "c1", Seat: "seat-01", Data: SuggestedData{Tentative: true,
+		Departments: []Department{{ID: "housing", Name: "住建局", NameEN: "Housing", Score: 0.41}, {ID: "env", Name: "生态环境局", Score: 0.3}}}})
+	require.NoError(t, chromedp.Do(bctx, chromedp.WaitVisible(`#suggestions li.tentative[data-dept="housing"]`)))
+	require.Contains(t, text(t, bctx, `#suggestions li[data-dept="housing"]`), "可能", "a tentative suggestion says so")
 	e.publish(Event{Type: TypeSuggested, CallID: "c1", Seat: "seat-01", Data: SuggestedData{Departments: []Department{
 		{ID: "env", Name: "生态环境局", Score: 0.82, Evidence: []string{"装修", "噪音"}},
 		{ID: "housing", Name: "住建局", Score: 0.11}, {ID: "police", Name: "公安局", Score: 0.04}}}})
@@ -174,6 +178,8 @@ func TestBrowserAgentScreenAndWallboard(t *testing.T) {
 		chromedp.WaitVisible(`#suggestions li.chosen[data-dept="env"]`),
 	))
 	require.Equal(t, "楼上装修噪音很大", text(t, bctx, `#u-caller-1 .text`))
+
+	require.NoError(t, chromedp.Do(bctx, chromedp.WaitNotPresent(`#suggestions li.tentative`)))
 
 	// English UI
 	require.NoError(t, chromedp.Do(bctx, chromedp.Click(`#lang`)))

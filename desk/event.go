@@ -100,6 +100,7 @@ type TranscriptData struct {
 type Department struct {
 	ID       string   `json:"id"`
 	Name     string   `json:"name,omitempty"`
+	NameEN   string   `json:"name_en,omitempty"`
 	Score    float64  `json:"score"`
 	Evidence []string `json:"evidence,omitempty"`
 }
@@ -107,6 +108,9 @@ type Department struct {
 // SuggestedData is the payload of dispatch.suggested, best first.
 type SuggestedData struct {
 	Departments []Department `json:"departments"`
+	// Tentative marks a live suggestion below the confidence an agent can rely on; the
+	// screen shows it differently.
+	Tentative bool `json:"tentative,omitempty"`
 }
 
 // DecidedData is the payload of dispatch.decided, published by the desk when an agent decides.

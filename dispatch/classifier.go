@@ -19,6 +19,8 @@ type Suggestion struct {
 	NameEN   string   `json:"name_en,omitempty"`
 	Score    float64  `json:"score"`
 	Evidence []string `json:"evidence,omitempty"`
+	// Tentative marks a live suggestion below the confidence the agent can rely on.
+	Tentative bool `json:"tentative,omitempty"`
 }
 
 // Classifier ranks the departments of a taxonomy for a text. It is safe for concurrent use.

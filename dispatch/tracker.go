@@ -10,8 +10,14 @@ import (
 type TrackerOptions struct {
 	Top      int     // departments per suggestion (default 3)
 	MinRunes int     // ignore transcripts with fewer characters than this besides greetings and filler (default 6)
-	MinScore float64 // top-1 probability needed to suggest at all (default 0.6)
+	MinScore float64 // top-1 probability needed to suggest with confidence (default 0.6)
 	Margin   float64 // lead of top-1 over top-2 needed to suggest or to change (default 0.15)
+	// A transcript of TentativeRunes characters or more whose top-1 reaches TentativeScore
+	// but not MinScore gets a tentative suggestion (shown differently): English speech
+	// through the embedded recogniser rarely reaches MinScore before the end of the call
+	// (defaults 24 and 0.3).
+	TentativeRunes int
+	TentativeScore float64
 }
 
 func (o *TrackerOptions) defaults() {
@@ -27,6 +33,12 @@ func (o *TrackerOptions) defaults() {
 	if o.Margin <= 0 {
 		o.Margin = 0.15
 	}
+	if o.TentativeRunes <= 0 {
+		o.TentativeRunes = 24
+	}
+	if o.TentativeScore <= 0 {
+		o.TentativeScore = 0.3
+	}
 }
 
 // Tracker follows one call's caller transcript as it grows and decides when the agent's
@@ -37,9 +49,10 @@ type Tracker struct {
 	c    *Classifier
 	opts TrackerOptions
 
-	mu       sync.Mutex
-	last     string // transcript of the last Update, to skip repeats
-	shownTop string // top-1 id of the last emitted suggestion
+	mu        sync.Mutex
+	last      string // transcript of the last Update, to skip repeats
+	shownTop  string // top-1 id of the last emitted suggestion
+	tentative bool   // the last emitted suggestion was tentative
 }
 
 // NewTracker starts tracking one call.
@@ -55,19 +68,30 @@ func (t *Tracker) Update(transcript string) ([]Suggestion, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	transcript = strings.TrimSpace(transcript)
-	if transcript == t.last || contentRunes(transcript) < t.opts.MinRunes {
+	runes := contentRunes(transcript)
+	if transcript == t.last || runes < t.opts.MinRunes {
 		return nil, false
 	}
 	t.last = transcript
 	ranked := t.c.Rank(transcript, max(t.opts.Top, 2))
-	if len(ranked) < 2 || ranked[0].ID == t.shownTop {
+	if len(ranked) < 2 {
 		return nil, false
 	}
-	if ranked[0].Score < t.opts.MinScore || ranked[0].Score-ranked[1].Score < t.opts.Margin {
+	confident := ranked[0].Score >= t.opts.MinScore && ranked[0].Score-ranked[1].Score >= t.opts.Margin
+	switch {
+	case confident && ranked[0].ID == t.shownTop && !t.tentative:
+		return nil, false // the suggestion on screen stands
+	case !confident && (t.shownTop != "" && !t.tentative || ranked[0].ID == t.shownTop):
+		return nil, false // a confident one stands, or the tentative one is unchanged
+	case !confident && (runes < t.opts.TentativeRunes || ranked[0].Score < t.opts.TentativeScore):
 		return nil, false
 	}
-	t.shownTop = ranked[0].ID
-	return trim(ranked, t.opts.Top), true
+	t.shownTop, t.tentative = ranked[0].ID, !confident
+	out := trim(ranked, t.opts.Top)
+	for i := range out {
+		out[i].Tentative = !confident
+	}
+	return out, true
 }
 
 // Final ranks the complete transcript at hang-up. It always answers (nil only for an empty

@@ -64,3 +64,26 @@ func TestTrackerQuietOnUnsure(t *testing.T) {
 	require.Empty(t, tr.Final("   "))
 	require.NotEmpty(t, tr.Final(strings.Repeat("停电", 3)))
 }
+
+// English speech through the embedded recogniser rarely reaches the confidence a
+// suggestion needs before hang-up; once enough is said the agent sees a tentative
+// suggestion, and a confident one replaces it when the transcript earns it.
+func TestTrackerTentativeThenConfident(t *testing.T) {
+	c := defaultClassifier(t)
+	tr := NewTracker(c, TrackerOptions{})
+	_, ok := tr.Update("hello good morning")
+	require.False(t, ok, "too little said")
+	s, ok := tr.Update("hello i'm calling because the street light outside my house has been broken for a week")
+	require.True(t, ok, "a tentative suggestion instead of silence until hang-up")
+	require.Equal(t, "urban-management", s[0].ID)
+	require.True(t, s[0].Tentative)
+	_, ok = tr.Update("hello i'm calling because the street light outside my house has been broken for a week now")
+	require.False(t, ok, "the same tentative top says nothing again")
+
+	tr = NewTracker(c, TrackerOptions{})
+	s, ok = tr.Update("the neighbours are playing loud music every night")
+	require.True(t, ok)
+	require.False(t, s[0].Tentative, "a confident ranking is shown as one")
+	_, ok = tr.Update("the neighbours are playing loud music every night and i think")
+	require.False(t, ok, "a confident suggestion is not replaced by a tentative one")
+}

@@ -67,8 +67,11 @@
       btn.disabled = !!call.decided;
       btn.onclick = () => decide(dep.id, true);
       const ev = (dep.evidence || []).map((p) => LX.el('mark', {}, p));
-      ol.append(LX.el('li', { class: call.decided === dep.id ? 'chosen' : '', 'data-dept': dep.id },
-        LX.el('span', { class: 'dept' }, dep.name || dep.id),
+      const cls = [call.decided === dep.id ? 'chosen' : '', call.tentative ? 'tentative' : ''].join(' ').trim();
+      const name = LX.lang() === 'en' && dep.name_en ? dep.name_en : (dep.name || dep.id);
+      ol.append(LX.el('li', { class: cls, 'data-dept': dep.id },
+        call.tentative ? LX.el('span', { class: 'maybe' }, LX.t('tentative')) : '',
+        LX.el('span', { class: 'dept' }, name),
         LX.el('span', { class: 'score' }, (dep.score * 100).toFixed(0) + '%'),
         btn,
         LX.el('div', { class: 'evidence' }, ...ev)));
@@ -174,6 +177,7 @@
       case 'dispatch.suggested':
         if (call.id !== ev.call_id) resetCall(ev.call_id);
         call.suggestions = d.departments || [];
+        call.tentative = !!d.tentative;
         renderSuggestions();
         break;
       case 'dispatch.decided':

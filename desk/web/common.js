@@ -24,7 +24,7 @@ const LX = (() => {
       ice_failed_ring: '语音连接失败（ICE）：浏览器无法连到网关的媒体端口，来电已转给其他坐席；请检查网络或防火墙',
       listen: '监听', whisper: '耳语', barge: '强插', stop_listen: '停止监听', monitoring: '正在监听',
       acknowledge: '确认', close: '关闭', raised: '新预警', grown: '增长', acknowledged: '已确认', by: '确认人',
-      failing: '故障', unsaved: '未保存',
+      failing: '故障', unsaved: '未保存', tentative: '可能',
     },
     en: {
       title: 'Lianxin agent', admin_title: 'Lianxin wallboard', user: 'User', seat: 'Seat', password: 'Password',
@@ -46,7 +46,7 @@ const LX = (() => {
       ice_failed_ring: 'Voice connection failed (ICE): the browser cannot reach the gateway\'s media port, so the call went to another seat; check the network or firewall',
       listen: 'Listen', whisper: 'Whisper', barge: 'Barge in', stop_listen: 'Stop', monitoring: 'Listening to',
       acknowledge: 'Acknowledge', close: 'Close', raised: 'New', grown: 'Growing', acknowledged: 'Acknowledged', by: 'by',
-      failing: 'failing', unsaved: 'unsaved',
+      failing: 'failing', unsaved: 'unsaved', tentative: 'maybe',
     },
   };
   let lang = localStorage.getItem('lx-lang') || 'zh';
