@@ -46,7 +46,8 @@ func (f *badRequestFilter) response(data []byte) []byte {
 	var haveVia bool
 	for _, l := range lines[1:] {
 		name, _, ok := bytes.Cut(l, []byte(":"))
-		if !ok {
+		if !ok || bytes.ContainsAny(l, "\r\n") {
+			// a bare CR or LF would start a line of the sender's making in our answer
 			continue
 		}
 		switch string(bytes.ToLower(bytes.TrimSpace(name))) {

@@ -1,8 +1,11 @@
 package sip
 
 import (
+	"bytes"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -82,5 +85,50 @@ func FuzzDigestCredentials(f *testing.F) {
 		}
 		// a failure block must not outlive its time: move on so the source stays testable
 		clock.Advance(time.Minute)
+	})
+}
+
+// FuzzBadRequestFilter feeds raw datagrams to the filter that answers unparseable requests
+// with 400. Whatever comes in, the filter lets through only what sipgo parses, and the 400
+// it answers with is one well-framed response (its lines end in CRLF, so nothing the sender
+// wrote can start a header or a body of its own), no larger than the request plus its own
+// few lines (no amplification). It echoes the sender's headers as RFC 3261 §8.2.6 says,
+// malformed ones included, so it need not parse itself.
+func FuzzBadRequestFilter(f *testing.F) {
+	seeds, _ := filepath.Glob("../testdata/rfc4475/*.dat")
+	for _, p := range seeds {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte("INVITE sip:1@x SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nCall-ID: c1\r\nCSeq: x\r\n\r\n"))
+	f.Add([]byte("garbage"))
+	parser := siplib.NewParser()
+	bf := &badRequestFilter{parser: siplib.NewParser(), log: slog.New(slog.NewTextHandler(io.Discard, nil)), ua: "lianxin"}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var reply []byte
+		out, err := bf.filter(siplib.TransportReadProps{Transport: "udp", Reply: func(b []byte) error {
+			reply = append([]byte(nil), b...)
+			return nil
+		}}, data)
+		require.NoError(t, err)
+		if out != nil {
+			_, perr := parser.ParseSIP(out)
+			require.NoError(t, perr, "only parseable messages pass")
+			require.Nil(t, reply)
+			return
+		}
+		if reply == nil {
+			return
+		}
+		require.LessOrEqual(t, len(reply), len(data)+200, "a 400 is no amplifier")
+		require.True(t, bytes.HasPrefix(reply, []byte("SIP/2.0 400 Bad Request\r\n")), "%q", reply)
+		require.True(t, bytes.HasSuffix(reply, []byte("\r\n\r\n")), "%q", reply)
+		head := reply[:len(reply)-4]
+		require.NotContains(t, string(head), "\r\n\r\n", "one header block: %q", reply)
+		for _, l := range bytes.Split(head, []byte("\r\n")) {
+			require.NotContains(t, string(l), "\n", "no bare LF starts a line: %q", reply)
+			require.NotContains(t, string(l), "\r", "no bare CR: %q", reply)
+		}
 	})
 }
