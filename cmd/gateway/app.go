@@ -46,6 +46,8 @@ type App struct {
 	store   store.Store
 	// flow runs every call; Wire builds it.
 	flow *callflow.Flow
+	// engineWatchEvery is how often network engines are dialled to tell whether they are up.
+	engineWatchEvery time.Duration
 	// seatChanged is told of every seat state change once the screens are wired.
 	seatChanged func(seat.Change)
 	closers     []func() error
@@ -58,7 +60,8 @@ type App struct {
 
 // NewApp builds the gateway from its config; Start binds its listeners.
 func NewApp(cfg Config, log *slog.Logger) (*App, error) {
-	a := &App{cfg: cfg, log: log, now: time.Now, reg: prometheus.NewRegistry(), seatChanged: func(seat.Change) {}}
+	a := &App{cfg: cfg, log: log, now: time.Now, reg: prometheus.NewRegistry(), seatChanged: func(seat.Change) {},
+		engineWatchEvery: 30 * time.Second}
 	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.media = media.NewMetrics(a.reg)
 	// sip listen may name more addresses after commas; the first is the gateway's own.

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"fmt"
+	"net"
+	"sync"
 	"testing"
 	"time"
 
@@ -51,4 +54,39 @@ func TestUnknownRecogniserListsTheChoices(t *testing.T) {
 	require.ErrorContains(t, checkEngineNames(cfg), "configured under asr.engines: cantonese, mandarin")
 	cfg.Lines[0].ASR = "mandarin"
 	require.NoError(t, checkEngineNames(cfg))
+}
+
+// An engine that cannot be reached is reported failing at once, and working again once it
+// answers: the wallboard and /healthz see it before any call needs it.
+func TestEngineWatchReportsReachability(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close()) // down at start-up
+	cfg := defaultConfig()
+	cfg.ASR.Engines = map[string]map[string]any{"mandarin": {"type": "funasr", "url": "ws://" + addr}}
+	var mu sync.Mutex
+	var reports []string
+	w := watchEngines(cfg, 20*time.Millisecond, func(c string, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		reports = append(reports, fmt.Sprintf("%s %v", c, err != nil))
+	})
+	defer w.Close()
+	last := func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(reports) == 0 {
+			return ""
+		}
+		return reports[len(reports)-1]
+	}
+	require.Eventually(t, func() bool { return last() == "asr mandarin true" }, 5*time.Second, 10*time.Millisecond)
+	ln, err = net.Listen("tcp", addr)
+	require.NoError(t, err)
+	defer ln.Close()
+	require.Eventually(t, func() bool { return last() == "asr mandarin false" }, 5*time.Second, 10*time.Millisecond,
+		"reachable again")
+	require.NoError(t, w.Close())
+	require.NoError(t, w.Close(), "idempotent")
 }
