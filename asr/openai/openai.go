@@ -189,13 +189,22 @@ func prompt(standing string, hotwords []string) string {
 }
 
 type response struct {
-	Text     *string `json:"text"`
-	Language string  `json:"language"`
-	Words    []struct {
-		Word  string  `json:"word"`
-		Start float64 `json:"start"`
-		End   float64 `json:"end"`
-	} `json:"words"`
+	Text     *string        `json:"text"`
+	Language string         `json:"language"`
+	Words    []responseWord `json:"words"`
+	// Segments carry the word times on whisper.cpp's server, which nests them in each
+	// segment (examples/server, format_verbose_json: segments[].words[] with word, start,
+	// end, t_dtw and probability) where OpenAI puts one flat list at the top.
+	Segments []struct {
+		Words []responseWord `json:"words"`
+	} `json:"segments"`
+}
+
+type responseWord struct {
+	Word        string   `json:"word"`
+	Start       float64  `json:"start"`
+	End         float64  `json:"end"`
+	Probability *float64 `json:"probability"`
 }
 
 func parse(b []byte) (segment.Transcript, error) {
@@ -210,9 +219,19 @@ func parse(b []byte) (segment.Transcript, error) {
 	if len(r.Language) == 2 {
 		t.Language = r.Language // verbose_json names the language ("english") on OpenAI; keep codes only
 	}
-	for _, w := range r.Words {
+	words := r.Words
+	if len(words) == 0 {
+		for _, seg := range r.Segments {
+			words = append(words, seg.Words...)
+		}
+	}
+	for _, w := range words {
 		start := max(0, pcm.Seconds(w.Start))
-		t.Words = append(t.Words, asr.Word{Text: strings.TrimSpace(w.Word), Start: start, End: max(start, pcm.Seconds(w.End)), Confidence: -1})
+		conf := -1.0 // OpenAI gives none
+		if w.Probability != nil {
+			conf = *w.Probability
+		}
+		t.Words = append(t.Words, asr.Word{Text: strings.TrimSpace(w.Word), Start: start, End: max(start, pcm.Seconds(w.End)), Confidence: conf})
 	}
 	return t, nil
 }
