@@ -239,8 +239,10 @@ func (p *protocol) Handle(c *wsengine.Conn, typ int, b []byte) (bool, error) {
 	case "SentenceEnd":
 		start := ms(pl.BeginTime)
 		r := asr.Result{UtteranceID: p.id(pl.Index), Text: strings.TrimSpace(pl.Result), Final: true, Start: start, End: max(start, ms(pl.Time)), Confidence: -1}
-		if pl.Confidence != nil {
-			r.Confidence = min(1, max(0, *pl.Confidence))
+		// NLS sends confidence 0.0 when it computed none (the SDKs' SentenceEnd without
+		// enable_confidence), so 0 means "not given", never "certainly wrong".
+		if pl.Confidence != nil && *pl.Confidence > 0 {
+			r.Confidence = min(1, *pl.Confidence)
 		}
 		for _, w := range pl.Words {
 			ws := ms(w.StartTime)

@@ -40,3 +40,21 @@ func FuzzHandle(f *testing.F) {
 		}
 	})
 }
+
+// A SentenceEnd's confidence 0.0 is NLS saying it computed none: the final carries
+// "unknown" (-1), not a certain error; a real score is kept.
+func TestZeroConfidenceMeansNotGiven(t *testing.T) {
+	for msg, want := range map[string]float64{
+		`{"header":{"name":"SentenceEnd","status":20000000},"payload":{"index":1,"time":2520,"begin_time":880,"result":"停水了","confidence":0.0}}`:  -1,
+		`{"header":{"name":"SentenceEnd","status":20000000},"payload":{"index":1,"time":2520,"begin_time":880,"result":"停水了","confidence":0.87}}`: 0.87,
+		`{"header":{"name":"SentenceEnd","status":20000000},"payload":{"index":1,"time":2520,"begin_time":880,"result":"停水了"}}`:                   -1,
+	} {
+		var rs []asr.Result
+		c := wsengine.Detached(asr.StreamConfig{Partials: true}, 8000, func(r asr.Result) { rs = append(rs, r) })
+		p := &protocol{cfg: Config{SampleRate: 8000}, sc: c.Config, begin: map[int]time.Duration{}, shown: map[int]bool{}}
+		_, err := p.Handle(c, websocket.TextMessage, []byte(msg))
+		if err != nil || len(rs) != 1 || rs[0].Confidence != want {
+			t.Fatalf("%s: got %+v, %v; want confidence %v", msg, rs, err, want)
+		}
+	}
+}
