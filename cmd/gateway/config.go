@@ -224,6 +224,20 @@ func defaultConfig() Config {
 	}
 }
 
+// readConfigFile reads a YAML config over cfg; unknown keys are refused.
+func readConfigFile(path string, cfg *Config) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	dec := yaml.NewDecoder(strings.NewReader(string(b)))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("config %s: %w", path, explainConfigError(err))
+	}
+	return nil
+}
+
 // parseServeFlags reads the config file (if any) and applies the flags over it.
 func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
@@ -243,14 +257,8 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 	}
 	cfg := defaultConfig()
 	if *configPath != "" {
-		b, err := os.ReadFile(*configPath)
-		if err != nil {
-			return Config{}, fmt.Errorf("config: %w", err)
-		}
-		dec := yaml.NewDecoder(strings.NewReader(string(b)))
-		dec.KnownFields(true)
-		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-			return Config{}, fmt.Errorf("config %s: %w", *configPath, explainConfigError(err))
+		if err := readConfigFile(*configPath, &cfg); err != nil {
+			return Config{}, err
 		}
 	}
 	set := map[string]bool{}

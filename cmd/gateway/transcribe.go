@@ -64,7 +64,8 @@ const transcribeParallel = 2
 func runTranscribe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("transcribe", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	name := fs.String("asr", pocketsphinx.Name, "recogniser: pocketsphinx (alias embedded)")
+	name := fs.String("asr", "", "recogniser: pocketsphinx (alias embedded), or an engine of --config (default: its asr.default)")
+	configPath := fs.String("config", "", "a gateway config: its network engines run as on a live call, behind the resilience wrapper")
 	lang := fs.String("language", "", "BCP-47 language of the speech (engine default when empty)")
 	partials := fs.Bool("partials", true, "include partial results")
 	var hotwords []string
@@ -76,7 +77,7 @@ func runTranscribe(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return nil
 	})
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: gateway transcribe [--asr NAME] [--language TAG] [--partials=false] [--hotword PHRASE]… FILE.wav…")
+		fmt.Fprintln(stderr, "usage: gateway transcribe [--config FILE] [--asr NAME] [--language TAG] [--partials=false] [--hotword PHRASE]… FILE.wav…")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -92,12 +93,18 @@ func runTranscribe(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	// warnings only (a hotword the dictionary cannot say); results own stdout
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	reg, err := transcribeRegistry(min(len(files), transcribeParallel), hotwords, log)
+	reg, def, err := transcribeRegistry(*configPath, min(len(files), transcribeParallel), hotwords, log)
 	if err != nil {
 		fmt.Fprintf(stderr, "gateway transcribe: %v\n", err)
 		return 1
 	}
 	defer reg.Close()
+	if *name == "" {
+		*name = def.engine
+		if *lang == "" {
+			*lang = def.language
+		}
+	}
 	if *name == "embedded" {
 		*name = pocketsphinx.Name
 	}
@@ -152,19 +159,40 @@ func transcribeFiles(ctx context.Context, eng asr.Engine, files []string, cfg as
 	return failed
 }
 
-// transcribeRegistry is the set of engines `gateway transcribe` can choose from. When the
-// shared buildRegistry(cfg) of `gateway serve` exists, this is where to call it instead.
-func transcribeRegistry(maxStreams int, hotwords []string, log *slog.Logger) (*asr.Registry, error) {
+// transcribeDefaults are the engine and language a config chooses.
+type transcribeDefaults struct{ engine, language string }
+
+// transcribeRegistry is the set of engines `gateway transcribe` can choose from: the
+// embedded engine in its file configuration, and with a config file its network engines,
+// built exactly as `gateway serve` builds them (resilience wrapper included).
+func transcribeRegistry(configPath string, maxStreams int, hotwords []string, log *slog.Logger) (*asr.Registry, transcribeDefaults, error) {
+	def := transcribeDefaults{engine: pocketsphinx.Name}
 	reg := asr.NewRegistry()
+	if configPath != "" {
+		cfg := defaultConfig()
+		if err := readConfigFile(configPath, &cfg); err != nil {
+			return nil, def, err
+		}
+		if cfg.ASR.Engines[cfg.ASR.Default] != nil {
+			def = transcribeDefaults{engine: cfg.ASR.Default, language: cfg.ASR.Language}
+		}
+		cfg.ASR.Default, cfg.Lines = "none", nil // only the network engines: the file engine is added below
+		var err error
+		if reg, err = buildASR(cfg, prometheus.NewRegistry(), log); err != nil {
+			return nil, def, err
+		}
+	}
 	eng, err := newFileEngine(maxStreams, hotwords, log)
 	if err != nil {
-		return nil, err
+		_ = reg.Close()
+		return nil, def, err
 	}
 	if err := reg.Add(eng); err != nil {
 		eng.Close()
-		return nil, err
+		_ = reg.Close()
+		return nil, def, err
 	}
-	return reg, nil
+	return reg, def, nil
 }
 
 // newEmbeddedEngine builds the embedded recogniser for live calls with maxStreams decoders,

@@ -9,10 +9,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"lianxin/asr/asrtest/tone"
+	"lianxin/asr/funasr/funasrtest"
 	"lianxin/asr/pocketsphinx"
+	"lianxin/internal/testpeer"
 )
 
 // gateway transcribe on the project's fixtures with the real embedded recogniser: one JSON
@@ -92,4 +96,37 @@ func TestTranscribeHotwords(t *testing.T) {
 	require.Contains(t, biased, "juniper lane")
 	require.Contains(t, biased, "hawthorn terrace")
 	require.Contains(t, warnings, "zhujiajian")
+}
+
+// gateway transcribe --config runs a configured network engine as a live call would,
+// behind the resilience wrapper: here the FunASR stand-in in its real-server (C++) mode,
+// whose end-of-stream message has no mode. Every utterance's final arrives, no gap.
+func TestTranscribeWithAConfiguredEngine(t *testing.T) {
+	srv := funasrtest.New()
+	defer srv.Close()
+	utts := [][]string{{"water", "street", "broken"}, {"please", "help", "police"}}
+	pcm, err := tone.Synth(16000, 300*time.Millisecond, 1500*time.Millisecond, utts...) // trailing silence, as calls end
+	require.NoError(t, err)
+	dir := t.TempDir()
+	wav := filepath.Join(dir, "call.wav")
+	require.NoError(t, testpeer.WriteWAV(wav, pcm, 16000, 1))
+	cfg := filepath.Join(dir, "gw.yaml")
+	require.NoError(t, os.WriteFile(cfg, []byte("asr:\n  default: mandarin\n  engines:\n    mandarin: {type: funasr, url: \""+srv.URL()+"\"}\n"), 0o600))
+
+	var stdout, stderr bytes.Buffer
+	rc := run(context.Background(), []string{"transcribe", "--config", cfg, "--partials=false", wav}, nil, &stdout, &stderr)
+	require.Equal(t, 0, rc, stderr.String())
+	var finals []string
+	sc := bufio.NewScanner(&stdout)
+	for sc.Scan() {
+		var l transcribeLine
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &l), sc.Text())
+		require.Equal(t, "mandarin", l.Engine)
+		require.False(t, l.Gap, "no gap: %s", sc.Text())
+		if l.Final && l.Text != "" {
+			finals = append(finals, l.Text)
+		}
+	}
+	require.Equal(t, []string{"water street broken", "please help police"}, finals)
+	require.Empty(t, srv.Violations())
 }
