@@ -16,6 +16,8 @@ import (
 	"lianxin/asr/asrtest/tone"
 	"lianxin/asr/funasr/funasrtest"
 	"lianxin/asr/pocketsphinx"
+	"lianxin/asr/sherpa/sherpatest"
+	"lianxin/asr/vosk/vosktest"
 	"lianxin/internal/testpeer"
 )
 
@@ -98,35 +100,72 @@ func TestTranscribeHotwords(t *testing.T) {
 	require.Contains(t, warnings, "zhujiajian")
 }
 
-// gateway transcribe --config runs a configured network engine as a live call would,
-// behind the resilience wrapper: here the FunASR stand-in in its real-server (C++) mode,
-// whose end-of-stream message has no mode. Every utterance's final arrives, no gap.
-func TestTranscribeWithAConfiguredEngine(t *testing.T) {
-	srv := funasrtest.New()
-	defer srv.Close()
+// The real servers' behaviours, from outside: gateway transcribe --config against the
+// stand-in modes that copy the FunASR (C++ 2026 and 2024, Python), Vosk (Python, C++ with
+// its Docker image's environment, Chinese words) and sherpa-onnx (C++, C++ with Done!
+// first, Python) servers, each with trailing silence as calls end. Every utterance's final
+// arrives, with no gap, Chinese words joined, and the command exits.
+func TestTranscribeAgainstRealServerModes(t *testing.T) {
 	utts := [][]string{{"water", "street", "broken"}, {"please", "help", "police"}}
-	pcm, err := tone.Synth(16000, 300*time.Millisecond, 1500*time.Millisecond, utts...) // trailing silence, as calls end
-	require.NoError(t, err)
-	dir := t.TempDir()
-	wav := filepath.Join(dir, "call.wav")
-	require.NoError(t, testpeer.WriteWAV(wav, pcm, 16000, 1))
-	cfg := filepath.Join(dir, "gw.yaml")
-	require.NoError(t, os.WriteFile(cfg, []byte("asr:\n  default: mandarin\n  engines:\n    mandarin: {type: funasr, url: \""+srv.URL()+"\"}\n"), 0o600))
-
-	var stdout, stderr bytes.Buffer
-	rc := run(context.Background(), []string{"transcribe", "--config", cfg, "--partials=false", wav}, nil, &stdout, &stderr)
-	require.Equal(t, 0, rc, stderr.String())
-	var finals []string
-	sc := bufio.NewScanner(&stdout)
-	for sc.Scan() {
-		var l transcribeLine
-		require.NoError(t, json.Unmarshal(sc.Bytes(), &l), sc.Text())
-		require.Equal(t, "mandarin", l.Engine)
-		require.False(t, l.Gap, "no gap: %s", sc.Text())
-		if l.Final && l.Text != "" {
-			finals = append(finals, l.Text)
-		}
+	zh := map[string]string{"water": "停", "street": "水", "broken": "了", "please": "请", "help": "帮", "police": "忙"}
+	type server interface {
+		URL() string
+		Close()
+		Violations() []string
 	}
-	require.Equal(t, []string{"water street broken", "please help police"}, finals)
-	require.Empty(t, srv.Violations())
+	for _, tc := range []struct {
+		name, typ, extra string
+		start            func() server
+		want             []string
+	}{
+		{"funasr-cpp", "funasr", "", func() server { return funasrtest.NewMode(funasrtest.CPP) }, nil},
+		{"funasr-cpp-2024", "funasr", "", func() server { return funasrtest.NewMode(funasrtest.CPPLegacy) }, nil},
+		{"funasr-python", "funasr", "", func() server { return funasrtest.NewMode(funasrtest.Python) }, nil},
+		{"vosk-python", "vosk", "", func() server { return vosktest.New() }, nil},
+		{"vosk-cpp-docker", "vosk", "", func() server {
+			return vosktest.NewWith(vosktest.Options{CPP: true, Alternatives: 1, NoWords: true})
+		}, nil},
+		{"vosk-chinese", "vosk", "", func() server { return vosktest.NewWith(vosktest.Options{Lexicon: zh}) },
+			[]string{"停水了", "请帮忙"}},
+		{"sherpa-cpp", "sherpa", "", func() server { return sherpatest.NewMode(sherpatest.CPP) }, nil},
+		{"sherpa-cpp-done-first", "sherpa", "", func() server { return sherpatest.NewMode(sherpatest.CPPDoneFirst) }, nil},
+		{"sherpa-python", "sherpa", "", func() server { return sherpatest.NewMode(sherpatest.Python) }, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := tc.start()
+			defer srv.Close()
+			want := tc.want
+			if want == nil {
+				want = []string{"water street broken", "please help police"}
+			}
+			rate := 16000
+			if tc.typ == "vosk" {
+				rate = 8000
+			}
+			pcm, err := tone.Synth(rate, 300*time.Millisecond, 1500*time.Millisecond, utts...)
+			require.NoError(t, err)
+			dir := t.TempDir()
+			wav := filepath.Join(dir, "call.wav")
+			require.NoError(t, testpeer.WriteWAV(wav, pcm, rate, 1))
+			cfg := filepath.Join(dir, "gw.yaml")
+			require.NoError(t, os.WriteFile(cfg, []byte("asr:\n  default: engine\n  engines:\n    engine: {type: "+tc.typ+
+				", url: \""+srv.URL()+"\"}\n"), 0o600))
+
+			var stdout, stderr bytes.Buffer
+			rc := run(context.Background(), []string{"transcribe", "--config", cfg, "--partials=false", wav}, nil, &stdout, &stderr)
+			require.Equal(t, 0, rc, stderr.String())
+			var finals []string
+			sc := bufio.NewScanner(&stdout)
+			for sc.Scan() {
+				var l transcribeLine
+				require.NoError(t, json.Unmarshal(sc.Bytes(), &l), sc.Text())
+				require.False(t, l.Gap, "no gap: %s", sc.Text())
+				if l.Final && l.Text != "" {
+					finals = append(finals, l.Text)
+				}
+			}
+			require.Equal(t, want, finals)
+			require.Empty(t, srv.Violations())
+		})
+	}
 }
