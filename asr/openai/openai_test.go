@@ -96,6 +96,15 @@ func TestRealtimeAdapterKit(t *testing.T) {
 	asrtest.RunAdapter(t, realtimeAdapter(srv))
 }
 
+// The real service sends a transcription's completed late, after later commits and out of
+// order, the last ones after the answer to the clear: the adapter still delivers every
+// final, in commit order, and its Close waits for them.
+func TestRealtimeAdapterKitLateCompletions(t *testing.T) {
+	srv := openaitest.NewRealtimeLate("sk-test")
+	defer srv.Close()
+	asrtest.RunAdapter(t, realtimeAdapter(srv))
+}
+
 func TestRealtimeRefusesAModelURL(t *testing.T) {
 	_, err := openai.NewRealtime(openai.RealtimeConfig{URL: "wss://api.openai.com/v1/realtime?model=gpt-4o-transcribe"})
 	require.ErrorContains(t, err, "intent=transcription")

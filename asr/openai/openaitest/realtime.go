@@ -25,7 +25,14 @@ type RealtimeServer struct {
 }
 
 // NewRealtime starts the stand-in; key is the bearer token it demands.
-func NewRealtime(key string) *RealtimeServer {
+func NewRealtime(key string) *RealtimeServer { return newRealtime(key, false) }
+
+// NewRealtimeLate is the stand-in as the real service behaves under load: a transcription's
+// completed event comes late, after later items were committed and out of their order, and
+// the last ones only after the answer to the client's clear (input_audio_buffer.cleared).
+func NewRealtimeLate(key string) *RealtimeServer { return newRealtime(key, true) }
+
+func newRealtime(key string, late bool) *RealtimeServer {
 	check := func(r *http.Request) (int, string) {
 		switch {
 		case r.URL.Path != "/v1/realtime":
@@ -39,7 +46,7 @@ func NewRealtime(key string) *RealtimeServer {
 		}
 		return 0, ""
 	}
-	return &RealtimeServer{standin.New("openai-realtime", serveRealtime, check)}
+	return &RealtimeServer{standin.New("openai-realtime", func(c *standin.Session) { serveRealtime(c, late) }, check)}
 }
 
 // URL is the address to configure the adapter with.
@@ -51,10 +58,14 @@ type rtSession struct {
 	configured bool
 	seq, open  int // item counter; open: the item in speech (0 none)
 	prev       string
+	// late holds completed events back (NewRealtimeLate) until the next item commits or
+	// the client clears, then sends them newest first
+	late bool
+	held []map[string]any
 }
 
-func serveRealtime(c *standin.Session) {
-	s := &rtSession{c: c, dec: tone.NewDecoder(24000)}
+func serveRealtime(c *standin.Session, late bool) {
+	s := &rtSession{c: c, dec: tone.NewDecoder(24000), late: late}
 	if !s.send(map[string]any{"type": "session.created", "session": map[string]any{"type": "transcription"}}) {
 		return
 	}
@@ -121,7 +132,7 @@ func (s *rtSession) handle(typ string, audio *string, session json.RawMessage) b
 	case "input_audio_buffer.clear":
 		s.dec = tone.NewDecoder(24000) // uncommitted audio is discarded
 		s.open = 0
-		return s.send(map[string]any{"type": "input_audio_buffer.cleared"})
+		return s.send(map[string]any{"type": "input_audio_buffer.cleared"}) && s.release()
 	case "transcription_session.update":
 		s.c.Violation("legacy beta event transcription_session.update")
 		return false
@@ -178,7 +189,8 @@ func (s *rtSession) events(evs []tone.Event) bool {
 		}
 		id := s.item()
 		ok := s.send(map[string]any{"type": "input_audio_buffer.speech_stopped", "item_id": id, "audio_end_ms": e.Words[len(e.Words)-1].End.Milliseconds()}) &&
-			s.send(map[string]any{"type": "input_audio_buffer.committed", "item_id": id, "previous_item_id": nilIfEmpty(s.prev)})
+			s.send(map[string]any{"type": "input_audio_buffer.committed", "item_id": id, "previous_item_id": nilIfEmpty(s.prev)}) &&
+			s.release()
 		for i, w := range e.Words {
 			d := w.Text
 			if i > 0 {
@@ -186,12 +198,28 @@ func (s *rtSession) events(evs []tone.Event) bool {
 			}
 			ok = ok && s.send(map[string]any{"type": "conversation.item.input_audio_transcription.delta", "item_id": id, "content_index": 0, "delta": d})
 		}
-		ok = ok && s.send(map[string]any{"type": "conversation.item.input_audio_transcription.completed", "item_id": id, "content_index": 0, "transcript": e.Text()})
+		done := map[string]any{"type": "conversation.item.input_audio_transcription.completed", "item_id": id, "content_index": 0, "transcript": e.Text()}
+		if s.late {
+			s.held = append(s.held, done)
+		} else {
+			ok = ok && s.send(done)
+		}
 		if !ok {
 			return false
 		}
 		s.prev, s.open = id, 0
 	}
+	return true
+}
+
+// release sends the held completions, newest first.
+func (s *rtSession) release() bool {
+	for i := len(s.held) - 1; i >= 0; i-- {
+		if !s.send(s.held[i]) {
+			return false
+		}
+	}
+	s.held = s.held[:0]
 	return true
 }
 
