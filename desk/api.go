@@ -33,6 +33,7 @@ func (d *Desk) routes() *http.ServeMux {
 	}
 	mux.HandleFunc("GET /{$}", page("index.html"))
 	mux.HandleFunc("GET /admin", page("admin.html"))
+	mux.HandleFunc("GET /history", page("history.html"))
 	mux.Handle("GET /static/", http.StripPrefix("/static/", files))
 	mux.HandleFunc("GET /ws", d.serveWS)
 	mux.HandleFunc("POST /api/login", d.login)
@@ -59,7 +60,7 @@ func (d *Desk) routes() *http.ServeMux {
 // contentSecurityPolicy lets the pages load their own scripts, styles and images and talk
 // to their own origin (API and WebSocket) only: no inline script, no framing, no plug-ins,
 // so that injected text (a transcript is what a caller said) cannot run or be framed.
-const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src blob:; " +
 	"font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 // withSecurityHeaders sets the browser protections on every answer of the desk: pages,

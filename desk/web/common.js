@@ -25,6 +25,10 @@ const LX = (() => {
       listen: '监听', whisper: '耳语', barge: '强插', stop_listen: '停止监听', monitoring: '正在监听',
       acknowledge: '确认', close: '关闭', raised: '新预警', grown: '增长', acknowledged: '已确认', by: '确认人',
       failing: '故障', unsaved: '未保存', tentative: '可能',
+      history: '通话记录', history_title: '连心 通话记录', day: '日期', seat: '坐席', search: '搜索', find: '查找',
+      when: '时间', caller: '来电', outcome: '结果', talk: '通话', survey: '满意度', no_recording: '没有录音',
+      answered_o: '接通', abandoned_o: '放弃', failed_o: '失败', decided: '派单', none: '无',
+      satisfied: '满意', basic: '基本满意', dissatisfied: '不满意', no_answer: '未评价',
     },
     en: {
       title: 'Lianxin agent', admin_title: 'Lianxin wallboard', user: 'User', seat: 'Seat', password: 'Password',
@@ -47,6 +51,10 @@ const LX = (() => {
       listen: 'Listen', whisper: 'Whisper', barge: 'Barge in', stop_listen: 'Stop', monitoring: 'Listening to',
       acknowledge: 'Acknowledge', close: 'Close', raised: 'New', grown: 'Growing', acknowledged: 'Acknowledged', by: 'by',
       failing: 'failing', unsaved: 'unsaved', tentative: 'maybe',
+      history: 'Call history', history_title: 'Lianxin call history', day: 'Day', seat: 'Seat', search: 'Search', find: 'Find',
+      when: 'When', caller: 'Caller', outcome: 'Outcome', talk: 'Talk', survey: 'Satisfaction', no_recording: 'No recording',
+      answered_o: 'answered', abandoned_o: 'abandoned', failed_o: 'failed', decided: 'Dispatched to', none: 'none',
+      satisfied: 'satisfied', basic: 'fairly satisfied', dissatisfied: 'dissatisfied', no_answer: 'no answer',
     },
   };
   let lang = localStorage.getItem('lx-lang') || 'zh';
@@ -166,6 +174,13 @@ const LX = (() => {
     return String(Math.floor(s / 60)).padStart(2, '0') + ':' + String(s % 60).padStart(2, '0');
   };
 
-  return { t, applyI18n, toggleLang, login, logout, api, connect, el, fmtDur, session,
+  // blob fetches a protected file (a recording) with the session's token
+  async function blob(path) {
+    const res = await fetch(path, { headers: { Authorization: 'Bearer ' + token } });
+    if (!res.ok) throw new Error((await res.json().catch(() => ({}))).error || res.status);
+    return res.blob();
+  }
+
+  return { t, applyI18n, toggleLang, login, logout, api, blob, connect, el, fmtDur, session,
     hasToken: () => token !== '', lang: () => lang, fragment: (k) => frag.get(k) };
 })();

@@ -1,0 +1,97 @@
+// Call history: past calls by day (and seat, for admins), full-text search over the
+// transcripts, and one call's transcript beside its recording, the line being played lit.
+// Agents see their own calls, admins all; the server decides, and masks personal numbers.
+(() => {
+  const $ = (id) => document.getElementById(id);
+  let audioURL = '';
+
+  const outcome = (c) => LX.t((c.outcome || 'none') + '_o');
+  const talk = (c) => (c.answered_at && c.ended_at ? LX.fmtDur(new Date(c.ended_at) - new Date(c.answered_at)) : '');
+
+  async function list() {
+    const q = new URLSearchParams({ limit: '200' });
+    if ($('day').value) q.set('date', $('day').value);
+    if ($('seat').value.trim()) q.set('seat', $('seat').value.trim());
+    const calls = await LX.api('/api/calls?' + q);
+    $('hits').replaceChildren();
+    $('calls').replaceChildren(...calls.map((c) => {
+      const tr = LX.el('tr', { 'data-call': c.id },
+        LX.el('td', {}, new Date(c.offered_at).toLocaleString()), LX.el('td', {}, c.seat || ''),
+        LX.el('td', {}, c.from || ''), LX.el('td', {}, outcome(c)), LX.el('td', {}, talk(c)),
+        LX.el('td', {}, c.survey ? LX.t(c.survey) : ''));
+      tr.onclick = () => open(c.id);
+      return tr;
+    }));
+  }
+
+  async function search() {
+    const q = $('q').value.trim();
+    if (!q) return;
+    const res = await LX.api('/api/transcripts?q=' + encodeURIComponent(q));
+    $('hits').replaceChildren(...(res.results || []).map((u) => {
+      const li = LX.el('li', { 'data-call': u.call_id }, LX.el('b', {}, u.seat || ''), ' ', u.text);
+      li.onclick = () => open(u.call_id);
+      return li;
+    }));
+  }
+
+  async function open(id) {
+    const c = await LX.api('/api/calls/' + encodeURIComponent(id));
+    $('call').hidden = false;
+    $('call').dataset.call = id;
+    $('call-title').textContent = new Date(c.offered_at).toLocaleString() + ' · ' + (c.seat || '') + ' · ' + (c.from || '');
+    const d = (c.decisions || [])[c.decisions ? c.decisions.length - 1 : 0];
+    $('call-decision').textContent = LX.t('decided') + ': ' + (d ? d.department : LX.t('none'));
+    const lines = (c.utterances || []).slice().sort((a, b) => a.start_ms - b.start_ms);
+    $('lines').replaceChildren(...lines.map((u) => LX.el('li',
+      { class: 'line ' + u.channel, 'data-start': u.start_ms, 'data-end': u.end_ms },
+      LX.el('time', {}, LX.fmtDur(u.start_ms)), ' ', u.text)));
+    if (audioURL) URL.revokeObjectURL(audioURL);
+    audioURL = '';
+    $('audio-error').textContent = '';
+    try {
+      audioURL = URL.createObjectURL(await LX.blob('/api/calls/' + encodeURIComponent(id) + '/recording'));
+      $('audio').src = audioURL;
+    } catch (err) {
+      $('audio').removeAttribute('src');
+      $('audio-error').textContent = LX.t('no_recording') + ': ' + err.message;
+    }
+  }
+
+  // highlight lights the line under the play position and keeps it in view
+  function highlight() {
+    const ms = $('audio').currentTime * 1000;
+    for (const li of $('lines').children) {
+      const on = ms >= Number(li.dataset.start) && ms < Number(li.dataset.end);
+      if (on && !li.classList.contains('playing')) li.scrollIntoView({ block: 'nearest' });
+      li.classList.toggle('playing', on);
+    }
+  }
+
+  async function start() {
+    $('login').hidden = true;
+    $('main').hidden = false;
+    $('logout').hidden = false;
+    const me = await LX.api('/api/me');
+    $('seat-filter').hidden = me.role !== 'admin';
+    await list();
+  }
+
+  $('audio').addEventListener('timeupdate', highlight);
+  $('audio').addEventListener('seeked', highlight);
+  $('filter').onsubmit = (e) => { e.preventDefault(); list().catch(() => {}); };
+  $('searchform').onsubmit = (e) => { e.preventDefault(); search().catch(() => {}); };
+  $('lang').onclick = () => LX.toggleLang();
+  $('logout').onclick = () => LX.logout();
+  $('login').onsubmit = async (e) => {
+    e.preventDefault();
+    try {
+      await LX.login($('user').value.trim(), $('password').value);
+      await start();
+    } catch (err) {
+      $('login-error').textContent = LX.t('login_failed') + ': ' + err.message;
+    }
+  };
+  LX.applyI18n();
+  if (LX.hasToken()) start().catch(() => {});
+})();
