@@ -9,6 +9,7 @@
 package alibaba
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -31,8 +32,16 @@ type Config struct {
 	// URL of the gateway: wss://nls-gateway-cn-shanghai.aliyuncs.com/ws/v1 (public),
 	// the -internal VPC host, or a private-cloud deployment.
 	URL string `yaml:"url"`
-	// Token from the CreateToken API (refreshing it is the operator's job: it expires).
+	// Token from the CreateToken API, fixed (it expires: give an AccessKey pair instead to
+	// have the adapter make and renew tokens itself).
 	Token string `yaml:"token"`
+	// AccessKeyID and AccessKeySecret make tokens with CreateToken at TokenURL (default
+	// https://nls-meta.cn-shanghai.aliyuncs.com/, region Region, default cn-shanghai),
+	// renewed before they expire.
+	AccessKeyID     string `yaml:"access_key_id"`
+	AccessKeySecret string `yaml:"access_key_secret"`
+	TokenURL        string `yaml:"token_url"`
+	Region          string `yaml:"region"`
 	// AppKey picks the project (language, dialect, 8 or 16 kHz model); "default" on
 	// private-cloud deployments.
 	AppKey string `yaml:"appkey"`
@@ -61,8 +70,8 @@ type Config struct {
 
 // New returns the engine, named "alibaba".
 func New(cfg Config) (asr.Engine, error) {
-	if cfg.AppKey == "" || cfg.Token == "" {
-		return nil, fmt.Errorf("alibaba: appkey and token are required")
+	if cfg.AppKey == "" || (cfg.Token == "" && (cfg.AccessKeyID == "" || cfg.AccessKeySecret == "")) {
+		return nil, fmt.Errorf("alibaba: appkey and a token (or access_key_id and access_key_secret) are required")
 	}
 	if cfg.SampleRate == 0 {
 		cfg.SampleRate = 8000
@@ -75,8 +84,32 @@ func New(cfg Config) (asr.Engine, error) {
 	}
 	h := http.Header{}
 	h.Set("X-NLS-Token", cfg.Token)
+	var dial func(asr.StreamConfig) (string, http.Header, error)
+	if cfg.Token == "" {
+		ts := &tokenSource{id: cfg.AccessKeyID, secret: cfg.AccessKeySecret, endpoint: cfg.TokenURL, region: cfg.Region,
+			client: &http.Client{Timeout: 10 * time.Second}, now: time.Now}
+		if ts.endpoint == "" {
+			ts.endpoint = "https://nls-meta.cn-shanghai.aliyuncs.com/"
+		}
+		if ts.region == "" {
+			ts.region = "cn-shanghai"
+		}
+		// each connection (a stream, or the resilience layer's reconnect) takes a token
+		// with life left in it
+		dial = func(asr.StreamConfig) (string, http.Header, error) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			tok, err := ts.get(ctx)
+			if err != nil {
+				return "", nil, err
+			}
+			h := http.Header{}
+			h.Set("X-NLS-Token", tok)
+			return cfg.URL, h, nil
+		}
+	}
 	return wsengine.New(wsengine.Options{
-		Name: "alibaba", URL: cfg.URL, Header: h, Rate: cfg.SampleRate, MaxStreams: cfg.MaxStreams,
+		Name: "alibaba", URL: cfg.URL, Header: h, Dial: dial, Rate: cfg.SampleRate, MaxStreams: cfg.MaxStreams,
 		DialTimeout: cfg.DialTimeout, FlushTimeout: cfg.FlushTimeout, Logger: cfg.Logger,
 		NewProtocol: func(sc asr.StreamConfig) (wsengine.Protocol, error) {
 			c := cfg

@@ -92,3 +92,46 @@ func TestLanguagePicksTheAppKey(t *testing.T) {
 	require.Contains(t, string(ops[0].First), `"appkey":"app-zh"`)
 	require.Contains(t, string(ops[1].First), `"appkey":"app-en"`)
 }
+
+// With an AccessKey pair instead of a fixed token the adapter makes its tokens with
+// CreateToken (a signed POP request) and renews them before they expire: every connection
+// gets one with life left, and a wrong secret is refused by the signature check.
+func TestTokensFromAnAccessKeyPair(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		ttl       time.Duration
+		perStream bool
+	}{{"long-lived token reused", time.Hour, false}, {"short-lived token renewed", 5 * time.Minute, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := alibabatest.NewTokenServer("LTAI-test", "s3cret", tc.ttl)
+			defer ts.Close()
+			srv := alibabatest.NewWith(ts.Valid, "app")
+			defer srv.Close()
+			e, err := alibaba.New(alibaba.Config{URL: srv.URL(), AccessKeyID: "LTAI-test", AccessKeySecret: "s3cret",
+				TokenURL: ts.URL, AppKey: "app", FlushTimeout: time.Second})
+			require.NoError(t, err)
+			defer e.Close()
+			for range 3 {
+				st, err := e.NewStream(context.Background(), asr.StreamConfig{SampleRate: 8000})
+				require.NoError(t, err)
+				require.NoError(t, st.Close())
+			}
+			want := 1
+			if tc.perStream {
+				want = 3 // a token with under renewBefore of life is never used
+			}
+			require.Equal(t, want, ts.Issued())
+		})
+	}
+	ts := alibabatest.NewTokenServer("LTAI-test", "s3cret", time.Hour)
+	defer ts.Close()
+	srv := alibabatest.NewWith(ts.Valid, "app")
+	defer srv.Close()
+	e, err := alibaba.New(alibaba.Config{URL: srv.URL(), AccessKeyID: "LTAI-test", AccessKeySecret: "wrong",
+		TokenURL: ts.URL, AppKey: "app"})
+	require.NoError(t, err)
+	defer e.Close()
+	_, err = e.NewStream(context.Background(), asr.StreamConfig{SampleRate: 8000})
+	require.ErrorContains(t, err, "SignatureDoesNotMatch")
+	require.Zero(t, ts.Issued())
+}

@@ -26,8 +26,13 @@ type Server struct {
 
 // New starts a stand-in accepting token and appkey.
 func New(token, appkey string) *Server {
+	return NewWith(func(t string) bool { return t == token }, appkey)
+}
+
+// NewWith starts a stand-in accepting the tokens valid says are (those of a TokenServer).
+func NewWith(valid func(token string) bool, appkey string) *Server {
 	s := &Server{}
-	s.Server = standin.New("alibaba", func(c *standin.Session) { serve(c, token, appkey) }, nil)
+	s.Server = standin.New("alibaba", func(c *standin.Session) { serve(c, valid, appkey) }, nil)
 	return s
 }
 
@@ -68,10 +73,10 @@ type session struct {
 	count   int
 }
 
-func serve(c *standin.Session, token, appkey string) {
+func serve(c *standin.Session, valid func(string) bool, appkey string) {
 	s := &session{c: c, msgIDs: map[string]bool{}}
 	r := c.Request
-	if r.Header.Get("X-NLS-Token") != token && r.URL.Query().Get("token") != token {
+	if !valid(r.Header.Get("X-NLS-Token")) && !valid(r.URL.Query().Get("token")) {
 		s.fail("", 40000001, "Gateway:ACCESS_DENIED:The token is invalid!")
 		return
 	}
