@@ -32,6 +32,8 @@ type ScreensConfig struct {
 	Store      LegWriter
 	Classifier *dispatch.Classifier
 	Hotspots   *dispatch.Hotspots
+	// WorkOrders, when set, keeps each call's work-order draft (callflow/workorder.go).
+	WorkOrders *WorkOrders
 	// HotspotWindow is reported with each alert.
 	HotspotWindow time.Duration
 	// Engine names the default recogniser in engine health events.
@@ -107,6 +109,7 @@ func (e *Screens) SeatChanged(c seat.Change) {
 // call's row before the caller is queued, so a call the process stops under is not lost.
 func (e *Screens) CallArrived(ci *Info) {
 	e.calls.Store(ci.ID, &callText{tracker: dispatch.NewTracker(e.cfg.Classifier, dispatch.TrackerOptions{})})
+	e.draftBegin(ci)
 	e.publish(desk.Event{Type: desk.TypeOffered, Time: ci.Offered, CallID: ci.ID,
 		Data: desk.CallOfferedData{From: ci.From, To: ci.Line, Queue: ci.Line}})
 }
@@ -125,9 +128,12 @@ func (e *Screens) CallAnswered(ci *Info) {
 
 // CallEnded gives the call its final suggestion, stores its legs and publishes its end.
 func (e *Screens) CallEnded(ci *Info, outcome Outcome, cause error) {
-	if v, ok := e.calls.LoadAndDelete(ci.ID); ok && outcome == Completed {
+	v, ok := e.calls.LoadAndDelete(ci.ID)
+	if ok && outcome == Completed {
 		e.finalSuggestion(ci, v.(*callText))
 	}
+	ct, _ := v.(*callText)
+	e.draftEnd(ci, ct, outcome)
 	if !ci.Answered.IsZero() {
 		e.writeLegs(ci)
 	}
@@ -195,6 +201,9 @@ func (e *Screens) Result(ci *Info, channel string, r asr.Result, delayed bool) {
 	ct.mu.Unlock()
 	if changed {
 		e.suggest(ci, sugg)
+	}
+	if r.Final {
+		e.draftHeard(ci, ct)
 	}
 }
 
