@@ -97,6 +97,13 @@ func (w *WorkOrders) begin(ci *Info) {
 	w.calls.Store(ci.ID, &draftState{in: workorder.Input{CallID: ci.ID, CallerNumber: CallerNumber(ci.From)}})
 }
 
+// Kick wakes the delivery worker, if there is one (an admin queued a dead letter again).
+func (w *WorkOrders) Kick() {
+	if w.cfg.Kick != nil {
+		w.cfg.Kick()
+	}
+}
+
 // Decide puts the agent's department in the call's draft.
 func (w *WorkOrders) Decide(callID, dept string) {
 	v, ok := w.calls.Load(callID)

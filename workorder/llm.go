@@ -52,6 +52,9 @@ func NewLLM(cfg LLMConfig, client *http.Client) (*LLM, error) {
 	return &LLM{cfg: cfg, endpoint: endpoint, client: client}, nil
 }
 
+// Timeout is the per-request timeout.
+func (l *LLM) Timeout() time.Duration { return l.cfg.Timeout }
+
 // String names the backend for logs.
 func (l *LLM) String() string { return fmt.Sprintf("llm(%s %s)", l.endpoint, l.cfg.Model) }
 
