@@ -34,6 +34,9 @@ type ScreensConfig struct {
 	Hotspots   *dispatch.Hotspots
 	// WorkOrders, when set, keeps each call's work-order draft (callflow/workorder.go).
 	WorkOrders *WorkOrders
+	// Ranker, when set (the LLM backend), ranks departments after each final of the caller
+	// (callflow/llmdispatch.go); the local tracker's suggestions show until it answers.
+	Ranker Ranker
 	// HotspotWindow is reported with each alert.
 	HotspotWindow time.Duration
 	// Engine names the default recogniser in engine health events.
@@ -53,6 +56,7 @@ type Screens struct {
 	cfg   ScreensConfig
 	log   *slog.Logger
 	calls sync.Map // call id → *callText
+	llm   llmDispatch
 
 	stop chan struct{}
 	once sync.Once
@@ -134,6 +138,7 @@ func (e *Screens) CallEnded(ci *Info, outcome Outcome, cause error) {
 	}
 	ct, _ := v.(*callText)
 	e.draftEnd(ci, ct, outcome)
+	e.forgetRanker(ci.ID)
 	if !ci.Answered.IsZero() {
 		e.writeLegs(ci)
 	}
@@ -199,11 +204,12 @@ func (e *Screens) Result(ci *Info, channel string, r asr.Result, delayed bool) {
 		ct.shown = sugg
 	}
 	ct.mu.Unlock()
-	if changed {
+	if changed && !e.llmOwns(ci.ID) {
 		e.suggest(ci, sugg)
 	}
 	if r.Final {
 		e.draftHeard(ci, ct)
+		e.askRanker(ci, text)
 	}
 }
 

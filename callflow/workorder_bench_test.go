@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -44,6 +45,9 @@ func (c *completions) Publish(_ context.Context, ev desk.Event) (desk.Event, err
 func BenchmarkDraftsAt60Calls(b *testing.B) {
 	const calls = 60
 	llm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := io.Copy(io.Discard, r.Body); err != nil {
+			return
+		}
 		select {
 		case <-time.After(time.Second): // the model's latency
 		case <-r.Context().Done():

@@ -110,6 +110,9 @@ type Department struct {
 // SuggestedData is the payload of dispatch.suggested, best first.
 type SuggestedData struct {
 	Departments []Department `json:"departments"`
+	// Backend names what ranked them when the LLM backend is configured: "llm", or
+	// "local" when the local classifier stood in.
+	Backend string `json:"backend,omitempty"`
 }
 
 // DecidedData is the payload of dispatch.decided, published by the desk when an agent decides.

@@ -88,6 +88,10 @@ func (a *App) Wire() error {
 	if orders, err = a.wireWorkOrders(d, st, clf); err != nil {
 		return err
 	}
+	ranker, err := a.liveRanker(clf)
+	if err != nil {
+		return err
+	}
 	issues, err := clf.IssueClassifier()
 	if err != nil {
 		return fmt.Errorf("dispatch: issue types: %w", err)
@@ -95,7 +99,7 @@ func (a *App) Wire() error {
 	screens = callflow.NewScreens(callflow.ScreensConfig{Publisher: d, Store: st, Classifier: clf,
 		Hotspots: dispatch.NewHotspots(dispatch.HotspotConfig{Window: a.cfg.Dispatch.HotspotWindow,
 			Threshold: a.cfg.Dispatch.HotspotThreshold, Issues: issues}, a.now),
-		WorkOrders: orders, HotspotWindow: a.cfg.Dispatch.HotspotWindow, Engine: a.cfg.ASR.Default, Now: a.now, Logger: a.log})
+		WorkOrders: orders, Ranker: ranker, HotspotWindow: a.cfg.Dispatch.HotspotWindow, Engine: a.cfg.ASR.Default, Now: a.now, Logger: a.log})
 	a.closers = append(a.closers, screens.Close)
 	a.seatChanged = screens.SeatChanged
 	if _, err := screens.Reconcile(context.Background(), st); err != nil {
