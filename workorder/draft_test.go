@@ -92,6 +92,29 @@ func TestLiveDraftFromSpeech(t *testing.T) {
 	}
 }
 
+// Sentences from the dispatch examples that hold an urgent word but no emergency.
+func TestNotUrgent(t *testing.T) {
+	for _, s := range []string{
+		"小区的消防通道被车堵死了万一着火消防车进不来",
+		"喂我们这边自来水压力不够热水器都打不着火",
+		"楼下没有着火就是烧烤的烟很大",
+		"我担心孩子被困在电梯里所以想问问年检",
+	} {
+		require.Empty(t, Urgency(s), s)
+	}
+	require.Equal(t, []string{"火情"}, Urgency("嗯楼道里的电表箱冒烟了有焦味"))
+	require.Equal(t, []string{"人员被困"}, Urgency("我们楼电梯刚才突然停了我儿子被关在里面出不来"))
+}
+
+func TestPlacesThatAreSpeech(t *testing.T) {
+	place, address := placeAndAddress("出租车司机绕路了本来二十块钱的路收了我五十")
+	require.Empty(t, place+address)
+	place, _ = placeAndAddress("我想给小孩打疫苗社区医院说要等很久")
+	require.NotContains(t, place, "打", "the first place name found was 孩打疫苗社区")
+	place, _ = placeAndAddress("喂那个人民医院的急诊医生态度太差了")
+	require.Equal(t, "人民医院", place)
+}
+
 func TestDecidedDepartmentWins(t *testing.T) {
 	b := builder(t, nil)
 	d := b.Live(Input{Text: []string{"小区门口的路灯坏了一个月了晚上黑乎乎的"}, Department: "housing-construction", Decided: true})

@@ -18,6 +18,10 @@ var addressTail = regexp.MustCompile(`^(?:(?:第?` + numeral + `+(?:号楼|号�
 // addressHead reads a district, town or sub-district said just before a place name.
 var addressHead = regexp.MustCompile(`\p{Han}{2,4}(?:区|县|镇|乡|街道)$`)
 
+// notInPlaceName are verbs callers use around places that proper names all but never hold;
+// a name with one is a stretch of speech ending in a place word, not an address.
+const notInPlaceName = "绕跳看打租给说走修坏收买卖去到是有没让叫骂偷挖"
+
 // placeAndAddress returns the first place the caller names (dispatch's extractor) and the
 // spoken address around it: the district before it and the building, unit and room after.
 func placeAndAddress(text string) (place, address string) {
@@ -25,6 +29,9 @@ func placeAndAddress(text string) (place, address string) {
 		at := strings.Index(text, p.Name)
 		if at < 0 {
 			continue // a name the extractor rebuilt; only what was said is an address
+		}
+		if strings.ContainsAny(p.Name, notInPlaceName) {
+			continue // speech the extractor took for a name: 车司机绕路, 孩打疫苗社区
 		}
 		place = p.String()
 		end := at + len(p.Name)
@@ -74,12 +81,24 @@ var urgentWords = []struct {
 	{"自伤风险", []string{"不想活", "自杀", "轻生", "寻死", "活不下去", "想死", "跳楼", "割腕", "了结自己"}},
 }
 
-// negations before an urgent word within a few runes say it did not happen (没有着火).
-var negations = []string{"没有", "没", "不是", "并未", "未"}
+// negations before an urgent word within a few runes say it did not happen (没有着火), or
+// has not happened yet (万一着火, 怕起火).
+var negations = []string{"没有", "没", "不是", "并未", "未", "万一", "如果", "要是", "怕", "担心", "防止"}
+
+// negationWindow is how many runes before an urgent word a negation is looked for: enough
+// for 担心孩子被困 (the worry, not the event), short enough not to reach the last clause.
+const negationWindow = 5
+
+// notUrgent are everyday words that hold an urgent word: a water heater that will not light
+// (打不着火) is no fire.
+var notUrgent = []string{"打不着火", "点不着火", "不着火", "着火点", "冒烟囱"}
 
 // Urgency returns why the text is urgent, each reason once, in the list's order; nil when
 // it is not.
 func Urgency(text string) []string {
+	for _, w := range notUrgent {
+		text = strings.ReplaceAll(text, w, "，")
+	}
 	var out []string
 	for _, u := range urgentWords {
 		for _, w := range u.words {
@@ -101,8 +120,8 @@ func said(text, w string) bool {
 		}
 		at := off + i
 		before := []rune(text[:at])
-		if len(before) > 3 {
-			before = before[len(before)-3:]
+		if len(before) > negationWindow {
+			before = before[len(before)-negationWindow:]
 		}
 		negated := false
 		for _, n := range negations {
