@@ -8,6 +8,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
+
+	"lianxin/store"
 )
 
 // The agent's work-order form fills in from the drafts, keeps what the agent typed, submits
@@ -32,6 +34,7 @@ func TestBrowserWorkOrderForm(t *testing.T) {
 		chromedp.SetValue(`#password`, seatPass),
 		chromedp.Click(`#login-btn`),
 		chromedp.WaitVisible(`#conn.ok`),
+		chromedp.WaitReady(`#workorder[data-live="1"]`), // the form's own socket is subscribed
 	))
 	e.publish(Event{Type: TypeOffered, CallID: "c1", Seat: "seat-01", Data: CallOfferedData{From: "13905801111"}})
 	e.publish(Event{Type: TypeWorkOrderDraft, CallID: "c1", Seat: "seat-01", Data: map[string]any{
@@ -67,4 +70,36 @@ func TestBrowserWorkOrderForm(t *testing.T) {
 	e.publish(Event{Type: TypeWorkOrderStatus, CallID: "c1", Seat: "seat-01", Data: WorkOrderStatus{ID: 1, Key: "c1:v1", State: "delivered", OrderNo: "GD-0042"}})
 	require.NoError(t, chromedp.Do(bctx, chromedp.WaitVisible(`.wo-status[data-state="delivered"]`)))
 	require.Contains(t, text(t, bctx, `.wo-status`), "GD-0042")
+}
+
+// The wallboard shows an urgent call the moment it is published and the dead letters, and
+// its retry button queues one again.
+func TestBrowserWallboardWorkOrders(t *testing.T) {
+	bctx := browser(t)
+	e := newEnv(t, Config{}, Options{Now: time.Now})
+	ctx := context.Background()
+	o, _, err := e.st.EnqueueOrder(ctx, store.NewOrder{CallID: "c9", Seat: "seat-02", At: time.Now(),
+		Build: func(v int) (string, json.RawMessage, error) { return "c9:v1", json.RawMessage(`{}`), nil }})
+	require.NoError(t, err)
+	require.NoError(t, e.st.OrderDead(ctx, o.ID, "HTTP 503", time.Now()))
+	require.NoError(t, chromedp.Do(bctx,
+		chromedp.Navigate(e.srv.URL+"/admin"),
+		chromedp.WaitVisible(`#login`),
+		chromedp.SetValue(`#user`, "admin"),
+		chromedp.SetValue(`#password`, "adminpw"),
+		chromedp.Click(`#login-btn`),
+		chromedp.WaitVisible(`#conn.ok`),
+		chromedp.WaitVisible(`.wo-dead[data-id="1"] .wo-retry`),
+	))
+	require.Contains(t, text(t, bctx, `.wo-dead`), "HTTP 503")
+
+	// the dead letters are listed once the page's socket has its hello: the alert is live
+	e.publish(Event{Type: TypeWorkOrderUrgent, CallID: "c10", Data: WorkOrderUrgentData{Seat: "seat-03", Reasons: []string{"燃气泄漏"}, Place: "阳光花园"}})
+	require.NoError(t, chromedp.Do(bctx, chromedp.WaitVisible(`.wo-urgent[data-call="c10"]`)))
+	require.Contains(t, text(t, bctx, `.wo-urgent`), "燃气泄漏")
+
+	require.NoError(t, chromedp.Do(bctx, chromedp.Click(`.wo-retry`), chromedp.WaitVisible(`#workorders[data-dead="0"]`)))
+	pending, err := e.st.Orders(ctx, store.WorkOrderFilter{State: store.OrderPending})
+	require.NoError(t, err)
+	require.Len(t, pending, 1)
 }

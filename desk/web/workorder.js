@@ -96,7 +96,8 @@
     started = true;
     const me = await LX.api('/api/me').catch(() => null);
     if (!me || !me.seat) { started = false; return; }
-    LX.connect(onEvent, () => {}, ['call.offered', 'workorder.'], typeof me.resume_seq === 'number' ? me.resume_seq : undefined);
+    LX.connect(onEvent, (ok) => { root.dataset.live = ok ? '1' : ''; }, ['call.offered', 'workorder.'],
+      typeof me.resume_seq === 'number' ? me.resume_seq : undefined);
   }
   root.hidden = true;
   label();
