@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"lianxin/desk"
+	"lianxin/redact"
 	"lianxin/store"
 	"lianxin/workorder"
 )
@@ -201,6 +202,9 @@ func (w *WorkOrders) Submit(ctx context.Context, seat, callID string, fields jso
 	if err := dec.Decode(&f); err != nil {
 		return desk.WorkOrderStatus{}, fmt.Errorf("%w: %v", desk.ErrBadWorkOrder, err)
 	}
+	if err := w.unmask(ctx, callID, &f); err != nil {
+		return desk.WorkOrderStatus{}, err
+	}
 	if strings.TrimSpace(f.Summary) == "" {
 		return desk.WorkOrderStatus{}, fmt.Errorf("%w: the summary is empty", desk.ErrBadWorkOrder)
 	}
@@ -227,6 +231,34 @@ func (w *WorkOrders) Submit(ctx context.Context, seat, callID string, fields jso
 		}
 	}
 	return st, nil
+}
+
+// unmask puts back the numbers and summary a form shows masked: a screen reloaded after
+// the call replays the draft with its personal numbers masked (see desk's pii.go), and
+// what the agent left masked is what the draft said, not asterisks to deliver.
+func (w *WorkOrders) unmask(ctx context.Context, callID string, f *workorder.Fields) error {
+	masked := func(s string) bool { return strings.ContainsRune(s, redact.MaskRune) }
+	if !masked(f.CallerNumber) && !masked(f.CallbackNumber) && !masked(f.Summary) {
+		return nil
+	}
+	stored, err := w.cfg.Outbox.Draft(ctx, callID)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("%w: masked fields and no draft to take them from", desk.ErrBadWorkOrder)
+	}
+	if err != nil {
+		return err
+	}
+	var d workorder.Draft
+	if err := json.Unmarshal(stored.Data, &d); err != nil {
+		return err
+	}
+	for _, p := range []struct{ field, from *string }{{&f.CallerNumber, &d.CallerNumber},
+		{&f.CallbackNumber, &d.CallbackNumber}, {&f.Summary, &d.Summary}} {
+		if masked(*p.field) {
+			*p.field = *p.from
+		}
+	}
+	return nil
 }
 
 // Delivered publishes a delivery's end to the call's seat (and the admins): the

@@ -274,3 +274,26 @@ func TestSubmitVersions(t *testing.T) {
 		require.ErrorIs(t, err, desk.ErrBadWorkOrder, bad)
 	}
 }
+
+// A form reloaded after the call shows the draft's numbers masked; submitted as they are,
+// the order carries the numbers the draft holds.
+func TestSubmitMaskedFieldsTakeTheDraft(t *testing.T) {
+	clk := &clock{now: time.Now()}
+	rc := newReceiver(clk)
+	g := startGateway(t, filepath.Join(t.TempDir(), "db"), serve(t, "127.0.0.1:0", rc), clk, workorder.DeliveryConfig{})
+	defer g.stop()
+	_, err := g.wo.Submit(context.Background(), "seat-05", "call-9", json.RawMessage(`{"callback_number":"***********","summary":"x"}`))
+	require.ErrorIs(t, err, desk.ErrBadWorkOrder, "no draft to unmask from")
+	d := workorder.Draft{CallID: "call-9", Fields: workorder.Fields{CallbackNumber: "13805801234", Summary: "市民来电反映：停水。"}}
+	data, err := json.Marshal(d)
+	require.NoError(t, err)
+	require.NoError(t, g.st.Write(context.Background(), store.WorkOrderDraft{CallID: "call-9", Seat: "seat-05", Data: data, At: clk.Now()}))
+	g.submit(`{"callback_number":"***********","summary":"市民来电反映：停水，已核实。","place":"阳光花园"}`)
+	got := <-rc.got
+	<-g.done
+	var o workorder.Order
+	require.NoError(t, json.Unmarshal([]byte(got.body), &o))
+	require.Equal(t, "13805801234", o.CallbackNumber)
+	require.Equal(t, "市民来电反映：停水，已核实。", o.Summary, "what the agent wrote stays")
+	require.Equal(t, "阳光花园", o.Place)
+}
