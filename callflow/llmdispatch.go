@@ -47,6 +47,11 @@ func (e *Screens) askRanker(ci *Info, text string) {
 	if e.cfg.Ranker == nil || text == "" {
 		return
 	}
+	select {
+	case <-e.stop:
+		return // closed: no new request
+	default:
+	}
 	e.llm.mu.Lock()
 	if e.llm.calls == nil {
 		e.llm.calls = map[string]*llmCall{}

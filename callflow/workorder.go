@@ -168,6 +168,9 @@ func (w *WorkOrders) end(ci *Info, finals []string, suggested string) {
 		s.in.Department = suggested
 	}
 	s.mu.Unlock()
+	if w.ctx.Err() != nil {
+		return // closed: the gateway is stopping and the desk may be gone
+	}
 	w.bg.Add(1)
 	go func() {
 		defer w.bg.Done()
