@@ -137,3 +137,24 @@ func TestCompleteWithoutSummarizer(t *testing.T) {
 	require.Equal(t, SourceExtractive, d.SummarySource)
 	require.Contains(t, d.Summary, "垃圾三天没人收了")
 }
+
+// Whatever the recogniser hands over, a draft is built and holds only what can be checked
+// against the text.
+func FuzzLive(f *testing.F) {
+	b := builder(f, nil)
+	f.Add("我们阳光花园三号楼从昨天晚上十点就停水了，电话幺三八零五八零幺二三四")
+	f.Add("没有着火万一着火")
+	f.Add("\xff\xfe幺幺幺幺幺幺幺幺幺幺幺幺")
+	f.Fuzz(func(t *testing.T, text string) {
+		d := b.Live(Input{Text: []string{text}})
+		if d.CallbackNumber != "" && (len(d.CallbackNumber) < 10 || strings.Trim(d.CallbackNumber, "0123456789") != "") {
+			t.Fatalf("callback %q from %q", d.CallbackNumber, text)
+		}
+		if d.EventTime != "" && !strings.Contains(text, d.EventTime) {
+			t.Fatalf("event time %q not in %q", d.EventTime, text)
+		}
+		if !strings.Contains(d.Summary, "市民来电反映：") {
+			t.Fatalf("summary %q", d.Summary)
+		}
+	})
+}
