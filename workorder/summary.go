@@ -39,6 +39,9 @@ func Extractive(text []string, f Fields) string {
 			}
 		}
 	}
+	if len(what) == 0 && len(want) == 0 {
+		return "" // nothing said yet that a summary could hold
+	}
 	if len(what) > 3 {
 		what = what[:3]
 	}

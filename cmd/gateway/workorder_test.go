@@ -80,3 +80,38 @@ func hasOrderNo(data json.RawMessage) bool {
 	var st desk.WorkOrderStatus
 	return json.Unmarshal(data, &st) == nil && st.OrderNo != ""
 }
+
+// A real call (sipp caller, baresip seat, the embedded recogniser) ends with a complete
+// draft on the seat's socket, its caller number from the caller ID, stored for the call.
+func TestWorkorderDraftFromALiveCall(t *testing.T) {
+	g := startGateway(t, func(c *Config) { c.ASR.Default = "pocketsphinx"; c.ASR.MaxStreams = 2 })
+	g.seat(t, "seat-01")
+	tok := g.login(t, "seat-01", "secret")
+	ws := g.openWS(t, tok, -1, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	out, err := g.sippCall(ctx, t, "caller.xml")
+	require.NoError(t, err, out)
+	evs := ws.waitFor(t, "a complete work-order draft", func(evs []wsEvent) bool {
+		for _, e := range evs {
+			var d workorder.Draft
+			if e.Type == desk.TypeWorkOrderDraft && json.Unmarshal(e.Data, &d) == nil && d.Complete {
+				return true
+			}
+		}
+		return false
+	})
+	var d workorder.Draft
+	for _, e := range evs {
+		if e.Type == desk.TypeWorkOrderDraft {
+			require.NoError(t, json.Unmarshal(e.Data, &d))
+			require.Equal(t, "seat-01", e.Seat)
+			require.Equal(t, e.CallID, d.CallID)
+		}
+	}
+	require.True(t, d.Complete)
+	require.Equal(t, "caller1", d.CallerNumber)
+	code, body := g.api(t, "GET", "/api/calls/"+d.CallID+"/workorder", tok, nil)
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, body, `"complete":true`)
+}
