@@ -32,6 +32,11 @@ type ScreensConfig struct {
 	Store      LegWriter
 	Classifier *dispatch.Classifier
 	Hotspots   *dispatch.Hotspots
+	// WorkOrders, when set, keeps each call's work-order draft (callflow/workorder.go).
+	WorkOrders *WorkOrders
+	// Ranker, when set (the LLM backend), ranks departments after each final of the caller
+	// (callflow/llmdispatch.go); the local tracker's suggestions show until it answers.
+	Ranker Ranker
 	// HotspotWindow is reported with each alert.
 	HotspotWindow time.Duration
 	// Engine names the default recogniser in engine health events.
@@ -51,6 +56,7 @@ type Screens struct {
 	cfg   ScreensConfig
 	log   *slog.Logger
 	calls sync.Map // call id → *callText
+	llm   llmDispatch
 
 	stop chan struct{}
 	once sync.Once
@@ -107,6 +113,7 @@ func (e *Screens) SeatChanged(c seat.Change) {
 // call's row before the caller is queued, so a call the process stops under is not lost.
 func (e *Screens) CallArrived(ci *Info) {
 	e.calls.Store(ci.ID, &callText{tracker: dispatch.NewTracker(e.cfg.Classifier, dispatch.TrackerOptions{})})
+	e.draftBegin(ci)
 	e.publish(desk.Event{Type: desk.TypeOffered, Time: ci.Offered, CallID: ci.ID,
 		Data: desk.CallOfferedData{From: ci.From, To: ci.Line, Queue: ci.Line}})
 }
@@ -125,9 +132,13 @@ func (e *Screens) CallAnswered(ci *Info) {
 
 // CallEnded gives the call its final suggestion, stores its legs and publishes its end.
 func (e *Screens) CallEnded(ci *Info, outcome Outcome, cause error) {
-	if v, ok := e.calls.LoadAndDelete(ci.ID); ok && outcome == Completed {
+	v, ok := e.calls.LoadAndDelete(ci.ID)
+	if ok && outcome == Completed {
 		e.finalSuggestion(ci, v.(*callText))
 	}
+	ct, _ := v.(*callText)
+	e.draftEnd(ci, ct, outcome)
+	e.forgetRanker(ci.ID)
 	if !ci.Answered.IsZero() {
 		e.writeLegs(ci)
 	}
@@ -193,8 +204,12 @@ func (e *Screens) Result(ci *Info, channel string, r asr.Result, delayed bool) {
 		ct.shown = sugg
 	}
 	ct.mu.Unlock()
-	if changed {
+	if changed && !e.llmOwns(ci.ID) {
 		e.suggest(ci, sugg)
+	}
+	if r.Final {
+		e.draftHeard(ci, ct)
+		e.askRanker(ci, text)
 	}
 }
 

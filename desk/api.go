@@ -51,6 +51,7 @@ func (d *Desk) routes() *http.ServeMux {
 	mux.HandleFunc("POST /api/hotspots/{id}/acknowledge", d.authed(d.hotspotAction(HotspotAcknowledge)))
 	mux.HandleFunc("POST /api/hotspots/{id}/close", d.authed(d.hotspotAction(HotspotClose)))
 	d.piiRoutes(mux)
+	d.workOrderRoutes(mux)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint")
 	})

@@ -78,6 +78,11 @@ type Options struct {
 	// OnHotspotAction acknowledges or closes a hotspot alert (HotspotAcknowledge,
 	// HotspotClose) for the admin who; ErrNoAlert when it is not live.
 	OnHotspotAction func(ctx context.Context, id, action, who string) error
+	// OnWorkOrder queues the order the call's agent submits (the form's fields as JSON)
+	// and returns its delivery status; an error wrapping ErrBadWorkOrder is answered 400.
+	OnWorkOrder func(ctx context.Context, seat, callID string, fields json.RawMessage) (WorkOrderStatus, error)
+	// KickWorkOrders wakes the delivery worker after an admin queues a dead letter again.
+	KickWorkOrders func()
 	// SeatStates returns every seat's current state, for the wallboard's first paint.
 	SeatStates func() map[string]string
 	// Departments lists the departments the agent may pick from.

@@ -23,8 +23,14 @@ const (
 	TypeHotspot   = "hotspot.alert"
 	TypeDTMF      = "dtmf"
 	TypeASRHealth = "asr.health"
-	TypeHello     = "hello"
-	TypeError     = "error"
+	// TypeWorkOrderDraft carries the call's work-order draft (package workorder's Draft) as
+	// it fills in; TypeWorkOrderUrgent alerts admins to an urgent call (WorkOrderUrgentData);
+	// TypeWorkOrderStatus is a submitted order's delivery (WorkOrderStatus).
+	TypeWorkOrderDraft  = "workorder.draft"
+	TypeWorkOrderUrgent = "workorder.urgent"
+	TypeWorkOrderStatus = "workorder.status"
+	TypeHello           = "hello"
+	TypeError           = "error"
 )
 
 // Client message types, the states an agent may choose, and the largest payload Publish takes.
@@ -111,6 +117,9 @@ type SuggestedData struct {
 	// Tentative marks a live suggestion below the confidence an agent can rely on; the
 	// screen shows it differently.
 	Tentative bool `json:"tentative,omitempty"`
+	// Backend names what ranked them when the LLM backend is configured: "llm", or
+	// "local" when the local classifier stood in.
+	Backend string `json:"backend,omitempty"`
 }
 
 // DecidedData is the payload of dispatch.decided, published by the desk when an agent decides.
@@ -233,6 +242,11 @@ func rowsFor(ev Event, raw json.RawMessage) ([]store.Row, error) {
 		}
 		return []store.Row{store.Decision{CallID: ev.CallID, Seat: ev.Seat, Department: d.Department,
 			Suggested: d.Suggested, Accepted: d.Accepted, At: ev.Time}}, nil
+	case TypeWorkOrderDraft:
+		if err := need(); err != nil {
+			return nil, err
+		}
+		return []store.Row{store.WorkOrderDraft{CallID: ev.CallID, Seat: ev.Seat, Data: raw, At: ev.Time}}, nil
 	case TypeHotspot:
 		var d HotspotData
 		if err := decode(ev.Type, raw, &d); err != nil {

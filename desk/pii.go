@@ -29,14 +29,21 @@ import (
 // PermReveal is the permission to read transcripts unredacted.
 const PermReveal = "pii:reveal"
 
-// speechKeys are the payload fields that carry what was said: transcript text, a hotspot's
-// example utterances, a suggestion's evidence.
-func speechKey(k string) bool { return k == "text" || k == "examples" || k == "evidence" }
+// speechKey says whether k is one of the payload fields that carry what was said:
+// transcript text, a hotspot's example utterances, a suggestion's evidence, a work order's
+// summary and numbers.
+func speechKey(k string) bool {
+	switch k {
+	case "text", "examples", "evidence", "summary", "caller_number", "callback_number":
+		return true
+	}
+	return false
+}
 
 // speechType says whether events of type typ may carry what was said.
 func speechType(typ string) bool {
 	switch typ {
-	case TypeFinal, TypePartial, TypeSuggested, TypeHotspot:
+	case TypeFinal, TypePartial, TypeSuggested, TypeHotspot, TypeWorkOrderDraft, TypeWorkOrderUrgent:
 		return true
 	}
 	return false

@@ -134,7 +134,7 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	}
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxIdleTime(0)
-	if _, err := w.ExecContext(ctx, schema+auditSchema); err != nil {
+	if _, err := w.ExecContext(ctx, schema+auditSchema+workOrderSchema); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("store: schema %s: %w", path, err)
 	}
@@ -321,6 +321,8 @@ func writeRow(ctx context.Context, tx *sql.Tx, r Row) error {
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO alerts(department, topic, count, data, at_ms)
 			VALUES (?,?,?,?,?)`, r.Department, r.Topic, r.Count, data, ms(r.At))
+	case WorkOrderDraft:
+		err = writeDraft(ctx, tx, r)
 	default:
 		err = fmt.Errorf("unknown row type %T", r)
 	}

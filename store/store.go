@@ -100,7 +100,8 @@ type EventFilter struct {
 }
 
 // Row is a domain record written by Append or Write. The set of rows is closed: Call,
-// CallAnswered, CallEnded, Leg, SeatState, Utterance, Suggestion, Decision and Alert.
+// CallAnswered, CallEnded, Leg, SeatState, Utterance, Suggestion, Decision, Alert and
+// WorkOrderDraft.
 type Row interface{ row() }
 
 // Call is a caller's call as the gateway sees it. Writing a Call for an existing ID updates its

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,7 +36,32 @@ type Config struct {
 	Desk     DeskConfig     `yaml:"desk"`
 	WebRTC   WebRTCConfig   `yaml:"webrtc"`
 	Survey   SurveyConfig   `yaml:"survey"`
-	LogLevel string         `yaml:"log_level"`
+	// WorkOrder is the hand-off of submitted work orders; LLM the optional language model
+	// that writes their summaries.
+	WorkOrder WorkOrderConfig `yaml:"workorder"`
+	LLM       LLMConfig       `yaml:"llm"`
+	LogLevel  string          `yaml:"log_level"`
+}
+
+// WorkOrderConfig is where submitted work orders go. Without a URL drafts are still built
+// and shown, and nothing is delivered.
+type WorkOrderConfig struct {
+	URL string `yaml:"url"`
+	// Secret signs each delivery (HMAC-SHA256); the receiver holds the same one.
+	Secret  string        `yaml:"secret"`
+	Timeout time.Duration `yaml:"timeout"` // per attempt; default 10s
+	// MaxAge is how long an undelivered order is retried before it becomes a dead letter;
+	// default 24h.
+	MaxAge time.Duration `yaml:"max_age"`
+}
+
+// LLMConfig is an OpenAI-compatible chat-completions endpoint on the hotline's network
+// (Qwen on vLLM or Ollama). Empty URL: summaries are extractive.
+type LLMConfig struct {
+	URL     string        `yaml:"url"`
+	Model   string        `yaml:"model"`
+	APIKey  string        `yaml:"api_key"`
+	Timeout time.Duration `yaml:"timeout"` // per request; default 5s
 }
 
 // SurveyConfig is the satisfaction survey (满意度回访) a caller hears when the agent hangs up
@@ -307,6 +333,9 @@ func (c Config) validate() error {
 	if c.ACD.RingTimeout <= 0 {
 		errs = append(errs, errors.New("acd: ring_timeout must be positive"))
 	}
+	if err := c.WorkOrder.validate(); err != nil {
+		errs = append(errs, err)
+	}
 	if err := c.checkExposedPasswords(); err != nil {
 		errs = append(errs, err)
 	}
@@ -331,6 +360,24 @@ func (c Config) validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// validate refuses a delivery that could not be verified or could not be sent.
+func (w WorkOrderConfig) validate() error {
+	if w.URL == "" {
+		return nil
+	}
+	u, err := url.Parse(w.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("workorder: url %q is not an http(s) URL", w.URL)
+	}
+	if len(w.Secret) < 16 {
+		return errors.New("workorder: secret must be at least 16 characters: the receiver verifies each delivery with it")
+	}
+	if w.Timeout < 0 || w.MaxAge < 0 {
+		return errors.New("workorder: timeout and max_age must not be negative")
+	}
+	return nil
 }
 
 // checkExposedPasswords refuses the built-in seat password on an HTTP listener that other

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -48,13 +49,22 @@ func (a *App) Wire() error {
 		return ok && a.acd.Has(id) && want == pw
 	}
 	var screens *callflow.Screens // made below, on the desk; set before any request arrives
+	var orders *callflow.WorkOrders
 	d, err := desk.New(dcfg, st, desk.Options{
 		OnHotspotAction: func(ctx context.Context, id, action, who string) error {
 			return screens.HotspotAction(ctx, id, action, who)
 		},
 		OnDecide: func(ctx context.Context, seatID, callID, dept string, accepted bool) error {
-			return callflow.RecordDecision(ctx, st, feedback, clf, callID, dept)
+			if err := callflow.RecordDecision(ctx, st, feedback, clf, callID, dept); err != nil {
+				return err
+			}
+			orders.Decide(callID, dept)
+			return nil
 		},
+		OnWorkOrder: func(ctx context.Context, seatID, callID string, f json.RawMessage) (desk.WorkOrderStatus, error) {
+			return orders.Submit(ctx, seatID, callID, f)
+		},
+		KickWorkOrders: func() { orders.Kick() },
 		OnSetState: func(_ context.Context, id, state string) error {
 			return a.acd.SetState(id, seat.State(state))
 		},
@@ -80,6 +90,13 @@ func (a *App) Wire() error {
 	}
 	a.closers = append(a.closers, d.Close)
 	a.desk = d
+	if orders, err = a.wireWorkOrders(d, st, clf); err != nil {
+		return err
+	}
+	ranker, err := a.liveRanker(clf)
+	if err != nil {
+		return err
+	}
 	issues, err := clf.IssueClassifier()
 	if err != nil {
 		return fmt.Errorf("dispatch: issue types: %w", err)
@@ -87,7 +104,7 @@ func (a *App) Wire() error {
 	screens = callflow.NewScreens(callflow.ScreensConfig{Publisher: d, Store: st, Classifier: clf,
 		Hotspots: dispatch.NewHotspots(dispatch.HotspotConfig{Window: a.cfg.Dispatch.HotspotWindow,
 			Threshold: a.cfg.Dispatch.HotspotThreshold, Issues: issues}, a.now),
-		HotspotWindow: a.cfg.Dispatch.HotspotWindow, Engine: a.cfg.ASR.Default, Now: a.now, Logger: a.log})
+		WorkOrders: orders, Ranker: ranker, HotspotWindow: a.cfg.Dispatch.HotspotWindow, Engine: a.cfg.ASR.Default, Now: a.now, Logger: a.log})
 	a.closers = append(a.closers, screens.Close)
 	a.closers = append(a.closers, watchEngines(a.cfg, a.engineWatchEvery, d.ReportHealth).Close)
 	a.seatChanged = screens.SeatChanged

@@ -1,0 +1,53 @@
+// The wallboard's work-order panel: urgent calls (gas, fire, people trapped, self-harm) the
+// moment the caller says so, and the orders the work-order system never took (dead
+// letters), each with a button that queues it again. Its own socket carries only these.
+'use strict';
+
+(() => {
+  const root = document.getElementById('workorders');
+  if (!root || typeof LX === 'undefined') return;
+  const zh = LX.lang() !== 'en';
+  const urgentList = LX.el('ul', { class: 'wo-urgent-list' });
+  const deadList = LX.el('ul', { class: 'wo-dead-list' });
+  root.append(LX.el('h2', {}, zh ? '紧急来电' : 'Urgent calls'), urgentList,
+    LX.el('h2', {}, zh ? '未送达工单' : 'Undelivered work orders'), deadList);
+
+  const urgent = (ev) => {
+    const d = ev.data || {};
+    const li = LX.el('li', { class: 'wo-urgent', 'data-call': ev.call_id || '' });
+    li.textContent = (d.reasons || []).join('、') + ' · ' + (d.seat || '') + ' · ' + (d.place || '') + ' ' + (d.summary || '');
+    li.style.color = '#c62828';
+    urgentList.prepend(li);
+  };
+
+  async function loadDead() {
+    const res = await LX.api('/api/workorders?state=dead').catch(() => ({ orders: [] }));
+    deadList.replaceChildren(...(res.orders || []).map((o) => {
+      const btn = LX.el('button', { type: 'button', class: 'wo-retry', 'data-id': String(o.id) });
+      btn.textContent = zh ? '重新投递' : 'Retry';
+      btn.onclick = async () => {
+        btn.disabled = true;
+        try { await LX.api('/api/workorders/' + o.id + '/retry', { method: 'POST' }); } catch (e) { btn.disabled = false; return; }
+        loadDead();
+      };
+      return LX.el('li', { class: 'wo-dead', 'data-id': String(o.id) }, o.key + ' · ' + (o.last_error || '') + ' ', btn);
+    }));
+    root.dataset.dead = String((res.orders || []).length);
+  }
+
+  function onEvent(ev) {
+    if (ev.type === 'workorder.urgent') urgent(ev);
+    if (ev.type === 'workorder.status' && ev.data && ev.data.state === 'dead') loadDead();
+  }
+
+  let started = false;
+  function start() {
+    if (started || !LX.hasToken()) return;
+    started = true;
+    // listed on each (re)connection, once the socket is subscribed: none is missed between
+    LX.connect(onEvent, (ok) => { if (ok) loadDead(); }, ['workorder.urgent', 'workorder.status']);
+  }
+  const main = document.getElementById('main');
+  if (main) new MutationObserver(() => { if (!main.hidden) start(); }).observe(main, { attributes: true, attributeFilter: ['hidden'] });
+  start();
+})();
