@@ -133,10 +133,11 @@ func TestBrowserAgentScreenAndWallboard(t *testing.T) {
 	e.publish(Event{Type: TypeFinal, CallID: "c1", Seat: "seat-01", Data: TranscriptData{Channel: "caller", UtteranceID: "1", Text: "楼上装修噪音很大", EndMS: 2400, Confidence: 0.9}})
 	e.publish(Event{Type: TypeFinal, CallID: "c1", Seat: "seat-01", Data: TranscriptData{Channel: "agent", UtteranceID: "1", Text: "好的，我帮您登记", StartMS: 2600, EndMS: 4000}})
 	e.publish(Event{Type: TypeDTMF, CallID: "c1", Seat: "seat-01", Data: DTMFData{Digit: "1"}})
-	e.publish(Event{Type: TypeSuggested, CallID: "c1", Seat: "seat-01", Data: SuggestedData{Tentative: true,
+	e.publish(Event{Type: TypeSuggested, CallID: "c1", Seat: "seat-01", Data: SuggestedData{Tentative: true, Backend: "local",
 		Departments: []Department{{ID: "housing", Name: "住建局", NameEN: "Housing", Score: 0.41}, {ID: "env", Name: "生态环境局", Score: 0.3}}}})
 	require.NoError(t, chromedp.Do(bctx, chromedp.WaitVisible(`#suggestions li.tentative[data-dept="housing"]`)))
 	require.Contains(t, text(t, bctx, `#suggestions li[data-dept="housing"]`), "可能", "a tentative suggestion says so")
+	require.Contains(t, text(t, bctx, `#suggest-backend`), "本地模型", "the agent sees the local model stood in for the language model")
 	e.publish(Event{Type: TypeSuggested, CallID: "c1", Seat: "seat-01", Data: SuggestedData{Departments: []Department{
 		{ID: "env", Name: "生态环境局", Score: 0.82, Evidence: []string{"装修", "噪音"}},
 		{ID: "housing", Name: "住建局", Score: 0.11}, {ID: "police", Name: "公安局", Score: 0.04}}}})

@@ -61,6 +61,7 @@
   function renderSuggestions() {
     const ol = $('suggestions');
     ol.replaceChildren();
+    $('suggest-backend').textContent = call.backend ? LX.t('backend_' + call.backend) : '';
     call.suggestions.slice(0, 3).forEach((dep) => {
       const btn = LX.el('button', { class: 'accept', 'data-dept': dep.id, 'data-i18n': 'accept' });
       btn.textContent = LX.t('accept');
@@ -178,6 +179,7 @@
         if (call.id !== ev.call_id) resetCall(ev.call_id);
         call.suggestions = d.departments || [];
         call.tentative = !!d.tentative;
+        call.backend = d.backend || '';
         renderSuggestions();
         break;
       case 'dispatch.decided':
