@@ -27,9 +27,12 @@ type WorkOrdersConfig struct {
 	// Outbox keeps submitted orders until they are delivered; without it Submit fails.
 	Outbox store.Outbox
 	// Kick, when set, wakes the delivery worker after an order is queued.
-	Kick   func()
-	Now    func() time.Time
-	Logger *slog.Logger
+	Kick func()
+	// MaskDelivery masks callers' personal numbers in what is delivered (workorder.redact:
+	// a destination that must not hold them).
+	MaskDelivery bool
+	Now          func() time.Time
+	Logger       *slog.Logger
 }
 
 // WorkOrders keeps each live call's work-order draft: rebuilt on every final utterance of
@@ -217,10 +220,14 @@ func (w *WorkOrders) Submit(ctx context.Context, seat, callID string, fields jso
 	}
 	sum := sha256.Sum256(canon)
 	now := w.cfg.Now().UTC()
+	sent := f
+	if w.cfg.MaskDelivery {
+		sent = f.Masked()
+	}
 	o, existed, err := w.cfg.Outbox.EnqueueOrder(ctx, store.NewOrder{CallID: callID, Seat: seat, Digest: hex.EncodeToString(sum[:]), At: now,
 		Build: func(version int) (string, json.RawMessage, error) {
 			key := workorder.Key(callID, version)
-			body, err := json.Marshal(workorder.Order{IdempotencyKey: key, CallID: callID, Version: version, Seat: seat, SubmittedAt: now, Fields: f})
+			body, err := json.Marshal(workorder.Order{IdempotencyKey: key, CallID: callID, Version: version, Seat: seat, SubmittedAt: now, Fields: sent})
 			return key, body, err
 		}})
 	if err != nil {

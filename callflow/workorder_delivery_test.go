@@ -297,3 +297,23 @@ func TestSubmitMaskedFieldsTakeTheDraft(t *testing.T) {
 	require.Equal(t, "市民来电反映：停水，已核实。", o.Summary, "what the agent wrote stays")
 	require.Equal(t, "阳光花园", o.Place)
 }
+
+// A destination configured to hold no personal numbers (workorder.redact) receives the
+// order with them masked; the order's other facts arrive as submitted.
+func TestDeliveryMasked(t *testing.T) {
+	clk := &clock{now: time.Now()}
+	rc := newReceiver(clk)
+	url := serve(t, "127.0.0.1:0", rc)
+	g := startGateway(t, filepath.Join(t.TempDir(), "db"), url, clk, workorder.DeliveryConfig{})
+	defer g.stop()
+	g.wo.cfg.MaskDelivery = true
+	g.submit(`{"caller_number":"13905801111","callback_number":"13812345678","department":"gas",` +
+		`"summary":"市民来电反映：楼道有煤气味。回电13812345678。"}`)
+	g.worker.Kick()
+	got := <-rc.got
+	<-g.done
+	require.NotContains(t, string(got.body), "13812345678")
+	require.NotContains(t, string(got.body), "13905801111")
+	require.Contains(t, string(got.body), "楼道有煤气味")
+	require.Contains(t, string(got.body), `"department":"gas"`)
+}

@@ -3,6 +3,7 @@ package desk
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"sync"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"lianxin/internal/testpeer"
+	"lianxin/store"
 )
 
 const chromiumPath = "/usr/bin/chromium"
@@ -214,8 +216,16 @@ func checkWallboard(t *testing.T, e *env, bctx context.Context) {
 	require.NoError(t, chromedp.Do(admin, chromedp.WaitVisible(`#alerts li`), chromedp.WaitVisible(`#asr.ok`)))
 	require.Contains(t, text(t, admin, `#alerts li`), "装修噪音")
 	require.Contains(t, text(t, admin, `#asr-state`), "sherpa")
+	now := time.Now()
+	for i, ans := range []string{"satisfied", "basic", "dissatisfied", "no_answer"} {
+		id := fmt.Sprint("sv", i)
+		require.NoError(t, e.st.Write(context.Background(), store.Call{ID: id, OfferedAt: now},
+			store.CallEnded{CallID: id, At: now, Survey: ans}))
+	}
 	e.publish(Event{Type: TypeEnded, CallID: "c1", Seat: "seat-01"})
 	require.NoError(t, chromedp.Do(admin, chromedp.WaitVisible(`#depts tr[data-dept="env"]`)))
+	require.NoError(t, chromedp.Do(admin, chromedp.Poll[chromedp.Void](`document.getElementById('satisfaction').textContent === '67% (3)'`)),
+		"满意率: satisfied or fairly satisfied, of those who answered")
 	checkAlertLifeCycle(t, e, admin)
 }
 

@@ -306,9 +306,27 @@ func searchTerms(text string) ([]string, error) {
 	return terms, nil
 }
 
+// countInto adds the (key, count) rows of query to m.
+func (s *SQLite) countInto(ctx context.Context, m map[string]int, query string, args ...any) error {
+	rows, err := s.r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		var n int
+		if err := rows.Scan(&k, &n); err != nil {
+			return err
+		}
+		m[k] += n
+	}
+	return rows.Err()
+}
+
 // DayStats implements Store.
 func (s *SQLite) DayStats(ctx context.Context, from, to time.Time) (DayStats, error) {
-	st := DayStats{Departments: map[string]int{}}
+	st := DayStats{Departments: map[string]int{}, Survey: map[string]int{}}
 	var wait, talk sql.NullFloat64
 	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*),
 		COALESCE(SUM(answered_ms IS NOT NULL), 0),
@@ -322,8 +340,12 @@ func (s *SQLite) DayStats(ctx context.Context, from, to time.Time) (DayStats, er
 		return st, fmt.Errorf("store: day stats: %w", err)
 	}
 	st.AvgWaitMS, st.AvgTalkMS = int64(wait.Float64), int64(talk.Float64)
+	if err := s.countInto(ctx, st.Survey, `SELECT survey, COUNT(*) FROM calls
+		WHERE offered_ms >= ? AND offered_ms < ? AND survey != '' GROUP BY survey`, ms(from), ms(to)); err != nil {
+		return st, fmt.Errorf("store: day stats: %w", err)
+	}
 	// a call counts once, for the department of its latest decision
-	rows, err := s.r.QueryContext(ctx, `SELECT d.department, COUNT(*) FROM decisions d
+	err = s.countInto(ctx, st.Departments, `SELECT d.department, COUNT(*) FROM decisions d
 		JOIN calls c ON c.id = d.call_id
 		WHERE c.offered_ms >= ? AND c.offered_ms < ?
 		AND d.id = (SELECT MAX(id) FROM decisions WHERE call_id = d.call_id)
@@ -331,14 +353,5 @@ func (s *SQLite) DayStats(ctx context.Context, from, to time.Time) (DayStats, er
 	if err != nil {
 		return st, fmt.Errorf("store: day stats: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var dep string
-		var n int
-		if err := rows.Scan(&dep, &n); err != nil {
-			return st, fmt.Errorf("store: day stats: %w", err)
-		}
-		st.Departments[dep] = n
-	}
-	return st, rows.Err()
+	return st, nil
 }

@@ -251,4 +251,7 @@ type DayStats struct {
 	AvgWaitMS   int64          `json:"avg_wait_ms"`
 	AvgTalkMS   int64          `json:"avg_talk_ms"`
 	Departments map[string]int `json:"departments"` // decided department id -> calls
+	// Survey counts the satisfaction answers: "satisfied", "basic", "dissatisfied",
+	// "no_answer".
+	Survey map[string]int `json:"survey"`
 }

@@ -214,7 +214,7 @@ func TestDayStatsAndCalls(t *testing.T) {
 	st, err := s.DayStats(ctx, day, day.Add(24*time.Hour))
 	require.NoError(t, err)
 	require.Equal(t, DayStats{Offered: 4, Answered: 2, Abandoned: 1, Failed: 1, AvgWaitMS: 15000, AvgTalkMS: 60000,
-		Departments: map[string]int{"env": 2}}, st)
+		Departments: map[string]int{"env": 2}, Survey: map[string]int{}}, st)
 
 	calls, err := s.Calls(ctx, CallFilter{From: day, Seat: "seat-01"})
 	require.NoError(t, err)
@@ -301,4 +301,19 @@ func TestSessionsSurviveReopen(t *testing.T) {
 	got, err := s2.Sessions(ctx, t0)
 	require.NoError(t, err)
 	require.Equal(t, []SessionRecord{{ID: "live", User: "seat-07", Role: "seat", Seat: "seat-07", Expires: t0.Add(time.Hour)}}, got)
+}
+
+// The day's figures count the satisfaction answers of the calls that had a survey.
+func TestDayStatsSurvey(t *testing.T) {
+	s, _ := open(t)
+	ctx := context.Background()
+	for i, ans := range []string{"satisfied", "satisfied", "basic", "no_answer", ""} {
+		id := fmt.Sprint("s", i)
+		require.NoError(t, s.Write(ctx, Call{ID: id, OfferedAt: t0.Add(time.Duration(i) * time.Minute)},
+			CallEnded{CallID: id, At: t0.Add(time.Hour), Survey: ans}))
+	}
+	st, err := s.DayStats(ctx, t0, t0.Add(24*time.Hour))
+	require.NoError(t, err)
+	require.Equal(t, map[string]int{"satisfied": 2, "basic": 1, "no_answer": 1}, st.Survey)
+	require.Equal(t, 5, st.Offered)
 }

@@ -53,6 +53,9 @@ type WorkOrderConfig struct {
 	// MaxAge is how long an undelivered order is retried before it becomes a dead letter;
 	// default 24h.
 	MaxAge time.Duration `yaml:"max_age"`
+	// Redact masks callers' personal numbers (caller and callback numbers, ID and bank
+	// card numbers in the text) in what is delivered, for a system that must not hold them.
+	Redact bool `yaml:"redact"`
 }
 
 // LLMConfig is an OpenAI-compatible chat-completions endpoint on the hotline's network

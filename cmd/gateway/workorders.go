@@ -28,7 +28,8 @@ func (a *App) wireWorkOrders(d *desk.Desk, st *store.SQLite, clf *dispatch.Class
 	if err != nil {
 		return nil, fmt.Errorf("workorder: %w", err)
 	}
-	wcfg := callflow.WorkOrdersConfig{Builder: b, Publisher: d, Outbox: st, Now: a.now, Logger: a.log}
+	wcfg := callflow.WorkOrdersConfig{Builder: b, Publisher: d, Outbox: st, Now: a.now, Logger: a.log,
+		MaskDelivery: a.cfg.WorkOrder.Redact}
 	if a.cfg.WorkOrder.URL == "" {
 		a.log.Info("workorder: no url configured; submitted orders wait in the outbox")
 		orders := callflow.NewWorkOrders(wcfg)

@@ -60,6 +60,11 @@
     $('abandoned').textContent = s.abandoned;
     $('avg-wait').textContent = LX.fmtDur(s.avg_wait_ms);
     $('avg-talk').textContent = LX.fmtDur(s.avg_talk_ms);
+    // 满意率 as the hotline reports it: satisfied or fairly satisfied, of the callers who
+    // answered the survey
+    const v = s.survey || {};
+    const rated = (v.satisfied || 0) + (v.basic || 0) + (v.dissatisfied || 0);
+    $('satisfaction').textContent = rated ? Math.round(100 * ((v.satisfied || 0) + (v.basic || 0)) / rated) + '% (' + rated + ')' : '–';
     depts = r.departments.sort((a, b) => b.calls - a.calls);
     renderDepts();
   }
