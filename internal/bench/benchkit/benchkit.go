@@ -5,10 +5,12 @@ package benchkit
 import (
 	"bufio"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -131,4 +133,40 @@ func Sum(m map[string]float64, prefix string) float64 {
 		}
 	}
 	return s
+}
+
+// Quantile reads a Prometheus histogram (all label sets summed) and interpolates q.
+func Quantile(m map[string]float64, name string, q float64) float64 {
+	buckets := map[float64]float64{}
+	for k, v := range m {
+		if !strings.HasPrefix(k, name+"_bucket{") {
+			continue
+		}
+		i := strings.Index(k, `le="`)
+		le, err := strconv.ParseFloat(strings.TrimSuffix(k[i+4:strings.Index(k[i+4:], `"`)+i+4], `"`), 64)
+		if err != nil {
+			le = math.Inf(1)
+		}
+		buckets[le] += v
+	}
+	var les []float64
+	for le := range buckets {
+		les = append(les, le)
+	}
+	sort.Float64s(les)
+	if len(les) == 0 {
+		return math.NaN()
+	}
+	total := buckets[les[len(les)-1]]
+	prevLE, prevN := 0.0, 0.0
+	for _, le := range les {
+		if buckets[le] >= q*total {
+			if math.IsInf(le, 1) {
+				return prevLE
+			}
+			return prevLE + (le-prevLE)*(q*total-prevN)/math.Max(buckets[le]-prevN, 1)
+		}
+		prevLE, prevN = le, buckets[le]
+	}
+	return prevLE
 }

@@ -14,8 +14,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -129,42 +127,6 @@ func run(gw string, n int, hold time.Duration, rate int, keep bool) error {
 	return report(n, hold, wall, idle, steadyFrom, steadyTo, m, callErr, dir)
 }
 
-// quantile reads a Prometheus histogram (all label sets summed) and interpolates q.
-func quantile(m map[string]float64, name string, q float64) float64 {
-	buckets := map[float64]float64{}
-	for k, v := range m {
-		if !strings.HasPrefix(k, name+"_bucket{") {
-			continue
-		}
-		i := strings.Index(k, `le="`)
-		le, err := strconv.ParseFloat(strings.TrimSuffix(k[i+4:strings.Index(k[i+4:], `"`)+i+4], `"`), 64)
-		if err != nil {
-			le = math.Inf(1)
-		}
-		buckets[le] += v
-	}
-	var les []float64
-	for le := range buckets {
-		les = append(les, le)
-	}
-	sort.Float64s(les)
-	if len(les) == 0 {
-		return math.NaN()
-	}
-	total := buckets[les[len(les)-1]]
-	prevLE, prevN := 0.0, 0.0
-	for _, le := range les {
-		if buckets[le] >= q*total {
-			if math.IsInf(le, 1) {
-				return prevLE
-			}
-			return prevLE + (le-prevLE)*(q*total-prevN)/math.Max(buckets[le]-prevN, 1)
-		}
-		prevLE, prevN = le, buckets[le]
-	}
-	return prevLE
-}
-
 func report(n int, hold, wall time.Duration, idle, from, to benchkit.ProcSample, m map[string]float64, callErr error, dir string) error {
 	cpu := (to.CPU - from.CPU).Seconds()
 	callMinutes := float64(n) * to.At.Sub(from.At).Minutes()
@@ -172,7 +134,7 @@ func report(n int, hold, wall time.Duration, idle, from, to benchkit.ProcSample,
 	recv := benchkit.Sum(m, "lianxin_rtp_packets_received_total")
 	lost := benchkit.Sum(m, "lianxin_rtp_packets_lost_total")
 	drops := benchkit.Sum(m, "lianxin_tap_frames_dropped_total")
-	p99 := quantile(m, "lianxin_rtp_relay_delay_seconds", 0.99)
+	p99 := benchkit.Quantile(m, "lianxin_rtp_relay_delay_seconds", 0.99)
 	recs, _ := filepath.Glob(filepath.Join(dir, "data", "recordings", "*", "*.wav"))
 	fmt.Printf("| calls | answered | recordings | CPU-s per call-minute | memory per call | packet loss | tap drops | p99 added relay delay |\n")
 	fmt.Printf("|---|---|---|---|---|---|---|---|\n")

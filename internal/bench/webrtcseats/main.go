@@ -14,6 +14,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"lianxin/internal/bench/benchkit"
 	"net/http"
 	"os"
 	"os/exec"
@@ -50,7 +51,7 @@ func run(gw string, n int, hold time.Duration, rate int, codec string) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	sipAddr, httpAddr := addr(freePort()), addr(freePort())
+	sipAddr, httpAddr := addr(benchkit.FreePort()), addr(benchkit.FreePort())
 	if err := prepare(root, dir); err != nil {
 		return err
 	}
@@ -69,7 +70,7 @@ func run(gw string, n int, hold time.Duration, rate int, codec string) error {
 		return err
 	}
 	defer func() { _ = gwCmd.Process.Signal(os.Interrupt); _ = gwCmd.Wait() }()
-	if err := waitHTTP(httpAddr, 20*time.Second); err != nil {
+	if err := benchkit.WaitHTTP(httpAddr, 20*time.Second); err != nil {
 		return err
 	}
 	agentPCM, err := testpeer.ReadWAV8k(filepath.Join(root, "testdata/audio/agent.wav"))
@@ -85,13 +86,13 @@ func run(gw string, n int, hold time.Duration, rate int, codec string) error {
 	if err != nil {
 		return err
 	}
-	idle, err := sample(gwCmd.Process.Pid)
+	idle, err := benchkit.Sample(gwCmd.Process.Pid)
 	if err != nil {
 		return err
 	}
 	pace := time.Duration(n/rate+1) * time.Second
 	caller := exec.CommandContext(ctx, "sipp", sipAddr, "-sf", filepath.Join(root, "testdata/sipp/caller_stream.xml"), "-s", "12345",
-		"-i", "127.0.0.1", "-p", fmt.Sprint(freePort()), "-mi", "127.0.0.1", "-mp", "30000", "-ci", "127.0.0.1", "-cp", fmt.Sprint(freePort()),
+		"-i", "127.0.0.1", "-p", fmt.Sprint(benchkit.FreePort()), "-mi", "127.0.0.1", "-mp", "30000", "-ci", "127.0.0.1", "-cp", fmt.Sprint(benchkit.FreePort()),
 		"-m", fmt.Sprint(n), "-l", fmt.Sprint(n), "-r", fmt.Sprint(rate), "-d", fmt.Sprint(hold.Milliseconds()), "-nostdin")
 	caller.Dir = dir
 	callerOut, _ := os.Create(filepath.Join(dir, "caller.out"))
@@ -102,7 +103,7 @@ func run(gw string, n int, hold time.Duration, rate int, codec string) error {
 	}
 	// the steady state: every call up (the ring and ICE take a moment), none ending
 	time.Sleep(pace + 4*time.Second)
-	from, err := sample(gwCmd.Process.Pid)
+	from, err := benchkit.Sample(gwCmd.Process.Pid)
 	if err != nil {
 		return err
 	}
@@ -111,11 +112,11 @@ func run(gw string, n int, hold time.Duration, rate int, codec string) error {
 		return fmt.Errorf("hold %s too short for the ramp of %s", hold, pace)
 	}
 	time.Sleep(window)
-	to, err := sample(gwCmd.Process.Pid)
+	to, err := benchkit.Sample(gwCmd.Process.Pid)
 	if err != nil {
 		return err
 	}
-	m, err := scrape(httpAddr)
+	m, err := benchkit.Scrape(httpAddr)
 	if err != nil {
 		return err
 	}
