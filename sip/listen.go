@@ -1,11 +1,13 @@
 package sip
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // listener is one address the server serves, over UDP and TCP on the same port.
@@ -41,6 +43,18 @@ func bind(addr string, port uint16) (listener, netip.AddrPort, error) {
 	if p == "0" && port != 0 {
 		addr = net.JoinHostPort(host, strconv.Itoa(int(port)))
 	}
+	anyPort := p == "0" && port == 0
+	for try := 0; ; try++ {
+		ln, ap, err := bindOnce(addr, host)
+		// A port the system chose free for UDP may be in use for TCP (another process's
+		// connection): choose again rather than fail a server asked for any port.
+		if err == nil || !anyPort || try == 20 || !errors.Is(err, syscall.EADDRINUSE) {
+			return ln, ap, err
+		}
+	}
+}
+
+func bindOnce(addr, host string) (listener, netip.AddrPort, error) {
 	udp, err := net.ListenPacket("udp", addr)
 	if err != nil {
 		return listener{}, netip.AddrPort{}, fmt.Errorf("sip: listen udp %s: %w", addr, err)
