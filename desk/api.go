@@ -224,7 +224,7 @@ func (d *Desk) call(w http.ResponseWriter, r *http.Request, s Session) {
 // calls lists calls: ?seat=&date=YYYY-MM-DD&limit=. A seat token lists its own seat only.
 func (d *Desk) calls(w http.ResponseWriter, r *http.Request, s Session) {
 	q := r.URL.Query()
-	f := store.CallFilter{Seat: q.Get("seat"), Limit: atoi(q.Get("limit"))}
+	f := store.CallFilter{Seat: q.Get("seat"), Department: q.Get("department"), Issue: q.Get("issue"), Limit: atoi(q.Get("limit"))}
 	if !s.Admin() {
 		if f.Seat != "" && f.Seat != s.Seat {
 			writeError(w, http.StatusForbidden, "another seat's calls")

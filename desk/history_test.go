@@ -21,7 +21,9 @@ import (
 func TestBrowserCallHistory(t *testing.T) {
 	bctx := browser(t)
 	dir := t.TempDir()
-	e := newEnv(t, Config{RecordDir: dir}, Options{Now: time.Now})
+	e := newEnv(t, Config{RecordDir: dir}, Options{Now: time.Now, Departments: func() []Dept {
+		return []Dept{{ID: "housing", Name: "住建局"}, {ID: "water", Name: "水务集团"}}
+	}})
 	ctx := context.Background()
 	at := time.Now().Add(-time.Hour).Truncate(time.Second)
 	end := at.Add(5 * time.Second)
@@ -33,6 +35,9 @@ func TestBrowserCallHistory(t *testing.T) {
 		store.Utterance{CallID: "h1", Seat: "seat-01", Channel: "caller", UtteranceID: "caller-2", Text: "谢谢你们", StartMS: 2600, EndMS: 4000, At: at},
 		store.CallEnded{CallID: "h1", At: end, Reason: "completed", Survey: "satisfied"},
 		store.Call{ID: "h2", Seat: "seat-02", From: "13900000000", OfferedAt: at},
+		store.Decision{CallID: "h1", Seat: "seat-01", Department: "housing", Accepted: true, At: end},
+		store.Call{ID: "h3", Seat: "seat-01", From: "13700000000", OfferedAt: at.Add(time.Minute)},
+		store.Decision{CallID: "h3", Seat: "seat-01", Department: "water", Accepted: true, At: end},
 	))
 	// a 5 s stereo recording where the recorder keeps it
 	pcm := make([]int16, 2*8000*5)
@@ -55,6 +60,13 @@ func TestBrowserCallHistory(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, n, "another seat's call is not listed for this agent")
 	require.Contains(t, text(t, bctx, `#calls tr[data-call="h1"]`), "满意")
+	require.NoError(t, chromedp.Do(bctx,
+		chromedp.WaitVisible(`#calls tr[data-call="h3"]`),
+		chromedp.SetValue(`#department`, "housing"),
+		chromedp.Click(`#filter button`),
+		chromedp.WaitNotPresent(`#calls tr[data-call="h3"]`),
+		chromedp.WaitVisible(`#calls tr[data-call="h1"]`),
+	), "filtered by the department the call went to")
 
 	require.NoError(t, chromedp.Do(bctx,
 		chromedp.Click(`#calls tr[data-call="h1"]`),

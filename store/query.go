@@ -195,6 +195,18 @@ func (s *SQLite) Calls(ctx context.Context, f CallFilter) ([]Call, error) {
 		q += ` AND seat = ?`
 		args = append(args, f.Seat)
 	}
+	if f.Department != "" {
+		q += ` AND (EXISTS (SELECT 1 FROM decisions d WHERE d.call_id = calls.id AND d.department = ?
+			AND d.id = (SELECT MAX(id) FROM decisions WHERE call_id = calls.id))
+			OR NOT EXISTS (SELECT 1 FROM decisions d WHERE d.call_id = calls.id)
+			AND EXISTS (SELECT 1 FROM workorder_drafts w WHERE w.call_id = calls.id
+			AND json_extract(w.data, '$.department') = ?))`
+		args = append(args, f.Department, f.Department)
+	}
+	if f.Issue != "" {
+		q += ` AND EXISTS (SELECT 1 FROM workorder_drafts w WHERE w.call_id = calls.id AND json_extract(w.data, '$.issue') = ?)`
+		args = append(args, f.Issue)
+	}
 	if !f.From.IsZero() {
 		q += ` AND offered_ms >= ?`
 		args = append(args, ms(f.From))

@@ -229,7 +229,10 @@ type CallDetail struct {
 
 // CallFilter selects calls. Zero fields do not filter.
 type CallFilter struct {
-	Seat  string
+	Seat string
+	// Department keeps the calls sent to it (the latest decision) or drafted for it;
+	// Issue the calls whose work-order draft has that issue type (an id).
+	Department, Issue string
 	From  time.Time // offered at or after
 	To    time.Time // offered before
 	Limit int       // 0: 100

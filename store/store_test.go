@@ -317,3 +317,34 @@ func TestDayStatsSurvey(t *testing.T) {
 	require.Equal(t, map[string]int{"satisfied": 2, "basic": 1, "no_answer": 1}, st.Survey)
 	require.Equal(t, 5, st.Offered)
 }
+
+// Calls are found by the department they went to (the latest decision, else the draft's)
+// and by the issue type of their work-order draft.
+func TestCallsByDepartmentAndIssue(t *testing.T) {
+	s, _ := open(t)
+	ctx := context.Background()
+	draft := func(id, dept, issue string) WorkOrderDraft {
+		return WorkOrderDraft{CallID: id, Data: json.RawMessage(`{"call_id":"` + id + `","department":"` + dept + `","issue":"` + issue + `"}`), At: t0}
+	}
+	require.NoError(t, s.Write(ctx,
+		Call{ID: "a", OfferedAt: t0}, draft("a", "water", "water-cut"),
+		Call{ID: "b", OfferedAt: t0.Add(time.Minute)}, draft("b", "water", "water-cut"),
+		Decision{CallID: "b", Department: "housing", At: t0}, // the agent sent it elsewhere
+		Call{ID: "c", OfferedAt: t0.Add(2 * time.Minute)}, draft("c", "housing", "lift-fault"),
+		Call{ID: "d", OfferedAt: t0.Add(3 * time.Minute)},
+	))
+	ids := func(f CallFilter) []string {
+		calls, err := s.Calls(ctx, f)
+		require.NoError(t, err)
+		var out []string
+		for _, c := range calls {
+			out = append(out, c.ID)
+		}
+		return out
+	}
+	require.Equal(t, []string{"c", "b"}, ids(CallFilter{Department: "housing"}), "the decision wins over the draft")
+	require.Equal(t, []string{"a"}, ids(CallFilter{Department: "water"}))
+	require.Equal(t, []string{"b", "a"}, ids(CallFilter{Issue: "water-cut"}))
+	require.Equal(t, []string{"c"}, ids(CallFilter{Department: "housing", Issue: "lift-fault"}))
+	require.Len(t, ids(CallFilter{}), 4)
+}

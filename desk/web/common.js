@@ -28,7 +28,7 @@ const LX = (() => {
       history: '通话记录', history_title: '连心 通话记录', day: '日期', seat: '坐席', search: '搜索', find: '查找',
       when: '时间', caller: '来电', outcome: '结果', talk: '通话', survey: '满意度', no_recording: '没有录音',
       answered_o: '接通', abandoned_o: '放弃', failed_o: '失败', decided: '派单', none: '无',
-      satisfaction: '满意率', backend_llm: '大模型', backend_local: '本地模型（大模型不可用）',
+      department: '部门', issue: '事项', satisfaction: '满意率', backend_llm: '大模型', backend_local: '本地模型（大模型不可用）',
       satisfied: '满意', basic: '基本满意', dissatisfied: '不满意', no_answer: '未评价',
     },
     en: {
@@ -55,7 +55,7 @@ const LX = (() => {
       history: 'Call history', history_title: 'Lianxin call history', day: 'Day', seat: 'Seat', search: 'Search', find: 'Find',
       when: 'When', caller: 'Caller', outcome: 'Outcome', talk: 'Talk', survey: 'Satisfaction', no_recording: 'No recording',
       answered_o: 'answered', abandoned_o: 'abandoned', failed_o: 'failed', decided: 'Dispatched to', none: 'none',
-      satisfaction: 'Satisfaction', backend_llm: 'language model', backend_local: 'local model (language model unavailable)',
+      department: 'Department', issue: 'Issue type', satisfaction: 'Satisfaction', backend_llm: 'language model', backend_local: 'local model (language model unavailable)',
       satisfied: 'satisfied', basic: 'fairly satisfied', dissatisfied: 'dissatisfied', no_answer: 'no answer',
     },
   };

@@ -12,6 +12,8 @@
     const q = new URLSearchParams({ limit: '200' });
     if ($('day').value) q.set('date', $('day').value);
     if ($('seat').value.trim()) q.set('seat', $('seat').value.trim());
+    if ($('department').value) q.set('department', $('department').value);
+    if ($('issue').value.trim()) q.set('issue', $('issue').value.trim());
     const calls = await LX.api('/api/calls?' + q);
     $('hits').replaceChildren();
     $('calls').replaceChildren(...calls.map((c) => {
@@ -74,6 +76,9 @@
     $('logout').hidden = false;
     const me = await LX.api('/api/me');
     $('seat-filter').hidden = me.role !== 'admin';
+    const deps = await LX.api('/api/departments').catch(() => []);
+    $('department').append(...(deps || []).map((d) => LX.el('option', { value: d.id },
+      LX.lang() === 'en' && d.name_en ? d.name_en : d.name)));
     await list();
   }
 
