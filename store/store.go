@@ -233,9 +233,9 @@ type CallFilter struct {
 	// Department keeps the calls sent to it (the latest decision) or drafted for it;
 	// Issue the calls whose work-order draft has that issue type (an id).
 	Department, Issue string
-	From  time.Time // offered at or after
-	To    time.Time // offered before
-	Limit int       // 0: 100
+	From              time.Time // offered at or after
+	To                time.Time // offered before
+	Limit             int       // 0: 100
 }
 
 // SearchQuery is a transcript search.
