@@ -280,7 +280,12 @@ func (d *Desk) statsToday(w http.ResponseWriter, r *http.Request, s Session) {
 		}
 		deps = append(deps, deptCount{Dept: x, Calls: n})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"date": from.Format(time.DateOnly), "stats": st, "departments": deps})
+	out := map[string]any{"date": from.Format(time.DateOnly), "stats": st, "departments": deps}
+	if d.opts.Queue != nil {
+		n, longest := d.opts.Queue()
+		out["queue"] = map[string]int64{"waiting": int64(n), "longest_wait_ms": longest.Milliseconds()}
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (d *Desk) seats(w http.ResponseWriter, _ *http.Request, s Session) {

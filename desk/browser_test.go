@@ -95,6 +95,7 @@ func TestBrowserAgentScreenAndWallboard(t *testing.T) {
 		},
 		OnSetState: board.Set,
 		SeatStates: board.States,
+		Queue:      func() (int, time.Duration) { return 3, 95 * time.Second },
 		OnHotspotAction: func(_ context.Context, id, action, who string) error {
 			if action == HotspotAcknowledge {
 				board.desk.Publish(context.Background(), Event{Type: TypeHotspot, Data: HotspotData{ID: id, State: "acknowledged",
@@ -207,6 +208,8 @@ func checkWallboard(t *testing.T, e *env, bctx context.Context) {
 		chromedp.WaitVisible(`.seat[data-seat="seat-02"].state-away`),
 	))
 	require.Equal(t, "1", text(t, admin, `#offered`))
+	require.Equal(t, "3", text(t, admin, `#waiting`), "callers waiting now")
+	require.Equal(t, "01:35", text(t, admin, `#longest-wait`))
 
 	// the agent goes away on the agent screen; the wallboard shows it
 	require.NoError(t, chromedp.Do(bctx, chromedp.Click(`#state-toggle`), chromedp.WaitVisible(`#state.state-away`)))

@@ -83,6 +83,8 @@ type Options struct {
 	OnWorkOrder func(ctx context.Context, seat, callID string, fields json.RawMessage) (WorkOrderStatus, error)
 	// KickWorkOrders wakes the delivery worker after an admin queues a dead letter again.
 	KickWorkOrders func()
+	// Queue says how many callers wait and the longest wait, for the wallboard.
+	Queue func() (waiting int, longest time.Duration)
 	// SeatStates returns every seat's current state, for the wallboard's first paint.
 	SeatStates func() map[string]string
 	// Departments lists the departments the agent may pick from.

@@ -175,6 +175,17 @@ func (a *ACD) PhoneOf(id string) Phone {
 	return PhoneNone
 }
 
+// Queue is how many callers wait for a seat and how long the longest has waited.
+func (a *ACD) Queue() (waiting int, longest time.Duration) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	now := a.now()
+	for _, w := range a.queue {
+		longest = max(longest, now.Sub(w.since))
+	}
+	return len(a.queue), longest
+}
+
 // QueueLen is the number of callers waiting for a seat.
 func (a *ACD) QueueLen() int {
 	a.mu.Lock()

@@ -221,3 +221,26 @@ func TestBrowserLeavingMidCallKeepsTheCall(t *testing.T) {
 	a.Release(id)
 	require.Equal(t, Available, a.States()["seat-01"])
 }
+
+// The wallboard's queue figures: how many wait, and the longest wait.
+func TestQueueFigures(t *testing.T) {
+	a, c := newACD(t, Config{Seats: []string{"seat-01"}})
+	n, longest := a.Queue()
+	require.Zero(t, n)
+	require.Zero(t, longest)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan struct{}, 2)
+	for range 2 {
+		go func() { _, _ = a.Acquire(ctx, "12345", nil); done <- struct{}{} }()
+		require.Eventually(t, func() bool { n, _ := a.Queue(); return n > 0 }, 2*time.Second, time.Millisecond)
+		c.add(30 * time.Second)
+	}
+	require.Eventually(t, func() bool { n, _ := a.Queue(); return n == 2 }, 2*time.Second, time.Millisecond)
+	n, longest = a.Queue()
+	require.Equal(t, 2, n)
+	require.Equal(t, 60*time.Second, longest, "the first caller has waited through both clock steps")
+	cancel()
+	<-done
+	<-done
+}

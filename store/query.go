@@ -344,10 +344,11 @@ func (s *SQLite) DayStats(ctx context.Context, from, to time.Time) (DayStats, er
 		COALESCE(SUM(answered_ms IS NOT NULL), 0),
 		COALESCE(SUM(outcome = 'abandoned'), 0),
 		COALESCE(SUM(outcome = 'failed'), 0),
+		COALESCE(SUM(answered_ms IS NOT NULL AND answered_ms - offered_ms <= 20000), 0),
 		AVG(answered_ms - offered_ms),
 		AVG(CASE WHEN ended_ms IS NOT NULL AND answered_ms IS NOT NULL THEN ended_ms - answered_ms END)
 		FROM calls WHERE offered_ms >= ? AND offered_ms < ?`, ms(from), ms(to)).
-		Scan(&st.Offered, &st.Answered, &st.Abandoned, &st.Failed, &wait, &talk)
+		Scan(&st.Offered, &st.Answered, &st.Abandoned, &st.Failed, &st.AnsweredIn20s, &wait, &talk)
 	if err != nil {
 		return st, fmt.Errorf("store: day stats: %w", err)
 	}

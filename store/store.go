@@ -247,13 +247,15 @@ type SearchQuery struct {
 
 // DayStats are the wallboard's figures for a period.
 type DayStats struct {
-	Offered     int            `json:"offered"`
-	Answered    int            `json:"answered"`
-	Abandoned   int            `json:"abandoned"`
-	Failed      int            `json:"failed"`
-	AvgWaitMS   int64          `json:"avg_wait_ms"`
-	AvgTalkMS   int64          `json:"avg_talk_ms"`
-	Departments map[string]int `json:"departments"` // decided department id -> calls
+	Offered   int `json:"offered"`
+	Answered  int `json:"answered"`
+	Abandoned int `json:"abandoned"`
+	Failed    int `json:"failed"`
+	// AnsweredIn20s counts the calls answered within 20 s of arriving (the service level).
+	AnsweredIn20s int            `json:"answered_in_20s"`
+	AvgWaitMS     int64          `json:"avg_wait_ms"`
+	AvgTalkMS     int64          `json:"avg_talk_ms"`
+	Departments   map[string]int `json:"departments"` // decided department id -> calls
 	// Survey counts the satisfaction answers: "satisfied", "basic", "dissatisfied",
 	// "no_answer".
 	Survey map[string]int `json:"survey"`

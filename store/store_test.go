@@ -213,7 +213,7 @@ func TestDayStatsAndCalls(t *testing.T) {
 
 	st, err := s.DayStats(ctx, day, day.Add(24*time.Hour))
 	require.NoError(t, err)
-	require.Equal(t, DayStats{Offered: 4, Answered: 2, Abandoned: 1, Failed: 1, AvgWaitMS: 15000, AvgTalkMS: 60000,
+	require.Equal(t, DayStats{Offered: 4, Answered: 2, Abandoned: 1, Failed: 1, AnsweredIn20s: 2, AvgWaitMS: 15000, AvgTalkMS: 60000,
 		Departments: map[string]int{"env": 2}, Survey: map[string]int{}}, st)
 
 	calls, err := s.Calls(ctx, CallFilter{From: day, Seat: "seat-01"})

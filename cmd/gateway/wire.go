@@ -68,6 +68,7 @@ func (a *App) Wire() error {
 		OnSetState: func(_ context.Context, id, state string) error {
 			return a.acd.SetState(id, seat.State(state))
 		},
+		Queue: a.acd.Queue,
 		SeatStates: func() map[string]string {
 			out := map[string]string{}
 			for id, s := range a.acd.States() {

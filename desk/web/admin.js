@@ -60,6 +60,11 @@
     $('abandoned').textContent = s.abandoned;
     $('avg-wait').textContent = LX.fmtDur(s.avg_wait_ms);
     $('avg-talk').textContent = LX.fmtDur(s.avg_talk_ms);
+    const pct = (n) => (s.offered ? Math.round(100 * n / s.offered) + '%' : '–');
+    $('answer-rate').textContent = pct(s.answered);
+    $('service-level').textContent = pct(s.answered_in_20s);
+    $('waiting').textContent = r.queue ? r.queue.waiting : 0;
+    $('longest-wait').textContent = LX.fmtDur(r.queue ? r.queue.longest_wait_ms : 0);
     // 满意率 as the hotline reports it: satisfied or fairly satisfied, of the callers who
     // answered the survey
     const v = s.survey || {};
@@ -139,6 +144,9 @@
         break;
     }
   }
+
+  // the longest wait grows between events: the figures refresh every 5 s as well
+  setInterval(() => { if (!$('main').hidden) loadStats().catch(() => {}); }, 5000);
 
   async function start() {
     $('login').hidden = true;
