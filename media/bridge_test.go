@@ -352,3 +352,21 @@ func TestRelayPathDoesNotAllocate(t *testing.T) {
 	})
 	require.Zero(t, allocs, "receive, latch, count, tap insert, transcode and send")
 }
+
+// A peer moved by a re-INVITE latches again from its new address: the leg stays up and
+// keeps receiving (the first-packet signal fires once, however often the latch is reset).
+func TestRelatchAfterMove(t *testing.T) {
+	l := newLoopbackLeg(t, LegOptions{Name: "caller"})
+	p1, p2 := newPeer(t), newPeer(t)
+	require.NoError(t, l.SetRemote(p1.addr(), PCMU(), 0))
+	p1.sendAudio(l.LocalAddr(), PCMU(), testSignal(FrameSamples))
+	select {
+	case <-l.Heard():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the first packet was not heard")
+	}
+	require.NoError(t, l.SetRemote(p2.addr(), PCMU(), 0)) // moved: the latch is cleared
+	p2.sendAudio(l.LocalAddr(), PCMU(), testSignal(FrameSamples))
+	require.Eventually(t, func() bool { return l.Stats().Source == p2.addr() }, 5*time.Second, 10*time.Millisecond,
+		"latched to the new address")
+}

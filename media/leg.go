@@ -97,6 +97,7 @@ type Leg struct {
 
 	bridged   chan struct{} // closed when a bridge takes the leg over; new once it lets go
 	heard     chan struct{} // closed when the first valid packet latches a source
+	wasHeard  bool          // heard is closed (under mu)
 	done      chan struct{}
 	closeOnce sync.Once
 	wg        sync.WaitGroup
@@ -405,7 +406,10 @@ func (l *Leg) accept(from netip.AddrPort) bool {
 	if l.latched.IsValid() && from != l.remote {
 		return false
 	}
-	if !l.latched.IsValid() {
+	if !l.wasHeard {
+		// once only: a re-INVITE that moves the peer clears the latch, and the next
+		// packet latches again
+		l.wasHeard = true
 		close(l.heard)
 	}
 	l.latched = from
