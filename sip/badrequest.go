@@ -8,28 +8,27 @@ import (
 )
 
 // badRequestFilter answers requests that sipgo cannot parse with 400 Bad Request
-// (RFC 3261 §21.4.1) instead of sipgo's silent drop, so a broken phone learns why. It
-// runs before sipgo's parser, on UDP datagrams and on messages framed off TCP streams
-// alike, and lets every message it can parse through untouched. Responses and
-// unparseable garbage that is not a request are dropped, as RFC 4475 expects.
+// (RFC 3261 §21.4.1) instead of sipgo's silent drop, so a broken phone learns why. sipgo
+// (the fork) hands it what its own parser refused, on UDP datagrams and on messages
+// framed off TCP streams alike, so nothing is parsed twice. Responses and unparseable
+// garbage that is not a request are dropped, as RFC 4475 expects.
 type badRequestFilter struct {
-	parser  *siplib.Parser
 	log     *slog.Logger
 	ua      string
 	metrics *Metrics
 }
 
-func (f *badRequestFilter) filter(info siplib.TransportReadProps, data []byte) ([]byte, error) {
-	if _, err := f.parser.ParseSIP(data); err == nil {
-		return data, nil
-	} else if res := f.response(data); res != nil {
-		f.log.Debug("sip: malformed request", "transport", info.Transport, "from", info.RemoteAddr, "err", err)
-		f.metrics.rejected(400)
-		if info.Reply != nil {
-			_ = info.Reply(res)
-		}
+// onParseError is the transport layer's parse-error handler.
+func (f *badRequestFilter) onParseError(info siplib.TransportReadProps, data []byte, err error) {
+	res := f.response(data)
+	if res == nil {
+		return
 	}
-	return nil, nil
+	f.log.Debug("sip: malformed request", "transport", info.Transport, "from", info.RemoteAddr, "err", err)
+	f.metrics.rejected(400)
+	if info.Reply != nil {
+		_ = info.Reply(res)
+	}
 }
 
 // response builds a 400 from whatever headers of the request can be recovered, by hand:

@@ -139,9 +139,9 @@ func New(cfg Config, handler CallHandler) (*Server, error) {
 		reg: newRegistrar(cfg), sdp: &sdpWriter{sessionID: rand.Uint64() >> 1},
 		sec: cfg.Security, source: sourceAddr, stack: sipgoLog, invites: lim(cfg.Security.InviteRate), regs: lim(cfg.Security.RegisterRate),
 		dialogs: map[string]inDialog{}, stop: make(chan struct{})}
-	bad := &badRequestFilter{parser: siplib.NewParser(), log: cfg.Logger, ua: cfg.UserAgent, metrics: cfg.Metrics}
+	bad := &badRequestFilter{log: cfg.Logger, ua: cfg.UserAgent, metrics: cfg.Metrics}
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent(cfg.UserAgent), sipgo.WithUserAgentHostname(host),
-		sipgo.WithUserAgentTransportLayerOptions(siplib.WithTransportLayerReadFilter(bad.filter),
+		sipgo.WithUserAgentTransportLayerOptions(siplib.WithTransportLayerParseErrorHandler(bad.onParseError),
 			siplib.WithTransportLayerForceRport(cfg.ForceRport), siplib.WithTransportLayerLogger(sipgoLog)),
 		sipgo.WithUserAgentTransactionLayerOptions(siplib.WithTransactionLayerLogger(sipgoLog),
 			siplib.WithTransactionLayerUnhandledResponseHandler(unmatchedResponse(sipgoLog))))

@@ -42,6 +42,7 @@ type TransportLayer struct {
 	// connectionReuse will force connection reuse when passing request
 	connectionReuse bool
 	readFilter      TransportReadFilter
+	parseError      TransportParseErrorHandler
 	// lianxin: forceRport answers unreliable requests at their source port, as if
 	// their top Via had an empty rport parameter (RFC 3581).
 	forceRport bool
@@ -70,6 +71,14 @@ func WithTransportLayerConnectionReuse(f bool) TransportLayerOption {
 func WithTransportLayerDNSLookupSRV(preferSRV bool) TransportLayerOption {
 	return func(l *TransportLayer) {
 		l.dnsPreferSRV = preferSRV
+	}
+}
+
+// WithTransportLayerParseErrorHandler sets the handler of unparseable messages on UDP,
+// TCP and TLS. lianxin: added.
+func WithTransportLayerParseErrorHandler(f TransportParseErrorHandler) TransportLayerOption {
+	return func(l *TransportLayer) {
+		l.parseError = f
 	}
 }
 
@@ -152,17 +161,20 @@ func NewTransportLayer(
 			log:             l.log.With("caller", "Transport<UDP>"),
 			connectionReuse: l.connectionReuse,
 			readFilter:      l.readFilter,
+			parseError:      l.parseError,
 		},
 		TCP: &TransportTCP{
 			log:             l.log.With("caller", "Transport<TCP>"),
 			connectionReuse: l.connectionReuse,
 			readFilter:      l.readFilter,
+			parseError:      l.parseError,
 		},
 		TLS: &TransportTLS{
 			TransportTCP: &TransportTCP{
 				log:             l.log.With("caller", "Transport<TLS>"),
 				connectionReuse: l.connectionReuse,
 				readFilter:      l.readFilter,
+				parseError:      l.parseError,
 			},
 		},
 		WS: &TransportWS{
@@ -196,16 +208,19 @@ func (l *TransportLayer) withTransports(conf TransportsConfig) {
 		l.udp = conf.UDP
 		l.udp.connectionReuse = l.connectionReuse
 		l.udp.readFilter = l.readFilter
+		l.udp.parseError = l.parseError
 	}
 	if conf.TCP != nil && l.tcp == nil {
 		l.tcp = conf.TCP
 		l.tcp.connectionReuse = l.connectionReuse
 		l.tcp.readFilter = l.readFilter
+		l.tcp.parseError = l.parseError
 	}
 	if conf.TLS != nil && l.tls == nil {
 		l.tls = conf.TLS
 		l.tls.connectionReuse = l.connectionReuse
 		l.tls.readFilter = l.readFilter
+		l.tls.parseError = l.parseError
 	}
 	if conf.WS != nil && l.ws == nil {
 		l.ws = conf.WS

@@ -19,6 +19,7 @@ type TransportTCP struct {
 	log             *slog.Logger
 	connectionReuse bool
 	readFilter      TransportReadFilter
+	parseError      TransportParseErrorHandler // lianxin: added
 
 	// ReadTimeout limits how long a TCP or TLS connection may block waiting
 	// for data. It is copied when the connection is created. A non-positive
@@ -239,16 +240,17 @@ func (t *TransportTCP) readWithin(conn *TCPConnection, buf []byte, partial bool)
 // hands it on. An unparseable message is dropped (the read filter may have answered
 // it); only a read filter error ends the connection. lianxin: added.
 func (t *TransportTCP) handleFramed(conn *TCPConnection, data []byte, raddr string, handler MessageHandler) error {
+	props := TransportReadProps{
+		Transport:  t.Network(),
+		LocalAddr:  conn.LocalAddr(),
+		RemoteAddr: conn.RemoteAddr(),
+		Reply: func(b []byte) error {
+			_, err := conn.Write(b)
+			return err
+		},
+	}
 	if t.readFilter != nil {
-		filtered, err := t.readFilter(TransportReadProps{
-			Transport:  t.Network(),
-			LocalAddr:  conn.LocalAddr(),
-			RemoteAddr: conn.RemoteAddr(),
-			Reply: func(b []byte) error {
-				_, err := conn.Write(b)
-				return err
-			},
-		}, data)
+		filtered, err := t.readFilter(props, data)
 		if err != nil {
 			return err
 		}
@@ -259,6 +261,10 @@ func (t *TransportTCP) handleFramed(conn *TCPConnection, data []byte, raddr stri
 	}
 	msg, err := t.parser.ParseSIP(data)
 	if err != nil {
+		if t.parseError != nil {
+			t.parseError(props, data, err)
+			return nil
+		}
 		t.log.Debug("failed to parse", "error", err, "data", string(data))
 		return nil
 	}

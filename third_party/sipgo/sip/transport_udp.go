@@ -24,6 +24,7 @@ type TransportUDP struct {
 	log             *slog.Logger
 	connectionReuse bool
 	readFilter      TransportReadFilter
+	parseError      TransportParseErrorHandler // lianxin: added
 }
 
 func (t *TransportUDP) init(par *Parser) {
@@ -162,16 +163,17 @@ func (t *TransportUDP) readListenerConnection(conn *UDPConnection, laddr string,
 			continue
 		}
 		rastr := raddr.String()
+		props := TransportReadProps{
+			Transport:  t.Network(),
+			LocalAddr:  conn.LocalAddr(),
+			RemoteAddr: raddr,
+			Reply: func(b []byte) error {
+				_, err := conn.WriteTo(b, raddr)
+				return err
+			},
+		}
 		if t.readFilter != nil {
-			filtered, err := t.readFilter(TransportReadProps{
-				Transport:  t.Network(),
-				LocalAddr:  conn.LocalAddr(),
-				RemoteAddr: raddr,
-				Reply: func(b []byte) error {
-					_, err := conn.WriteTo(b, raddr)
-					return err
-				},
-			}, data)
+			filtered, err := t.readFilter(props, data)
 			if err != nil {
 				t.log.Error("Read filter error", "laddr", laddr, "raddr", rastr, "error", err)
 				return
@@ -189,7 +191,7 @@ func (t *TransportUDP) readListenerConnection(conn *UDPConnection, laddr string,
 			acceptedAddr[rastr] = struct{}{}
 		}
 
-		t.parseAndHandle(data, rastr, handler)
+		t.parseAndHandle(data, rastr, handler, props)
 		lastRaddr = rastr
 	}
 }
@@ -222,7 +224,7 @@ func (t *TransportUDP) readListenerConnection(conn *UDPConnection, laddr string,
 	}
 } */
 
-func (t *TransportUDP) parseAndHandle(data []byte, src string, handler MessageHandler) {
+func (t *TransportUDP) parseAndHandle(data []byte, src string, handler MessageHandler, props TransportReadProps) {
 	// Check is keep alive
 	if len(data) <= 4 {
 		//One or 2 CRLF
@@ -234,6 +236,10 @@ func (t *TransportUDP) parseAndHandle(data []byte, src string, handler MessageHa
 
 	msg, err := t.parser.ParseSIP(data) //Very expensive operation
 	if err != nil {
+		if t.parseError != nil { // lianxin: the handler answers or logs it
+			t.parseError(props, data, err)
+			return
+		}
 		t.log.Error("failed to parse", "data", string(data), "error", err)
 		return
 	}
