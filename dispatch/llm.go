@@ -1,7 +1,6 @@
 package dispatch
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -27,9 +26,8 @@ type LLMConfig struct {
 // whenever the model is slow, down or answers anything but the JSON it was asked for.
 type LLM struct {
 	cfg      LLMConfig
-	endpoint string
+	chat     *Chat
 	fallback *Classifier
-	client   *http.Client
 	log      *slog.Logger
 	system   string
 }
@@ -39,9 +37,6 @@ const (
 	BackendLLM   = "llm"
 	BackendLocal = "local"
 )
-
-// maxLLMBody bounds the answer read from the endpoint.
-const maxLLMBody = 1 << 20
 
 // NewLLM returns an LLM backend over the fallback's taxonomy. client may be nil.
 func NewLLM(cfg LLMConfig, fallback *Classifier, client *http.Client, log *slog.Logger) (*LLM, error) {
@@ -54,22 +49,16 @@ func NewLLM(cfg LLMConfig, fallback *Classifier, client *http.Client, log *slog.
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 3 * time.Second
 	}
-	if client == nil {
-		client = &http.Client{}
-	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	endpoint := strings.TrimRight(cfg.URL, "/")
-	if !strings.HasSuffix(endpoint, "/chat/completions") {
-		endpoint += "/chat/completions"
-	}
-	return &LLM{cfg: cfg, endpoint: endpoint, fallback: fallback, client: client, log: log, system: systemPrompt(fallback.tax)}, nil
+	return &LLM{cfg: cfg, chat: NewChat(cfg.URL, cfg.Model, cfg.APIKey, client), fallback: fallback, log: log,
+		system: systemPrompt(fallback.tax)}, nil
 }
 
 // String names the backend for logs.
 func (l *LLM) String() string {
-	return fmt.Sprintf("llm(%s %s, fallback %v)", l.endpoint, l.cfg.Model, l.fallback)
+	return fmt.Sprintf("%v, fallback %v", l.chat, l.fallback)
 }
 
 func systemPrompt(t *Taxonomy) string {
@@ -96,24 +85,6 @@ func (l *LLM) Rank(ctx context.Context, text string, top int) ([]Suggestion, str
 	return l.fallback.Rank(text, top), BackendLocal
 }
 
-type chatMessage struct {
-	Role    string `json:"role"`
-	Content string `json:"content"`
-}
-
-type chatRequest struct {
-	Model          string            `json:"model"`
-	Messages       []chatMessage     `json:"messages"`
-	Temperature    float64           `json:"temperature"`
-	ResponseFormat map[string]string `json:"response_format"`
-}
-
-type chatResponse struct {
-	Choices []struct {
-		Message chatMessage `json:"message"`
-	} `json:"choices"`
-}
-
 // Ask queries the model once, without fallback.
 func (l *LLM) Ask(ctx context.Context, text string, top int) ([]Suggestion, error) {
 	ctx, cancel := context.WithTimeout(ctx, l.cfg.Timeout)
@@ -121,39 +92,11 @@ func (l *LLM) Ask(ctx context.Context, text string, top int) ([]Suggestion, erro
 	if r := []rune(text); len(r) > maxRunes {
 		text = string(r[:maxRunes])
 	}
-	body, err := json.Marshal(chatRequest{
-		Model:          l.cfg.Model,
-		Messages:       []chatMessage{{Role: "system", Content: l.system}, {Role: "user", Content: text}},
-		ResponseFormat: map[string]string{"type": "json_object"},
-	})
-	if err != nil {
-		return nil, err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.endpoint, bytes.NewReader(body))
+	content, err := l.chat.Ask(ctx, l.system, text)
 	if err != nil {
 		return nil, fmt.Errorf("dispatch: llm: %w", err)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	if l.cfg.APIKey != "" {
-		req.Header.Set("Authorization", "Bearer "+l.cfg.APIKey)
-	}
-	resp, err := l.client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("dispatch: llm: %w", err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxLLMBody))
-	if err != nil {
-		return nil, fmt.Errorf("dispatch: llm: reading answer: %w", err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("dispatch: llm: HTTP %d", resp.StatusCode)
-	}
-	var cr chatResponse
-	if err := json.Unmarshal(raw, &cr); err != nil || len(cr.Choices) == 0 {
-		return nil, fmt.Errorf("dispatch: llm: not a chat completion (%w)", err)
-	}
-	return parseLLMAnswer(cr.Choices[0].Message.Content, text, l.fallback.tax, top)
+	return parseLLMAnswer(content, text, l.fallback.tax, top)
 }
 
 // parseLLMAnswer checks the model's answer strictly: one JSON object of the asked shape,

@@ -1,7 +1,6 @@
 package workorder
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -29,9 +28,8 @@ type LLMConfig struct {
 // LLM writes summaries with a language model and checks each answer against the
 // transcript: a summary naming a place, number or address the caller never said is refused.
 type LLM struct {
-	cfg      LLMConfig
-	endpoint string
-	client   *http.Client
+	cfg  LLMConfig
+	chat *dispatch.Chat
 }
 
 // NewLLM returns the summarizer; client may be nil.
@@ -42,46 +40,18 @@ func NewLLM(cfg LLMConfig, client *http.Client) (*LLM, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 5 * time.Second
 	}
-	if client == nil {
-		client = &http.Client{}
-	}
-	endpoint := strings.TrimRight(cfg.URL, "/")
-	if !strings.HasSuffix(endpoint, "/chat/completions") {
-		endpoint += "/chat/completions"
-	}
-	return &LLM{cfg: cfg, endpoint: endpoint, client: client}, nil
+	return &LLM{cfg: cfg, chat: dispatch.NewChat(cfg.URL, cfg.Model, cfg.APIKey, client)}, nil
 }
 
 // Timeout is the per-request timeout.
 func (l *LLM) Timeout() time.Duration { return l.cfg.Timeout }
 
 // String names the backend for logs.
-func (l *LLM) String() string { return fmt.Sprintf("llm(%s %s)", l.endpoint, l.cfg.Model) }
+func (l *LLM) String() string { return l.chat.String() }
 
 const summaryPrompt = `你是12345政务服务便民热线的工单助手。根据来电人原话写工单的诉求摘要，格式为“市民来电反映：<地点>，<问题>。诉求：<诉求>。”。` +
 	`只能使用来电内容中出现过的事实，不得编造地点、号码、时间、人名或数量；没有说到的项留空字符串。` +
 	`只回答一个JSON对象，不要任何其他文字：{"who":"","where":"","what":"","want":"","summary":""}`
-
-type chatMessage struct {
-	Role    string `json:"role"`
-	Content string `json:"content"`
-}
-
-type chatRequest struct {
-	Model          string            `json:"model"`
-	Messages       []chatMessage     `json:"messages"`
-	Temperature    float64           `json:"temperature"`
-	ResponseFormat map[string]string `json:"response_format"`
-}
-
-type chatResponse struct {
-	Choices []struct {
-		Message chatMessage `json:"message"`
-	} `json:"choices"`
-}
-
-// maxAnswerBytes bounds the answer read from the endpoint.
-const maxAnswerBytes = 1 << 20
 
 // Summarize implements Summarizer.
 func (l *LLM) Summarize(ctx context.Context, text string, f Fields) (string, error) {
@@ -91,37 +61,11 @@ func (l *LLM) Summarize(ctx context.Context, text string, f Fields) (string, err
 	if f.Place != "" {
 		user += "\n已识别地点：" + f.Place
 	}
-	body, err := json.Marshal(chatRequest{Model: l.cfg.Model,
-		Messages:       []chatMessage{{Role: "system", Content: summaryPrompt}, {Role: "user", Content: user}},
-		ResponseFormat: map[string]string{"type": "json_object"}})
-	if err != nil {
-		return "", err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.endpoint, bytes.NewReader(body))
+	content, err := l.chat.Ask(ctx, summaryPrompt, user)
 	if err != nil {
 		return "", fmt.Errorf("workorder: llm: %w", err)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	if l.cfg.APIKey != "" {
-		req.Header.Set("Authorization", "Bearer "+l.cfg.APIKey)
-	}
-	resp, err := l.client.Do(req)
-	if err != nil {
-		return "", fmt.Errorf("workorder: llm: %w", err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
-	if err != nil {
-		return "", fmt.Errorf("workorder: llm: reading answer: %w", err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("workorder: llm: HTTP %d", resp.StatusCode)
-	}
-	var cr chatResponse
-	if err := json.Unmarshal(raw, &cr); err != nil || len(cr.Choices) == 0 {
-		return "", fmt.Errorf("workorder: llm: not a chat completion (%w)", err)
-	}
-	s, err := checkSummary(cr.Choices[0].Message.Content, text, f)
+	s, err := checkSummary(content, text, f)
 	if err != nil {
 		return "", err
 	}

@@ -22,12 +22,22 @@ type standInLLM struct {
 	delay   time.Duration
 }
 
+// wireRequest is the chat-completions request as the server reads it.
+type wireRequest struct {
+	Model    string `json:"model"`
+	Messages []struct {
+		Role    string `json:"role"`
+		Content string `json:"content"`
+	} `json:"messages"`
+	ResponseFormat map[string]string `json:"response_format"`
+}
+
 func (s *standInLLM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path != "/v1/chat/completions" || r.Method != http.MethodPost {
 		http.NotFound(w, r)
 		return
 	}
-	var req chatRequest
+	var req wireRequest
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || len(req.Messages) != 2 || req.Messages[0].Role != "system" ||
 		!strings.HasPrefix(req.Messages[1].Content, "来电内容：") || req.ResponseFormat["type"] != "json_object" {
 		http.Error(w, "bad request", http.StatusBadRequest)
