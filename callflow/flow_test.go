@@ -166,12 +166,15 @@ func TestCloseEndsCalls(t *testing.T) {
 	done := tf.handle(t, caller)
 	require.Eventually(t, func() bool { return tf.phones.call("seat-01") != nil }, 5*time.Second, 10*time.Millisecond)
 	require.NoError(t, tf.Close())
+	// The handler's goroutine may not have closed done yet, but the call must be over:
+	// its end was recorded before Close returned.
+	var e ended
 	select {
-	case <-done:
+	case e = <-tf.obs.ended:
 	default:
-		t.Fatal("Close returned before the call's handler")
+		t.Fatal("Close returned before the call ended")
 	}
-	e := tf.obs.waitEnded(t)
+	<-done
 	require.Equal(t, Completed, e.outcome)
 	require.ErrorIs(t, e.cause, ErrShutdown)
 
