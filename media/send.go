@@ -42,6 +42,7 @@ type outStream struct {
 	seqOff  uint16
 	tsOff   uint32
 	sent    uint64
+	srtp    *SRTP // nil: plain RTP
 	buf     [1500]byte
 }
 
@@ -134,10 +135,12 @@ func (o *outStream) send(pt uint8, marker bool, seq uint16, ts uint32, n int, no
 	binary.BigEndian.PutUint16(b[2:], seq)
 	binary.BigEndian.PutUint32(b[4:], ts)
 	binary.BigEndian.PutUint32(b[8:], o.ssrc)
-	var err error
-	if u := o.leg.udp; u != nil {
+	b, err := o.protect(b)
+	switch u := o.leg.udp; {
+	case err != nil:
+	case u != nil:
 		_, err = u.WriteToUDPAddrPort(b, o.dest)
-	} else {
+	default:
 		_, err = o.leg.conn.WriteTo(b, net.UDPAddrFromAddrPort(o.dest))
 	}
 	// Advance even on a send error: the far end must see the gap as loss, not reordering.
