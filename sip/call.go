@@ -28,9 +28,15 @@ type leg struct {
 	log    *slog.Logger
 	ctx    context.Context
 	cancel context.CancelCauseFunc
+	// ua is the dialog's side of the gateway: its Contact names the transport (TLS or
+	// not) that the peer's requests in the dialog must use.
+	ua *sipgo.DialogUA
+	// policy is the peer's SRTP policy, for its re-INVITEs.
+	policy SRTPPolicy
 
 	mu     sync.Mutex
 	remote Media
+	own    sdes // the gateway's side of SRTP in its last SDP
 	local  netip.AddrPort
 	onHold func(Media)
 }
@@ -56,7 +62,7 @@ func (l *leg) OnMediaChange(f func(Media)) {
 // call never drops on one; an unusable offer is refused with 488 and the old media stays.
 func (l *leg) reinvite(req *siplib.Request, tx siplib.ServerTransaction) {
 	l.mu.Lock()
-	cur := l.remote
+	cur, own := l.remote, l.own
 	l.mu.Unlock()
 	dir := cur.Direction
 	if body := req.Body(); len(body) > 0 {
@@ -69,18 +75,28 @@ func (l *leg) reinvite(req *siplib.Request, tx siplib.ServerTransaction) {
 			l.srv.respond(tx, req, siplib.StatusNotAcceptableHere, "Codec change not supported")
 			return
 		}
+		pol := l.policy
+		if cur.SRTP.Enabled() {
+			pol = SRTPRequired // an encrypted call never falls back to plain RTP
+		}
+		sec, keys, err := answerSDES(o, pol, own.key)
+		if err != nil {
+			l.srv.respond(tx, req, statusFor(err), reasonFor(err))
+			return
+		}
 		cur = o.media(cur.Codec)
+		cur.SRTP, own = keys, sec
 		dir = o.dir
 	}
 	res := siplib.NewSDPResponseFromRequest(req, l.srv.sdp.build(l.local, []string{cur.Codec},
-		map[string]uint8{cur.Codec: cur.PayloadType}, cur.DTMFType, dir.answer()))
-	res.AppendHeader(&l.srv.dlgUA.ContactHDR)
+		map[string]uint8{cur.Codec: cur.PayloadType}, cur.DTMFType, dir.answer(), own))
+	res.AppendHeader(&l.ua.ContactHDR)
 	if err := tx.Respond(res); err != nil {
 		l.log.Warn("sip: re-INVITE answer failed", "err", err)
 		return
 	}
 	l.mu.Lock()
-	l.remote = cur
+	l.remote, l.own = cur, own
 	f := l.onHold
 	l.mu.Unlock()
 	l.log.Info("sip: media changed by re-INVITE", "direction", cur.Direction, "addr", cur.Addr)
@@ -121,6 +137,11 @@ func (s *Server) newCall(req *siplib.Request, tx siplib.ServerTransaction) {
 		s.respond(tx, req, siplib.StatusBadRequest, "Bad Request (missing headers)")
 		return
 	}
+	pol := s.cfg.CallerPolicies.For(req.Recipient.User)
+	if pol.TLS == TLSRequired && !overTLS(req) {
+		s.respond(tx, req, siplib.StatusForbidden, "Forbidden (TLS required)")
+		return
+	}
 	if req.Contact() == nil {
 		// RFC 2543 made Contact optional: requests in the dialog then go to the From
 		// address (RFC 3261 §8.2.6.2 keeps such callers working). sipgo's dialog needs a
@@ -141,7 +162,13 @@ func (s *Server) newCall(req *siplib.Request, tx siplib.ServerTransaction) {
 		s.respond(tx, req, statusFor(err), reasonFor(err))
 		return
 	}
-	dlg, err := s.dlgUA.ReadInvite(req, tx)
+	own, keys, err := answerSDES(o, pol.SRTP, nil)
+	if err != nil {
+		s.respond(tx, req, statusFor(err), reasonFor(err))
+		return
+	}
+	ua := s.uaFor(req)
+	dlg, err := ua.ReadInvite(req, tx)
 	if err != nil {
 		s.respond(tx, req, siplib.StatusBadRequest, "Bad Request")
 		return
@@ -153,8 +180,9 @@ func (s *Server) newCall(req *siplib.Request, tx siplib.ServerTransaction) {
 
 	c := &InboundCall{dlg: dlg, CallID: req.CallID().Value(), Number: req.Recipient.User,
 		From: req.From().Address.User, offer: o, codec: o.codecs[0]}
-	c.srv = s
+	c.srv, c.ua, c.policy, c.own = s, ua, pol.SRTP, own
 	c.remote = o.media(c.codec)
+	c.remote.SRTP = keys
 	c.log = s.log.With("call_id", c.CallID, "line", c.Number)
 	c.ctx, c.cancel = context.WithCancelCause(context.Background())
 	stop := context.AfterFunc(dlg.Context(), func() { c.cancel(ErrCallerCanceled) })
@@ -173,9 +201,9 @@ func (c *InboundCall) Codecs() []string { return append([]string(nil), c.offer.c
 func (c *InboundCall) answerSDP(local netip.AddrPort) []byte {
 	c.mu.Lock()
 	c.local = local
-	r := c.remote
+	r, own := c.remote, c.own
 	c.mu.Unlock()
-	return c.srv.sdp.build(local, []string{r.Codec}, map[string]uint8{r.Codec: r.PayloadType}, r.DTMFType, r.Direction.answer())
+	return c.srv.sdp.build(local, []string{r.Codec}, map[string]uint8{r.Codec: r.PayloadType}, r.DTMFType, r.Direction.answer(), own)
 }
 
 // Progress sends 183 Session Progress with an SDP answer for RTP at local: early media,
@@ -285,12 +313,18 @@ func (s *Server) Dial(ctx context.Context, o DialOptions) (*OutboundCall, error)
 	if !ok {
 		return nil, fmt.Errorf("%w: %s", ErrNotRegistered, o.Seat)
 	}
+	pol := s.cfg.SeatPolicies.For(o.Seat)
+	ua, err := s.seatUA(reg, pol)
+	if err != nil {
+		return nil, err
+	}
 	pts := map[string]uint8{}
 	for _, c := range o.Codecs {
 		pts[c] = staticPT[c]
 	}
+	own := offerSDES(pol.SRTP)
 	req := siplib.NewRequest(siplib.INVITE, *reg.Contact.Clone())
-	req.SetBody(s.sdp.build(o.Local, o.Codecs, pts, defaultDTMFPayload, SendRecv))
+	req.SetBody(s.sdp.build(o.Local, o.Codecs, pts, defaultDTMFPayload, SendRecv, own))
 	req.AppendHeader(siplib.NewHeader("Content-Type", "application/sdp"))
 	from := &siplib.FromHeader{DisplayName: o.CallerID,
 		Address: siplib.Uri{Scheme: "sip", User: o.CallerID, Host: s.host, Port: int(s.addr.Port())},
@@ -299,8 +333,13 @@ func (s *Server) Dial(ctx context.Context, o DialOptions) (*OutboundCall, error)
 	req.AppendHeader(from)
 	req.AppendHeader(&siplib.ToHeader{Address: siplib.Uri{Scheme: "sip", User: o.Seat, Host: s.host}, Params: siplib.NewParams()})
 	req.SetTransport(reg.Transport)
+	if ua == s.dlgTLS && s.hasConn("tls", reg.Source) {
+		// The phone's TLS connection, not its Contact: a phone seldom has a certificate
+		// to accept a connection of the gateway's (RFC 5923's reuse).
+		req.SetDestination(reg.Source)
+	}
 
-	dlg, err := s.dlgUA.WriteInvite(ctx, req)
+	dlg, err := ua.WriteInvite(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("sip: INVITE %s: %w", o.Seat, err)
 	}
@@ -318,12 +357,13 @@ func (s *Server) Dial(ctx context.Context, o DialOptions) (*OutboundCall, error)
 		return nil, fmt.Errorf("sip: %s did not answer: %w", o.Seat, err)
 	}
 	oc := &OutboundCall{dlg: dlg, Seat: o.Seat}
-	oc.srv, oc.local = s, o.Local
+	oc.srv, oc.local, oc.ua, oc.policy, oc.own = s, o.Local, ua, pol.SRTP, own
 	oc.log = s.log.With("seat", o.Seat)
 	oc.ctx, oc.cancel = context.WithCancelCause(context.Background())
 	ans, err := parseSDP(dlg.InviteResponse.Body())
 	if err == nil && len(ans.codecs) > 0 {
 		oc.remote = ans.media(ans.codecs[0])
+		oc.remote.SRTP, err = own.answered(ans, pol.SRTP)
 	}
 	if err := dlg.Ack(context.WithoutCancel(ctx)); err != nil {
 		oc.Hangup(context.WithoutCancel(ctx))
@@ -364,7 +404,7 @@ func (oc *OutboundCall) bye(req *siplib.Request, tx siplib.ServerTransaction) {
 // statusFor classifies an error into a SIP status.
 func statusFor(err error) int {
 	switch {
-	case errors.Is(err, ErrNoCommonCodec):
+	case errors.Is(err, ErrNoCommonCodec), srtpError(err) != "":
 		return siplib.StatusNotAcceptableHere
 	case errors.Is(err, ErrBadSDP):
 		return siplib.StatusBadRequest
@@ -373,6 +413,9 @@ func statusFor(err error) int {
 }
 
 func reasonFor(err error) string {
+	if why := srtpError(err); why != "" {
+		return "Not Acceptable Here (" + why + ")"
+	}
 	switch statusFor(err) {
 	case siplib.StatusNotAcceptableHere:
 		return "Not Acceptable Here"
@@ -380,6 +423,21 @@ func reasonFor(err error) string {
 		return "Bad Request (SDP)"
 	}
 	return "Server Internal Error"
+}
+
+// srtpError is the reason phrase's words for an SRTP negotiation error, "" for others.
+func srtpError(err error) string {
+	switch {
+	case errors.Is(err, ErrSRTPRequired):
+		return "SRTP required"
+	case errors.Is(err, ErrSRTPOff):
+		return "SRTP not accepted"
+	case errors.Is(err, ErrNoCommonCrypto):
+		return "no usable SRTP crypto, " + cryptoSuite + " wanted"
+	case errors.Is(err, ErrDTLSSRTP):
+		return "DTLS-SRTP not supported"
+	}
+	return ""
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -52,7 +52,7 @@ func TestParseSDP(t *testing.T) {
 func TestAnswerSDPRoundTrips(t *testing.T) {
 	w := &sdpWriter{sessionID: 7}
 	body := w.build(netip.MustParseAddrPort("127.0.0.1:20000"), []string{PCMU, PCMA},
-		map[string]uint8{PCMU: 0, PCMA: 8}, 101, SendOnly.answer())
+		map[string]uint8{PCMU: 0, PCMA: 8}, 101, SendOnly.answer(), sdes{})
 	o, err := parseSDP(body)
 	require.NoError(t, err)
 	require.Equal(t, []string{PCMU, PCMA}, o.codecs)
@@ -65,6 +65,8 @@ func FuzzParseSDP(f *testing.F) {
 	f.Add(sdpOffer("m=audio 4000 RTP/AVP 0 8 101", "a=rtpmap:101 telephone-event/8000"))
 	f.Add(sdpOffer("m=audio 4000 RTP/AVP 96", "a=rtpmap:96 PCMA/8000", "a=inactive"))
 	f.Add([]byte("v=0\r\n"))
+	f.Add(sdpOffer("m=audio 4000 RTP/SAVP 0", "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNk|2^31"))
+	f.Add(sdpOffer("m=audio 4000 RTP/AVP 0", "a=crypto:9 AES_CM_128_HMAC_SHA1_80 inline:MDEy|1:4;inline:x UNENCRYPTED_SRTP"))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		o, err := parseSDP(body)
 		if err == nil && (len(o.codecs) == 0 || !o.addr.IsValid()) {
