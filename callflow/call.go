@@ -312,6 +312,11 @@ func setRemote(l *media.Leg, m Media) error {
 		return err
 	}
 	codec.PayloadType = m.PayloadType
+	// the keys before the address: until SetRemote the leg takes no packet, so none is
+	// ever taken as plain that should have been authenticated
+	if err := l.SetSRTP(m.SRTP); err != nil {
+		return err
+	}
 	return l.SetRemote(m.Addr, codec, m.DTMFType)
 }
 

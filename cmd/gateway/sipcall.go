@@ -49,7 +49,8 @@ func flowMedia(m sip.Media) callflow.Media {
 	if err != nil {
 		d = media.SendRecv
 	}
-	return callflow.Media{Addr: m.Addr, Codec: m.Codec, PayloadType: m.PayloadType, DTMFType: m.DTMFType, Direction: d}
+	return callflow.Media{Addr: m.Addr, Codec: m.Codec, PayloadType: m.PayloadType, DTMFType: m.DTMFType, Direction: d,
+		SRTP: m.SRTP}
 }
 
 // sipStatus is the final response a refused caller gets.
