@@ -223,9 +223,12 @@ type fakePhones struct {
 	answer map[string]float64
 	// srtp makes the phones answer with SRTP.
 	srtp bool
+	// refuse are seats whose phones refuse every call at once.
+	refuse map[string]bool
 
 	mu    sync.Mutex
 	rung  []string
+	at    []time.Time
 	calls map[string]*fakeSeatCall
 }
 
@@ -240,8 +243,12 @@ type fakeSeatCall struct {
 func (p *fakePhones) Ring(ctx context.Context, r Ring) (SeatCall, error) {
 	p.mu.Lock()
 	p.rung = append(p.rung, r.Seat)
+	p.at = append(p.at, time.Now())
 	hz, ok := p.answer[r.Seat]
 	p.mu.Unlock()
+	if p.refuse[r.Seat] {
+		return nil, errors.New("488 Not Acceptable Here")
+	}
 	if !ok {
 		<-ctx.Done()
 		return nil, context.Cause(ctx)
@@ -267,6 +274,13 @@ func (p *fakePhones) rungSeats() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return append([]string(nil), p.rung...)
+}
+
+// rungAt is when each ring started.
+func (p *fakePhones) rungAt() []time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]time.Time(nil), p.at...)
 }
 
 func (p *fakePhones) call(seat string) *fakeSeatCall {

@@ -140,6 +140,33 @@ func TestSRTPCallIsBridgedAndRecorded(t *testing.T) {
 	requireTone(t, right[len(right)/2:], 400, 1000, "right channel: the agent")
 }
 
+// A seat whose phone refuses at once (busy, or no SRTP where its policy requires it) gives
+// way to the next seat at once; when it is the only one, it is offered the call again
+// only a ring timeout later, not in a tight loop.
+func TestRefusingSeatIsNotOfferedAgainAtOnce(t *testing.T) {
+	tf := newTestFlow(t, []string{"seat-01", "seat-02"}, map[string]float64{"seat-02": 400}, nil)
+	tf.phones.refuse = map[string]bool{"seat-01": true}
+	caller := newFakeCaller(t, 1000)
+	done := tf.handle(t, caller)
+	require.Eventually(t, func() bool { return tf.phones.call("seat-02") != nil }, 10*time.Second, 10*time.Millisecond)
+	require.Equal(t, []string{"seat-01", "seat-02"}, tf.phones.rungSeats())
+	caller.hangUp(errors.New("caller hung up"))
+	<-done
+
+	alone := newTestFlow(t, []string{"seat-01"}, nil, nil)
+	alone.phones.refuse = map[string]bool{"seat-01": true}
+	caller = newFakeCaller(t, 1000)
+	done = alone.handle(t, caller)
+	require.Eventually(t, func() bool { return len(alone.phones.rungSeats()) >= 3 }, 10*time.Second, 10*time.Millisecond)
+	caller.hangUp(errors.New("caller gave up"))
+	<-done
+	at := alone.phones.rungAt()
+	for i := 1; i < len(at); i++ {
+		require.GreaterOrEqual(t, at[i].Sub(at[i-1]), 300*time.Millisecond, "ring %d came a ring timeout after the refusal", i)
+	}
+	require.Equal(t, Abandoned, alone.obs.waitEnded(t).outcome)
+}
+
 // A seat that does not answer in time gives way to the next; the caller is connected.
 func TestRingOutGoesToNextSeat(t *testing.T) {
 	tf := newTestFlow(t, []string{"seat-01", "seat-02"}, map[string]float64{"seat-02": 400}, nil)
