@@ -183,6 +183,7 @@ func (s *Server) newCall(req *siplib.Request, tx siplib.ServerTransaction) {
 	c.srv, c.ua, c.policy, c.own = s, ua, pol.SRTP, own
 	c.remote = o.media(c.codec)
 	c.remote.SRTP = keys
+	s.cfg.Metrics.leg("caller", req.Transport(), keys.Enabled())
 	c.log = s.log.With("call_id", c.CallID, "line", c.Number)
 	c.ctx, c.cancel = context.WithCancelCause(context.Background())
 	stop := context.AfterFunc(dlg.Context(), func() { c.cancel(ErrCallerCanceled) })
@@ -374,6 +375,7 @@ func (s *Server) Dial(ctx context.Context, o DialOptions) (*OutboundCall, error)
 		return nil, fmt.Errorf("sip: %s answered with unusable SDP: %w", o.Seat, err)
 	}
 	s.setDialog(dlg.ID, oc)
+	s.cfg.Metrics.leg("seat", reg.Transport, oc.remote.SRTP.Enabled())
 	return oc, nil
 }
 

@@ -1,6 +1,10 @@
 package sip
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // Metrics are the signalling layer's Prometheus collectors. A nil *Metrics records nothing.
 type Metrics struct {
@@ -12,6 +16,7 @@ type Metrics struct {
 	limited       *prometheus.CounterVec
 	tcpCloses     *prometheus.CounterVec
 	logDropped    prometheus.Counter
+	legs          *prometheus.CounterVec
 }
 
 // NewMetrics registers the SIP collectors on reg.
@@ -41,8 +46,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		logDropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "lianxin_sip_log_suppressed_total", Help: "SIP stack log records dropped by the rate limit.",
 		}),
+		legs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lianxin_sip_call_legs_total",
+			Help: "Call legs set up, by side (caller, seat), signalling transport (udp, tcp, tls) and media (rtp, srtp).",
+		}, []string{"side", "transport", "media"}),
 	}
-	reg.MustRegister(m.registrations, m.registers, m.requests, m.responses, m.authBlocks, m.limited, m.tcpCloses, m.logDropped)
+	reg.MustRegister(m.registrations, m.registers, m.requests, m.responses, m.authBlocks, m.limited, m.tcpCloses, m.logDropped, m.legs)
 	return m
 }
 
@@ -92,4 +101,16 @@ func (m *Metrics) logSuppressed() {
 	if m != nil {
 		m.logDropped.Inc()
 	}
+}
+
+// leg counts a call leg set up over transport, with SRTP or plain RTP.
+func (m *Metrics) leg(side, transport string, srtp bool) {
+	if m == nil {
+		return
+	}
+	media := "rtp"
+	if srtp {
+		media = "srtp"
+	}
+	m.legs.WithLabelValues(side, strings.ToLower(transport), media).Inc()
 }

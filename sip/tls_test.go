@@ -180,6 +180,7 @@ func TestDialTLSSeatWithSRTP(t *testing.T) {
 	require.True(t, keys.Enabled())
 	require.Equal(t, "0123456789abcdef0123456789abcd", string(keys.Remote))
 	require.Equal(t, offer.crypto[0].key, keys.Local, "the gateway sends with the key it offered")
+	require.Equal(t, 1.0, s.counter(t, "lianxin_sip_call_legs_total", map[string]string{"side": "seat", "transport": "tls", "media": "srtp"}))
 
 	go func() { _ = r.oc.Hangup(context.Background()) }()
 	bye := p.nextRequest(siplib.BYE)
@@ -264,6 +265,7 @@ func TestCallerPolicies(t *testing.T) {
 	require.Equal(t, ans.crypto[0].key, m.SRTP.Local, "the caller leg sends with the key the answer carried")
 	require.Equal(t, "0123456789abcdef0123456789abcd", string(m.SRTP.Remote))
 	require.Equal(t, 486, caller.finalFor("srtp-caller").StatusCode)
+	require.Equal(t, 1.0, s.counter(t, "lianxin_sip_call_legs_total", map[string]string{"side": "caller", "transport": "udp", "media": "srtp"}))
 }
 
 // An SRTP call stays SRTP: a re-INVITE (hold) keeps the gateway's key and takes the

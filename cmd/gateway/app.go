@@ -90,7 +90,13 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	cert, err := cfg.sipCertificate(log, a.now())
+	if err != nil {
+		return nil, err
+	}
 	a.sip, err = sip.New(sip.Config{Listen: cfg.SIP.Listen, Realm: cfg.SIP.Realm, MaxCalls: cfg.SIP.MaxCalls,
+		TLSListen: cfg.SIP.TLSListen, TLSCertificate: cert,
+		SeatPolicies: cfg.seatPolicies(), CallerPolicies: cfg.callerPolicies(),
 		Security: sec, Registrations: sip.FileRegistrations{Path: filepath.Join(cfg.DataDir, "sip-registrations.json")},
 		Credentials: func(u string) (string, bool) {
 			if !a.acd.Has(u) {
@@ -141,7 +147,11 @@ func (a *App) Start(extra func(mux *http.ServeMux)) error {
 		return err
 	}
 	a.httpLn = ln
-	a.log.Info("gateway started", "sip", a.sip.Addr(), "http", ln.Addr().String(), "seats", a.cfg.Seats.Count)
+	started := []any{"sip", a.sip.Addr(), "http", ln.Addr().String(), "seats", a.cfg.Seats.Count}
+	if tls := a.sip.TLSAddr(); tls.IsValid() {
+		started = append(started, "sip_tls", tls)
+	}
+	a.log.Info("gateway started", started...)
 	base := "http://" + ln.Addr().String()
 	a.log.Info("screens: agents log in as their seat with its SIP password; admins as set in desk.admins, else admin with the password printed at first start",
 		"agent_screen", base+"/", "wallboard", base+"/admin", "metrics", base+"/metrics",

@@ -103,6 +103,14 @@ type SIPConfig struct {
 	// registration uses them; TCPMaxConnsPerSource bounds one address's (default 256).
 	TCPIdleTimeout       time.Duration `yaml:"tcp_idle_timeout"`
 	TCPMaxConnsPerSource int           `yaml:"tcp_max_conns_per_source"`
+	// TLSListen serves SIP over TLS too, e.g. 127.0.0.1:5061 (empty: none). TLSCert and
+	// TLSKey are its PEM pair; without them the first start makes a self-signed one in
+	// the data dir, used at every later start.
+	TLSListen string `yaml:"tls_listen"`
+	TLSCert   string `yaml:"tls_cert"`
+	TLSKey    string `yaml:"tls_key"`
+	// CallerSecurity is what callers of lines without a security of their own must use.
+	CallerSecurity SecurityConfig `yaml:"caller_security"`
 }
 
 // security is the SIP layer's per-source limits.
@@ -143,6 +151,8 @@ type SeatsConfig struct {
 	Password string `yaml:"password"`
 	// Credentials sets per-seat passwords; they win over Password.
 	Credentials map[string]string `yaml:"credentials"`
+	// Security is how seat phones must be reached: "default" for all, and per seat.
+	Security map[string]SecurityConfig `yaml:"security"`
 }
 
 // ACDConfig is the queue and routing behaviour.
@@ -166,6 +176,8 @@ type LineConfig struct {
 	Language string   `yaml:"language"`
 	// Survey turns the satisfaction survey on or off for this line (default: survey.enabled).
 	Survey *bool `yaml:"survey"`
+	// Security is what this line's callers must use (default: sip.caller_security).
+	Security SecurityConfig `yaml:"security"`
 }
 
 // surveyed reports whether a line's callers get the satisfaction survey.
@@ -345,6 +357,7 @@ func (c Config) validate() error {
 	if _, err := c.SIP.security(); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, c.checkSecurity()...)
 	if _, err := parsePrefixes(c.Desk.TrustedProxies); err != nil {
 		errs = append(errs, fmt.Errorf("desk: trusted_proxies: %w", err))
 	}
