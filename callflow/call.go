@@ -110,7 +110,9 @@ func (c *Call) connectSeat() error {
 	queued, leave := context.WithCancel(c.ctx)
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); c.earlyMedia(queued) }()
+	// the call's logger as it is now: ring replaces c.log with one naming the seat
+	log := c.log
+	go func() { defer wg.Done(); c.earlyMedia(queued, log) }()
 	go func() { defer wg.Done(); c.watchQueued(queued) }()
 	defer wg.Wait()
 	defer leave()
