@@ -23,6 +23,7 @@ import (
 	"lianxin/callflow"
 	"lianxin/desk"
 	"lianxin/media"
+	"lianxin/phones"
 	"lianxin/seat"
 	"lianxin/sip"
 	"lianxin/store"
@@ -108,7 +109,7 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 
 // handleCall hands a SIP call to the call flow, which owns it until it ends.
 func (a *App) handleCall(c *sip.InboundCall) {
-	a.flow.Handle(callflow.Inbound{Caller: sipCaller{c}, SIPCallID: c.CallID, Line: c.Number, From: c.From})
+	a.flow.Handle(callflow.Inbound{Caller: phones.Caller{InboundCall: c}, SIPCallID: c.CallID, Line: c.Number, From: c.From})
 }
 
 // Start binds SIP and HTTP and starts serving; Wire must have run.

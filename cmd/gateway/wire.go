@@ -11,8 +11,10 @@ import (
 	"lianxin/callflow"
 	"lianxin/desk"
 	"lianxin/dispatch"
+	"lianxin/phones"
 	"lianxin/seat"
 	"lianxin/store"
+	"lianxin/webrtcseat"
 )
 
 // Wire builds the parts around the call path: the store, dispatch, the recognisers and
@@ -40,7 +42,7 @@ func (a *App) Wire() error {
 	if err != nil {
 		return err
 	}
-	ph, err := a.browserPhones()
+	ph, err := a.phones()
 	if err != nil {
 		return err
 	}
@@ -83,7 +85,7 @@ func (a *App) Wire() error {
 			}
 			return out
 		},
-		OpenPhone: ph.open, SeatPhone: ph.kind,
+		OpenPhone: ph.Open, SeatPhone: ph.Kind,
 		Now: a.now, Registerer: a.reg, Logger: a.log,
 	})
 	if err != nil {
@@ -138,6 +140,25 @@ func (a *App) wireFlow(screens *callflow.Screens, phones callflow.SeatPhone) err
 	}
 	a.flow = f
 	return nil
+}
+
+// phones builds the router that rings a seat's SIP phone or its browser page.
+func (a *App) phones() (*phones.Router, error) {
+	var web *webrtcseat.Config
+	if !a.cfg.WebRTC.Disabled {
+		c, err := a.cfg.WebRTC.seatConfig(a.mediaIP)
+		if err != nil {
+			return nil, err
+		}
+		web = &c
+	}
+	ph, err := phones.New(web, phones.Deps{ACD: a.acd, SIP: a.sip, Registerer: a.reg, Logger: a.log, Now: a.now,
+		Publish: func(ctx context.Context, e desk.Event) error { _, err := a.desk.Publish(ctx, e); return err }})
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, ph.Close)
+	return ph, nil
 }
 
 // lineLanguage is the recognition language of a line: its own, else the default.

@@ -1,4 +1,7 @@
-package main
+// Package phones makes SIP dialogs and browser pages the callers and seat phones of the call
+// flow: adapters from sip's dialogs to callflow's Caller and SeatCall, and a router that
+// rings whichever phone a seat has now.
+package phones
 
 import (
 	"context"
@@ -10,17 +13,17 @@ import (
 
 // The call flow speaks of callers and seat phones; these adapters make SIP dialogs both.
 
-// sipCaller is a SIP caller's dialog as the call flow sees it.
-type sipCaller struct{ *sip.InboundCall }
+// Caller is a SIP caller's dialog as the call flow sees it.
+type Caller struct{ *sip.InboundCall }
 
-func (c sipCaller) Remote() callflow.Media { return flowMedia(c.InboundCall.Remote()) }
+func (c Caller) Remote() callflow.Media { return flowMedia(c.InboundCall.Remote()) }
 
-func (c sipCaller) Reject(r callflow.Rejection) error {
+func (c Caller) Reject(r callflow.Rejection) error {
 	code, reason := sipStatus(r)
 	return c.InboundCall.Reject(code, reason)
 }
 
-func (c sipCaller) OnMediaChange(f func(callflow.Media)) {
+func (c Caller) OnMediaChange(f func(callflow.Media)) {
 	c.InboundCall.OnMediaChange(func(m sip.Media) { f(flowMedia(m)) })
 }
 
