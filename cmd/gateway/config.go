@@ -17,6 +17,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"lianxin/asr/engines"
 	"lianxin/desk"
 	"lianxin/sip"
 )
@@ -31,7 +32,7 @@ type Config struct {
 	ACD      ACDConfig      `yaml:"acd"`
 	Lines    []LineConfig   `yaml:"lines"`
 	Media    MediaConfig    `yaml:"media"`
-	ASR      ASRConfig      `yaml:"asr"`
+	ASR      engines.Config `yaml:"asr"`
 	Dispatch DispatchConfig `yaml:"dispatch"`
 	Desk     DeskConfig     `yaml:"desk"`
 	WebRTC   WebRTCConfig   `yaml:"webrtc"`
@@ -188,21 +189,6 @@ type MediaConfig struct {
 	Record            *bool         `yaml:"record"`
 }
 
-// ASRConfig chooses recognisers.
-type ASRConfig struct {
-	// Default engine name; "pocketsphinx" is the embedded one, "none" turns live
-	// transcription off.
-	Default string `yaml:"default"`
-	// Language for streams on lines that do not set one.
-	Language string `yaml:"language"`
-	// Engines configures network engines by name: {type: funasr|vosk|…, url: …}.
-	Engines map[string]map[string]any `yaml:"engines"`
-	// Hotwords bias engines that take them (place names, department names, 12345 jargon).
-	Hotwords []string `yaml:"hotwords"`
-	// MaxStreams bounds the embedded engine's concurrent streams.
-	MaxStreams int `yaml:"max_streams"`
-}
-
 // DispatchConfig is the department classifier.
 type DispatchConfig struct {
 	Taxonomy string `yaml:"taxonomy"`
@@ -245,7 +231,7 @@ func defaultConfig() Config {
 		Seats:    SeatsConfig{Count: 60, Password: defaultSeatPassword},
 		ACD:      ACDConfig{RingTimeout: 15 * time.Second, WrapUp: 5 * time.Second, MaxWait: 3 * time.Minute},
 		Media:    MediaConfig{PortMin: 20000, PortMax: 39999, InactivityTimeout: 30 * time.Second, Jitter: 60 * time.Millisecond},
-		ASR:      ASRConfig{Default: "pocketsphinx", Language: "en-US", MaxStreams: 10},
+		ASR:      engines.Config{Default: "pocketsphinx", Language: "en-US", MaxStreams: 10},
 		Dispatch: DispatchConfig{HotspotWindow: 2 * time.Hour, HotspotThreshold: 3},
 		Survey:   SurveyConfig{Enabled: true, Timeout: 5 * time.Second},
 		Desk:     DeskConfig{TokenTTL: 12 * time.Hour},
@@ -515,4 +501,26 @@ func (c Config) seatPassword(id string) (string, bool) {
 		return "", false
 	}
 	return c.Seats.Password, true
+}
+
+// liveASR reports whether calls get live transcription.
+func (c Config) liveASR() bool {
+	if c.ASR.Default != "none" && c.ASR.Default != "" {
+		return true
+	}
+	for _, l := range c.Lines {
+		if l.ASR != "" && l.ASR != "none" {
+			return true
+		}
+	}
+	return false
+}
+
+// asrLines are the lines' own choices of recogniser.
+func (c Config) asrLines() []engines.Line {
+	out := make([]engines.Line, len(c.Lines))
+	for i, l := range c.Lines {
+		out[i] = engines.Line{Number: l.Number, ASR: l.ASR}
+	}
+	return out
 }

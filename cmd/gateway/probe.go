@@ -21,6 +21,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"lianxin/asr"
+	"lianxin/asr/engines"
 	"lianxin/media"
 )
 
@@ -259,13 +260,13 @@ func probeEngine(ctx context.Context, name string, section map[string]any, clip 
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
 	if raw != "" {
-		d, err := dialOnly(ctx, raw)
+		d, err := engines.Dial(ctx, raw)
 		if err != nil {
 			return fail("connect", err)
 		}
 		v.connect = d
 	}
-	eng, _, err := networkEngine(name, section)
+	eng, _, err := engines.Network(name, section)
 	if err != nil {
 		return fail("config", err)
 	}
@@ -363,34 +364,6 @@ func checkScheme(typ, raw string) error {
 		}
 	}
 	return fmt.Errorf("wrong URL scheme %q for engine type %s: use %s://", u.Scheme, typ, strings.Join(want, ":// or "))
-}
-
-// dialOnly opens and closes a TCP (and, for wss/https, TLS) connection to the URL's host:
-// it separates "cannot reach" and "TLS" from the protocol's own failures, and times them.
-func dialOnly(ctx context.Context, raw string) (time.Duration, error) {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return 0, err
-	}
-	secure := u.Scheme == "wss" || u.Scheme == "https"
-	host := u.Host
-	if u.Port() == "" {
-		host = net.JoinHostPort(u.Hostname(), map[bool]string{true: "443", false: "80"}[secure])
-	}
-	start := time.Now()
-	var d net.Dialer
-	c, err := d.DialContext(ctx, "tcp", host)
-	if err != nil {
-		return 0, err
-	}
-	defer c.Close()
-	if secure {
-		tc := tls.Client(c, &tls.Config{ServerName: u.Hostname(), InsecureSkipVerify: true}) // #nosec G402 -- only reachability; the engine's own dial verifies
-		if err := tc.HandshakeContext(ctx); err != nil {
-			return 0, fmt.Errorf("TLS handshake with %s: %w", host, err)
-		}
-	}
-	return time.Since(start), nil
 }
 
 // hinter is implemented by engine errors that know their likely cause (the iFlytek and

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"lianxin/asr"
+	"lianxin/asr/engines"
 	"lianxin/asr/pocketsphinx"
 )
 
@@ -178,11 +179,11 @@ func transcribeRegistry(configPath string, maxStreams int, hotwords []string, lo
 		}
 		cfg.ASR.Default, cfg.Lines = "none", nil // only the network engines: the file engine is added below
 		var err error
-		if reg, err = buildASR(cfg, prometheus.NewRegistry(), log); err != nil {
+		if reg, err = engines.Build(cfg.ASR, nil, prometheus.NewRegistry(), log); err != nil {
 			return nil, def, err
 		}
 	}
-	eng, err := newFileEngine(maxStreams, hotwords, log)
+	eng, err := engines.NewFile(maxStreams, hotwords, log)
 	if err != nil {
 		_ = reg.Close()
 		return nil, def, err
@@ -193,21 +194,4 @@ func transcribeRegistry(configPath string, maxStreams int, hotwords []string, lo
 		return nil, def, err
 	}
 	return reg, def, nil
-}
-
-// newEmbeddedEngine builds the embedded recogniser for live calls with maxStreams decoders,
-// created now and reused. It uses the hotline language model alone: on telephone-band
-// hotline speech it scored better than the interpolated general+hotline model (26% vs 36%
-// WER) at a fifth of the CPU and ~7 MB per decoder (12 live streams at p95 0.56–0.65 s end of
-// speech → final on 2 cores), at the price of a closed ~770-word vocabulary (docs/asr.md). Built without cgo it returns an engine whose streams fail with
-// asr.ErrUnavailable. Telephone or wideband settings follow each stream's sample rate.
-func newEmbeddedEngine(maxStreams int, hotwords []string, log *slog.Logger, reg prometheus.Registerer) (*pocketsphinx.Engine, error) {
-	return pocketsphinx.New(pocketsphinx.Config{MaxStreams: maxStreams, LM: pocketsphinx.LMDomain, Hotwords: hotwords, Logger: log, Registerer: reg})
-}
-
-// newFileEngine builds the embedded recogniser for files and recordings: the open-vocabulary
-// general+hotline model with the second search pass at each endpoint (the most accurate
-// setting measured; too slow for more than one live stream per core).
-func newFileEngine(maxStreams int, hotwords []string, log *slog.Logger) (*pocketsphinx.Engine, error) {
-	return pocketsphinx.New(pocketsphinx.Config{MaxStreams: maxStreams, Hotwords: hotwords, Logger: log, SecondPass: true})
 }

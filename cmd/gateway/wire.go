@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"lianxin/asr/engines"
 	"lianxin/callflow"
 	"lianxin/desk"
 	"lianxin/dispatch"
@@ -33,7 +34,7 @@ func (a *App) Wire() error {
 	if err != nil {
 		return err
 	}
-	if a.asr, err = buildASR(a.cfg, a.reg, a.log); err != nil {
+	if a.asr, err = engines.Build(a.cfg.ASR, a.cfg.asrLines(), a.reg, a.log); err != nil {
 		return err
 	}
 	a.closers = append(a.closers, a.asr.Close)
@@ -109,7 +110,7 @@ func (a *App) Wire() error {
 			Threshold: a.cfg.Dispatch.HotspotThreshold, Issues: issues}, a.now),
 		WorkOrders: orders, Ranker: ranker, HotspotWindow: a.cfg.Dispatch.HotspotWindow, Engine: a.cfg.ASR.Default, Now: a.now, Logger: a.log})
 	a.closers = append(a.closers, screens.Close)
-	a.closers = append(a.closers, watchEngines(a.cfg, a.engineWatchEvery, d.ReportHealth).Close)
+	a.closers = append(a.closers, engines.NewWatch(a.cfg.ASR, a.engineWatchEvery, d.ReportHealth).Close)
 	a.seatChanged = screens.SeatChanged
 	if _, err := screens.Reconcile(context.Background(), st); err != nil {
 		return fmt.Errorf("closing calls left open: %w", err)

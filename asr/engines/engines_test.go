@@ -1,4 +1,4 @@
-package main
+package engines
 
 import (
 	"fmt"
@@ -21,7 +21,7 @@ func engineSection(t *testing.T, src string) map[string]any {
 // An engine's resilient block reaches its wrapper; a misspelt key is refused rather than
 // silently leaving the default in place.
 func TestEngineResilientBlock(t *testing.T) {
-	_, rc, err := networkEngine("mandarin", engineSection(t, `
+	_, rc, err := Network("mandarin", engineSection(t, `
 type: funasr
 url: ws://127.0.0.1:10095
 resilient: {ring: 20s, attempts: 3, max_session: 1h}
@@ -31,29 +31,28 @@ resilient: {ring: 20s, attempts: 3, max_session: 1h}
 	require.Equal(t, 3, rc.Attempts)
 	require.Equal(t, time.Hour, rc.MaxSession)
 
-	_, _, err = networkEngine("mandarin", engineSection(t, "{type: funasr, url: 'ws://127.0.0.1:10095', resilient: {rign: 20s}}"))
+	_, _, err = Network("mandarin", engineSection(t, "{type: funasr, url: 'ws://127.0.0.1:10095', resilient: {rign: 20s}}"))
 	require.ErrorContains(t, err, "rign")
-	_, _, err = networkEngine("mandarin", engineSection(t, "{type: funasr, url: 'ws://127.0.0.1:10095', resilient: {max_session: soon}}"))
+	_, _, err = Network("mandarin", engineSection(t, "{type: funasr, url: 'ws://127.0.0.1:10095', resilient: {max_session: soon}}"))
 	require.Error(t, err)
-	_, _, err = networkEngine("x", engineSection(t, "{type: nosuch}"))
+	_, _, err = Network("x", engineSection(t, "{type: nosuch}"))
 	require.ErrorContains(t, err, "unknown type")
 }
 
 // A recogniser name that names nothing is refused at start with what can be chosen.
 func TestUnknownRecogniserListsTheChoices(t *testing.T) {
-	cfg := defaultConfig()
-	cfg.ASR.Default = "nosuch"
-	err := checkEngineNames(cfg)
+	cfg := Config{Default: "nosuch"}
+	err := checkEngineNames(cfg, nil)
 	require.ErrorContains(t, err, `asr.default: unknown recogniser "nosuch"`)
 	require.ErrorContains(t, err, "pocketsphinx (the embedded engine), none, or a network engine (none are configured")
 
-	cfg.ASR.Default = "none"
-	cfg.ASR.Engines = map[string]map[string]any{"mandarin": {"type": "funasr"}, "cantonese": {"type": "funasr"}}
-	cfg.Lines = []LineConfig{{Number: "12366", ASR: "mandrin"}}
-	require.ErrorContains(t, checkEngineNames(cfg), `lines[12366].asr: unknown recogniser "mandrin"`)
-	require.ErrorContains(t, checkEngineNames(cfg), "configured under asr.engines: cantonese, mandarin")
-	cfg.Lines[0].ASR = "mandarin"
-	require.NoError(t, checkEngineNames(cfg))
+	cfg.Default = "none"
+	cfg.Engines = map[string]map[string]any{"mandarin": {"type": "funasr"}, "cantonese": {"type": "funasr"}}
+	lines := []Line{{Number: "12366", ASR: "mandrin"}}
+	require.ErrorContains(t, checkEngineNames(cfg, lines), `lines[12366].asr: unknown recogniser "mandrin"`)
+	require.ErrorContains(t, checkEngineNames(cfg, lines), "configured under asr.engines: cantonese, mandarin")
+	lines[0].ASR = "mandarin"
+	require.NoError(t, checkEngineNames(cfg, lines))
 }
 
 // An engine that cannot be reached is reported failing at once, and working again once it
@@ -63,11 +62,10 @@ func TestEngineWatchReportsReachability(t *testing.T) {
 	require.NoError(t, err)
 	addr := ln.Addr().String()
 	require.NoError(t, ln.Close()) // down at start-up
-	cfg := defaultConfig()
-	cfg.ASR.Engines = map[string]map[string]any{"mandarin": {"type": "funasr", "url": "ws://" + addr}}
+	cfg := Config{Engines: map[string]map[string]any{"mandarin": {"type": "funasr", "url": "ws://" + addr}}}
 	var mu sync.Mutex
 	var reports []string
-	w := watchEngines(cfg, 20*time.Millisecond, func(c string, err error) {
+	w := NewWatch(cfg, 20*time.Millisecond, func(c string, err error) {
 		mu.Lock()
 		defer mu.Unlock()
 		reports = append(reports, fmt.Sprintf("%s %v", c, err != nil))
