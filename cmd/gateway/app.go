@@ -21,6 +21,7 @@ import (
 
 	"lianxin/asr"
 	"lianxin/callflow"
+	"lianxin/config"
 	"lianxin/desk"
 	"lianxin/media"
 	"lianxin/phones"
@@ -31,7 +32,7 @@ import (
 
 // App is one running gateway: it owns every part and the order they start and stop in.
 type App struct {
-	cfg     Config
+	cfg     config.Config
 	log     *slog.Logger
 	now     func() time.Time
 	reg     *prometheus.Registry
@@ -60,7 +61,7 @@ type App struct {
 }
 
 // NewApp builds the gateway from its config; Start binds its listeners.
-func NewApp(cfg Config, log *slog.Logger) (*App, error) {
+func NewApp(cfg config.Config, log *slog.Logger) (*App, error) {
 	a := &App{cfg: cfg, log: log, now: time.Now, reg: prometheus.NewRegistry(), seatChanged: func(seat.Change) {},
 		engineWatchEvery: 30 * time.Second}
 	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -78,16 +79,16 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 		return nil, fmt.Errorf("media ip %q: %w", ipStr, err)
 	}
 	a.ports = media.NewPortAllocator(media.PortRange{Min: cfg.Media.PortMin, Max: cfg.Media.PortMax})
-	if a.holdMusic, err = loadHoldMusic(cfg.ACD.HoldMusic); err != nil {
+	if a.holdMusic, err = config.LoadHoldMusic(cfg.ACD.HoldMusic); err != nil {
 		return nil, err
 	}
-	a.acd, err = seat.New(seat.Config{Seats: cfg.seatIDs(), Lines: cfg.lineSeats(), WrapUp: cfg.ACD.WrapUp,
-		MaxWait: cfg.ACD.MaxWait, MaxQueue: cfg.maxQueue()},
+	a.acd, err = seat.New(seat.Config{Seats: cfg.SeatIDs(), Lines: cfg.LineSeats(), WrapUp: cfg.ACD.WrapUp,
+		MaxWait: cfg.ACD.MaxWait, MaxQueue: cfg.MaxQueue()},
 		seat.Options{Now: a.now, Metrics: seat.NewMetrics(a.reg), OnChange: func(c seat.Change) { a.seatChanged(c) }})
 	if err != nil {
 		return nil, err
 	}
-	sec, err := cfg.SIP.security()
+	sec, err := cfg.SIP.Security()
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +98,7 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 			if !a.acd.Has(u) {
 				return "", false
 			}
-			return cfg.seatPassword(u)
+			return cfg.SeatPassword(u)
 		},
 		OnRegistration: func(s string, on bool) { _ = a.acd.SetRegistered(s, on) },
 		Logger:         log, Metrics: sip.NewMetrics(a.reg)}, a.handleCall)
@@ -247,15 +248,4 @@ func (a *App) Close() error {
 		err = errors.Join(errs...)
 	})
 	return err
-}
-
-// lineSeats is the ACD's view of the skill lines.
-func (c Config) lineSeats() map[string][]string {
-	out := map[string][]string{}
-	for _, l := range c.Lines {
-		if len(l.Seats) > 0 {
-			out[l.Number] = l.Seats
-		}
-	}
-	return out
 }

@@ -22,6 +22,7 @@ import (
 
 	"lianxin/asr"
 	"lianxin/asr/engines"
+	"lianxin/config"
 	"lianxin/media"
 )
 
@@ -130,7 +131,7 @@ func probeConfig(path string) (map[string]map[string]any, string, error) {
 	if err != nil {
 		return nil, "", fmt.Errorf("config: %w", err)
 	}
-	cfg := defaultConfig()
+	cfg := config.Default()
 	dec := yaml.NewDecoder(strings.NewReader(string(b)))
 	dec.KnownFields(true)
 	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {

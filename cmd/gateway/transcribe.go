@@ -16,6 +16,7 @@ import (
 	"lianxin/asr"
 	"lianxin/asr/engines"
 	"lianxin/asr/pocketsphinx"
+	"lianxin/config"
 )
 
 // transcribeLine is one result of `gateway transcribe`, one JSON object per line.
@@ -170,8 +171,8 @@ func transcribeRegistry(configPath string, maxStreams int, hotwords []string, lo
 	def := transcribeDefaults{engine: pocketsphinx.Name}
 	reg := asr.NewRegistry()
 	if configPath != "" {
-		cfg := defaultConfig()
-		if err := readConfigFile(configPath, &cfg); err != nil {
+		cfg := config.Default()
+		if err := config.ReadFile(configPath, &cfg); err != nil {
 			return nil, def, err
 		}
 		if cfg.ASR.Engines[cfg.ASR.Default] != nil {

@@ -34,12 +34,12 @@ func (a *App) Wire() error {
 	if err != nil {
 		return err
 	}
-	if a.asr, err = engines.Build(a.cfg.ASR, a.cfg.asrLines(), a.reg, a.log); err != nil {
+	if a.asr, err = engines.Build(a.cfg.ASR, a.cfg.ASRLines(), a.reg, a.log); err != nil {
 		return err
 	}
 	a.closers = append(a.closers, a.asr.Close)
 	feedback := filepath.Join(a.cfg.DataDir, "dispatch-feedback.jsonl")
-	dcfg, err := a.cfg.deskConfig(a.log)
+	dcfg, err := a.cfg.ForDesk(a.log)
 	if err != nil {
 		return err
 	}
@@ -48,7 +48,7 @@ func (a *App) Wire() error {
 		return err
 	}
 	dcfg.CheckSeat = func(id, pw string) bool {
-		want, ok := a.cfg.seatPassword(id)
+		want, ok := a.cfg.SeatPassword(id)
 		return ok && a.acd.Has(id) && want == pw
 	}
 	var screens *callflow.Screens // made below, on the desk; set before any request arrives
@@ -121,18 +121,18 @@ func (a *App) Wire() error {
 // wireFlow builds the call flow on the SIP dialogs, the ACD, the recognisers and the
 // screens.
 func (a *App) wireFlow(screens *callflow.Screens, phones callflow.SeatPhone) error {
-	cfg := callflow.Config{RingTimeout: a.cfg.ACD.RingTimeout, Survey: a.cfg.surveyed, SurveyTimeout: a.cfg.Survey.Timeout, InactivityTimeout: a.cfg.Media.InactivityTimeout,
+	cfg := callflow.Config{RingTimeout: a.cfg.ACD.RingTimeout, Survey: a.cfg.Surveyed, SurveyTimeout: a.cfg.Survey.Timeout, InactivityTimeout: a.cfg.Media.InactivityTimeout,
 		Jitter: a.cfg.Media.Jitter, MediaIP: a.mediaIP, Ports: a.ports, HoldMusic: a.holdMusic,
-		Language: a.cfg.lineLanguage, Hotwords: a.cfg.ASR.Hotwords}
-	if a.cfg.recording() {
+		Language: a.cfg.LineLanguage, Hotwords: a.cfg.ASR.Hotwords}
+	if a.cfg.Recording() {
 		cfg.RecordDir = filepath.Join(a.cfg.DataDir, "recordings")
 	}
-	if err := a.cfg.surveyPrompts(&cfg); err != nil {
+	if err := a.cfg.SurveyPrompts(&cfg); err != nil {
 		return err
 	}
 	deps := callflow.Deps{Queue: a.acd, Phones: phones, Observer: screens, Sink: screens,
 		Metrics: a.media, Registerer: a.reg, Logger: a.log, Now: a.now, Health: a.desk.ReportHealth}
-	if a.cfg.liveASR() {
+	if a.cfg.LiveASR() {
 		deps.ASR = a.asr
 	}
 	f, err := callflow.New(cfg, deps)
@@ -147,7 +147,7 @@ func (a *App) wireFlow(screens *callflow.Screens, phones callflow.SeatPhone) err
 func (a *App) phones() (*phones.Router, error) {
 	var web *webrtcseat.Config
 	if !a.cfg.WebRTC.Disabled {
-		c, err := a.cfg.WebRTC.seatConfig(a.mediaIP)
+		c, err := a.cfg.WebRTC.SeatConfig(a.mediaIP)
 		if err != nil {
 			return nil, err
 		}
@@ -160,16 +160,6 @@ func (a *App) phones() (*phones.Router, error) {
 	}
 	a.closers = append(a.closers, ph.Close)
 	return ph, nil
-}
-
-// lineLanguage is the recognition language of a line: its own, else the default.
-func (c Config) lineLanguage(line string) string {
-	for _, l := range c.Lines {
-		if l.Number == line && l.Language != "" {
-			return l.Language
-		}
-	}
-	return c.ASR.Language
 }
 
 func (a *App) classifier() (*dispatch.Classifier, error) {

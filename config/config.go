@@ -1,4 +1,7 @@
-package main
+// Package config is the gateway's configuration file: its sections, the built-in defaults,
+// reading and checking it (with errors in the file's own words), the serve flags that
+// override it, and each package's own config made from it.
+package config
 
 import (
 	"context"
@@ -106,8 +109,8 @@ type SIPConfig struct {
 	TCPMaxConnsPerSource int           `yaml:"tcp_max_conns_per_source"`
 }
 
-// security is the SIP layer's per-source limits.
-func (c SIPConfig) security() (sip.Security, error) {
+// Security is the SIP layer's per-source limits.
+func (c SIPConfig) Security() (sip.Security, error) {
 	trusted, err := parsePrefixes(c.TrustedSources)
 	if err != nil {
 		return sip.Security{}, fmt.Errorf("sip: trusted_sources: %w", err)
@@ -169,8 +172,8 @@ type LineConfig struct {
 	Survey *bool `yaml:"survey"`
 }
 
-// surveyed reports whether a line's callers get the satisfaction survey.
-func (c Config) surveyed(line string) bool {
+// Surveyed reports whether a line's callers get the satisfaction survey.
+func (c Config) Surveyed(line string) bool {
 	for _, l := range c.Lines {
 		if l.Number == line && l.Survey != nil {
 			return *l.Survey
@@ -216,19 +219,20 @@ type DeskConfig struct {
 	PIIReveal []string `yaml:"pii_reveal"`
 }
 
-// defaultSeatPassword is the quick-start seat password, known to anyone who read the README:
+// DefaultSeatPassword is the quick-start seat password, known to anyone who read the README:
 // fine on loopback, refused on any other HTTP listener (see validate).
-const defaultSeatPassword = "lianxin"
+const DefaultSeatPassword = "lianxin"
 
 // adminFile, in the data dir, keeps the hash of the admin made at first start.
 const adminFile = "admin.passwd"
 
-func defaultConfig() Config {
+// Default is the built-in configuration: a 60-seat gateway on loopback.
+func Default() Config {
 	return Config{
 		SIP:      SIPConfig{Listen: "127.0.0.1:5060", Realm: "lianxin", MaxCalls: 2000},
 		HTTP:     HTTPConfig{Listen: "127.0.0.1:8080", ReadTimeout: 30 * time.Second, WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute, MaxBodyBytes: 1 << 20},
 		DataDir:  "./data",
-		Seats:    SeatsConfig{Count: 60, Password: defaultSeatPassword},
+		Seats:    SeatsConfig{Count: 60, Password: DefaultSeatPassword},
 		ACD:      ACDConfig{RingTimeout: 15 * time.Second, WrapUp: 5 * time.Second, MaxWait: 3 * time.Minute},
 		Media:    MediaConfig{PortMin: 20000, PortMax: 39999, InactivityTimeout: 30 * time.Second, Jitter: 60 * time.Millisecond},
 		ASR:      engines.Config{Default: "pocketsphinx", Language: "en-US", MaxStreams: 10},
@@ -239,8 +243,8 @@ func defaultConfig() Config {
 	}
 }
 
-// readConfigFile reads a YAML config over cfg; unknown keys are refused.
-func readConfigFile(path string, cfg *Config) error {
+// ReadFile reads a YAML config over cfg; unknown keys are refused.
+func ReadFile(path string, cfg *Config) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("config: %w", err)
@@ -253,8 +257,8 @@ func readConfigFile(path string, cfg *Config) error {
 	return nil
 }
 
-// parseServeFlags reads the config file (if any) and applies the flags over it.
-func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
+// ParseServeFlags reads the config file (if any) and applies the flags over it.
+func ParseServeFlags(args []string, stderr io.Writer) (Config, error) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "", "YAML config file (built-in defaults when empty)")
@@ -270,9 +274,9 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 	if fs.NArg() > 0 {
 		return Config{}, fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
 	}
-	cfg := defaultConfig()
+	cfg := Default()
 	if *configPath != "" {
-		if err := readConfigFile(*configPath, &cfg); err != nil {
+		if err := ReadFile(*configPath, &cfg); err != nil {
 			return Config{}, err
 		}
 	}
@@ -296,7 +300,7 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 	if set["seat-password"] {
 		cfg.Seats.Password = *seatPassword
 	}
-	if err := cfg.validate(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return cfg, err
 	}
 	// hashed as soon as read, so no plain admin password stays in memory
@@ -308,7 +312,8 @@ func parseServeFlags(args []string, stderr io.Writer) (Config, error) {
 	return cfg, nil
 }
 
-func (c Config) validate() error {
+// Validate checks what the file and flags say before anything starts.
+func (c Config) Validate() error {
 	var errs []error
 	if c.Seats.Count < 1 || c.Seats.Count > 999 {
 		errs = append(errs, fmt.Errorf("seats: count %d out of range 1–999", c.Seats.Count))
@@ -328,14 +333,14 @@ func (c Config) validate() error {
 	if err := c.checkExposedPasswords(); err != nil {
 		errs = append(errs, err)
 	}
-	if _, err := c.SIP.security(); err != nil {
+	if _, err := c.SIP.Security(); err != nil {
 		errs = append(errs, err)
 	}
 	if _, err := parsePrefixes(c.Desk.TrustedProxies); err != nil {
 		errs = append(errs, fmt.Errorf("desk: trusted_proxies: %w", err))
 	}
 	ids := map[string]bool{}
-	for _, id := range c.seatIDs() {
+	for _, id := range c.SeatIDs() {
 		ids[id] = true
 	}
 	for _, l := range c.Lines {
@@ -376,8 +381,8 @@ func (c Config) checkExposedPasswords() error {
 		return nil
 	}
 	var weak []string
-	for _, id := range c.seatIDs() {
-		if p, ok := c.seatPassword(id); ok && p == defaultSeatPassword {
+	for _, id := range c.SeatIDs() {
+		if p, ok := c.SeatPassword(id); ok && p == DefaultSeatPassword {
 			weak = append(weak, id)
 		}
 	}
@@ -385,7 +390,7 @@ func (c Config) checkExposedPasswords() error {
 		return nil
 	}
 	return fmt.Errorf("http: listening on %s (not loopback) while %d seats (%s…) still have the built-in password %q: "+
-		"set seats.password or seats.credentials in the config, or --seat-password", c.HTTP.Listen, len(weak), weak[0], defaultSeatPassword)
+		"set seats.password or seats.credentials in the config, or --seat-password", c.HTTP.Listen, len(weak), weak[0], DefaultSeatPassword)
 }
 
 // loopbackListen reports whether addr (host:port) accepts connections from this machine
@@ -402,8 +407,8 @@ func loopbackListen(addr string) bool {
 	return err == nil && ip.IsLoopback()
 }
 
-// deskConfig is the desk's own configuration, less CheckSeat, which needs the ACD.
-func (c Config) deskConfig(log *slog.Logger) (desk.Config, error) {
+// ForDesk is the desk's own configuration, less CheckSeat, which needs the ACD.
+func (c Config) ForDesk(log *slog.Logger) (desk.Config, error) {
 	admins, err := c.deskAdmins(log)
 	if err != nil {
 		return desk.Config{}, err
@@ -419,14 +424,14 @@ func (c Config) deskConfig(log *slog.Logger) (desk.Config, error) {
 	}
 	dc := desk.Config{Users: admins, TokenTTL: c.Desk.TokenTTL, TrustedProxies: proxies,
 		ClientIPHeader: c.Desk.ClientIPHeader, PIIReveal: c.Desk.PIIReveal}
-	if c.recording() {
+	if c.Recording() {
 		dc.RecordDir = filepath.Join(c.DataDir, "recordings")
 	}
 	return dc, nil
 }
 
-// recording reports whether calls are recorded (media.record, on by default).
-func (c Config) recording() bool { return c.Media.Record == nil || *c.Media.Record }
+// Recording reports whether calls are recorded (media.record, on by default).
+func (c Config) Recording() bool { return c.Media.Record == nil || *c.Media.Record }
 
 // parsePrefixes reads addresses ("10.0.0.5") and prefixes ("10.0.0.0/8").
 func parsePrefixes(ss []string) ([]netip.Prefix, error) {
@@ -471,9 +476,9 @@ func (c Config) deskAdmins(log *slog.Logger) (map[string]string, error) {
 	return map[string]string{user: hash}, nil
 }
 
-// maxQueue is the ACD's queue bound: by default five callers per seat, so a flood
+// MaxQueue is the ACD's queue bound: by default five callers per seat, so a flood
 // cannot queue without end; 0 for the ACD means no bound.
-func (c Config) maxQueue() int {
+func (c Config) MaxQueue() int {
 	switch {
 	case c.ACD.MaxQueue == 0:
 		return 5 * c.Seats.Count
@@ -483,8 +488,8 @@ func (c Config) maxQueue() int {
 	return c.ACD.MaxQueue
 }
 
-// seatIDs are seat-01 … seat-NN (two digits at least).
-func (c Config) seatIDs() []string {
+// SeatIDs are seat-01 … seat-NN (two digits at least).
+func (c Config) SeatIDs() []string {
 	out := make([]string, c.Seats.Count)
 	for i := range out {
 		out[i] = fmt.Sprintf("seat-%02d", i+1)
@@ -492,8 +497,8 @@ func (c Config) seatIDs() []string {
 	return out
 }
 
-// seatPassword is a seat's digest password: its own, else the shared one.
-func (c Config) seatPassword(id string) (string, bool) {
+// SeatPassword is a seat's digest password: its own, else the shared one.
+func (c Config) SeatPassword(id string) (string, bool) {
 	if p, ok := c.Seats.Credentials[id]; ok {
 		return p, true
 	}
@@ -501,26 +506,4 @@ func (c Config) seatPassword(id string) (string, bool) {
 		return "", false
 	}
 	return c.Seats.Password, true
-}
-
-// liveASR reports whether calls get live transcription.
-func (c Config) liveASR() bool {
-	if c.ASR.Default != "none" && c.ASR.Default != "" {
-		return true
-	}
-	for _, l := range c.Lines {
-		if l.ASR != "" && l.ASR != "none" {
-			return true
-		}
-	}
-	return false
-}
-
-// asrLines are the lines' own choices of recogniser.
-func (c Config) asrLines() []engines.Line {
-	out := make([]engines.Line, len(c.Lines))
-	for i, l := range c.Lines {
-		out[i] = engines.Line{Number: l.Number, ASR: l.ASR}
-	}
-	return out
 }

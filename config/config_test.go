@@ -1,19 +1,16 @@
-package main
+package config
 
 import (
 	"bytes"
-	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/bcrypt"
@@ -33,14 +30,14 @@ func TestConfigAdminsReplaceDefaults(t *testing.T) {
 	hash, err := bcrypt.GenerateFromPassword([]byte("night-shift"), bcrypt.MinCost)
 	require.NoError(t, err)
 	p := writeConfig(t, "desk:\n  admins:\n    ops: day-shift\n    night: '"+string(hash)+"'\n")
-	cfg, err := parseServeFlags([]string{"--config", p}, io.Discard)
+	cfg, err := ParseServeFlags([]string{"--config", p}, io.Discard)
 	require.NoError(t, err)
 	require.Len(t, cfg.Desk.Admins, 2, "only the configured admins: %v", cfg.Desk.Admins)
 	require.NotContains(t, cfg.Desk.Admins, "admin")
 	require.NotEqual(t, "day-shift", cfg.Desk.Admins["ops"], "no plain password is kept")
 	require.NoError(t, bcrypt.CompareHashAndPassword([]byte(cfg.Desk.Admins["ops"]), []byte("day-shift")))
 	require.Equal(t, string(hash), cfg.Desk.Admins["night"])
-	require.Empty(t, defaultConfig().Desk.Admins, "no built-in admin")
+	require.Empty(t, Default().Desk.Admins, "no built-in admin")
 }
 
 var passwordLog = regexp.MustCompile(`password=(\S+)`)
@@ -49,7 +46,7 @@ var passwordLog = regexp.MustCompile(`password=(\S+)`)
 // its hash in a 0600 file of the data dir and logs the password once; later starts reuse it
 // and log nothing.
 func TestConfigAdminFirstStart(t *testing.T) {
-	cfg := defaultConfig()
+	cfg := Default()
 	cfg.DataDir = filepath.Join(t.TempDir(), "data")
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
@@ -77,7 +74,7 @@ func TestConfigAdminFirstStart(t *testing.T) {
 	require.Equal(t, admins, again)
 	require.Empty(t, logs.String(), "a later start prints nothing")
 
-	quiet := defaultConfig()
+	quiet := Default()
 	quiet.DataDir = t.TempDir()
 	logs.Reset()
 	_, err = quiet.deskAdmins(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelError})))
@@ -89,78 +86,88 @@ func TestConfigAdminFirstStart(t *testing.T) {
 	require.ErrorContains(t, err, "bcrypt", "a damaged file is an error, not an open door")
 }
 
-// The wired gateway refuses admin/admin, with or without a config naming admins, and keeps
-// its data dir and database private.
-func TestConfigNoDefaultAdminLogin(t *testing.T) {
-	for name, admins := range map[string]map[string]string{"first start": nil, "configured": {"ops": "day-shift"}} {
-		t.Run(name, func(t *testing.T) {
-			cfg := defaultConfig()
-			cfg.DataDir = filepath.Join(t.TempDir(), "data")
-			cfg.ASR.Default = "none"
-			cfg.SIP.Listen = "127.0.0.1:0"
-			cfg.Desk.Admins = admins
-			app, err := NewApp(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-			require.NoError(t, err)
-			t.Cleanup(func() { app.Close() })
-			require.NoError(t, app.Wire())
-			srv := httptest.NewServer(app.desk.Handler())
-			t.Cleanup(srv.Close)
-			login := func(user, pass string) int {
-				b, _ := json.Marshal(map[string]string{"user": user, "password": pass})
-				res, err := http.Post(srv.URL+"/api/login", "application/json", bytes.NewReader(b))
-				require.NoError(t, err)
-				res.Body.Close()
-				return res.StatusCode
-			}
-			require.Equal(t, http.StatusUnauthorized, login("admin", "admin"))
-			require.Equal(t, http.StatusOK, login("seat-07", defaultSeatPassword), "seats log in with their seat credentials")
-			if admins != nil {
-				require.Equal(t, http.StatusOK, login("ops", "day-shift"))
-			}
-			for p, want := range map[string]os.FileMode{"": 0o700, "lianxin.db": 0o600} {
-				fi, err := os.Stat(filepath.Join(cfg.DataDir, p))
-				require.NoError(t, err)
-				require.Equal(t, want, fi.Mode().Perm(), p)
-			}
-		})
-	}
-}
-
-// On an HTTP listener other machines can reach, serve refuses the built-in seat password
-// with a clear message and a non-zero exit; on loopback, or with a password of its own, the
-// config is accepted.
+// On an HTTP listener other machines can reach, the built-in seat password is refused with
+// a clear message; on loopback, or with a password of its own, the config is accepted.
 func TestConfigRefusesDefaultSeatPasswordOffLoopback(t *testing.T) {
 	for _, listen := range []string{"0.0.0.0:8080", ":8080", "[::]:8080", "192.0.2.7:8080", "gateway.example:8080"} {
-		var stderr bytes.Buffer
-		code := runServe(context.Background(), []string{"--http-listen", listen, "--data-dir", t.TempDir()}, io.Discard, &stderr)
-		require.NotEqual(t, 0, code, listen)
-		require.Contains(t, stderr.String(), "built-in password", listen)
-		require.Contains(t, stderr.String(), "--seat-password", listen)
+		_, err := ParseServeFlags([]string{"--http-listen", listen, "--data-dir", t.TempDir()}, io.Discard)
+		require.ErrorContains(t, err, "built-in password", listen)
+		require.ErrorContains(t, err, "--seat-password", listen)
 	}
 	for _, args := range [][]string{
 		{"--http-listen", "127.0.0.1:8080"}, {"--http-listen", "localhost:8080"}, {"--http-listen", "[::1]:8080"},
 		{"--http-listen", "0.0.0.0:8080", "--seat-password", "not-the-default"},
 	} {
-		_, err := parseServeFlags(args, io.Discard)
+		_, err := ParseServeFlags(args, io.Discard)
 		require.NoError(t, err, strings.Join(args, " "))
 	}
 	p := writeConfig(t, "http: {listen: '0.0.0.0:8080'}\nseats: {count: 2, credentials: {seat-01: a1, seat-02: b2}}\n")
-	_, err := parseServeFlags([]string{"--config", p}, io.Discard)
+	_, err := ParseServeFlags([]string{"--config", p}, io.Discard)
 	require.NoError(t, err, "every seat has its own password")
 }
 
 // desk.trusted_proxies and client_ip_header reach the desk; a bad entry is a config error.
 func TestConfigTrustedProxies(t *testing.T) {
 	p := writeConfig(t, "desk:\n  admins: {ops: day-shift}\n  trusted_proxies: [10.0.0.5, '192.168.0.0/16', '::1']\n  client_ip_header: X-Real-IP\n")
-	cfg, err := parseServeFlags([]string{"--config", p}, io.Discard)
+	cfg, err := ParseServeFlags([]string{"--config", p}, io.Discard)
 	require.NoError(t, err)
-	dc, err := cfg.deskConfig(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	dc, err := cfg.ForDesk(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	require.NoError(t, err)
 	require.Equal(t, "X-Real-IP", dc.ClientIPHeader)
 	require.Equal(t, []netip.Prefix{netip.MustParsePrefix("10.0.0.5/32"), netip.MustParsePrefix("192.168.0.0/16"),
 		netip.MustParsePrefix("::1/128")}, dc.TrustedProxies)
 
 	p = writeConfig(t, "desk:\n  trusted_proxies: [proxy.local]\n")
-	_, err = parseServeFlags([]string{"--config", p}, io.Discard)
+	_, err = ParseServeFlags([]string{"--config", p}, io.Discard)
 	require.ErrorContains(t, err, "trusted_proxies")
+}
+
+// The queue is bounded by default: five callers per seat.
+func TestMaxQueueDefault(t *testing.T) {
+	cfg := Default()
+	require.Equal(t, 300, cfg.MaxQueue(), "5 × 60 seats")
+	cfg.Seats.Count = 4
+	require.Equal(t, 20, cfg.MaxQueue())
+	cfg.ACD.MaxQueue = 7
+	require.Equal(t, 7, cfg.MaxQueue())
+	cfg.ACD.MaxQueue = -1
+	require.Equal(t, 0, cfg.MaxQueue(), "negative: no bound")
+}
+
+// The SIP limits are read from the config; a bad trusted source is refused.
+func TestSIPSecurityConfig(t *testing.T) {
+	p := writeConfig(t, "sip:\n  trusted_sources: [10.0.0.0/8, 192.0.2.7]\n  invite_rate: 1\n  invite_burst: 3\n"+
+		"  nonce_ttl: 20s\n  tcp_idle_timeout: 1m\n")
+	cfg, err := ParseServeFlags([]string{"--config", p}, io.Discard)
+	require.NoError(t, err)
+	sec, err := cfg.SIP.Security()
+	require.NoError(t, err)
+	require.Len(t, sec.Trusted, 2)
+	require.Equal(t, 3, sec.InviteRate.Burst)
+	require.Equal(t, 20*time.Second, sec.NonceTTL)
+	require.Equal(t, time.Minute, sec.TCPIdleTimeout)
+
+	bad := writeConfig(t, "sip:\n  trusted_sources: [not-an-address]\n")
+	_, err = ParseServeFlags([]string{"--config", bad}, io.Discard)
+	require.ErrorContains(t, err, "trusted_sources")
+}
+
+// workorder: and llm: are read as written; a delivery that could not be verified or sent is refused.
+func TestWorkorderConfig(t *testing.T) {
+	p := writeConfig(t, "workorder:\n  url: https://orders.example/api/v1/orders\n  secret: 0123456789abcdef0123\n  timeout: 5s\n  max_age: 48h\n"+
+		"llm:\n  url: http://127.0.0.1:11434/v1\n  model: qwen2.5\n")
+	cfg, err := ParseServeFlags([]string{"--config", p}, io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, WorkOrderConfig{URL: "https://orders.example/api/v1/orders", Secret: "0123456789abcdef0123",
+		Timeout: 5 * time.Second, MaxAge: 48 * time.Hour}, cfg.WorkOrder)
+	require.Equal(t, "qwen2.5", cfg.LLM.Model)
+	for _, bad := range []string{
+		"workorder:\n  url: orders.example\n  secret: 0123456789abcdef0123\n",
+		"workorder:\n  url: https://orders.example\n  secret: short\n",
+		"workorder:\n  url: https://orders.example\n  secret: 0123456789abcdef0123\n  max_age: -1h\n",
+		"workorder:\n  endpoint: https://orders.example\n",
+	} {
+		_, err := ParseServeFlags([]string{"--config", writeConfig(t, bad)}, io.Discard)
+		require.Error(t, err, bad)
+	}
 }

@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"errors"
@@ -12,7 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// yaml.v3 names Go types in its errors ("field foo not found in type main.SIPConfig",
+// yaml.v3 names Go types in its errors ("field foo not found in type config.SIPConfig",
 // "cannot unmarshal !!int `15` into time.Duration"); an operator needs the config's own
 // words: the section, its valid keys, the unit a duration wants.
 var (
@@ -59,7 +59,7 @@ type section struct {
 	keys []string
 }
 
-// configSections maps each struct type of Config ("main.SIPConfig") to its place in the
+// configSections maps each struct type of Config ("config.SIPConfig") to its place in the
 // file ("sip") and its keys.
 func configSections() map[string]section {
 	out := map[string]section{}

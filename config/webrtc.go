@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"fmt"
@@ -36,9 +36,9 @@ type ICEServerConfig struct {
 	Credential string   `yaml:"credential"`
 }
 
-// seatConfig is the browser phones' own config; candidates use the media IP unless
+// SeatConfig is the browser phones' own config; candidates use the media IP unless
 // networks says otherwise.
-func (c WebRTCConfig) seatConfig(mediaIP netip.Addr) (webrtcseat.Config, error) {
+func (c WebRTCConfig) SeatConfig(mediaIP netip.Addr) (webrtcseat.Config, error) {
 	nets, err := parsePrefixes(c.Networks)
 	if err != nil {
 		return webrtcseat.Config{}, fmt.Errorf("webrtc: networks: %w", err)
