@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -89,7 +89,7 @@ func TestClassifyErrors(t *testing.T) {
 func TestDispatchTrainRetrainEval(t *testing.T) {
 	dir := t.TempDir()
 	model := filepath.Join(dir, "m.model")
-	data := filepath.Join("..", "..", "testdata", "dispatch")
+	data := filepath.Join("..", "testdata", "dispatch")
 	rc, out, errs := runCLI(t, "", "dispatch", "train", "--data", filepath.Join(data, "train"), "--out", model, "--epochs", "10")
 	require.Equal(t, 0, rc, errs)
 	require.Contains(t, out, "trained lr+nb")

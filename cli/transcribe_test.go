@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -30,7 +30,7 @@ func TestTranscribeCommand(t *testing.T) {
 	}
 	bad := filepath.Join(t.TempDir(), "bad.wav")
 	require.NoError(t, os.WriteFile(bad, []byte("not a wav"), 0o644))
-	good8k, good16k := "../../testdata/asr/wav/hl-03.wav", "../../testdata/asr/wav16/hl-17.wav"
+	good8k, good16k := "../testdata/asr/wav/hl-03.wav", "../testdata/asr/wav16/hl-17.wav"
 	var stdout, stderr bytes.Buffer
 	rc := run(context.Background(), []string{"transcribe", "--asr", "embedded", good8k, bad, good16k}, nil, &stdout, &stderr)
 	require.Equal(t, 1, rc)
@@ -77,7 +77,7 @@ func TestTranscribeHotwords(t *testing.T) {
 	if !pocketsphinx.Available() {
 		t.Skip("built without the embedded recogniser (cgo)")
 	}
-	files := []string{"../../testdata/asr/hotwords/wav16/hw-01.wav", "../../testdata/asr/hotwords/wav16/hw-02.wav"}
+	files := []string{"../testdata/asr/hotwords/wav16/hw-01.wav", "../testdata/asr/hotwords/wav16/hw-02.wav"}
 	finals := func(args ...string) (string, string) {
 		var stdout, stderr bytes.Buffer
 		rc := run(context.Background(), append(append([]string{"transcribe", "--partials=false"}, args...), files...), nil, &stdout, &stderr)

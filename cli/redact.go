@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -23,10 +23,10 @@ type redactOut struct {
 	Truncated bool          `json:"truncated,omitempty"`
 }
 
-// runRedact masks personal numbers in each stdin line (or each TEXT argument) and prints one
+// Redact masks personal numbers in each stdin line (or each TEXT argument) and prints one
 // JSON line per input line. Offsets are runes of the input as printed: invalid UTF-8 is first
 // replaced byte by byte with U+FFFD, which is also how the JSON output shows it.
-func runRedact(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func Redact(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("redact", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"encoding/json"
@@ -101,7 +101,7 @@ func TestHotspotsCommandFlags(t *testing.T) {
 // TestHotspotsCommandTestdata replays the project's labelled streams through the command:
 // every cluster gets an alert (the dispatch package's stream test scores them in full).
 func TestHotspotsCommandTestdata(t *testing.T) {
-	b, err := os.ReadFile("../../testdata/dispatch/hotspots/near-misses.jsonl")
+	b, err := os.ReadFile("../testdata/dispatch/hotspots/near-misses.jsonl")
 	require.NoError(t, err)
 	var in strings.Builder
 	clusters := map[string]bool{}

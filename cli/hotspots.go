@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -39,9 +39,9 @@ type hotspotOut struct {
 	CallIDs    []string  `json:"call_ids"`
 }
 
-// runHotspots replays a stream of calls through hotspot detection, the way the hotline
+// Hotspots replays a stream of calls through hotspot detection, the way the hotline
 // tunes its window and threshold on a past day.
-func runHotspots(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func Hotspots(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("hotspots", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	window := fs.Duration("window", 2*time.Hour, "how far back calls count, and how long an alert lives without a new call")

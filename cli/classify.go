@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -33,7 +33,9 @@ type classifiedDep struct {
 	Evidence []string `json:"evidence,omitempty"`
 }
 
-func runClassify(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+// Classify is `gateway classify`: department suggestions for each TEXT argument, else each
+// stdin line, one JSON line each.
+func Classify(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("classify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	top := fs.Int("top", 3, "how many departments to list")
@@ -127,7 +129,9 @@ func readLine(r *bufio.Reader, limit int) (string, bool, error) {
 	}
 }
 
-func runDispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+// Dispatch is `gateway dispatch train|retrain|eval`: building and measuring the dispatch
+// model.
+func Dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	const usage = `usage: gateway dispatch <command> [flags]
   train    --data DIR --out FILE [--algo lr|nb] [--taxonomy FILE]   build a model from labelled JSONL
   retrain  --data DIR --feedback FILE --out FILE                      the same, plus agents' feedback

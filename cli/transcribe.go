@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -63,7 +63,9 @@ func toLine(file, engine string, r asr.Result) transcribeLine {
 // reference machine.
 const transcribeParallel = 2
 
-func runTranscribe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+// Transcribe is `gateway transcribe`: WAV files through the streaming path a live call
+// uses, one JSON line per result.
+func Transcribe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("transcribe", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	name := fs.String("asr", "", "recogniser: pocketsphinx (alias embedded), or an engine of --config (default: its asr.default)")

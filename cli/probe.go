@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -42,8 +42,8 @@ streams a short test clip and prints one verdict line per engine. Exit status 0 
 every engine probed works.
 `
 
-// runASR is the asr command: today only its probe subcommand.
-func runASR(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+// ASR is the asr command: today only its probe subcommand.
+func ASR(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] != "probe" {
 		fmt.Fprint(stderr, probeUsage)
 		return 2
