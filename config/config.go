@@ -109,8 +109,8 @@ type SIPConfig struct {
 	TCPMaxConnsPerSource int           `yaml:"tcp_max_conns_per_source"`
 }
 
-// Security is the SIP layer's per-source limits.
-func (c SIPConfig) Security() (sip.Security, error) {
+// security is the SIP layer's per-source limits.
+func (c SIPConfig) security() (sip.Security, error) {
 	trusted, err := parsePrefixes(c.TrustedSources)
 	if err != nil {
 		return sip.Security{}, fmt.Errorf("sip: trusted_sources: %w", err)
@@ -172,8 +172,8 @@ type LineConfig struct {
 	Survey *bool `yaml:"survey"`
 }
 
-// Surveyed reports whether a line's callers get the satisfaction survey.
-func (c Config) Surveyed(line string) bool {
+// surveyed reports whether a line's callers get the satisfaction survey.
+func (c Config) surveyed(line string) bool {
 	for _, l := range c.Lines {
 		if l.Number == line && l.Survey != nil {
 			return *l.Survey
@@ -333,14 +333,14 @@ func (c Config) Validate() error {
 	if err := c.checkExposedPasswords(); err != nil {
 		errs = append(errs, err)
 	}
-	if _, err := c.SIP.Security(); err != nil {
+	if _, err := c.SIP.security(); err != nil {
 		errs = append(errs, err)
 	}
 	if _, err := parsePrefixes(c.Desk.TrustedProxies); err != nil {
 		errs = append(errs, fmt.Errorf("desk: trusted_proxies: %w", err))
 	}
 	ids := map[string]bool{}
-	for _, id := range c.SeatIDs() {
+	for _, id := range c.seatIDs() {
 		ids[id] = true
 	}
 	for _, l := range c.Lines {
@@ -381,7 +381,7 @@ func (c Config) checkExposedPasswords() error {
 		return nil
 	}
 	var weak []string
-	for _, id := range c.SeatIDs() {
+	for _, id := range c.seatIDs() {
 		if p, ok := c.SeatPassword(id); ok && p == DefaultSeatPassword {
 			weak = append(weak, id)
 		}
@@ -424,14 +424,14 @@ func (c Config) ForDesk(log *slog.Logger) (desk.Config, error) {
 	}
 	dc := desk.Config{Users: admins, TokenTTL: c.Desk.TokenTTL, TrustedProxies: proxies,
 		ClientIPHeader: c.Desk.ClientIPHeader, PIIReveal: c.Desk.PIIReveal}
-	if c.Recording() {
+	if c.recording() {
 		dc.RecordDir = filepath.Join(c.DataDir, "recordings")
 	}
 	return dc, nil
 }
 
-// Recording reports whether calls are recorded (media.record, on by default).
-func (c Config) Recording() bool { return c.Media.Record == nil || *c.Media.Record }
+// recording reports whether calls are recorded (media.record, on by default).
+func (c Config) recording() bool { return c.Media.Record == nil || *c.Media.Record }
 
 // parsePrefixes reads addresses ("10.0.0.5") and prefixes ("10.0.0.0/8").
 func parsePrefixes(ss []string) ([]netip.Prefix, error) {
@@ -476,9 +476,9 @@ func (c Config) deskAdmins(log *slog.Logger) (map[string]string, error) {
 	return map[string]string{user: hash}, nil
 }
 
-// MaxQueue is the ACD's queue bound: by default five callers per seat, so a flood
+// maxQueue is the ACD's queue bound: by default five callers per seat, so a flood
 // cannot queue without end; 0 for the ACD means no bound.
-func (c Config) MaxQueue() int {
+func (c Config) maxQueue() int {
 	switch {
 	case c.ACD.MaxQueue == 0:
 		return 5 * c.Seats.Count
@@ -488,8 +488,8 @@ func (c Config) MaxQueue() int {
 	return c.ACD.MaxQueue
 }
 
-// SeatIDs are seat-01 … seat-NN (two digits at least).
-func (c Config) SeatIDs() []string {
+// seatIDs are seat-01 … seat-NN (two digits at least).
+func (c Config) seatIDs() []string {
 	out := make([]string, c.Seats.Count)
 	for i := range out {
 		out[i] = fmt.Sprintf("seat-%02d", i+1)

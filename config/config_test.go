@@ -125,13 +125,13 @@ func TestConfigTrustedProxies(t *testing.T) {
 // The queue is bounded by default: five callers per seat.
 func TestMaxQueueDefault(t *testing.T) {
 	cfg := Default()
-	require.Equal(t, 300, cfg.MaxQueue(), "5 × 60 seats")
+	require.Equal(t, 300, cfg.maxQueue(), "5 × 60 seats")
 	cfg.Seats.Count = 4
-	require.Equal(t, 20, cfg.MaxQueue())
+	require.Equal(t, 20, cfg.maxQueue())
 	cfg.ACD.MaxQueue = 7
-	require.Equal(t, 7, cfg.MaxQueue())
+	require.Equal(t, 7, cfg.maxQueue())
 	cfg.ACD.MaxQueue = -1
-	require.Equal(t, 0, cfg.MaxQueue(), "negative: no bound")
+	require.Equal(t, 0, cfg.maxQueue(), "negative: no bound")
 }
 
 // The SIP limits are read from the config; a bad trusted source is refused.
@@ -140,7 +140,7 @@ func TestSIPSecurityConfig(t *testing.T) {
 		"  nonce_ttl: 20s\n  tcp_idle_timeout: 1m\n")
 	cfg, err := ParseServeFlags([]string{"--config", p}, io.Discard)
 	require.NoError(t, err)
-	sec, err := cfg.SIP.Security()
+	sec, err := cfg.SIP.security()
 	require.NoError(t, err)
 	require.Len(t, sec.Trusted, 2)
 	require.Equal(t, 3, sec.InviteRate.Burst)

@@ -2,8 +2,8 @@ package config
 
 import "lianxin/asr/engines"
 
-// LineSeats is the ACD's view of the skill lines.
-func (c Config) LineSeats() map[string][]string {
+// lineSeats is the ACD's view of the skill lines.
+func (c Config) lineSeats() map[string][]string {
 	out := map[string][]string{}
 	for _, l := range c.Lines {
 		if len(l.Seats) > 0 {
@@ -13,8 +13,8 @@ func (c Config) LineSeats() map[string][]string {
 	return out
 }
 
-// LineLanguage is the recognition language of a line: its own, else the default.
-func (c Config) LineLanguage(line string) string {
+// lineLanguage is the recognition language of a line: its own, else the default.
+func (c Config) lineLanguage(line string) string {
 	for _, l := range c.Lines {
 		if l.Number == line && l.Language != "" {
 			return l.Language

@@ -36,12 +36,15 @@ type ICEServerConfig struct {
 	Credential string   `yaml:"credential"`
 }
 
-// SeatConfig is the browser phones' own config; candidates use the media IP unless
-// networks says otherwise.
-func (c WebRTCConfig) SeatConfig(mediaIP netip.Addr) (webrtcseat.Config, error) {
+// SeatConfig is the browser phones' own config, nil when they are disabled; candidates
+// use the media IP unless networks says otherwise.
+func (c WebRTCConfig) SeatConfig(mediaIP netip.Addr) (*webrtcseat.Config, error) {
+	if c.Disabled {
+		return nil, nil
+	}
 	nets, err := parsePrefixes(c.Networks)
 	if err != nil {
-		return webrtcseat.Config{}, fmt.Errorf("webrtc: networks: %w", err)
+		return nil, fmt.Errorf("webrtc: networks: %w", err)
 	}
 	if len(nets) == 0 && !mediaIP.IsUnspecified() {
 		nets = []netip.Prefix{netip.PrefixFrom(mediaIP, mediaIP.BitLen())}
@@ -51,5 +54,5 @@ func (c WebRTCConfig) SeatConfig(mediaIP netip.Addr) (webrtcseat.Config, error) 
 	for _, s := range c.ICEServers {
 		cfg.ICEServers = append(cfg.ICEServers, webrtcseat.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
 	}
-	return cfg, nil
+	return &cfg, nil
 }

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -54,7 +53,8 @@ type App struct {
 	seatChanged func(seat.Change)
 	closers     []func() error
 
-	holdMusic []int16
+	// flowCfg is the call flow's config from the file; Wire adds the media IP and ports.
+	flowCfg callflow.Config
 
 	httpDone  sync.WaitGroup
 	closeOnce sync.Once
@@ -66,43 +66,31 @@ func NewApp(cfg config.Config, log *slog.Logger) (*App, error) {
 		engineWatchEvery: 30 * time.Second}
 	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.media = media.NewMetrics(a.reg)
-	// sip listen may name more addresses after commas; the first is the gateway's own.
-	host, _, err := net.SplitHostPort(strings.TrimSpace(strings.Split(cfg.SIP.Listen, ",")[0]))
-	if err != nil {
-		return nil, fmt.Errorf("sip listen %q: %w", cfg.SIP.Listen, err)
-	}
-	ipStr := cfg.Media.IP
-	if ipStr == "" {
-		ipStr = host
-	}
-	if a.mediaIP, err = netip.ParseAddr(ipStr); err != nil {
-		return nil, fmt.Errorf("media ip %q: %w", ipStr, err)
+	var err error
+	if a.mediaIP, err = cfg.MediaIP(); err != nil {
+		return nil, err
 	}
 	a.ports = media.NewPortAllocator(media.PortRange{Min: cfg.Media.PortMin, Max: cfg.Media.PortMax})
-	if a.holdMusic, err = config.LoadHoldMusic(cfg.ACD.HoldMusic); err != nil {
+	if a.flowCfg, err = cfg.ForFlow(); err != nil {
 		return nil, err
 	}
-	a.acd, err = seat.New(seat.Config{Seats: cfg.SeatIDs(), Lines: cfg.LineSeats(), WrapUp: cfg.ACD.WrapUp,
-		MaxWait: cfg.ACD.MaxWait, MaxQueue: cfg.MaxQueue()},
-		seat.Options{Now: a.now, Metrics: seat.NewMetrics(a.reg), OnChange: func(c seat.Change) { a.seatChanged(c) }})
+	a.acd, err = seat.New(cfg.ForACD(), seat.Options{Now: a.now, Metrics: seat.NewMetrics(a.reg), OnChange: func(c seat.Change) { a.seatChanged(c) }})
 	if err != nil {
 		return nil, err
 	}
-	sec, err := cfg.SIP.Security()
+	sc, err := cfg.ForSIP()
 	if err != nil {
 		return nil, err
 	}
-	a.sip, err = sip.New(sip.Config{Listen: cfg.SIP.Listen, Realm: cfg.SIP.Realm, MaxCalls: cfg.SIP.MaxCalls,
-		Security: sec, Registrations: sip.FileRegistrations{Path: filepath.Join(cfg.DataDir, "sip-registrations.json")},
-		Credentials: func(u string) (string, bool) {
-			if !a.acd.Has(u) {
-				return "", false
-			}
-			return cfg.SeatPassword(u)
-		},
-		OnRegistration: func(s string, on bool) { _ = a.acd.SetRegistered(s, on) },
-		Logger:         log, Metrics: sip.NewMetrics(a.reg)}, a.handleCall)
-	if err != nil {
+	sc.Credentials = func(u string) (string, bool) {
+		if !a.acd.Has(u) {
+			return "", false
+		}
+		return cfg.SeatPassword(u)
+	}
+	sc.OnRegistration = func(s string, on bool) { _ = a.acd.SetRegistered(s, on) }
+	sc.Logger, sc.Metrics = log, sip.NewMetrics(a.reg)
+	if a.sip, err = sip.New(sc, a.handleCall); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -157,13 +145,7 @@ func (a *App) serveHTTP(addr string, h http.Handler) (net.Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("http listen %s: %w", addr, err)
 	}
-	if n := a.cfg.HTTP.MaxBodyBytes; n > 0 {
-		h = http.MaxBytesHandler(h, n)
-	}
-	// Without read and write timeouts a client that stalls its body or stops reading
-	// holds a connection and a goroutine for good.
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: a.cfg.HTTP.ReadTimeout,
-		WriteTimeout: a.cfg.HTTP.WriteTimeout, IdleTimeout: a.cfg.HTTP.IdleTimeout, MaxHeaderBytes: 64 << 10}
+	srv := a.cfg.HTTP.Server(h)
 	a.https = append(a.https, srv)
 	a.httpDone.Add(1)
 	go func() {

@@ -15,7 +15,6 @@ import (
 	"lianxin/phones"
 	"lianxin/seat"
 	"lianxin/store"
-	"lianxin/webrtcseat"
 )
 
 // Wire builds the parts around the call path: the store, dispatch, the recognisers and
@@ -30,7 +29,7 @@ func (a *App) Wire() error {
 	}
 	a.closers = append(a.closers, st.Close)
 	a.store = st
-	clf, err := a.classifier()
+	clf, err := dispatch.Load(a.cfg.Dispatch.Taxonomy, a.cfg.Dispatch.Model)
 	if err != nil {
 		return err
 	}
@@ -121,15 +120,8 @@ func (a *App) Wire() error {
 // wireFlow builds the call flow on the SIP dialogs, the ACD, the recognisers and the
 // screens.
 func (a *App) wireFlow(screens *callflow.Screens, phones callflow.SeatPhone) error {
-	cfg := callflow.Config{RingTimeout: a.cfg.ACD.RingTimeout, Survey: a.cfg.Surveyed, SurveyTimeout: a.cfg.Survey.Timeout, InactivityTimeout: a.cfg.Media.InactivityTimeout,
-		Jitter: a.cfg.Media.Jitter, MediaIP: a.mediaIP, Ports: a.ports, HoldMusic: a.holdMusic,
-		Language: a.cfg.LineLanguage, Hotwords: a.cfg.ASR.Hotwords}
-	if a.cfg.Recording() {
-		cfg.RecordDir = filepath.Join(a.cfg.DataDir, "recordings")
-	}
-	if err := a.cfg.SurveyPrompts(&cfg); err != nil {
-		return err
-	}
+	cfg := a.flowCfg
+	cfg.MediaIP, cfg.Ports = a.mediaIP, a.ports
 	deps := callflow.Deps{Queue: a.acd, Phones: phones, Observer: screens, Sink: screens,
 		Metrics: a.media, Registerer: a.reg, Logger: a.log, Now: a.now, Health: a.desk.ReportHealth}
 	if a.cfg.LiveASR() {
@@ -145,13 +137,9 @@ func (a *App) wireFlow(screens *callflow.Screens, phones callflow.SeatPhone) err
 
 // phones builds the router that rings a seat's SIP phone or its browser page.
 func (a *App) phones() (*phones.Router, error) {
-	var web *webrtcseat.Config
-	if !a.cfg.WebRTC.Disabled {
-		c, err := a.cfg.WebRTC.SeatConfig(a.mediaIP)
-		if err != nil {
-			return nil, err
-		}
-		web = &c
+	web, err := a.cfg.WebRTC.SeatConfig(a.mediaIP)
+	if err != nil {
+		return nil, err
 	}
 	ph, err := phones.New(web, phones.Deps{ACD: a.acd, SIP: a.sip, Registerer: a.reg, Logger: a.log, Now: a.now,
 		Publish: func(ctx context.Context, e desk.Event) error { _, err := a.desk.Publish(ctx, e); return err }})
@@ -160,13 +148,6 @@ func (a *App) phones() (*phones.Router, error) {
 	}
 	a.closers = append(a.closers, ph.Close)
 	return ph, nil
-}
-
-func (a *App) classifier() (*dispatch.Classifier, error) {
-	if a.cfg.Dispatch.Taxonomy == "" && a.cfg.Dispatch.Model == "" {
-		return dispatch.NewDefault()
-	}
-	return dispatch.Load(a.cfg.Dispatch.Taxonomy, a.cfg.Dispatch.Model)
 }
 
 // routes mounts the agent screens and API next to /healthz and /metrics.
