@@ -111,41 +111,33 @@ func (bd *band) adapt(d int32) {
 	lim := sat16(15360 - ap2)
 	ap1 = min(max(ap1, -lim), lim)
 
-	// UPZERO: the six zero coefficients, moved by sign agreement of d with its past
+	// UPZERO (each zero coefficient moved by sign agreement of d with its past), DELAYA
+	// and FILTEZ in one pass from the oldest tap: b[i] and d[i] are read before they are
+	// replaced, and the zero section then sums the new ones
 	var step int32
 	if d != 0 {
 		step = 128
 	}
 	sgd := d >> 15
-	var bp [7]int32
-	for i := 1; i < 7; i++ {
+	var sz int32
+	for i := 6; i > 0; i-- {
 		w := -step
 		if bd.d[i]>>15 == sgd {
 			w = step
 		}
-		bp[i] = sat16(w + (bd.b[i]*32640)>>15)
-	}
-
-	// DELAYA
-	for i := 6; i > 0; i-- {
+		bd.b[i] = sat16(w + (bd.b[i]*32640)>>15)
 		bd.d[i] = bd.d[i-1]
-		bd.b[i] = bp[i]
-	}
-	bd.r[2], bd.r[1] = bd.r[1], bd.r[0]
-	bd.p[2], bd.p[1] = bd.p[1], bd.p[0]
-	bd.a[1], bd.a[2] = ap1, ap2
-
-	// FILTEP: pole section
-	wd1 = (bd.a[1] * sat16(bd.r[1]+bd.r[1])) >> 15
-	wd2 = (bd.a[2] * sat16(bd.r[2]+bd.r[2])) >> 15
-	bd.sp = sat16(wd1 + wd2)
-
-	// FILTEZ: zero section
-	var sz int32
-	for i := 6; i > 0; i-- {
 		sz += (bd.b[i] * sat16(bd.d[i]+bd.d[i])) >> 15
 	}
 	bd.sz = sat16(sz)
+
+	// DELAYA for the pole section, then FILTEP
+	bd.r[2], bd.r[1] = bd.r[1], bd.r[0]
+	bd.p[2], bd.p[1] = bd.p[1], bd.p[0]
+	bd.a[1], bd.a[2] = ap1, ap2
+	wd1 = (bd.a[1] * sat16(bd.r[1]+bd.r[1])) >> 15
+	wd2 = (bd.a[2] * sat16(bd.r[2]+bd.r[2])) >> 15
+	bd.sp = sat16(wd1 + wd2)
 
 	// PREDIC
 	bd.s = sat16(bd.sp + bd.sz)
