@@ -15,10 +15,15 @@ import (
 	"lianxin/internal/testpeer"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/*.g722 and *.ffdec.s16 with ffmpeg")
+var update = flag.Bool("update", false, "rewrite the vectors in testdata/media/g722 with ffmpeg")
 
-// speechFixture is 16 kHz speech the project already keeps for the recogniser.
-const speechFixture = "../../testdata/asr/wav16/hl-01.wav"
+const (
+	// speechFixture is 16 kHz speech the project already keeps for the recogniser.
+	speechFixture = "../../testdata/asr/wav16/hl-01.wav"
+	// vectors holds ffmpeg's encoding (NAME.g722) and decoding (NAME.ffdec.s16, 16 kHz
+	// PCM16LE) of the test signals.
+	vectors = "../../testdata/media/g722"
+)
 
 // signals are what the codec is checked on: speech, a chirp across the whole 7 kHz band with
 // tones above telephone band, and a clipped square wave that drives every sub-band coder
@@ -67,9 +72,9 @@ func TestMatchesCommittedFFmpegVectors(t *testing.T) {
 			continue // only checked live: its vectors add nothing the others lack
 		}
 		t.Run(name, func(t *testing.T) {
-			codes, err := os.ReadFile(filepath.Join("testdata", name+".g722"))
+			codes, err := os.ReadFile(filepath.Join(vectors, name+".g722"))
 			require.NoError(t, err)
-			want := readS16(t, filepath.Join("testdata", name+".ffdec.s16"))
+			want := readS16(t, filepath.Join(vectors, name+".ffdec.s16"))
 			require.Equal(t, codes, encodeAll(pcm), "our encoding is ffmpeg's")
 			require.Equal(t, want, decodeAll(codes), "our decoding is ffmpeg's")
 		})
@@ -103,8 +108,8 @@ func TestAgainstFFmpeg(t *testing.T) {
 			require.Greater(t, snr, minSNR[name], "ffmpeg's decoding of our codes is the signal")
 
 			if *update && name != "square" {
-				require.NoError(t, os.WriteFile(filepath.Join("testdata", name+".g722"), codes, 0o644))
-				writeS16(t, filepath.Join("testdata", name+".ffdec.s16"), want)
+				require.NoError(t, os.WriteFile(filepath.Join(vectors, name+".g722"), codes, 0o644))
+				writeS16(t, filepath.Join(vectors, name+".ffdec.s16"), want)
 			}
 		})
 	}
