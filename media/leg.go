@@ -448,17 +448,3 @@ func (l *Leg) audio(ts uint32, payload []byte, arrival time.Time) inAudio {
 	}
 	return in
 }
-
-// setCodec readies the receive side for codec: G.722 needs its decoder, a change of
-// codec restarts it.
-func (l *Leg) setCodec(codec Codec) {
-	if sameFormat(codec, l.codec) && l.haveRemote {
-		return
-	}
-	if l.rx == nil && codec.isG722() {
-		l.rx = &rxCodec{}
-	}
-	if l.rx != nil {
-		l.rx.setCodec(codec)
-	}
-}

@@ -72,6 +72,20 @@ func (rx *rxCodec) push(wide []int16) {
 	_ = rx.tap.WriteFrame(Frame{Samples: wide, Rate: WideRate, Offset: off})
 }
 
+// setCodec readies the receive side for codec: G.722 needs its decoder, a change of
+// codec restarts it.
+func (l *Leg) setCodec(codec Codec) {
+	if sameFormat(codec, l.codec) && l.haveRemote {
+		return
+	}
+	if l.rx == nil && codec.isG722() {
+		l.rx = &rxCodec{}
+	}
+	if l.rx != nil {
+		l.rx.setCodec(codec)
+	}
+}
+
 // TapWideband makes the leg push what its peer says at 16 kHz to w as packets arrive (nil
 // stops): a G.722 peer as decoded, a G.711 peer interpolated, so the stream keeps one rate
 // when a re-INVITE changes the codec. It is the recogniser's feed, apart from the bridge's
