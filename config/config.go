@@ -190,6 +190,9 @@ type MediaConfig struct {
 	InactivityTimeout time.Duration `yaml:"inactivity_timeout"`
 	Jitter            time.Duration `yaml:"jitter"`
 	Record            *bool         `yaml:"record"`
+	// G722 offers seat phones G.722 first (default on): a wideband desk phone then gives
+	// the recogniser the agent at 16 kHz.
+	G722 *bool `yaml:"g722"`
 }
 
 // DispatchConfig is the department classifier.
@@ -432,6 +435,9 @@ func (c Config) ForDesk(log *slog.Logger) (desk.Config, error) {
 
 // recording reports whether calls are recorded (media.record, on by default).
 func (c Config) recording() bool { return c.Media.Record == nil || *c.Media.Record }
+
+// g722 reports whether seats are offered G.722 (media.g722, default on).
+func (c Config) g722() bool { return c.Media.G722 == nil || *c.Media.G722 }
 
 // parsePrefixes reads addresses ("10.0.0.5") and prefixes ("10.0.0.0/8").
 func parsePrefixes(ss []string) ([]netip.Prefix, error) {

@@ -171,3 +171,13 @@ func TestWorkorderConfig(t *testing.T) {
 		require.Error(t, err, bad)
 	}
 }
+
+// media.g722 is on unless the config says otherwise.
+func TestConfigG722(t *testing.T) {
+	cfg := Default()
+	require.True(t, cfg.g722())
+	require.NoError(t, ReadFile(writeConfig(t, "media: {g722: false}\n"), &cfg))
+	require.False(t, cfg.g722())
+	require.NoError(t, ReadFile(writeConfig(t, "media: {g722: true}\n"), &cfg))
+	require.True(t, cfg.g722())
+}

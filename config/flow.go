@@ -42,7 +42,7 @@ func (c Config) ForFlow() (callflow.Config, error) {
 		return callflow.Config{}, err
 	}
 	fc := callflow.Config{RingTimeout: c.ACD.RingTimeout, Survey: c.surveyed, SurveyTimeout: c.Survey.Timeout, InactivityTimeout: c.Media.InactivityTimeout,
-		Jitter: c.Media.Jitter, HoldMusic: hold, Language: c.lineLanguage, Hotwords: c.ASR.Hotwords}
+		Jitter: c.Media.Jitter, HoldMusic: hold, Language: c.lineLanguage, Hotwords: c.ASR.Hotwords, G722: c.g722()}
 	if c.recording() {
 		fc.RecordDir = filepath.Join(c.DataDir, "recordings")
 	}
