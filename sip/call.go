@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -39,6 +40,9 @@ type leg struct {
 	own    sdes // the gateway's side of SRTP in its last SDP
 	local  netip.AddrPort
 	onHold func(Media)
+	// codecs are what this leg may switch to: the caller's G.711 laws, or what the seat
+	// was offered
+	codecs []string
 }
 
 // Remote is the peer's negotiated media (updated by re-INVITEs).
@@ -58,11 +62,13 @@ func (l *leg) OnMediaChange(f func(Media)) {
 	l.mu.Unlock()
 }
 
-// reinvite answers an in-dialog INVITE: hold (sendonly/inactive), resume, or a move. The
-// call never drops on one; an unusable offer is refused with 488 and the old media stays.
+// reinvite answers an in-dialog INVITE: hold (sendonly/inactive), resume, a move or a
+// codec change, which is renegotiated like the first offer: the offer's first codec this
+// leg may use. The call never drops on one; an offer with none of them is refused with
+// 488 and the old media stays.
 func (l *leg) reinvite(req *siplib.Request, tx siplib.ServerTransaction) {
 	l.mu.Lock()
-	cur, own := l.remote, l.own
+	cur, own, allowed := l.remote, l.own, l.codecs
 	l.mu.Unlock()
 	dir := cur.Direction
 	if body := req.Body(); len(body) > 0 {
@@ -71,8 +77,9 @@ func (l *leg) reinvite(req *siplib.Request, tx siplib.ServerTransaction) {
 			l.srv.respond(tx, req, statusFor(err), reasonFor(err))
 			return
 		}
-		if _, ok := o.pts[cur.Codec]; !ok {
-			l.srv.respond(tx, req, siplib.StatusNotAcceptableHere, "Codec change not supported")
+		codec, ok := o.pick(allowed)
+		if !ok {
+			l.srv.respond(tx, req, siplib.StatusNotAcceptableHere, "Not Acceptable Here (no common codec)")
 			return
 		}
 		pol := l.policy
@@ -84,7 +91,7 @@ func (l *leg) reinvite(req *siplib.Request, tx siplib.ServerTransaction) {
 			l.srv.respond(tx, req, statusFor(err), reasonFor(err))
 			return
 		}
-		cur = o.media(cur.Codec)
+		cur = o.media(codec)
 		cur.SRTP, own = keys, sec
 		dir = o.dir
 	}
@@ -99,7 +106,7 @@ func (l *leg) reinvite(req *siplib.Request, tx siplib.ServerTransaction) {
 	l.remote, l.own = cur, own
 	f := l.onHold
 	l.mu.Unlock()
-	l.log.Info("sip: media changed by re-INVITE", "direction", cur.Direction, "addr", cur.Addr)
+	l.log.Info("sip: media changed by re-INVITE", "direction", cur.Direction, "addr", cur.Addr, "codec", cur.Codec)
 	if f != nil {
 		f(cur)
 	}
@@ -162,6 +169,11 @@ func (s *Server) newCall(req *siplib.Request, tx siplib.ServerTransaction) {
 		s.respond(tx, req, statusFor(err), reasonFor(err))
 		return
 	}
+	codec, ok := o.pick(callerCodecs)
+	if !ok {
+		s.respond(tx, req, statusFor(ErrNoCommonCodec), reasonFor(ErrNoCommonCodec))
+		return
+	}
 	own, keys, err := answerSDES(o, pol.SRTP, nil)
 	if err != nil {
 		s.respond(tx, req, statusFor(err), reasonFor(err))
@@ -179,8 +191,8 @@ func (s *Server) newCall(req *siplib.Request, tx siplib.ServerTransaction) {
 	defer s.active.Add(-1)
 
 	c := &InboundCall{dlg: dlg, CallID: req.CallID().Value(), Number: req.Recipient.User,
-		From: req.From().Address.User, offer: o, codec: o.codecs[0]}
-	c.srv, c.ua, c.policy, c.own = s, ua, pol.SRTP, own
+		From: req.From().Address.User, offer: o, codec: codec}
+	c.srv, c.codecs, c.ua, c.policy, c.own = s, callerCodecs, ua, pol.SRTP, own
 	c.remote = o.media(c.codec)
 	c.remote.SRTP = keys
 	s.cfg.Metrics.leg("caller", req.Transport(), keys.Enabled())
@@ -196,8 +208,16 @@ func (s *Server) newCall(req *siplib.Request, tx siplib.ServerTransaction) {
 	c.finish()
 }
 
-// Codecs is the caller's offered G.711 laws, preferred first.
-func (c *InboundCall) Codecs() []string { return append([]string(nil), c.offer.codecs...) }
+// Codecs is the caller's offered G.711 laws (what a caller's leg may use), preferred first.
+func (c *InboundCall) Codecs() []string {
+	var out []string
+	for _, name := range c.offer.codecs {
+		if slices.Contains(callerCodecs, name) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
 
 func (c *InboundCall) answerSDP(local netip.AddrPort) []byte {
 	c.mu.Lock()
@@ -299,7 +319,8 @@ type DialOptions struct {
 	Seat string
 	// Local is the gateway's RTP address for this leg.
 	Local netip.AddrPort
-	// Codecs to offer, preferred first (put the caller's law first to avoid transcoding).
+	// Codecs to offer, preferred first (G722 for wideband, else the caller's law to avoid
+	// transcoding); the seat may switch among them later by re-INVITE.
 	Codecs []string
 	// CallerID is shown on the seat phone.
 	CallerID string
@@ -358,19 +379,23 @@ func (s *Server) Dial(ctx context.Context, o DialOptions) (*OutboundCall, error)
 		return nil, fmt.Errorf("sip: %s did not answer: %w", o.Seat, err)
 	}
 	oc := &OutboundCall{dlg: dlg, Seat: o.Seat}
-	oc.srv, oc.local, oc.ua, oc.policy, oc.own = s, o.Local, ua, pol.SRTP, own
+	oc.srv, oc.local, oc.codecs, oc.ua, oc.policy, oc.own = s, o.Local, slices.Clone(o.Codecs), ua, pol.SRTP, own
 	oc.log = s.log.With("seat", o.Seat)
 	oc.ctx, oc.cancel = context.WithCancelCause(context.Background())
 	ans, err := parseSDP(dlg.InviteResponse.Body())
-	if err == nil && len(ans.codecs) > 0 {
-		oc.remote = ans.media(ans.codecs[0])
-		oc.remote.SRTP, err = own.answered(ans, pol.SRTP)
+	if err == nil {
+		if codec, ok := ans.pick(o.Codecs); ok {
+			oc.remote = ans.media(codec)
+			oc.remote.SRTP, err = own.answered(ans, pol.SRTP)
+		} else {
+			err = ErrNoCommonCodec
+		}
 	}
 	if err := dlg.Ack(context.WithoutCancel(ctx)); err != nil {
 		oc.Hangup(context.WithoutCancel(ctx))
 		return nil, fmt.Errorf("sip: ACK to %s: %w", o.Seat, err)
 	}
-	if err != nil || len(ans.codecs) == 0 {
+	if err != nil {
 		oc.Hangup(context.WithoutCancel(ctx))
 		return nil, fmt.Errorf("sip: %s answered with unusable SDP: %w", o.Seat, err)
 	}

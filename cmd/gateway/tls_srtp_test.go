@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"lianxin/config"
 	"lianxin/internal/audiotest"
 	"lianxin/internal/testpeer"
 	"lianxin/sip"
@@ -16,9 +17,9 @@ import (
 
 // startTLSGateway is startGateway with SIP over TLS on a loopback port and its
 // self-signed certificate, which the baresip phones are given as their CA.
-func startTLSGateway(t *testing.T, mutate func(*Config)) (g *testGateway, tlsAddr, ca string) {
+func startTLSGateway(t *testing.T, mutate func(*config.Config)) (g *testGateway, tlsAddr, ca string) {
 	t.Helper()
-	g = startGateway(t, func(c *Config) {
+	g = startGateway(t, func(c *config.Config) {
 		c.SIP.TLSListen = "127.0.0.1:0"
 		if mutate != nil {
 			mutate(c)
@@ -55,8 +56,8 @@ func heard(t *testing.T, b *testpeer.Baresip) []int16 {
 // gateway: each leg is TLS and SRTP, the seat hears the caller, and the recording holds
 // both sides.
 func TestTLSSRTPCallBetweenPhones(t *testing.T) {
-	g, tlsAddr, ca := startTLSGateway(t, func(c *Config) {
-		c.Seats.Security = map[string]SecurityConfig{"seat-01": {TLS: sip.TLSRequired, SRTP: sip.SRTPRequired}}
+	g, tlsAddr, ca := startTLSGateway(t, func(c *config.Config) {
+		c.Seats.Security = map[string]config.SecurityConfig{"seat-01": {TLS: sip.TLSRequired, SRTP: sip.SRTPRequired}}
 	})
 	s := g.tlsSeat(t, "seat-01", tlsAddr, ca, "srtp-mand")
 	callerWAV := fixture("audio/caller.wav")
@@ -111,8 +112,8 @@ func TestPlainCallerReachesSRTPSeat(t *testing.T) {
 // A line that requires SRTP refuses a caller who offers plain RTP with 488, before any
 // seat is rung.
 func TestSRTPRequiredLineRefusesPlainCaller(t *testing.T) {
-	g := startGateway(t, func(c *Config) {
-		c.Lines = []LineConfig{{Number: "12345", Security: SecurityConfig{SRTP: sip.SRTPRequired}}}
+	g := startGateway(t, func(c *config.Config) {
+		c.Lines = []config.LineConfig{{Number: "12345", Security: config.SecurityConfig{SRTP: sip.SRTPRequired}}}
 	})
 	g.seat(t, "seat-01")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -128,8 +129,8 @@ func TestSRTPRequiredLineRefusesPlainCaller(t *testing.T) {
 // the call waits in the queue (offered again a ring timeout later) until the caller gives
 // up.
 func TestSRTPRequiredSeatGetsNoPlainCall(t *testing.T) {
-	g := startGateway(t, func(c *Config) {
-		c.Seats.Security = map[string]SecurityConfig{"seat-01": {SRTP: sip.SRTPRequired}}
+	g := startGateway(t, func(c *config.Config) {
+		c.Seats.Security = map[string]config.SecurityConfig{"seat-01": {SRTP: sip.SRTPRequired}}
 		c.ACD.RingTimeout = 2 * time.Second
 	})
 	s := g.seat(t, "seat-01")
@@ -149,8 +150,8 @@ func TestSRTPRequiredSeatGetsNoPlainCall(t *testing.T) {
 // A seat whose policy requires TLS cannot register over UDP: its phone is told 403 with
 // the reason, and the seat stays offline.
 func TestTLSRequiredSeatRefusedOverUDP(t *testing.T) {
-	g, _, _ := startTLSGateway(t, func(c *Config) {
-		c.Seats.Security = map[string]SecurityConfig{"seat-01": {TLS: sip.TLSRequired}}
+	g, _, _ := startTLSGateway(t, func(c *config.Config) {
+		c.Seats.Security = map[string]config.SecurityConfig{"seat-01": {TLS: sip.TLSRequired}}
 	})
 	b := testpeer.StartBaresip(t, testpeer.BaresipOptions{Gateway: g.sipAddr, User: "seat-01", Password: "secret",
 		Audio: seatAudio(t), Lifetime: 20 * time.Second})
