@@ -120,8 +120,9 @@ type TrunkState struct {
 	State RegState
 	// LastError is why the last attempt failed (empty after a success).
 	LastError string
-	// Failures counts attempts failed in a row; FailuresTotal all of them.
-	Failures, FailuresTotal int
+	// Failures counts attempts failed in a row; FailuresTotal all of them; Registrations
+	// the REGISTERs the registrar accepted, refreshes included.
+	Failures, FailuresTotal, Registrations int
 	// NextAttempt is when the next REGISTER goes out; Expires when the registration the
 	// registrar granted runs out (zero: none).
 	NextAttempt, Expires time.Time
@@ -147,10 +148,13 @@ type regClient struct {
 	cfg     TrunkRegistration
 	client  *sipgo.Client
 	contact siplib.ContactHeader
-	now     func() time.Time
-	jitter  func() float64
-	log     *slog.Logger
-	notify  func(TrunkState)
+	// laddr is the gateway's UDP listener, which UDP REGISTERs are sent from so that the
+	// registrar sees the contact's own address (zero for TCP).
+	laddr  siplib.Addr
+	now    func() time.Time
+	jitter func() float64
+	log    *slog.Logger
+	notify func(TrunkState)
 
 	// callID, fromTag and cseq stay with the registration for its life (RFC 3261 §10.2.4).
 	callID, fromTag string
@@ -223,6 +227,7 @@ func (c *regClient) attempt(ctx context.Context) time.Duration {
 		st := c.State()
 		c.update(func(s *TrunkState) {
 			s.State, s.LastError, s.Failures = RegRegistered, "", 0
+			s.Registrations++
 			s.Expires, s.NextAttempt = now.Add(granted), now.Add(wait)
 		})
 		if st.State != RegRegistered {
@@ -329,6 +334,9 @@ func (c *regClient) request(expires time.Duration) *siplib.Request {
 	req := siplib.NewRequest(siplib.REGISTER, siplib.Uri{Scheme: "sip", Host: c.cfg.Domain})
 	req.SetDestination(net.JoinHostPort(host, strconv.Itoa(port)))
 	req.SetTransport(c.cfg.Transport)
+	if c.cfg.Transport == "UDP" && c.laddr.IP != nil {
+		req.Laddr = c.laddr
+	}
 	aor := siplib.Uri{Scheme: "sip", User: c.cfg.Username, Host: c.cfg.Domain}
 	from := &siplib.FromHeader{Address: aor, Params: siplib.NewParams()}
 	from.Params.Add("tag", c.fromTag)
@@ -386,6 +394,7 @@ func (s *Server) startTrunks(client *sipgo.Client) {
 			contact.Address.UriParams.Add("transport", "tcp")
 		}
 		c := newRegClient(t.Name, *t.Register, client, contact, s.cfg.Now, s.log, s.cfg.OnTrunkState)
+		c.laddr = siplib.Addr{IP: net.IP(s.addr.Addr().AsSlice()), Port: int(s.addr.Port())}
 		s.trunkRegs = append(s.trunkRegs, c)
 		s.trunkLoops.Go(func() { c.run(ctx) })
 	}

@@ -216,7 +216,6 @@ func (s *Server) Start() error {
 	}
 	contact := siplib.ContactHeader{Address: siplib.Uri{Scheme: "sip", User: "lianxin", Host: s.host, Port: int(ap.Port())}}
 	s.dlgUA = &sipgo.DialogUA{Client: client, ContactHDR: contact}
-	s.startTrunks(client)
 	for _, ln := range s.lns {
 		s.loops.Add(2)
 		go func() { defer s.loops.Done(); _ = s.srv.ServeUDP(ln.udp) }()
@@ -225,6 +224,8 @@ func (s *Server) Start() error {
 			_ = s.srv.ServeTCP(newTCPGuard(ln.tcp, s.sec, s.reg.usesConn, s.cfg.Metrics))
 		}()
 	}
+	s.waitListening()
+	s.startTrunks(client)
 	if s.cfg.Registrations != nil {
 		s.loops.Add(1)
 		go func() { defer s.loops.Done(); s.storeLoop() }()
@@ -232,6 +233,22 @@ func (s *Server) Start() error {
 	s.loops.Add(1)
 	go func() { defer s.loops.Done(); s.expireLoop() }()
 	return nil
+}
+
+// waitListening waits (up to a second) until sipgo serves each UDP listener, so that
+// requests the gateway starts go out from its listening address. sipgo gives no signal
+// when ServeUDP has taken a socket, so its connection pool is asked.
+func (s *Server) waitListening() {
+	tp := s.ua.TransportLayer()
+	deadline := time.Now().Add(time.Second)
+	for _, ap := range s.addrs {
+		for time.Now().Before(deadline) {
+			if _, err := tp.GetConnection("udp", ap.String()); err == nil {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
 }
 
 // Addr is the bound SIP address (UDP and TCP), the first of Config.Listen.

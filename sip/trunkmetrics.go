@@ -10,7 +10,7 @@ import (
 // trunkCollector exposes the trunks' registrations, read from the server at each scrape
 // so that a registration whose time ran out shows at once.
 type trunkCollector struct {
-	registered, state, next, failures *prometheus.Desc
+	registered, state, next, failures, ok *prometheus.Desc
 
 	mu     sync.Mutex
 	states func() []TrunkState
@@ -28,6 +28,8 @@ func newTrunkCollector() *trunkCollector {
 			"When the trunk's next REGISTER goes out (Unix time; 0: none planned).", []string{"trunk"}, nil),
 		failures: prometheus.NewDesc("lianxin_trunk_registration_failures_total",
 			"REGISTER attempts to the trunk's registrar that failed.", []string{"trunk"}, nil),
+		ok: prometheus.NewDesc("lianxin_trunk_registrations_total",
+			"REGISTERs the trunk's registrar accepted, refreshes included.", []string{"trunk"}, nil),
 	}
 }
 
@@ -44,6 +46,7 @@ func (c *trunkCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.state
 	ch <- c.next
 	ch <- c.failures
+	ch <- c.ok
 }
 
 // Collect sends each registering trunk's metrics.
@@ -66,6 +69,7 @@ func (c *trunkCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(c.next, prometheus.GaugeValue, next, s.Trunk)
 		ch <- prometheus.MustNewConstMetric(c.failures, prometheus.CounterValue, float64(s.FailuresTotal), s.Trunk)
+		ch <- prometheus.MustNewConstMetric(c.ok, prometheus.CounterValue, float64(s.Registrations), s.Trunk)
 	}
 }
 
