@@ -173,6 +173,14 @@ func (s *wsConn) write(ctx context.Context, cut int64, readerDone <-chan struct{
 	if err := s.send(TypeHello, helloData{Role: s.sess.Role, Seat: s.sess.Seat, LastSeq: cut, Reset: s.reset}); err != nil {
 		return 0, ""
 	}
+	// an admin who connects while a part fails hears of it, not only of later changes
+	if s.sess.Admin() && s.sub.types.match(TypeHealth) {
+		for _, p := range s.d.Problems() {
+			if err := s.send(TypeHealth, p); err != nil {
+				return 0, ""
+			}
+		}
+	}
 	if s.sent >= 0 {
 		s.bc.hold()
 		err := s.replay(ctx, cut)

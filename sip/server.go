@@ -260,6 +260,9 @@ func (s *Server) Addrs() []netip.AddrPort { return append([]netip.AddrPort(nil),
 // Registration returns a seat's live registration.
 func (s *Server) Registration(seat string) (Registration, bool) { return s.reg.lookup(seat) }
 
+// Open reports whether calls from any source reach every line (Inbound.Open).
+func (s *Server) Open() bool { return s.inbound.open }
+
 // ActiveCalls is the number of calls being handled.
 func (s *Server) ActiveCalls() int { return int(s.active.Load()) }
 

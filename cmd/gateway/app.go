@@ -48,9 +48,11 @@ type App struct {
 	flow *callflow.Flow
 	// engineWatchEvery is how often network engines are dialled to tell whether they are up.
 	engineWatchEvery time.Duration
-	// seatChanged is told of every seat state change once the screens are wired.
-	seatChanged func(seat.Change)
-	closers     []func() error
+	// seatChanged is told of every seat state change once the screens are wired;
+	// trunkChanged of every trunk registration's.
+	seatChanged  func(seat.Change)
+	trunkChanged func(sip.TrunkState)
+	closers      []func() error
 
 	holdMusic []int16
 
@@ -61,7 +63,7 @@ type App struct {
 // NewApp builds the gateway from its config; Start binds its listeners.
 func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 	a := &App{cfg: cfg, log: log, now: time.Now, reg: prometheus.NewRegistry(), seatChanged: func(seat.Change) {},
-		engineWatchEvery: 30 * time.Second}
+		trunkChanged: func(sip.TrunkState) {}, engineWatchEvery: 30 * time.Second}
 	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.media = media.NewMetrics(a.reg)
 	// sip listen may name more addresses after commas; the first is the gateway's own.
@@ -90,8 +92,13 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	in, err := cfg.inbound()
+	if err != nil {
+		return nil, err
+	}
 	a.sip, err = sip.New(sip.Config{Listen: cfg.SIP.Listen, Realm: cfg.SIP.Realm, MaxCalls: cfg.SIP.MaxCalls,
 		Security: sec, Registrations: sip.FileRegistrations{Path: filepath.Join(cfg.DataDir, "sip-registrations.json")},
+		Inbound: in, OnTrunkState: func(st sip.TrunkState) { a.trunkChanged(st) },
 		Credentials: func(u string) (string, bool) {
 			if !a.acd.Has(u) {
 				return "", false
@@ -141,7 +148,11 @@ func (a *App) Start(extra func(mux *http.ServeMux)) error {
 		return err
 	}
 	a.httpLn = ln
-	a.log.Info("gateway started", "sip", a.sip.Addr(), "http", ln.Addr().String(), "seats", a.cfg.Seats.Count)
+	a.log.Info("gateway started", "sip", a.sip.Addr(), "http", ln.Addr().String(), "seats", a.cfg.Seats.Count,
+		"trunks", len(a.cfg.Trunks))
+	if a.sip.Open() {
+		a.log.Info("sip: calls are open: any source reaches every line (configure trunks, or sip.open: false, to close them)")
+	}
 	base := "http://" + ln.Addr().String()
 	a.log.Info("screens: agents log in as their seat with its SIP password; admins as set in desk.admins, else admin with the password printed at first start",
 		"agent_screen", base+"/", "wallboard", base+"/admin", "metrics", base+"/metrics",

@@ -109,6 +109,7 @@ func (a *App) Wire() error {
 	a.closers = append(a.closers, screens.Close)
 	a.closers = append(a.closers, watchEngines(a.cfg, a.engineWatchEvery, d.ReportHealth).Close)
 	a.seatChanged = screens.SeatChanged
+	a.trunkChanged = reportTrunks(d.ReportHealth)
 	if _, err := screens.Reconcile(context.Background(), st); err != nil {
 		return fmt.Errorf("closing calls left open: %w", err)
 	}
