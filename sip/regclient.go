@@ -118,8 +118,10 @@ var regStates = []RegState{RegRegistering, RegRegistered, RegFailing, RegBacking
 type TrunkState struct {
 	Trunk string
 	State RegState
-	// LastError is why the last attempt failed (empty after a success).
-	LastError string
+	// LastError is why the last attempt failed (empty after a success); LastStatus the
+	// status its final response had (0: none came, a timeout or a transport error).
+	LastError  string
+	LastStatus int
 	// Failures counts attempts failed in a row; FailuresTotal all of them; Registrations
 	// the REGISTERs the registrar accepted, refreshes included.
 	Failures, FailuresTotal, Registrations int
@@ -226,7 +228,7 @@ func (c *regClient) attempt(ctx context.Context) time.Duration {
 		wait := refreshAfter(granted)
 		st := c.State()
 		c.update(func(s *TrunkState) {
-			s.State, s.LastError, s.Failures = RegRegistered, "", 0
+			s.State, s.LastError, s.LastStatus, s.Failures = RegRegistered, "", siplib.StatusOK, 0
 			s.Registrations++
 			s.Expires, s.NextAttempt = now.Add(granted), now.Add(wait)
 		})
@@ -245,7 +247,10 @@ func (c *regClient) attempt(ctx context.Context) time.Duration {
 		wait = min(re.retryAfter, c.cfg.RetryMax)
 	}
 	c.update(func(s *TrunkState) {
-		s.State, s.LastError, s.NextAttempt = RegBackingOff, err.Error(), now.Add(wait)
+		s.State, s.LastError, s.LastStatus, s.NextAttempt = RegBackingOff, err.Error(), 0, now.Add(wait)
+		if re != nil {
+			s.LastStatus = re.status
+		}
 		s.Failures++
 		s.FailuresTotal++
 	})

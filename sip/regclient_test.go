@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -26,10 +27,15 @@ type sippRegistrar struct {
 
 // startRegistrar runs the sipp registrar: fail 503s first, then digest and grants of
 // grant seconds, until the gateway removes its registration.
-func startRegistrar(t *testing.T, fail, grant int) *sippRegistrar {
+func startRegistrar(t testing.TB, fail, grant int) *sippRegistrar {
+	t.Helper()
+	return startRegistrarOn(t, testpeer.FreeUDPPorts(t, 2), fail, grant)
+}
+
+// startRegistrarOn is startRegistrar on a given port.
+func startRegistrarOn(t testing.TB, port, fail, grant int) *sippRegistrar {
 	t.Helper()
 	testpeer.Require(t, "sipp")
-	port := testpeer.FreeUDPPorts(t, 2)
 	scenario, err := filepath.Abs("testdata/sipp/registrar.xml")
 	require.NoError(t, err)
 	r := &sippRegistrar{addr: fmt.Sprintf("127.0.0.1:%d", port), done: make(chan error, 1)}
@@ -59,7 +65,7 @@ func startRegistrar(t *testing.T, fail, grant int) *sippRegistrar {
 }
 
 // wait returns sipp's verdict: nil when its scenario ran to the end.
-func (r *sippRegistrar) wait(t *testing.T) {
+func (r *sippRegistrar) wait(t testing.TB) {
 	t.Helper()
 	select {
 	case err := <-r.done:
@@ -130,7 +136,9 @@ func TestTrunkRegistrationBacksOffAfter503(t *testing.T) {
 	wait1, wait2 := first.NextAttempt.Sub(now), second.NextAttempt.Sub(now)
 	require.True(t, wait1 >= 100*time.Millisecond && wait1 <= 200*time.Millisecond, "first wait %s: RetryMin less jitter", wait1)
 	require.True(t, wait2 >= 200*time.Millisecond && wait2 <= 400*time.Millisecond, "second wait %s: doubled, less jitter", wait2)
+	require.Equal(t, 503, first.LastStatus)
 	require.Equal(t, 2.0, s.counter(t, "lianxin_trunk_registration_failures_total", map[string]string{"trunk": "carrier"}))
+	require.Equal(t, 200.0, s.counter(t, "lianxin_trunk_registration_last_status", map[string]string{"trunk": "carrier"}))
 	require.NoError(t, s.Close())
 	reg.wait(t)
 }
@@ -148,4 +156,36 @@ func TestBackoffDoublesToItsCap(t *testing.T) {
 	require.Equal(t, 5*time.Second, c.backoff(6), "jitter leaves out up to half")
 	require.Equal(t, 2*time.Second, refreshAfter(4*time.Second))
 	require.Equal(t, time.Hour-30*time.Second, refreshAfter(time.Hour))
+}
+
+// BenchmarkRegisterRecovery measures how long after its registrar comes back a trunk is
+// registered again, with the default retry settings (1 s doubling to 2 min, 10 s per
+// attempt), after an outage of LIANXIN_OUTAGE (default 30s) that began when the gateway
+// started. Run it once: go test -run '^$' -bench RegisterRecovery -benchtime 1x ./sip
+func BenchmarkRegisterRecovery(b *testing.B) {
+	outage := 30 * time.Second
+	if v, err := time.ParseDuration(os.Getenv("LIANXIN_OUTAGE")); err == nil {
+		outage = v
+	}
+	for b.Loop() {
+		port := testpeer.FreeUDPPorts(b, 2)
+		s, err := New(Config{Listen: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler),
+			Inbound: Inbound{Trunks: []Trunk{{Name: "carrier", Sources: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")},
+				Register: &TrunkRegistration{Registrar: fmt.Sprintf("127.0.0.1:%d", port), Username: "0580123450", Password: "carrier-pw"}}}}},
+			func(*InboundCall) {})
+		require.NoError(b, err)
+		require.NoError(b, s.Start())
+		time.Sleep(outage)
+		reg := startRegistrarOn(b, port, 0, 3600)
+		back := time.Now()
+		for s.TrunkStates()[0].State != RegRegistered {
+			time.Sleep(5 * time.Millisecond)
+		}
+		took := time.Since(back)
+		st := s.TrunkStates()[0]
+		require.NoError(b, s.Close())
+		reg.wait(b)
+		b.ReportMetric(took.Seconds(), "s_to_recover")
+		b.ReportMetric(float64(st.Registrations), "registrations")
+	}
 }

@@ -10,7 +10,7 @@ import (
 // trunkCollector exposes the trunks' registrations, read from the server at each scrape
 // so that a registration whose time ran out shows at once.
 type trunkCollector struct {
-	registered, state, next, failures, ok *prometheus.Desc
+	registered, state, next, failures, ok, status *prometheus.Desc
 
 	mu     sync.Mutex
 	states func() []TrunkState
@@ -30,6 +30,8 @@ func newTrunkCollector() *trunkCollector {
 			"REGISTER attempts to the trunk's registrar that failed.", []string{"trunk"}, nil),
 		ok: prometheus.NewDesc("lianxin_trunk_registrations_total",
 			"REGISTERs the trunk's registrar accepted, refreshes included.", []string{"trunk"}, nil),
+		status: prometheus.NewDesc("lianxin_trunk_registration_last_status",
+			"SIP status of the last REGISTER's final response (0: none came: a timeout or a transport error).", []string{"trunk"}, nil),
 	}
 }
 
@@ -47,6 +49,7 @@ func (c *trunkCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.next
 	ch <- c.failures
 	ch <- c.ok
+	ch <- c.status
 }
 
 // Collect sends each registering trunk's metrics.
@@ -70,6 +73,7 @@ func (c *trunkCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.next, prometheus.GaugeValue, next, s.Trunk)
 		ch <- prometheus.MustNewConstMetric(c.failures, prometheus.CounterValue, float64(s.FailuresTotal), s.Trunk)
 		ch <- prometheus.MustNewConstMetric(c.ok, prometheus.CounterValue, float64(s.Registrations), s.Trunk)
+		ch <- prometheus.MustNewConstMetric(c.status, prometheus.GaugeValue, float64(s.LastStatus), s.Trunk)
 	}
 }
 

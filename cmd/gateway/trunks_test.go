@@ -122,4 +122,5 @@ func TestTrunkRegistrationStateIsShown(t *testing.T) {
 	require.Greater(t, metricValue(m, `lianxin_trunk_registration_next_attempt_timestamp_seconds{trunk="telecom"}`),
 		float64(time.Now().Unix()), "the next attempt is ahead")
 	require.True(t, strings.Contains(m, `lianxin_trunk_registration_failures_total{trunk="telecom"} 1`), m)
+	require.Equal(t, 0.0, metricValue(m, `lianxin_trunk_registration_last_status{trunk="telecom"}`), "no answer came")
 }
