@@ -199,12 +199,16 @@ func (c *regClient) update(f func(*TrunkState)) {
 
 // run registers, refreshes and retries until ctx ends, then unregisters.
 func (c *regClient) run(ctx context.Context) {
+	defer c.unregister()
 	for {
-		t := time.NewTimer(c.attempt(ctx))
+		wait := c.attempt(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			c.unregister()
 			return
 		case <-t.C:
 		}
