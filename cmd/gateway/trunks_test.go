@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"lianxin/config"
 	"lianxin/internal/audiotest"
 	"lianxin/internal/testpeer"
 )
@@ -51,9 +52,9 @@ func heardCaller(t *testing.T, seat *testpeer.Baresip) {
 // A carrier known by its address (127.0.0.1) delivers +86-580-12345 to line 12345 and
 // the seat hears the caller; a caller from another address (127.0.0.2) is refused 403.
 func TestCarrierTrunkReachesSeatAndStrangerIsRefused(t *testing.T) {
-	g := startGateway(t, func(c *Config) {
-		c.Lines = []LineConfig{{Number: "12345"}}
-		c.Trunks = []TrunkConfig{{Name: "telecom", Sources: []string{"127.0.0.1"}, Numbers: NumbersConfig{AreaCode: "580"}}}
+	g := startGateway(t, func(c *config.Config) {
+		c.Lines = []config.LineConfig{{Number: "12345"}}
+		c.Trunks = []config.TrunkConfig{{Name: "telecom", Sources: []string{"127.0.0.1"}, Numbers: config.NumbersConfig{AreaCode: "580"}}}
 	})
 	require.False(t, g.app.sip.Open())
 	seat := g.seat(t, "seat-01")
@@ -76,9 +77,9 @@ func TestCarrierTrunkReachesSeatAndStrangerIsRefused(t *testing.T) {
 // A PBX that authenticates its INVITEs (407, then Proxy-Authorization) reaches a seat from
 // an address no trunk names.
 func TestPBXTrunkWithDigestReachesSeat(t *testing.T) {
-	g := startGateway(t, func(c *Config) {
-		c.Lines = []LineConfig{{Number: "12345"}}
-		c.Trunks = []TrunkConfig{{Name: "pbx", Auth: &TrunkAuthConfig{Username: "pbx-east", Password: "pbx-secret"}}}
+	g := startGateway(t, func(c *config.Config) {
+		c.Lines = []config.LineConfig{{Number: "12345"}}
+		c.Trunks = []config.TrunkConfig{{Name: "pbx", Auth: &config.TrunkAuthConfig{Username: "pbx-east", Password: "pbx-secret"}}}
 	})
 	seat := g.seat(t, "seat-01")
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
@@ -95,8 +96,8 @@ func TestPBXTrunkWithDigestReachesSeat(t *testing.T) {
 // the wallboard) with its last error and next attempt, and on /metrics.
 func TestTrunkRegistrationStateIsShown(t *testing.T) {
 	dead := fmt.Sprintf("127.0.0.1:%d", testpeer.FreeUDPPorts(t, 1))
-	g := startGateway(t, func(c *Config) {
-		c.Trunks = []TrunkConfig{{Name: "telecom", Sources: []string{"127.0.0.1"}, Register: &TrunkRegisterConfig{
+	g := startGateway(t, func(c *config.Config) {
+		c.Trunks = []config.TrunkConfig{{Name: "telecom", Sources: []string{"127.0.0.1"}, Register: &config.TrunkRegisterConfig{
 			Registrar: dead, Username: "0580123450", Password: "pw", Timeout: 300 * time.Millisecond, RetryMin: time.Minute}}}
 	})
 	var body struct {
