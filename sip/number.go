@@ -76,6 +76,13 @@ func (p NumberPlan) Normalize(dialled string) string {
 		if !ok || rest == "" {
 			return "+" + intl // another country's number
 		}
+		// +86 0580 12345 is a common way of miswriting +86 580 12345
+		if r, ok := strings.CutPrefix(rest, p.NationalPrefix); ok && r != "" {
+			rest = r
+		}
+		if strings.HasPrefix(rest, p.NationalPrefix) {
+			return "+" + intl // no national number starts so: leave it as it came
+		}
 		nsn = rest
 	case strings.HasPrefix(n, p.NationalPrefix) && len(n) > len(p.NationalPrefix):
 		nsn = n[len(p.NationalPrefix):]
@@ -83,7 +90,8 @@ func (p NumberPlan) Normalize(dialled string) string {
 		return n // dialled as a local number already
 	}
 	if p.AreaCode != "" {
-		if local, ok := strings.CutPrefix(nsn, p.AreaCode); ok && local != "" {
+		// a local number never starts with the trunk prefix: one that would stays national
+		if local, ok := strings.CutPrefix(nsn, p.AreaCode); ok && local != "" && !strings.HasPrefix(local, p.NationalPrefix) {
 			return local
 		}
 	}

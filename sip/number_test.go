@@ -24,6 +24,8 @@ func TestNumberPlanNormalize(t *testing.T) {
 		{lishui, "+86-580-12345", "12345"},
 		{lishui, "+86-580-12345;phone-context=+86", "12345"},
 		{lishui, "008658012345", "12345"},
+		{lishui, "+86 0580 12345", "12345"},
+		{lishui, "0580000", "0580000"},
 		{lishui, "(0580) 12366", "12366"},
 		{lishui, "12345", "12345"},
 		// another area keeps its trunk prefix, another country its +
@@ -48,4 +50,20 @@ func TestNumberPlanNormalize(t *testing.T) {
 	} {
 		require.Equal(t, tc.want, tc.plan.Normalize(tc.dialled), "%q with %+v", tc.dialled, tc.plan)
 	}
+}
+
+// Any Request-URI user part normalises without a panic, to a number that normalising again
+// leaves as it is.
+func FuzzNumberNormalize(f *testing.F) {
+	for _, s := range []string{"+86 580 12345", "%2B86%20580%2012345", "0580-12345", "tel:+86-580-12345", "008658012345",
+		"+4420712345", "service", "%", ";", "0", "+", "00", "(0580) 12366;isub=1"} {
+		f.Add(s)
+	}
+	plan := NumberPlan{AreaCode: "580"}
+	f.Fuzz(func(t *testing.T, dialled string) {
+		n := plan.Normalize(dialled)
+		if isPhoneNumber(n) {
+			require.Equal(t, n, plan.Normalize(n), "from %q", dialled)
+		}
+	})
 }
