@@ -34,6 +34,7 @@ type Config struct {
 	Seats    SeatsConfig    `yaml:"seats"`
 	ACD      ACDConfig      `yaml:"acd"`
 	Lines    []LineConfig   `yaml:"lines"`
+	Trunks   []TrunkConfig  `yaml:"trunks"` // carriers and PBXs that deliver calls
 	Media    MediaConfig    `yaml:"media"`
 	ASR      engines.Config `yaml:"asr"`
 	Dispatch DispatchConfig `yaml:"dispatch"`
@@ -107,6 +108,9 @@ type SIPConfig struct {
 	// registration uses them; TCPMaxConnsPerSource bounds one address's (default 256).
 	TCPIdleTimeout       time.Duration `yaml:"tcp_idle_timeout"`
 	TCPMaxConnsPerSource int           `yaml:"tcp_max_conns_per_source"`
+	// Open takes calls from any source on every line. Unset: open while no trunk is
+	// configured; once one is, only trunks and open lines take calls.
+	Open *bool `yaml:"open"`
 	// TLSListen serves SIP over TLS too, e.g. 127.0.0.1:5061 (empty: none). TLSCert and
 	// TLSKey are its PEM pair; without them the first start makes a self-signed one in
 	// the data dir, used at every later start.
@@ -180,6 +184,8 @@ type LineConfig struct {
 	Language string   `yaml:"language"`
 	// Survey turns the satisfaction survey on or off for this line (default: survey.enabled).
 	Survey *bool `yaml:"survey"`
+	// Open takes this line's calls from any source, trunk or not.
+	Open bool `yaml:"open"`
 	// Security is what this line's callers must use (default: sip.caller_security).
 	Security SecurityConfig `yaml:"security"`
 }
@@ -349,6 +355,9 @@ func (c Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if _, err := c.SIP.security(); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := c.inbound(); err != nil {
 		errs = append(errs, err)
 	}
 	errs = append(errs, c.checkSecurity()...)

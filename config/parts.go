@@ -17,14 +17,18 @@ func (c Config) ForACD() seat.Config {
 }
 
 // ForSIP is the signalling server's own config, less its callbacks and its TLS certificate
-// (SIPCertificate): its listeners, realm and limits, the seats' and callers' TLS and SRTP
-// policies, and the file that keeps registrations across a restart.
+// (SIPCertificate): its listeners, realm and limits, its trunks and lines, the seats' and
+// callers' TLS and SRTP policies, and the file that keeps registrations across a restart.
 func (c Config) ForSIP() (sip.Config, error) {
 	sec, err := c.SIP.security()
 	if err != nil {
 		return sip.Config{}, err
 	}
-	return sip.Config{Listen: c.SIP.Listen, Realm: c.SIP.Realm, MaxCalls: c.SIP.MaxCalls, Security: sec,
+	in, err := c.inbound()
+	if err != nil {
+		return sip.Config{}, err
+	}
+	return sip.Config{Listen: c.SIP.Listen, Realm: c.SIP.Realm, MaxCalls: c.SIP.MaxCalls, Security: sec, Inbound: in,
 		Registrations: sip.FileRegistrations{Path: filepath.Join(c.DataDir, "sip-registrations.json")},
 		TLSListen:     c.SIP.TLSListen, SeatPolicies: c.seatPolicies(), CallerPolicies: c.callerPolicies()}, nil
 }

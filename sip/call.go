@@ -13,6 +13,8 @@ import (
 
 	"github.com/emiago/sipgo"
 	siplib "github.com/emiago/sipgo/sip"
+
+	"lianxin/media"
 )
 
 // Causes a call's context ends with.
@@ -120,10 +122,14 @@ type InboundCall struct {
 	dlg *sipgo.DialogServerSession
 	// CallID is the caller dialog's Call-ID.
 	CallID string
-	// Number is the dialled user part (the line), From the caller's user part.
-	Number, From string
-	offer        *offer
-	codec        string
+	// Number is the line the call is for: the dialled number as the trunk's number plan
+	// writes it, or, from no trunk, the Request-URI's user part. Dialled is the number as
+	// it came; From the caller's user part.
+	Number, Dialled, From string
+	// Trunk is the carrier or PBX the call came from; nil for a caller that is no trunk.
+	Trunk *Trunk
+	offer *offer
+	codec string
 
 	state struct {
 		sync.Mutex
@@ -144,7 +150,16 @@ func (s *Server) newCall(req *siplib.Request, tx siplib.ServerTransaction) {
 		s.respond(tx, req, siplib.StatusBadRequest, "Bad Request (missing headers)")
 		return
 	}
-	pol := s.cfg.CallerPolicies.For(req.Recipient.User)
+	adm, refusal := s.inbound.admit(req)
+	if refusal != nil {
+		s.cfg.Metrics.rejected(refusal.StatusCode)
+		refusal.AppendHeader(siplib.NewHeader("Server", s.cfg.UserAgent))
+		if err := tx.Respond(refusal); err != nil {
+			s.log.Debug("sip: respond failed", "code", refusal.StatusCode, "err", err)
+		}
+		return
+	}
+	pol := s.callerPolicy(adm)
 	if pol.TLS == TLSRequired && !overTLS(req) {
 		s.respond(tx, req, siplib.StatusForbidden, "Forbidden (TLS required)")
 		return
@@ -156,27 +171,9 @@ func (s *Server) newCall(req *siplib.Request, tx siplib.ServerTransaction) {
 		req = req.Clone()
 		req.AppendHeader(&siplib.ContactHeader{Address: *req.From().Address.Clone()})
 	}
-	if len(req.Body()) == 0 {
-		s.respond(tx, req, siplib.StatusNotAcceptableHere, "Not Acceptable Here (an SDP offer is required)")
-		return
-	}
-	if ct := req.ContentType(); ct != nil && ct.Value() != "application/sdp" {
-		s.respond(tx, req, siplib.StatusUnsupportedMediaType, "Unsupported Media Type")
-		return
-	}
-	o, err := parseSDP(req.Body())
-	if err != nil {
-		s.respond(tx, req, statusFor(err), reasonFor(err))
-		return
-	}
-	codec, ok := o.pick(callerCodecs)
-	if !ok {
-		s.respond(tx, req, statusFor(ErrNoCommonCodec), reasonFor(ErrNoCommonCodec))
-		return
-	}
-	own, keys, err := answerSDES(o, pol.SRTP, nil)
-	if err != nil {
-		s.respond(tx, req, statusFor(err), reasonFor(err))
+	co, code, reason := readOffer(req, pol)
+	if code != 0 {
+		s.respond(tx, req, code, reason)
 		return
 	}
 	ua := s.uaFor(req)
@@ -190,13 +187,16 @@ func (s *Server) newCall(req *siplib.Request, tx siplib.ServerTransaction) {
 	defer s.calls.Done()
 	defer s.active.Add(-1)
 
-	c := &InboundCall{dlg: dlg, CallID: req.CallID().Value(), Number: req.Recipient.User,
-		From: req.From().Address.User, offer: o, codec: codec}
-	c.srv, c.codecs, c.ua, c.policy, c.own = s, callerCodecs, ua, pol.SRTP, own
-	c.remote = o.media(c.codec)
-	c.remote.SRTP = keys
-	s.cfg.Metrics.leg("caller", req.Transport(), keys.Enabled())
+	c := &InboundCall{dlg: dlg, CallID: req.CallID().Value(), Number: adm.number, Dialled: adm.dialled,
+		From: req.From().Address.User, Trunk: adm.trunk, offer: co.o, codec: co.codec}
+	c.srv, c.codecs, c.ua, c.policy, c.own = s, callerCodecs, ua, pol.SRTP, co.own
+	c.remote = co.o.media(c.codec)
+	c.remote.SRTP = co.keys
+	s.cfg.Metrics.leg("caller", req.Transport(), co.keys.Enabled())
 	c.log = s.log.With("call_id", c.CallID, "line", c.Number)
+	if c.Trunk != nil {
+		c.log = c.log.With("trunk", c.Trunk.Name)
+	}
 	c.ctx, c.cancel = context.WithCancelCause(context.Background())
 	stop := context.AfterFunc(dlg.Context(), func() { c.cancel(ErrCallerCanceled) })
 	defer stop()
@@ -206,6 +206,39 @@ func (s *Server) newCall(req *siplib.Request, tx siplib.ServerTransaction) {
 
 	s.handler(c)
 	c.finish()
+}
+
+// callerOffer is a caller's SDP offer as the gateway takes it: the codec it answers with,
+// its own side of SRTP and the leg's keys.
+type callerOffer struct {
+	o     *offer
+	codec string
+	own   sdes
+	keys  media.SRTPKeys
+}
+
+// readOffer checks an INVITE's SDP offer against the caller's policy; a refusal is the
+// status and reason to answer with.
+func readOffer(req *siplib.Request, pol Policy) (callerOffer, int, string) {
+	if len(req.Body()) == 0 {
+		return callerOffer{}, siplib.StatusNotAcceptableHere, "Not Acceptable Here (an SDP offer is required)"
+	}
+	if ct := req.ContentType(); ct != nil && ct.Value() != "application/sdp" {
+		return callerOffer{}, siplib.StatusUnsupportedMediaType, "Unsupported Media Type"
+	}
+	o, err := parseSDP(req.Body())
+	if err != nil {
+		return callerOffer{}, statusFor(err), reasonFor(err)
+	}
+	codec, ok := o.pick(callerCodecs)
+	if !ok {
+		return callerOffer{}, statusFor(ErrNoCommonCodec), reasonFor(ErrNoCommonCodec)
+	}
+	own, keys, err := answerSDES(o, pol.SRTP, nil)
+	if err != nil {
+		return callerOffer{}, statusFor(err), reasonFor(err)
+	}
+	return callerOffer{o: o, codec: codec, own: own, keys: keys}, 0, ""
 }
 
 // Codecs is the caller's offered G.711 laws (what a caller's leg may use), preferred first.

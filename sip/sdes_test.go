@@ -151,3 +151,14 @@ func TestPolicies(t *testing.T) {
 func netipLoop(port uint16) netip.AddrPort {
 	return netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port)
 }
+
+// A trunk's srtp setting is the policy of the calls it brings, unless their line requires
+// SRTP; callers that are no trunk have their line's.
+func TestCallerPolicyWithTrunks(t *testing.T) {
+	s := &Server{cfg: Config{CallerPolicies: Policies{By: map[string]Policy{"12366": {SRTP: SRTPRequired}}}}}
+	carrier := &Trunk{Name: "telecom", SRTP: TrunkSRTPOff}
+	require.Equal(t, SRTPOff, s.callerPolicy(admission{trunk: carrier, number: "12345"}).SRTP)
+	require.Equal(t, SRTPRequired, s.callerPolicy(admission{trunk: carrier, number: "12366"}).SRTP)
+	require.Equal(t, SRTPRequired, s.callerPolicy(admission{trunk: &Trunk{SRTP: TrunkSRTPRequired}, number: "12345"}).SRTP)
+	require.Equal(t, SRTPOptional, s.callerPolicy(admission{number: "12345"}).SRTP)
+}

@@ -146,6 +146,28 @@ func (p Policies) RequiresTLS() []string {
 	return append(out, named...)
 }
 
+// callerPolicy is what a caller must use: its line's policy and, for a call a trunk
+// brought, the trunk's SRTP setting (what its carrier can do) unless the line requires
+// SRTP. The trunk's own TLS setting was checked when it was admitted.
+func (s *Server) callerPolicy(adm admission) Policy {
+	pol := s.cfg.CallerPolicies.For(adm.number)
+	if t := adm.trunk; t != nil && pol.SRTP != SRTPRequired {
+		pol.SRTP = t.SRTP.policy()
+	}
+	return pol
+}
+
+// policy is the trunk setting as an SRTPPolicy.
+func (p TrunkSRTP) policy() SRTPPolicy {
+	switch p {
+	case TrunkSRTPOff:
+		return SRTPOff
+	case TrunkSRTPRequired:
+		return SRTPRequired
+	}
+	return SRTPOptional
+}
+
 // overTLS reports whether req arrived over TLS: the transport it came in on, never what
 // its Via claims.
 func overTLS(req *siplib.Request) bool {
