@@ -71,15 +71,6 @@ func ParsePeriod(kind, date string, loc *time.Location) (Period, error) {
 // Previous is the period of the same kind just before p.
 func (p Period) Previous() Period { return PeriodOf(p.Kind, p.From.AddDate(0, 0, -1)) }
 
-// Days is the number of calendar days in p.
-func (p Period) Days() int {
-	n := 0
-	for d := p.From; d.Before(p.To); d = d.AddDate(0, 0, 1) {
-		n++
-	}
-	return n
-}
-
 // Name names the period in file names: 2026-11-23, 2026-W48, 2026-11.
 func (p Period) Name() string {
 	switch p.Kind {
