@@ -19,7 +19,7 @@ var ErrNoPDF = errors.New("report: PDF needs headless Chromium (reports.chromium
 // Chinese text with the system's CJK fonts and runs Chart.js as the page does.
 type pdfPrinter struct {
 	path string
-	// slots lets one browser run at a time: each takes a few hundred megabytes
+	// slots lets one browser run at a time: a browser is a large process
 	slots chan struct{}
 }
 
