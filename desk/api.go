@@ -18,12 +18,19 @@ import (
 //go:embed web
 var webFS embed.FS
 
+// WebFiles are the screens' embedded web files (styles, scripts, Chart.js), which a
+// standalone report carries inline.
+func WebFiles() fs.FS {
+	static, _ := fs.Sub(webFS, "web") // the path is fixed at compile time
+	return static
+}
+
 // errForbidden marks an action on another seat's call or state.
 var errForbidden = errors.New("forbidden")
 
 func (d *Desk) routes() *http.ServeMux {
 	mux := http.NewServeMux()
-	static, _ := fs.Sub(webFS, "web") // the path is fixed at compile time
+	static := WebFiles()
 	files := http.FileServerFS(static)
 	page := func(name string) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {

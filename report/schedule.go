@@ -17,8 +17,8 @@ const retryAfter = 15 * time.Minute
 
 // Start runs the schedule until Close: at once, so that reports a stopped gateway missed
 // are written, then each day Delay after midnight. Each run writes the reports of the
-// latest ended day, week and month that are missing from Dir. Without a Dir or a schedule
-// it does nothing.
+// latest ended day, week and month that are missing from Dir, unless no call was offered
+// in them. Without a Dir or a schedule it does nothing.
 func (r *Reports) Start() {
 	if r.cfg.Dir == "" || len(r.cfg.Schedule) == 0 {
 		return
@@ -108,6 +108,11 @@ func (r *Reports) write(ctx context.Context, p Period) (files []string, rep *Rep
 	fresh = len(missing) == len(r.cfg.Formats)
 	if rep, err = r.builder.Build(ctx, p, r.cfg.Lang); err != nil {
 		return nil, nil, fresh, err
+	}
+	if rep.Figures.Offered == 0 {
+		// a period without a call is a gateway that was not running (a new one, a test
+		// one): nothing to report
+		return nil, nil, false, nil
 	}
 	var errs []error
 	for _, f := range missing {

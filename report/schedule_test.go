@@ -103,16 +103,12 @@ func TestRunDueWritesEachPeriodOnce(t *testing.T) {
 	r := newReports(t, seeded(t), Config{Redact: true, Dir: dir, Schedule: Kinds, Notify: bot})
 	ctx := context.Background()
 
-	// Wednesday 00:20: Tuesday, the week before and October are due
+	// Wednesday 00:20: Tuesday, the week before and October are due; only Tuesday had calls
 	wed := time.Date(2026, 11, 25, 0, 20, 0, 0, cst)
 	written, err := r.RunDue(ctx, wed)
 	require.NoError(t, err)
-	require.Len(t, written, 9)
-	require.Equal(t, []string{
-		"daily/2026-11-24.csv", "daily/2026-11-24.html", "daily/2026-11-24.xlsx",
-		"monthly/2026-10.csv", "monthly/2026-10.html", "monthly/2026-10.xlsx",
-		"weekly/2026-W47.csv", "weekly/2026-W47.html", "weekly/2026-W47.xlsx",
-	}, listFiles(t, dir))
+	require.Len(t, written, 3)
+	require.Equal(t, []string{"daily/2026-11-24.csv", "daily/2026-11-24.html", "daily/2026-11-24.xlsx"}, listFiles(t, dir))
 	fi, err := os.Stat(filepath.Join(dir, "daily", "2026-11-24.html"))
 	require.NoError(t, err)
 	require.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), "reports are the owner's only")
@@ -120,7 +116,7 @@ func TestRunDueWritesEachPeriodOnce(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, string(page), "2026-11-24（周二）")
 	titles, texts := bot.got()
-	require.Len(t, titles, 3, "one message per period")
+	require.Len(t, titles, 1, "one message per period")
 	require.Equal(t, "12345 热线数据分析报告 · 日报 2026-11-24（周二）", titles[0])
 	require.Contains(t, texts[0], "- 呼入：6（+2 (+50.0%)）")
 	require.Contains(t, texts[0], "- 停水：3")
@@ -138,12 +134,12 @@ func TestRunDueWritesEachPeriodOnce(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []string{filepath.Join(dir, "daily", "2026-11-24.xlsx")}, written)
 	titles, _ = bot.got()
-	require.Len(t, titles, 3)
+	require.Len(t, titles, 1)
 
 	// before Delay past midnight, the day before is not yet due
-	written, err = r.RunDue(ctx, time.Date(2026, 11, 24, 0, 10, 0, 0, cst))
+	written, err = r.RunDue(ctx, time.Date(2026, 11, 25, 0, 10, 0, 0, cst))
 	require.NoError(t, err)
-	require.Contains(t, written, filepath.Join(dir, "daily", "2026-11-22.html"), "Tuesday 00:10: Sunday's, not Monday's")
+	require.Contains(t, written, filepath.Join(dir, "daily", "2026-11-23.html"), "Wednesday 00:10: Monday's, not Tuesday's")
 }
 
 func TestScheduleRunsAfterMidnightMondayAndTheFirst(t *testing.T) {
@@ -154,35 +150,35 @@ func TestScheduleRunsAfterMidnightMondayAndTheFirst(t *testing.T) {
 		Now: clk.Now, After: clk.After})
 	r.Start()
 
-	// at start it catches up (Saturday, week 47, October), then sleeps until Monday 00:15
+	// at start it catches up (Saturday, week 47, October: no calls, no reports), then
+	// sleeps until Monday 00:15
 	w := clk.slept(t, 75*time.Minute)
-	require.Equal(t, []string{"daily/2026-11-28.csv", "monthly/2026-10.csv", "weekly/2026-W47.csv"}, listFiles(t, dir))
+	require.Empty(t, listFiles(t, dir))
 	clk.wake(w)
 
-	// Monday 00:15: Sunday and week 48
+	// Monday 00:15: Sunday (no calls) and week 48
 	w = clk.slept(t, 24*time.Hour)
-	require.Equal(t, []string{"daily/2026-11-28.csv", "daily/2026-11-29.csv", "monthly/2026-10.csv",
-		"weekly/2026-W47.csv", "weekly/2026-W48.csv"}, listFiles(t, dir))
+	require.Equal(t, []string{"weekly/2026-W48.csv"}, listFiles(t, dir))
 	week, err := os.ReadFile(filepath.Join(dir, "weekly", "2026-W48.csv"))
 	require.NoError(t, err)
 	require.Contains(t, string(week), "summary,呼入,本期,10\n", "both seeded days are in week 48")
 	clk.wake(w)
 
-	// Tuesday 1 December 00:15: Monday and November
+	// Tuesday 1 December 00:15: November
 	clk.slept(t, 24*time.Hour)
-	require.Contains(t, listFiles(t, dir), "monthly/2026-11.csv")
+	require.Equal(t, []string{"monthly/2026-11.csv", "weekly/2026-W48.csv"}, listFiles(t, dir))
 	require.NoError(t, r.Close())
 	titles, texts := bot.got()
-	require.Len(t, titles, 3+2+2)
-	require.Equal(t, "12345 热线数据分析报告 · 月报 2026 年 11 月", titles[6])
-	require.Contains(t, texts[6], "- 呼入：10（+10 (新增)）")
+	require.Len(t, titles, 2)
+	require.Equal(t, "12345 热线数据分析报告 · 月报 2026 年 11 月", titles[1])
+	require.Contains(t, texts[1], "- 呼入：10（+10 (新增)）")
 	require.NoError(t, r.Close(), "Close twice")
 }
 
 func TestScheduleRetriesAfterAFailure(t *testing.T) {
 	notADir := filepath.Join(t.TempDir(), "reports")
 	require.NoError(t, os.WriteFile(notADir, nil, 0o600))
-	clk := newClock(time.Date(2026, 11, 25, 12, 0, 0, 0, cst))
+	clk := newClock(time.Date(2026, 11, 25, 12, 0, 0, 0, cst)) // Tuesday's calls are due
 	r := newReports(t, seeded(t), Config{Dir: notADir, Schedule: []Kind{Daily}, Formats: []Format{CSV}, Now: clk.Now, After: clk.After})
 	r.Start()
 	w := clk.slept(t, retryAfter)

@@ -40,7 +40,9 @@ type Config struct {
 	// that writes their summaries.
 	WorkOrder WorkOrderConfig `yaml:"workorder"`
 	LLM       LLMConfig       `yaml:"llm"`
-	LogLevel  string          `yaml:"log_level"`
+	// Reports are the analysis reports: their schedule, folder and robot.
+	Reports  ReportsConfig `yaml:"reports"`
+	LogLevel string        `yaml:"log_level"`
 }
 
 // WorkOrderConfig is where submitted work orders go. Without a URL drafts are still built
@@ -337,6 +339,9 @@ func (c Config) validate() error {
 		errs = append(errs, errors.New("acd: ring_timeout must be positive"))
 	}
 	if err := c.WorkOrder.validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := c.reportConfig(); err != nil {
 		errs = append(errs, err)
 	}
 	if err := c.checkExposedPasswords(); err != nil {
