@@ -159,3 +159,41 @@ func TestBuildWeeklyAndMonthly(t *testing.T) {
 	require.Equal(t, 10, mo.Figures.Offered)
 	require.Equal(t, 0, mo.Prev.Offered, "nothing in October")
 }
+
+// gate holds every report being read at DayStats until released, counting them.
+type gate struct {
+	Source
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (g gate) DayStats(ctx context.Context, from, to time.Time) (store.DayStats, error) {
+	g.entered <- struct{}{}
+	<-g.release
+	return g.Source.DayStats(ctx, from, to)
+}
+
+// TestMakeBoundsConcurrentReports: admins asking for many reports at once get them two
+// at a time, and one who gives up while waiting leaves.
+func TestMakeBoundsConcurrentReports(t *testing.T) {
+	g := gate{Source: seeded(t), entered: make(chan struct{}, 10), release: make(chan struct{})}
+	r := newReports(t, g, Config{})
+	errs := make(chan error, 3)
+	for range 3 {
+		go func() {
+			_, err := r.Make(context.Background(), "daily", "2026-11-24", "csv", "zh")
+			errs <- err
+		}()
+	}
+	<-g.entered
+	<-g.entered
+	waiting, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := r.Make(waiting, "daily", "2026-11-24", "csv", "zh")
+	require.ErrorIs(t, err, context.Canceled, "a fourth that gives up does not wait")
+	require.Empty(t, g.entered, "a third waits its turn")
+	close(g.release)
+	for range 3 {
+		require.NoError(t, <-errs)
+	}
+}

@@ -67,6 +67,8 @@ type Reports struct {
 	builder  *Builder
 	renderer *Renderer
 	m        metrics
+	// busy bounds the reports made on demand at once: a month's takes a second of CPU
+	busy chan struct{}
 
 	ctx    context.Context
 	cancel context.CancelCauseFunc
@@ -134,12 +136,15 @@ func New(cfg Config) (*Reports, error) {
 		}
 	}
 	ctx, cancel := context.WithCancelCause(context.Background())
-	return &Reports{cfg: cfg, renderer: rd, m: m, ctx: ctx, cancel: cancel,
+	return &Reports{cfg: cfg, renderer: rd, m: m, ctx: ctx, cancel: cancel, busy: make(chan struct{}, maxOnDemand),
 		builder: &Builder{Source: cfg.Source, Names: cfg.Names, Redact: cfg.Redact, Now: cfg.Now}}, nil
 }
 
 // CanPDF says whether PDFs can be made.
 func (r *Reports) CanPDF() bool { return r.renderer.CanPDF() }
+
+// maxOnDemand is how many reports Make makes at once; more wait their turn.
+const maxOnDemand = 2
 
 // Make makes the report of kind (daily, weekly, monthly) that contains date (YYYY-MM-DD)
 // in format, its text in lang. A bad kind, date or format is an ErrBadRequest; a PDF
@@ -155,6 +160,12 @@ func (r *Reports) Make(ctx context.Context, kind, date, format, lang string) (Fi
 	}
 	if f == PDF && !r.CanPDF() {
 		return File{}, ErrNoPDF
+	}
+	select {
+	case r.busy <- struct{}{}:
+		defer func() { <-r.busy }()
+	case <-ctx.Done():
+		return File{}, context.Cause(ctx)
 	}
 	rep, err := r.builder.Build(ctx, p, lang)
 	if err != nil {
