@@ -7,13 +7,15 @@ import (
 	"image"
 	"image/png"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 )
 
 // CJKDrawn fails the test unless the Chinese characters of the first element matching the
-// CSS selector sel are drawn as glyphs. The element is photographed as it is and again
+// CSS selector sel are drawn as glyphs. The element must stay while it is photographed:
+// not one a live page redraws. The element is photographed as it is and again
 // as a copy with every Han character replaced by U+E000, a private-use character no font
 // draws, which comes out as the fallback font's empty box (tofu). Without a Chinese font
 // the Han characters come out as that same box and the two photographs are alike.
@@ -43,6 +45,9 @@ func CJKDrawn(t testing.TB, ctx context.Context, sel string) {
 
 func screenshot(t testing.TB, ctx context.Context, sel string) image.Image {
 	t.Helper()
+	// bounded: a page that redraws the element away would otherwise be waited on for good
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
 	b, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS(sel)))
 	require.NoError(t, err, "screenshot of %s", sel)
 	img, err := png.Decode(bytes.NewReader(b))
