@@ -15,61 +15,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"lianxin/config"
 	"lianxin/report"
 	"lianxin/store"
 )
-
-func TestConfigReports(t *testing.T) {
-	p := writeConfig(t, `
-reports:
-  dir: /srv/reports
-  schedule: [daily, monthly]
-  delay: 30m
-  formats: [html, csv]
-  lang: en
-  timezone: Asia/Shanghai
-  redact: false
-  chromium: /opt/chromium/chrome
-  webhook: {kind: dingtalk, url: "https://oapi.dingtalk.com/robot/send?access_token=x", secret: SECabc}
-`)
-	cfg, err := parseServeFlags([]string{"--config", p}, io.Discard)
-	require.NoError(t, err)
-	rc, err := cfg.reportConfig()
-	require.NoError(t, err)
-	require.Equal(t, "/srv/reports", rc.Dir)
-	require.Equal(t, []report.Kind{report.Daily, report.Monthly}, rc.Schedule)
-	require.Equal(t, []report.Format{report.HTML, report.CSV}, rc.Formats)
-	require.Equal(t, 30*time.Minute, rc.Delay)
-	require.Equal(t, "en", rc.Lang)
-	require.Equal(t, "Asia/Shanghai", rc.Location.String())
-	require.False(t, rc.Redact)
-	require.Equal(t, "/opt/chromium/chrome", rc.Chromium)
-
-	def, err := defaultConfig().reportConfig()
-	require.NoError(t, err)
-	require.Equal(t, report.Kinds, def.Schedule, "every report by default")
-	require.True(t, def.Redact, "callers' numbers masked by default")
-	require.Equal(t, filepath.Join("data", "reports"), def.Dir)
-
-	off, err := parseServeFlags([]string{"--config", writeConfig(t, "reports: {schedule: []}\n")}, io.Discard)
-	require.NoError(t, err)
-	rc, err = off.reportConfig()
-	require.NoError(t, err)
-	require.Empty(t, rc.Schedule, "[] turns the schedule off")
-
-	for yaml, want := range map[string]string{
-		"reports: {schedule: [hourly]}\n":     `period "hourly"`,
-		"reports: {formats: [docx]}\n":        `format "docx"`,
-		"reports: {formats: [fragment]}\n":    "no file format",
-		"reports: {lang: fr}\n":               `lang "fr"`,
-		"reports: {timezone: Mars/Olympus}\n": "Mars/Olympus",
-		"reports: {delay: 25h}\n":             "within a day",
-		"reports: {colour: blue}\n":           "colour",
-	} {
-		_, err := parseServeFlags([]string{"--config", writeConfig(t, yaml)}, io.Discard)
-		require.ErrorContains(t, err, want, yaml)
-	}
-}
 
 // TestGatewayWritesReports: a gateway started after a day of calls writes that day's
 // report to data_dir/reports, tells the group robot, and serves reports to admins.
@@ -83,9 +32,9 @@ func TestGatewayWritesReports(t *testing.T) {
 	}))
 	t.Cleanup(robot.Close)
 	day := report.PeriodOf(report.Daily, time.Now().Add(-time.Second)).Previous()
-	g := startGateway(t, func(c *Config) {
-		c.Reports = ReportsConfig{Schedule: []string{"daily"}, Delay: time.Second, Formats: []string{"html", "csv"},
-			Webhook: ReportWebhookConfig{URL: robot.URL + "/cgi-bin/webhook/send?key=k"}}
+	g := startGateway(t, func(c *config.Config) {
+		c.Reports = config.ReportsConfig{Schedule: []string{"daily"}, Delay: time.Second, Formats: []string{"html", "csv"},
+			Webhook: config.ReportWebhookConfig{URL: robot.URL + "/cgi-bin/webhook/send?key=k"}}
 		st, err := store.OpenSQLite(context.Background(), filepath.Join(c.DataDir, "lianxin.db"))
 		require.NoError(t, err)
 		defer st.Close()
