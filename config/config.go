@@ -34,6 +34,7 @@ type Config struct {
 	Seats    SeatsConfig    `yaml:"seats"`
 	ACD      ACDConfig      `yaml:"acd"`
 	Lines    []LineConfig   `yaml:"lines"`
+	Trunks   []TrunkConfig  `yaml:"trunks"` // carriers and PBXs that deliver calls
 	Media    MediaConfig    `yaml:"media"`
 	ASR      engines.Config `yaml:"asr"`
 	Dispatch DispatchConfig `yaml:"dispatch"`
@@ -109,6 +110,9 @@ type SIPConfig struct {
 	// registration uses them; TCPMaxConnsPerSource bounds one address's (default 256).
 	TCPIdleTimeout       time.Duration `yaml:"tcp_idle_timeout"`
 	TCPMaxConnsPerSource int           `yaml:"tcp_max_conns_per_source"`
+	// Open takes calls from any source on every line. Unset: open while no trunk is
+	// configured; once one is, only trunks and open lines take calls.
+	Open *bool `yaml:"open"`
 }
 
 // security is the SIP layer's per-source limits.
@@ -172,6 +176,8 @@ type LineConfig struct {
 	Language string   `yaml:"language"`
 	// Survey turns the satisfaction survey on or off for this line (default: survey.enabled).
 	Survey *bool `yaml:"survey"`
+	// Open takes this line's calls from any source, trunk or not.
+	Open bool `yaml:"open"`
 }
 
 // surveyed reports whether a line's callers get the satisfaction survey.
@@ -342,6 +348,9 @@ func (c Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if _, err := c.SIP.security(); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := c.inbound(); err != nil {
 		errs = append(errs, err)
 	}
 	if _, err := parsePrefixes(c.Desk.TrustedProxies); err != nil {

@@ -17,13 +17,17 @@ func (c Config) ForACD() seat.Config {
 }
 
 // ForSIP is the signalling server's own config, less its callbacks: its listeners, realm
-// and limits, and the file that keeps registrations across a restart.
+// and limits, its trunks and lines, and the file that keeps registrations across a restart.
 func (c Config) ForSIP() (sip.Config, error) {
 	sec, err := c.SIP.security()
 	if err != nil {
 		return sip.Config{}, err
 	}
-	return sip.Config{Listen: c.SIP.Listen, Realm: c.SIP.Realm, MaxCalls: c.SIP.MaxCalls, Security: sec,
+	in, err := c.inbound()
+	if err != nil {
+		return sip.Config{}, err
+	}
+	return sip.Config{Listen: c.SIP.Listen, Realm: c.SIP.Realm, MaxCalls: c.SIP.MaxCalls, Security: sec, Inbound: in,
 		Registrations: sip.FileRegistrations{Path: filepath.Join(c.DataDir, "sip-registrations.json")}}, nil
 }
 

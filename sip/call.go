@@ -104,10 +104,14 @@ type InboundCall struct {
 	dlg *sipgo.DialogServerSession
 	// CallID is the caller dialog's Call-ID.
 	CallID string
-	// Number is the dialled user part (the line), From the caller's user part.
-	Number, From string
-	offer        *offer
-	codec        string
+	// Number is the line the call is for: the dialled number as the trunk's number plan
+	// writes it, or, from no trunk, the Request-URI's user part. Dialled is the number as
+	// it came; From the caller's user part.
+	Number, Dialled, From string
+	// Trunk is the carrier or PBX the call came from; nil for a caller that is no trunk.
+	Trunk *Trunk
+	offer *offer
+	codec string
 
 	state struct {
 		sync.Mutex
@@ -126,6 +130,15 @@ func (s *Server) newCall(req *siplib.Request, tx siplib.ServerTransaction) {
 	}
 	if req.From() == nil || req.To() == nil || req.CallID() == nil {
 		s.respond(tx, req, siplib.StatusBadRequest, "Bad Request (missing headers)")
+		return
+	}
+	adm, refusal := s.inbound.admit(req)
+	if refusal != nil {
+		s.cfg.Metrics.rejected(refusal.StatusCode)
+		refusal.AppendHeader(siplib.NewHeader("Server", s.cfg.UserAgent))
+		if err := tx.Respond(refusal); err != nil {
+			s.log.Debug("sip: respond failed", "code", refusal.StatusCode, "err", err)
+		}
 		return
 	}
 	if req.Contact() == nil {
@@ -163,11 +176,14 @@ func (s *Server) newCall(req *siplib.Request, tx siplib.ServerTransaction) {
 	defer s.calls.Done()
 	defer s.active.Add(-1)
 
-	c := &InboundCall{dlg: dlg, CallID: req.CallID().Value(), Number: req.Recipient.User,
-		From: req.From().Address.User, offer: o, codec: codec}
+	c := &InboundCall{dlg: dlg, CallID: req.CallID().Value(), Number: adm.number, Dialled: adm.dialled,
+		From: req.From().Address.User, Trunk: adm.trunk, offer: o, codec: codec}
 	c.srv, c.codecs = s, callerCodecs
 	c.remote = o.media(c.codec)
 	c.log = s.log.With("call_id", c.CallID, "line", c.Number)
+	if c.Trunk != nil {
+		c.log = c.log.With("trunk", c.Trunk.Name)
+	}
 	c.ctx, c.cancel = context.WithCancelCause(context.Background())
 	stop := context.AfterFunc(dlg.Context(), func() { c.cancel(ErrCallerCanceled) })
 	defer stop()

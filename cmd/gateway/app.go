@@ -49,9 +49,11 @@ type App struct {
 	flow *callflow.Flow
 	// engineWatchEvery is how often network engines are dialled to tell whether they are up.
 	engineWatchEvery time.Duration
-	// seatChanged is told of every seat state change once the screens are wired.
-	seatChanged func(seat.Change)
-	closers     []func() error
+	// seatChanged is told of every seat state change once the screens are wired;
+	// trunkChanged of every trunk registration's.
+	seatChanged  func(seat.Change)
+	trunkChanged func(sip.TrunkState)
+	closers      []func() error
 
 	// flowCfg is the call flow's config from the file; Wire adds the media IP and ports.
 	flowCfg callflow.Config
@@ -63,7 +65,7 @@ type App struct {
 // NewApp builds the gateway from its config; Start binds its listeners.
 func NewApp(cfg config.Config, log *slog.Logger) (*App, error) {
 	a := &App{cfg: cfg, log: log, now: time.Now, reg: prometheus.NewRegistry(), seatChanged: func(seat.Change) {},
-		engineWatchEvery: 30 * time.Second}
+		trunkChanged: func(sip.TrunkState) {}, engineWatchEvery: 30 * time.Second}
 	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.media = media.NewMetrics(a.reg)
 	var err error
@@ -89,6 +91,7 @@ func NewApp(cfg config.Config, log *slog.Logger) (*App, error) {
 		return cfg.SeatPassword(u)
 	}
 	sc.OnRegistration = func(s string, on bool) { _ = a.acd.SetRegistered(s, on) }
+	sc.OnTrunkState = func(st sip.TrunkState) { a.trunkChanged(st) }
 	sc.Logger, sc.Metrics = log, sip.NewMetrics(a.reg)
 	if a.sip, err = sip.New(sc, a.handleCall); err != nil {
 		return nil, err
@@ -131,7 +134,11 @@ func (a *App) Start(extra func(mux *http.ServeMux)) error {
 		return err
 	}
 	a.httpLn = ln
-	a.log.Info("gateway started", "sip", a.sip.Addr(), "http", ln.Addr().String(), "seats", a.cfg.Seats.Count)
+	a.log.Info("gateway started", "sip", a.sip.Addr(), "http", ln.Addr().String(), "seats", a.cfg.Seats.Count,
+		"trunks", len(a.cfg.Trunks))
+	if a.sip.Open() {
+		a.log.Info("sip: calls are open: any source reaches every line (configure trunks, or sip.open: false, to close them)")
+	}
 	base := "http://" + ln.Addr().String()
 	a.log.Info("screens: agents log in as their seat with its SIP password; admins as set in desk.admins, else admin with the password printed at first start",
 		"agent_screen", base+"/", "wallboard", base+"/admin", "metrics", base+"/metrics",
