@@ -11,6 +11,30 @@ import (
 	"lianxin/report"
 )
 
+// reportsExample is README's reports example.
+const reportsExample = `
+reports:                               # analysis reports (all keys optional)
+  dir: ./data/reports                  # default data_dir/reports
+  schedule: [daily, weekly, monthly]   # the default; [] turns the schedule off
+  delay: 15m                           # after midnight
+  formats: [html, xlsx, csv, pdf]      # default: these, pdf only when Chromium is there
+  lang: zh                             # or en: the files' and the robot's language
+  timezone: Asia/Shanghai              # the reports' days; default the host's
+  redact: true                         # false prints repeat callers' numbers in full
+  chromium: /usr/bin/chromium          # prints the PDFs; the default when installed
+  webhook: {kind: wecom, url: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…", secret: ""}   # or dingtalk (secret: its SEC… signing key)
+`
+
+func TestReportsConfigExample(t *testing.T) {
+	cfg, err := ParseServeFlags([]string{"--config", writeConfig(t, reportsExample)}, io.Discard)
+	require.NoError(t, err)
+	rc, err := cfg.ForReports()
+	require.NoError(t, err)
+	require.Equal(t, report.Kinds, rc.Schedule)
+	require.Equal(t, []report.Format{report.HTML, report.XLSX, report.CSV, report.PDF}, rc.Formats)
+	require.NotNil(t, rc.Notify)
+}
+
 func TestConfigReports(t *testing.T) {
 	p := writeConfig(t, `
 reports:
