@@ -53,6 +53,7 @@ func (d *Desk) routes() *http.ServeMux {
 	mux.HandleFunc("GET /api/stats/today", d.authed(d.statsToday))
 	mux.HandleFunc("GET /api/seats", d.authed(d.seats))
 	mux.HandleFunc("GET /api/seats/{seat}", d.authed(d.seatInfo))
+	mux.HandleFunc("PUT /api/seats/{seat}/settings", d.authed(d.saveSeatSettings))
 	mux.HandleFunc("POST /api/dispatch/decide", d.authed(d.apiDecide))
 	mux.HandleFunc("POST /api/seat/state", d.authed(d.apiSetState))
 	mux.HandleFunc("POST /api/hotspots/{id}/acknowledge", d.authed(d.hotspotAction(HotspotAcknowledge)))
