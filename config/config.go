@@ -45,7 +45,9 @@ type Config struct {
 	// that writes their summaries.
 	WorkOrder WorkOrderConfig `yaml:"workorder"`
 	LLM       LLMConfig       `yaml:"llm"`
-	LogLevel  string          `yaml:"log_level"`
+	// Reports are the analysis reports: their schedule, folder and robot.
+	Reports  ReportsConfig `yaml:"reports"`
+	LogLevel string        `yaml:"log_level"`
 }
 
 // WorkOrderConfig is where submitted work orders go. Without a URL drafts are still built
@@ -349,6 +351,9 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("acd: ring_timeout must be positive"))
 	}
 	if err := c.WorkOrder.validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := c.ForReports(); err != nil {
 		errs = append(errs, err)
 	}
 	if err := c.checkExposedPasswords(); err != nil {
