@@ -156,9 +156,9 @@ func netipLoop(port uint16) netip.AddrPort {
 // SRTP; callers that are no trunk have their line's.
 func TestCallerPolicyWithTrunks(t *testing.T) {
 	s := &Server{cfg: Config{CallerPolicies: Policies{By: map[string]Policy{"12366": {SRTP: SRTPRequired}}}}}
-	carrier := &Trunk{Name: "telecom", SRTP: TrunkSRTPOff}
+	carrier := &Trunk{Name: "telecom", SRTP: SRTPOff}
 	require.Equal(t, SRTPOff, s.callerPolicy(admission{trunk: carrier, number: "12345"}).SRTP)
 	require.Equal(t, SRTPRequired, s.callerPolicy(admission{trunk: carrier, number: "12366"}).SRTP)
-	require.Equal(t, SRTPRequired, s.callerPolicy(admission{trunk: &Trunk{SRTP: TrunkSRTPRequired}, number: "12345"}).SRTP)
+	require.Equal(t, SRTPRequired, s.callerPolicy(admission{trunk: &Trunk{SRTP: SRTPRequired}, number: "12345"}).SRTP)
 	require.Equal(t, SRTPOptional, s.callerPolicy(admission{number: "12345"}).SRTP)
 }

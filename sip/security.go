@@ -152,20 +152,12 @@ func (p Policies) RequiresTLS() []string {
 func (s *Server) callerPolicy(adm admission) Policy {
 	pol := s.cfg.CallerPolicies.For(adm.number)
 	if t := adm.trunk; t != nil && pol.SRTP != SRTPRequired {
-		pol.SRTP = t.SRTP.policy()
+		pol.SRTP = t.SRTP
+		if pol.SRTP == SRTPUnset {
+			pol.SRTP = SRTPOptional
+		}
 	}
 	return pol
-}
-
-// policy is the trunk setting as an SRTPPolicy.
-func (p TrunkSRTP) policy() SRTPPolicy {
-	switch p {
-	case TrunkSRTPOff:
-		return SRTPOff
-	case TrunkSRTPRequired:
-		return SRTPRequired
-	}
-	return SRTPOptional
 }
 
 // overTLS reports whether req arrived over TLS: the transport it came in on, never what

@@ -218,8 +218,8 @@ func TestPBXGuessingIsBlocked(t *testing.T) {
 
 func TestTrunkPolicies(t *testing.T) {
 	s, got := startTrunkServer(t, Inbound{Trunks: []Trunk{
-		{Name: "secure", Sources: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, TLS: TrunkTLSRequired},
-		{Name: "media", Sources: []netip.Prefix{netip.MustParsePrefix("127.0.0.2/32")}, SRTP: TrunkSRTPRequired, DID: DIDTo,
+		{Name: "secure", Sources: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, TLS: TLSRequired},
+		{Name: "media", Sources: []netip.Prefix{netip.MustParsePrefix("127.0.0.2/32")}, SRTP: SRTPRequired, DID: DIDTo,
 			Register: &TrunkRegistration{Registrar: "127.0.0.9:5999", Username: "0580123450"}},
 	}})
 	gw := s.Addr().String()
@@ -240,7 +240,7 @@ func TestTrunkPolicies(t *testing.T) {
 	m.send(head + fmt.Sprintf("Content-Length: %d\r\n\r\n%s", len(body), body))
 	require.Equal(t, 486, m.finalFor("did").StatusCode)
 	c := got.get("did")
-	require.Equal(t, TrunkSRTPRequired, c.Trunk.SRTP, "the call carries its trunk's media policy")
+	require.Equal(t, SRTPRequired, c.Trunk.SRTP, "the call carries its trunk's media policy")
 	require.Equal(t, "12366", c.Number, "the DID is read from To")
 	require.True(t, c.Remote().SRTP.Enabled(), "and the call is SRTP")
 }
@@ -272,8 +272,6 @@ func TestTrunkConfigRefused(t *testing.T) {
 		{[]Trunk{{Name: "a"}}, "sources"},
 		{[]Trunk{{Name: "a", Sources: src, Username: "u", Password: "p"}}, "not both"},
 		{[]Trunk{{Name: "a", Username: "u"}}, "password"},
-		{[]Trunk{{Name: "a", Sources: src, TLS: "maybe"}}, "tls"},
-		{[]Trunk{{Name: "a", Sources: src, SRTP: "yes"}}, "srtp"},
 		{[]Trunk{{Name: "a", Sources: src, DID: "from"}}, "did"},
 		{[]Trunk{{Name: "a", Sources: src, Register: &TrunkRegistration{Registrar: "x:y", Username: "u"}}}, "registrar"},
 		{[]Trunk{{Name: "a", Sources: src, Register: &TrunkRegistration{Registrar: "x", Username: "u", Transport: "sctp"}}}, "transport"},
