@@ -94,7 +94,7 @@ func serve(c *standin.Session, valid func(string) bool, appkey string) {
 				return
 			}
 			samples := pcm.S16LE(b)
-			if c.Heard(pcm.Duration(len(samples), s.rate)) || !s.events(s.dec.Feed(samples)) {
+			if c.Hear(samples, s.rate) || !s.events(s.dec.Feed(samples)) {
 				return
 			}
 			continue
@@ -104,7 +104,7 @@ func serve(c *standin.Session, valid func(string) bool, appkey string) {
 			c.Violation("command is not {\"header\": …}: %.60q", b)
 			return
 		}
-		if !s.checkHeader(cmd.Header, "StopTranscription", appkey) {
+		if !s.checkHeader(cmd.Header, "StopTranscription", appkey) || c.Ending() {
 			return
 		}
 		if s.events(s.dec.Flush()) {

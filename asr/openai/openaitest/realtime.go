@@ -117,11 +117,14 @@ func (s *rtSession) handle(typ string, audio *string, session json.RawMessage) b
 			return false
 		}
 		samples := pcm.S16LE(b)
-		if s.c.Heard(pcm.Duration(len(samples), 24000)) {
+		if s.c.Hear(samples, 24000) {
 			return false
 		}
 		return s.events(s.dec.Feed(samples))
 	case "input_audio_buffer.commit":
+		if s.c.Ending() {
+			return false
+		}
 		evs := s.dec.Flush()
 		if len(evs) == 0 && s.open == 0 {
 			return s.send(map[string]any{"type": "error", "error": map[string]string{
