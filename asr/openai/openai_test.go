@@ -76,11 +76,13 @@ func TestHTTPStandInIsStrict(t *testing.T) {
 	require.Equal(t, 401, post("wrong", map[string]string{"model": "whisper-1"}, wav16))
 	require.Equal(t, 400, post("sk-test", map[string]string{"model": "whisper-1"}, nil))
 	require.Equal(t, 400, post("sk-test", map[string]string{}, wav16))
-	require.Equal(t, 400, post("sk-test", map[string]string{"model": "whisper-1"}, pcm.WAV(make([]int16, 800), 8000)))
+	require.Equal(t, 200, post("sk-test", map[string]string{"model": "whisper-1"}, pcm.WAV(make([]int16, 800), 8000)), "any rate: the API resamples")
 	require.Equal(t, 400, post("sk-test", map[string]string{"model": "whisper-1", "language": "zh-CN"}, wav16))
 	require.Equal(t, 400, post("sk-test", map[string]string{"model": "whisper-1", "timestamp_granularities[]": "word"}, wav16))
 	require.Equal(t, 400, post("sk-test", map[string]string{"model": "whisper-1"}, []byte("RIFF....WAVEdata")))
-	require.Len(t, srv.Violations(), 7)
+	require.Equal(t, 404, post("sk-test", map[string]string{"model": "whisper-2"}, wav16))
+	require.Equal(t, 400, post("sk-test", map[string]string{"model": "gpt-4o-transcribe", "response_format": "verbose_json"}, wav16))
+	require.Len(t, srv.Violations(), 8)
 }
 
 func realtimeAdapter(srv *openaitest.RealtimeServer) asrtest.Adapter {
