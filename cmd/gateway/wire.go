@@ -107,7 +107,7 @@ func (a *App) Wire() error {
 			Threshold: a.cfg.Dispatch.HotspotThreshold, Issues: issues}, a.now),
 		WorkOrders: orders, Ranker: ranker, HotspotWindow: a.cfg.Dispatch.HotspotWindow, Engine: a.cfg.ASR.Default, Now: a.now, Logger: a.log})
 	a.closers = append(a.closers, screens.Close)
-	a.closers = append(a.closers, watchEngines(a.cfg, a.engineWatchEvery, d.ReportHealth).Close)
+	a.closers = append(a.closers, watchEngines(a.cfg, a.engineWatchEvery, d.ReportHealth, a.asr).Close)
 	a.seatChanged = screens.SeatChanged
 	if _, err := screens.Reconcile(context.Background(), st); err != nil {
 		return fmt.Errorf("closing calls left open: %w", err)
