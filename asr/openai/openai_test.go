@@ -105,6 +105,19 @@ func TestRealtimeAdapterKitLateCompletions(t *testing.T) {
 	srv := openaitest.NewRealtimeLate("sk-test")
 	defer srv.Close()
 	asrtest.RunAdapter(t, realtimeAdapter(srv))
+	require.Positive(t, srv.Reordered(), "the stand-in sent completions out of order: the ordering was tested")
+}
+
+// Against the late server the finals still come one per turn, in the order spoken, with
+// the later turn's partials free to come first.
+func TestRealtimeFinalsInCommitOrder(t *testing.T) {
+	srv := openaitest.NewRealtimeLate("sk-test")
+	defer srv.Close()
+	e, err := openai.NewRealtime(openai.RealtimeConfig{URL: srv.URL(), Key: "sk-test", Language: "en", FlushTimeout: time.Second})
+	require.NoError(t, err)
+	finals := asrtest.Finals(t, e, asrtest.DefaultToneFixture(8000), 5*time.Second)
+	require.Equal(t, []string{"hello water broken", "please report street light noise", "thank you"}, finals)
+	require.Positive(t, srv.Reordered())
 }
 
 func TestRealtimeRefusesAModelURL(t *testing.T) {

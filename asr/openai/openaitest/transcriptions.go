@@ -7,6 +7,7 @@ package openaitest
 
 import (
 	"encoding/binary"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -213,6 +214,9 @@ func (s *HTTPServer) transcribe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := r.ParseMultipartForm(25 << 20); err != nil {
+		if r.Context().Err() != nil || errors.Is(err, io.ErrUnexpectedEOF) {
+			return // the client went away mid-request (a cancelled stream): no violation
+		}
 		s.refuse(w, http.StatusBadRequest, "not multipart/form-data: %v", err)
 		return
 	}
