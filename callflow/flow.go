@@ -63,6 +63,9 @@ type Config struct {
 	// DelayedRetry is how often transcription from the recording after the call asks the
 	// engine again while it is down or at its stream limit (default 5 s).
 	DelayedRetry time.Duration
+	// G722 offers seats G.722 first: a desk phone that takes it gives the recogniser its
+	// agent at 16 kHz (the relay transcodes for the caller's G.711).
+	G722 bool
 }
 
 // Deps are the flow's collaborators. Observer, Sink and ASR are optional: without ASR

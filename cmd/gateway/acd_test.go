@@ -10,13 +10,14 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"lianxin/config"
 	"lianxin/internal/testpeer"
 	"lianxin/store"
 )
 
 // A seat that lets the call ring out gives way to the next seat.
 func TestNoAnswerGoesToNextSeat(t *testing.T) {
-	g := startGateway(t, func(c *Config) { c.ACD.RingTimeout = 2 * time.Second })
+	g := startGateway(t, func(c *config.Config) { c.ACD.RingTimeout = 2 * time.Second })
 	g.seat(t, "seat-01", func(o *testpeer.BaresipOptions) { o.Manual = true }) // longest idle, never answers
 	time.Sleep(20 * time.Millisecond)
 	s2 := g.seat(t, "seat-02")
@@ -164,7 +165,7 @@ func TestSatisfactionSurvey(t *testing.T) {
 	if _, err := os.Stat("/usr/share/sip-tester/dtmf_2833_2.pcap"); err != nil {
 		testpeer.Unavailable(t, "sipp's RFC 4733 captures (Debian package sip-tester): %v", err)
 	}
-	g := startGateway(t, func(c *Config) { c.Survey = SurveyConfig{Enabled: true, Timeout: 3 * time.Second} })
+	g := startGateway(t, func(c *config.Config) { c.Survey = config.SurveyConfig{Enabled: true, Timeout: 3 * time.Second} })
 	short := t.TempDir() + "/short.wav"
 	pcm, err := testpeer.ReadWAV8k(fixture("audio/agent.wav"))
 	require.NoError(t, err)
@@ -179,15 +180,17 @@ func TestSatisfactionSurvey(t *testing.T) {
 	for _, tc := range []struct {
 		scenario, want string
 	}{
-		{"caller_survey.xml", "basic"}, // presses 2 six seconds in, during the question
-		{"caller.xml", "no_answer"},    // hangs up five seconds in
+		{"caller_survey.xml", "basic"}, // presses 2 nine seconds in, during the question
+		{"caller.xml", "no_answer"},    // hangs up nine seconds in, during the question
 	} {
 		g.seat(t, "seat-01", func(o *testpeer.BaresipOptions) { o.Audio = short })
 		done := make(chan error, 1)
 		var out string
 		go func() {
 			var err error
-			out, err = g.sippCallWAV(ctx, t, tc.scenario, caller, "-d", "5500")
+			// The agent hangs up 3 s in and the question lasts 7.4 s: 9 s lands inside it
+			// even when a loaded host delays the hang-up by several seconds.
+			out, err = g.sippCallWAV(ctx, t, tc.scenario, caller, "-d", "9000")
 			done <- err
 		}()
 		require.Eventually(t, func() bool { return g.app.acd.States()["seat-01"] == "talking" }, 15*time.Second, 20*time.Millisecond)
