@@ -3,6 +3,7 @@ package openai_test
 import (
 	"context"
 	"errors"
+	"math"
 	"testing"
 	"time"
 
@@ -201,4 +202,34 @@ func streamFixture(t *testing.T, e asr.Engine) []asr.Result {
 		}
 	}
 	return finals
+}
+
+// A telephone leg's 8 kHz audio reaches the server as the 16 kHz WAV it takes, resampled
+// (a 1 kHz tone is still at 1 kHz in what the server decoded), not relabelled.
+func TestHTTPEightKHzLegs(t *testing.T) {
+	srv := openaitest.NewHTTPWith(openaitest.HTTPOptions{Dialect: openaitest.WhisperCPP})
+	defer srv.Close()
+	e := dialectEngine(t, srv, openaitest.WhisperCPP, openai.Config{Language: "en"})
+	s, err := e.NewStream(context.Background(), asr.StreamConfig{SampleRate: 8000})
+	require.NoError(t, err)
+	done := asrtest.Collect(t, s)
+	pcm := make([]int16, 8000*3/2)
+	for i := range pcm {
+		pcm[i] = int16(8000 * math.Sin(2*math.Pi*1000*float64(i)/8000))
+	}
+	for _, f := range asrtest.Frames(append(make([]int16, 2400), append(pcm, make([]int16, 8000)...)...), 8000, 20*time.Millisecond) {
+		require.NoError(t, s.Write(f))
+	}
+	require.NoError(t, s.Close())
+	<-done
+	heard := srv.Received()
+	require.Equal(t, 16000, heard.Rate)
+	var loud []int16 // the tone's samples, without the utterance's lead and tail silence
+	for _, v := range heard.Samples {
+		if v > 2000 || v < -2000 || len(loud) > 0 && len(loud) < 8000 {
+			loud = append(loud, v)
+		}
+	}
+	require.Greater(t, len(loud), 8000, "the tone reached the server")
+	require.InDelta(t, 1000, asrtest.DominantHz(loud[1000:8000], heard.Rate), 20)
 }
