@@ -160,6 +160,7 @@ type protocol struct {
 	buf       []byte
 	ids       map[int]int  // seg_id → utterance id
 	shown     map[int]bool // segments with a partial out
+	unfinal   bool         // the latest result was a partial: a sentence is in progress
 	next      int
 	finishing atomic.Bool
 }
@@ -307,12 +308,14 @@ func (p *protocol) Handle(c *wsengine.Conn, typ int, b []byte) (bool, error) {
 		if text != "" && p.sc.Partials {
 			c.Emit(asr.Result{UtteranceID: p.id(r.SegID), Text: text, Start: start, End: end, Confidence: -1})
 			p.shown[r.SegID] = true
+			p.unfinal = true
 		}
 	case "0":
 		if text != "" || p.shown[r.SegID] {
 			c.Emit(asr.Result{UtteranceID: p.id(r.SegID), Text: text, Final: true, Start: start, End: end, Confidence: -1})
 		}
 		delete(p.shown, r.SegID)
+		p.unfinal = false
 	default:
 		return false, fmt.Errorf("result type %q: want \"0\" or \"1\"", st.Type)
 	}
@@ -320,9 +323,11 @@ func (p *protocol) Handle(c *wsengine.Conn, typ int, b []byte) (bool, error) {
 }
 
 // Closed ends the flush at the server's normal close after the end tag: the service has
-// no last-result marker, it pushes what is left and closes.
+// no last-result marker, it pushes what is left and closes. Its last result before that
+// close is a final (type "0"), so a close right after a partial is a service that ended
+// without its final: an error, so that the resilience layer replays the audio.
 func (p *protocol) Closed(_ *wsengine.Conn, code int) bool {
-	return code == websocket.CloseNormalClosure && p.finishing.Load()
+	return code == websocket.CloseNormalClosure && p.finishing.Load() && !p.unfinal
 }
 
 func (p *protocol) id(seg int) int {

@@ -129,6 +129,9 @@ func (s *session) run() {
 			return
 		}
 		if string(b) == `{"end": true}` || string(b) == `{"end":true}` {
+			if s.c.Ending() {
+				return
+			}
 			if s.results(s.dec.Flush()) {
 				s.close()
 			}
@@ -148,7 +151,7 @@ func (s *session) run() {
 		}
 		s.short = len(b) < iflytek.FrameBytes
 		samples := pcm.S16LE(b)
-		if s.c.Heard(pcm.Duration(len(samples), iflytek.Rate)) || !s.results(s.dec.Feed(samples)) {
+		if s.c.Hear(samples, iflytek.Rate) || !s.results(s.dec.Feed(samples)) {
 			return
 		}
 	}
