@@ -158,7 +158,8 @@ func (s *session) run() {
 }
 
 // results sends a result per tone event: a partial (type "1") per word, a final (type
-// "0") per utterance, each under the utterance's seg_id.
+// "0") per utterance. seg_id counts messages, as in the API page's example (a sentence's
+// partial is seg_id 0 and its final seg_id 1), so it never pairs a partial with its final.
 func (s *session) results(evs []tone.Event) bool {
 	for _, e := range evs {
 		typ := "1"
@@ -183,9 +184,7 @@ func (s *session) results(evs []tone.Event) bool {
 		if !s.send("result", "0", "success", data) {
 			return false
 		}
-		if e.Final {
-			s.seg++
-		}
+		s.seg++
 	}
 	return true
 }
