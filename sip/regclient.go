@@ -135,6 +135,20 @@ func (s TrunkState) Registered(t time.Time) bool {
 	return s.State != RegUnregistered && t.Before(s.Expires)
 }
 
+// Health is the registration as a part of the gateway's health: settled is false while
+// an attempt is under way (nothing to report); otherwise err says why registration is
+// failing, with its next attempt, or is nil once it holds or was removed.
+func (s TrunkState) Health() (settled bool, err error) {
+	switch s.State {
+	case RegBackingOff:
+		return true, fmt.Errorf("registration failing (%d in a row): %s; next attempt %s",
+			s.Failures, s.LastError, s.NextAttempt.Local().Format(time.TimeOnly))
+	case RegRegistered, RegUnregistered:
+		return true, nil
+	}
+	return false, nil
+}
+
 // regError is a registrar's refusal.
 type regError struct {
 	status     int

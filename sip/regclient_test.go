@@ -189,3 +189,23 @@ func BenchmarkRegisterRecovery(b *testing.B) {
 		b.ReportMetric(float64(st.Registrations), "registrations")
 	}
 }
+
+// A failing registration is a failing part of the gateway with its next attempt; one that
+// holds or was removed clears it; one under way changes nothing.
+func TestTrunkStateHealth(t *testing.T) {
+	next := time.Date(2026, 12, 6, 9, 30, 0, 0, time.Local)
+	settled, err := TrunkState{State: RegBackingOff, Failures: 3, LastError: "503 Service Unavailable", NextAttempt: next}.Health()
+	require.True(t, settled)
+	require.ErrorContains(t, err, "3 in a row")
+	require.ErrorContains(t, err, "503 Service Unavailable")
+	require.ErrorContains(t, err, "09:30:00")
+	for _, st := range []RegState{RegRegistered, RegUnregistered} {
+		settled, err = TrunkState{State: st}.Health()
+		require.True(t, settled, st)
+		require.NoError(t, err, st)
+	}
+	for _, st := range []RegState{RegRegistering, RegFailing} {
+		settled, _ = TrunkState{State: st}.Health()
+		require.False(t, settled, st)
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"time"
 
 	"lianxin/asr/engines"
 	"lianxin/callflow"
@@ -117,7 +116,11 @@ func (a *App) Wire() error {
 	a.closers = append(a.closers, screens.Close)
 	a.closers = append(a.closers, engines.NewWatch(a.cfg.ASR, a.engineWatchEvery, d.ReportHealth, a.asr).Close)
 	a.seatChanged = screens.SeatChanged
-	a.trunkChanged = reportTrunks(d.ReportHealth)
+	a.trunkChanged = func(st sip.TrunkState) {
+		if settled, err := st.Health(); settled {
+			d.ReportHealth("trunk "+st.Trunk, err)
+		}
+	}
 	if _, err := screens.Reconcile(context.Background(), st); err != nil {
 		return fmt.Errorf("closing calls left open: %w", err)
 	}
@@ -161,20 +164,5 @@ func (a *App) phones() (*phones.Router, error) {
 func (a *App) routes(mux *http.ServeMux) {
 	if a.desk != nil {
 		mux.Handle("/", a.desk.Handler())
-	}
-}
-
-// reportTrunks shows a trunk whose registration fails as a failing part of the gateway
-// (wallboard, /healthz) with its last error and next attempt, until it registers again.
-func reportTrunks(report func(component string, err error)) func(sip.TrunkState) {
-	return func(st sip.TrunkState) {
-		component := "trunk " + st.Trunk
-		switch st.State {
-		case sip.RegBackingOff:
-			report(component, fmt.Errorf("registration failing (%d in a row): %s; next attempt %s",
-				st.Failures, st.LastError, st.NextAttempt.Local().Format(time.TimeOnly)))
-		case sip.RegRegistered, sip.RegUnregistered:
-			report(component, nil)
-		}
 	}
 }
