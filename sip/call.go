@@ -73,7 +73,7 @@ func (l *leg) reinvite(req *siplib.Request, tx siplib.ServerTransaction) {
 		dir = o.dir
 	}
 	res := siplib.NewSDPResponseFromRequest(req, l.srv.sdp.build(l.local, []string{cur.Codec},
-		map[string]uint8{cur.Codec: cur.PayloadType}, cur.DTMFType, dir.answer()))
+		map[string]uint8{cur.Codec: cur.PayloadType}, cur.DTMFType, dir.answer(), cur.RTCPMux))
 	res.AppendHeader(&l.srv.dlgUA.ContactHDR)
 	if err := tx.Respond(res); err != nil {
 		l.log.Warn("sip: re-INVITE answer failed", "err", err)
@@ -175,7 +175,7 @@ func (c *InboundCall) answerSDP(local netip.AddrPort) []byte {
 	c.local = local
 	r := c.remote
 	c.mu.Unlock()
-	return c.srv.sdp.build(local, []string{r.Codec}, map[string]uint8{r.Codec: r.PayloadType}, r.DTMFType, r.Direction.answer())
+	return c.srv.sdp.build(local, []string{r.Codec}, map[string]uint8{r.Codec: r.PayloadType}, r.DTMFType, r.Direction.answer(), r.RTCPMux)
 }
 
 // Progress sends 183 Session Progress with an SDP answer for RTP at local: early media,
@@ -290,7 +290,8 @@ func (s *Server) Dial(ctx context.Context, o DialOptions) (*OutboundCall, error)
 		pts[c] = staticPT[c]
 	}
 	req := siplib.NewRequest(siplib.INVITE, *reg.Contact.Clone())
-	req.SetBody(s.sdp.build(o.Local, o.Codecs, pts, defaultDTMFPayload, SendRecv))
+	// rtcp-mux is offered: the seat's answer says whether RTCP shares the RTP port
+	req.SetBody(s.sdp.build(o.Local, o.Codecs, pts, defaultDTMFPayload, SendRecv, true))
 	req.AppendHeader(siplib.NewHeader("Content-Type", "application/sdp"))
 	from := &siplib.FromHeader{DisplayName: o.CallerID,
 		Address: siplib.Uri{Scheme: "sip", User: o.CallerID, Host: s.host, Port: int(s.addr.Port())},

@@ -52,19 +52,57 @@ func TestParseSDP(t *testing.T) {
 func TestAnswerSDPRoundTrips(t *testing.T) {
 	w := &sdpWriter{sessionID: 7}
 	body := w.build(netip.MustParseAddrPort("127.0.0.1:20000"), []string{PCMU, PCMA},
-		map[string]uint8{PCMU: 0, PCMA: 8}, 101, SendOnly.answer())
+		map[string]uint8{PCMU: 0, PCMA: 8}, 101, SendOnly.answer(), false)
 	o, err := parseSDP(body)
 	require.NoError(t, err)
 	require.Equal(t, []string{PCMU, PCMA}, o.codecs)
 	require.Equal(t, RecvOnly, o.dir)
 	require.Equal(t, uint8(101), o.dtmf)
 	require.Equal(t, uint16(20000), o.addr.Port())
+	require.False(t, o.rtcpMux)
+	require.NotContains(t, string(body), "a=rtcp", "RTCP on the port above needs no attribute")
+
+	body = w.build(netip.MustParseAddrPort("127.0.0.1:20000"), []string{PCMU}, map[string]uint8{PCMU: 0}, 0, SendRecv, true)
+	o, err = parseSDP(body)
+	require.NoError(t, err)
+	require.True(t, o.rtcpMux, "rtcp-mux offered or accepted")
+}
+
+func TestParseSDPRTCP(t *testing.T) {
+	for name, tc := range map[string]struct {
+		attrs []string
+		mux   bool
+		rtcp  string
+	}{
+		"neither: the port above":    {nil, false, ""},
+		"rtcp-mux (RFC 5761)":        {[]string{"a=rtcp-mux"}, true, ""},
+		"a=rtcp port (RFC 3605)":     {[]string{"a=rtcp:4011"}, false, "127.0.0.1:4011"},
+		"a=rtcp port and address":    {[]string{"a=rtcp:53020 IN IP4 127.0.0.1"}, false, "127.0.0.1:53020"},
+		"a=rtcp with an IPv6 host":   {[]string{"a=rtcp:53020 IN IP6 ::1"}, false, "[::1]:53020"},
+		"a=rtcp unreadable: ignored": {[]string{"a=rtcp:port"}, false, ""},
+		"a=rtcp port 0: ignored":     {[]string{"a=rtcp:0"}, false, ""},
+		"a=rtcp bad address":         {[]string{"a=rtcp:4011 IN IP4 nowhere"}, false, ""},
+		"both":                       {[]string{"a=rtcp:4001", "a=rtcp-mux"}, true, "127.0.0.1:4001"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			o, err := parseSDP(sdpOffer("m=audio 4000 RTP/AVP 0", tc.attrs...))
+			require.NoError(t, err)
+			m := o.media(PCMU)
+			require.Equal(t, tc.mux, m.RTCPMux)
+			if tc.rtcp == "" {
+				require.False(t, m.RTCP.IsValid())
+			} else {
+				require.Equal(t, tc.rtcp, m.RTCP.String())
+			}
+		})
+	}
 }
 
 func FuzzParseSDP(f *testing.F) {
 	f.Add(sdpOffer("m=audio 4000 RTP/AVP 0 8 101", "a=rtpmap:101 telephone-event/8000"))
 	f.Add(sdpOffer("m=audio 4000 RTP/AVP 96", "a=rtpmap:96 PCMA/8000", "a=inactive"))
 	f.Add([]byte("v=0\r\n"))
+	f.Add(sdpOffer("m=audio 4000 RTP/AVP 0", "a=rtcp:4001 IN IP4 127.0.0.1", "a=rtcp-mux"))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		o, err := parseSDP(body)
 		if err == nil && (len(o.codecs) == 0 || !o.addr.IsValid()) {
