@@ -14,14 +14,18 @@ import (
 	"github.com/go-audio/wav"
 	"github.com/pion/rtp"
 	"github.com/zaf/g711"
+
+	"lianxin/media"
 )
 
 // rtpPeer is a phone's media end: it sends a PCMU tone every 20 ms to where it is told
-// (nothing when hz is 0) and keeps the audio it receives.
+// (nothing when hz is 0) and keeps the audio it receives. It takes RTCP multiplexed on
+// its RTP port, where it ignores it. With lossEvery n, every nth packet is lost on the way.
 type rtpPeer struct {
-	conn *net.UDPConn
-	hz   float64
-	mu   sync.Mutex
+	conn      *net.UDPConn
+	hz        float64
+	lossEvery int
+	mu        sync.Mutex
 	got  []int16
 	to   netip.AddrPort
 	stop chan struct{}
@@ -44,11 +48,20 @@ func newRTPPeer(t *testing.T, hz float64) *rtpPeer {
 
 func (p *rtpPeer) addr() netip.AddrPort { return p.conn.LocalAddr().(*net.UDPAddr).AddrPort() }
 
-func (p *rtpPeer) media() Media { return Media{Addr: p.addr(), Codec: "PCMU", PayloadType: 0} }
+func (p *rtpPeer) media() Media {
+	return Media{Addr: p.addr(), Codec: "PCMU", PayloadType: 0, RTCP: media.RTCPPeer{Mode: media.RTCPMux}}
+}
 
 func (p *rtpPeer) sendTo(a netip.AddrPort) {
 	p.mu.Lock()
 	p.to = a
+	p.mu.Unlock()
+}
+
+// lose makes every nth packet from now on go missing.
+func (p *rtpPeer) lose(n int) {
+	p.mu.Lock()
+	p.lossEvery = n
 	p.mu.Unlock()
 }
 
@@ -91,7 +104,7 @@ func (p *rtpPeer) send() {
 		case <-tick.C:
 		}
 		p.mu.Lock()
-		to := p.to
+		to, lossEvery := p.to, p.lossEvery
 		p.mu.Unlock()
 		if !to.IsValid() || p.hz == 0 { // a silent peer only listens
 			continue
@@ -102,6 +115,9 @@ func (p *rtpPeer) send() {
 			n++
 		}
 		seq++
+		if lossEvery > 0 && int(seq)%lossEvery == 0 {
+			continue
+		}
 		b, _ := (&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 0, SequenceNumber: seq,
 			Timestamp: uint32(n), SSRC: uint32(p.hz)}, Payload: payload}).Marshal()
 		_, _ = p.conn.WriteToUDPAddrPort(b, to)
@@ -248,6 +264,7 @@ type recorder struct {
 	offered []string
 	answer  int
 	ended   chan ended
+	quality chan CallQuality
 }
 
 type ended struct {
@@ -256,7 +273,9 @@ type ended struct {
 	cause   error
 }
 
-func newObserver() *recorder { return &recorder{ended: make(chan ended, 8)} }
+func newObserver() *recorder {
+	return &recorder{ended: make(chan ended, 8), quality: make(chan CallQuality, 64)}
+}
 
 func (r *recorder) CallArrived(*Info) {}
 func (r *recorder) CallOffered(ci *Info) {
@@ -269,6 +288,12 @@ func (r *recorder) CallEnded(ci *Info, o Outcome, cause error) {
 	r.ended <- ended{info: *ci, outcome: o, cause: cause}
 }
 func (r *recorder) DTMF(*Info, string, rune) {}
+func (r *recorder) CallQuality(_ *Info, q CallQuality) {
+	select {
+	case r.quality <- q:
+	default:
+	}
+}
 
 func (r *recorder) waitEnded(t *testing.T) ended {
 	t.Helper()

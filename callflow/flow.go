@@ -60,6 +60,11 @@ type Config struct {
 	SurveyQuestion, SurveyThanks []int16
 	// SurveyTimeout is how long a key is waited for after the question (default 5 s).
 	SurveyTimeout time.Duration
+	// RTCPInterval is the mean time between a leg's RTCP reports, and how often a call's
+	// quality is rated (default media.DefaultRTCPInterval).
+	RTCPInterval time.Duration
+	// PoorQuality says when a call's audio is poor (callflow/quality.go).
+	PoorQuality QualityThresholds
 }
 
 // Deps are the flow's collaborators. Observer, Sink and ASR are optional: without ASR
@@ -153,6 +158,10 @@ func New(cfg Config, deps Deps) (*Flow, error) {
 	if cfg.EarlyMediaPerAddress <= 0 {
 		cfg.EarlyMediaPerAddress = 4
 	}
+	if cfg.RTCPInterval <= 0 {
+		cfg.RTCPInterval = media.DefaultRTCPInterval
+	}
+	cfg.PoorQuality = cfg.PoorQuality.withDefaults()
 	f := &Flow{cfg: cfg, deps: deps, m: newMetrics(deps.Registerer), agents: newAgentLegs(deps.Registerer),
 		early: &earlyLimits{max: cfg.EarlyMediaPerAddress, n: map[netip.Addr]int{}}, clock: media.NewClock()}
 	f.stop, f.stopNow = context.WithCancelCause(context.Background())
@@ -219,6 +228,7 @@ func (nopObserver) CallOffered(*Info)               {}
 func (nopObserver) CallAnswered(*Info)              {}
 func (nopObserver) CallEnded(*Info, Outcome, error) {}
 func (nopObserver) DTMF(*Info, string, rune)        {}
+func (nopObserver) CallQuality(*Info, CallQuality)  {}
 
 type nopSink struct{}
 

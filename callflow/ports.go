@@ -18,6 +18,8 @@ type Media struct {
 	DTMFType    uint8 // RFC 4733 payload type; 0 when not negotiated
 	// Direction is the peer's: sendonly means the peer holds the call.
 	Direction media.Direction
+	// RTCP is where the peer takes RTCP: the zero value is its RTP port + 1.
+	RTCP media.RTCPPeer
 }
 
 // Caller is the caller's dialog (a SIP INVITE today).
@@ -103,6 +105,9 @@ type Observer interface {
 	CallAnswered(ci *Info)
 	CallEnded(ci *Info, o Outcome, cause error)
 	DTMF(ci *Info, leg string, digit rune)
+	// CallQuality comes while a call is bridged, when its audio turns poor or good again
+	// (and each minute it stays poor).
+	CallQuality(ci *Info, q CallQuality)
 }
 
 // TranscriptSink receives a call's recognition results.
@@ -132,6 +137,9 @@ type Info struct {
 	CallerMedia, AgentMedia Media
 	// Survey is the caller's satisfaction answer when one was asked for.
 	Survey SurveyResult
+	// CallerQuality and AgentQuality are the legs' quality over the whole call, taken when
+	// the bridge ends.
+	CallerQuality, AgentQuality media.Quality
 
 	log *slog.Logger
 }
