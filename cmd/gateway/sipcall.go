@@ -49,7 +49,11 @@ func flowMedia(m sip.Media) callflow.Media {
 	if err != nil {
 		d = media.SendRecv
 	}
-	return callflow.Media{Addr: m.Addr, Codec: m.Codec, PayloadType: m.PayloadType, DTMFType: m.DTMFType, Direction: d}
+	rtcp := media.RTCPPeer{Addr: m.RTCP}
+	if m.RTCPMux {
+		rtcp.Mode = media.RTCPMux
+	}
+	return callflow.Media{Addr: m.Addr, Codec: m.Codec, PayloadType: m.PayloadType, DTMFType: m.DTMFType, Direction: d, RTCP: rtcp}
 }
 
 // sipStatus is the final response a refused caller gets.

@@ -120,7 +120,8 @@ func (a *App) Wire() error {
 func (a *App) wireFlow(screens *callflow.Screens, phones callflow.SeatPhone) error {
 	cfg := callflow.Config{RingTimeout: a.cfg.ACD.RingTimeout, Survey: a.cfg.surveyed, SurveyTimeout: a.cfg.Survey.Timeout, InactivityTimeout: a.cfg.Media.InactivityTimeout,
 		Jitter: a.cfg.Media.Jitter, MediaIP: a.mediaIP, Ports: a.ports, HoldMusic: a.holdMusic,
-		Language: a.cfg.lineLanguage, Hotwords: a.cfg.ASR.Hotwords}
+		Language: a.cfg.lineLanguage, Hotwords: a.cfg.ASR.Hotwords, RTCPInterval: a.cfg.Media.RTCPInterval,
+		PoorQuality: callflow.QualityThresholds{MinMOS: a.cfg.Media.PoorMOS, MaxLoss: a.cfg.Media.PoorLoss}}
 	if a.cfg.recording() {
 		cfg.RecordDir = filepath.Join(a.cfg.DataDir, "recordings")
 	}

@@ -24,7 +24,17 @@ func WritePCMAPcap(wavPath, pcapPath string) (time.Duration, error) {
 	return writePcap(wavPath, pcapPath, 8, g711.EncodeAlaw)
 }
 
+// WritePCMUPcapLossy is WritePCMUPcap with every nth packet missing, as a lossy path
+// would deliver it: the sequence numbers and timestamps of the others are unchanged.
+func WritePCMUPcapLossy(wavPath, pcapPath string, n int) (time.Duration, error) {
+	return writePcapDropping(wavPath, pcapPath, 0, g711.EncodeUlaw, n)
+}
+
 func writePcap(wavPath, pcapPath string, pt uint8, encode func([]byte) []byte) (time.Duration, error) {
+	return writePcapDropping(wavPath, pcapPath, pt, encode, 0)
+}
+
+func writePcapDropping(wavPath, pcapPath string, pt uint8, encode func([]byte) []byte, dropEvery int) (time.Duration, error) {
 	pcm, err := ReadWAV8k(wavPath)
 	if err != nil {
 		return 0, err
@@ -48,6 +58,9 @@ func writePcap(wavPath, pcapPath string, pt uint8, encode func([]byte) []byte) (
 	for i, seq := 0, uint16(1); i+spp <= len(pcm); i, seq = i+spp, seq+1 {
 		for j := 0; j < spp; j++ {
 			binary.LittleEndian.PutUint16(lin[2*j:], uint16(pcm[i+j]))
+		}
+		if dropEvery > 0 && int(seq)%dropEvery == 0 {
+			continue
 		}
 		pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: pt, SequenceNumber: seq,
 			Timestamp: uint32(i), SSRC: 0x1a2b3c4d, Marker: i == 0}, Payload: encode(lin)}
