@@ -26,10 +26,10 @@ type rtpPeer struct {
 	hz        float64
 	lossEvery int
 	mu        sync.Mutex
-	got  []int16
-	to   netip.AddrPort
-	stop chan struct{}
-	wg   sync.WaitGroup
+	got       []int16
+	to        netip.AddrPort
+	stop      chan struct{}
+	wg        sync.WaitGroup
 }
 
 func newRTPPeer(t *testing.T, hz float64) *rtpPeer {
