@@ -103,6 +103,11 @@ func FuzzParseSDP(f *testing.F) {
 	f.Add(sdpOffer("m=audio 4000 RTP/AVP 96", "a=rtpmap:96 PCMA/8000", "a=inactive"))
 	f.Add([]byte("v=0\r\n"))
 	f.Add(sdpOffer("m=audio 4000 RTP/AVP 0", "a=rtcp:4001 IN IP4 127.0.0.1", "a=rtcp-mux"))
+	// what the real peers send: baresip 1.0 with rtcp_mux, sipp's uac_pcap
+	f.Add(sdpOffer("m=audio 20004 RTP/AVP 0 8 101", "b=AS:64", "a=rtpmap:0 PCMU/8000", "a=rtpmap:8 PCMA/8000",
+		"a=rtpmap:101 telephone-event/8000", "a=fmtp:101 0-15", "a=sendrecv", "a=label:1",
+		"a=ssrc:3055434564 cname:2f5a3c1e-8a4b", "a=rtcp-rsize", "a=rtcp-mux", "a=ptime:20"))
+	f.Add(sdpOffer("m=audio 6000 RTP/AVP 8 101", "a=rtpmap:8 PCMA/8000", "a=rtpmap:101 telephone-event/8000", "a=fmtp:101 0-11,16"))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		o, err := parseSDP(body)
 		if err == nil && (len(o.codecs) == 0 || !o.addr.IsValid()) {
