@@ -43,8 +43,10 @@ func TestCallQualityLossyCallerAndBaresipSeat(t *testing.T) {
 	require.False(t, q.SeatPoor, "the seat's own leg is clean: %s", flag.Data)
 	require.Equal(t, "seat-01", flag.Seat)
 	require.Equal(t, "caller", q.Legs[0].Leg)
-	require.InDelta(t, 0.10, q.Legs[0].Loss, 0.05, "%s", flag.Data)
-	require.Less(t, q.Legs[0].MOS, 3.5, "%s", flag.Data)
+	require.True(t, q.Legs[0].Poor, "%s", flag.Data)
+	// a 1 s interval holds 50 packets, 4 to 6 of them lost
+	require.InDelta(t, 0.10, q.Legs[0].Loss, 0.03, "%s", flag.Data)
+	require.Less(t, q.Legs[0].MOS, 3.8, "%s", flag.Data)
 
 	legs := g.legQuality(t, flag.CallID)
 	caller, agent := legs["caller"], legs["agent"]
