@@ -142,9 +142,9 @@ func NewLeg(conn net.PacketConn, opts LegOptions) *Leg {
 	}
 	l.out.init(l)
 	l.rtcp.init(l, opts.RTCP)
-	l.wg.Add(2)
+	l.wg.Add(1)
 	go l.readLoop()
-	go l.rtcp.loop()
+	l.rtcp.start()
 	if l.rtcp.conn != nil {
 		l.wg.Add(1)
 		go l.rtcp.readLoop()

@@ -56,9 +56,10 @@ type RTCPOptions struct {
 	// Interval is the mean time between reports (default DefaultRTCPInterval); each wait is
 	// drawn from [0.5, 1.5] of it, and the first is halved (RFC 3550 §6.3.1, §6.2).
 	Interval time.Duration
-	// After is the timer the leg waits on between reports; nil is time.After. Tests fire
-	// reports through it.
-	After func(time.Duration) <-chan time.Time
+	// AfterFunc schedules the leg's next report; nil is time.AfterFunc. A timer rather
+	// than a goroutine per leg: thousands of legs wait for their next report for free.
+	// Tests fire reports through it.
+	AfterFunc func(d time.Duration, f func()) (stop func() bool)
 }
 
 // RTCPProtector wraps a leg's RTCP: SRTCP (RFC 3711) protects each compound packet the leg
@@ -71,14 +72,17 @@ type RTCPProtector interface {
 // rtcpSession is a leg's RTCP. Its mu is taken after the leg's mu or on its own, never
 // while holding it to take another lock: figures of the streams are snapshot first.
 type rtcpSession struct {
-	leg      *Leg
-	conn     net.PacketConn
-	udp      addrPortConn
-	interval time.Duration
-	after    func(time.Duration) <-chan time.Time
-	cname    string
+	leg       *Leg
+	conn      net.PacketConn
+	udp       addrPortConn
+	interval  time.Duration
+	afterFunc func(time.Duration, func()) func() bool
+	cname     string
+	running   sync.WaitGroup // a report being sent by the timer
 
 	mu        sync.Mutex
+	closed    bool        // no report is scheduled any more
+	stopTimer func() bool // the pending report's
 	peer      RTCPPeer
 	latched   netip.AddrPort // where the peer's RTCP came from (symmetric RTCP, RFC 4961)
 	latchedOf netip.AddrPort // the RTP remote that latch belongs to
@@ -115,9 +119,9 @@ func (r *rtcpSession) init(l *Leg, o RTCPOptions) {
 	if r.interval <= 0 {
 		r.interval = DefaultRTCPInterval
 	}
-	r.after = o.After
-	if r.after == nil {
-		r.after = time.After
+	r.afterFunc = o.AfterFunc
+	if r.afterFunc == nil {
+		r.afterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 	}
 	// RFC 7022: a random CNAME per session says nothing about the host
 	r.cname = crand.Text()[:16]
@@ -143,19 +147,34 @@ func (l *Leg) SetRTCPProtector(p RTCPProtector) {
 	l.rtcp.protector = p
 }
 
-// loop sends a report about every interval until the leg closes.
-func (r *rtcpSession) loop() {
-	defer r.leg.wg.Done()
-	wait := r.interval / 2
-	for {
-		select {
-		case <-r.leg.done:
-			return
-		case <-r.after(time.Duration(float64(wait) * (0.5 + rand.Float64()))):
-		}
-		wait = r.interval
-		r.send(false)
+// start schedules the first report, after half the interval (RFC 3550 §6.2).
+func (r *rtcpSession) start() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.schedule(r.interval / 2)
+}
+
+// schedule arms the timer for a wait drawn from [0.5, 1.5] of mean; r.mu is held.
+func (r *rtcpSession) schedule(mean time.Duration) {
+	r.stopTimer = r.afterFunc(time.Duration(float64(mean)*(0.5+rand.Float64())), r.fire)
+}
+
+// fire sends a report and schedules the next, unless the leg is closing.
+func (r *rtcpSession) fire() {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return
 	}
+	r.running.Add(1)
+	r.mu.Unlock()
+	defer r.running.Done()
+	r.send(false)
+	r.mu.Lock()
+	if !r.closed {
+		r.schedule(r.interval)
+	}
+	r.mu.Unlock()
 }
 
 // readLoop reads the leg's RTCP socket until the leg closes.
@@ -454,8 +473,15 @@ func (r *rtcpSession) quality(q *Quality, sent, gaps uint64, first uint16) {
 	q.PeerLost = min(sub(p.lost, gaps), q.PeerExpected)
 }
 
-// closing sends the leg's BYE and records its final quality.
+// closing stops the reports, sends the leg's BYE last, and records its final quality.
 func (r *rtcpSession) closing() {
+	r.mu.Lock()
+	r.closed = true
+	if r.stopTimer != nil {
+		r.stopTimer()
+	}
+	r.mu.Unlock()
+	r.running.Wait()
 	r.send(true)
 	q := r.leg.Quality()
 	if q.Measured() {

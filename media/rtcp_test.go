@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -112,36 +113,52 @@ func (c *memConn) SetDeadline(time.Time) error      { return nil }
 func (c *memConn) SetReadDeadline(time.Time) error  { return nil }
 func (c *memConn) SetWriteDeadline(time.Time) error { return nil }
 
+// fakeTimer stands in for time.AfterFunc: it keeps the leg's next report, which the test
+// fires, and the waits it was asked for.
+type fakeTimer struct {
+	mu    sync.Mutex
+	f     func()
+	waits []time.Duration
+}
+
+func (ft *fakeTimer) afterFunc(d time.Duration, f func()) func() bool {
+	ft.mu.Lock()
+	defer ft.mu.Unlock()
+	ft.f, ft.waits = f, append(ft.waits, d)
+	return func() bool {
+		ft.mu.Lock()
+		defer ft.mu.Unlock()
+		ft.f = nil
+		return true
+	}
+}
+
+// fire runs the scheduled report now, on the test's goroutine.
+func (ft *fakeTimer) fire() {
+	ft.mu.Lock()
+	f := ft.f
+	ft.mu.Unlock()
+	if f != nil {
+		f()
+	}
+}
+
 // memLeg is a leg on memNet whose reports the test fires.
 type memLeg struct {
 	*Leg
-	tick chan time.Time
-	idle chan struct{} // the report loop waits for the next tick
+	*fakeTimer
 }
 
 func (n *memNet) leg(name string, rtpAddr, rtcpAddr string) memLeg {
-	m := memLeg{tick: make(chan time.Time), idle: make(chan struct{}, 1)}
+	m := memLeg{fakeTimer: &fakeTimer{}}
 	var rtcpConn net.PacketConn
 	if rtcpAddr != "" {
 		rtcpConn = n.listen(rtcpAddr)
 	}
 	m.Leg = NewLeg(n.listen(rtpAddr), LegOptions{Name: name, Now: n.clock.Now,
-		RTCP: RTCPOptions{Conn: rtcpConn, After: func(time.Duration) <-chan time.Time {
-			select {
-			case m.idle <- struct{}{}:
-			default:
-			}
-			return m.tick
-		}}})
-	<-m.idle
+		RTCP: RTCPOptions{Conn: rtcpConn, AfterFunc: m.afterFunc}})
 	n.t.Cleanup(func() { _ = m.Close() })
 	return m
-}
-
-// fire makes the leg send its next report and waits until it has.
-func (m memLeg) fire() {
-	m.tick <- time.Time{}
-	<-m.idle
 }
 
 // report fires the leg's next report and takes it off the wire.
@@ -308,27 +325,17 @@ func TestRTCPGoesNowhereWithoutAPeer(t *testing.T) {
 
 func TestRTCPIntervalIsRandomisedAroundTheMean(t *testing.T) {
 	n := newMemNet(t)
-	waits := make(chan time.Duration)
-	tick := make(chan time.Time)
-	stop := make(chan struct{})
-	l := NewLeg(n.listen("127.0.0.1:4000"), LegOptions{RTCP: RTCPOptions{Interval: 4 * time.Second,
-		After: func(d time.Duration) <-chan time.Time {
-			select {
-			case waits <- d:
-			case <-stop:
-			}
-			return tick
-		}}})
-	defer l.Close()
-	defer close(stop)
-	first := <-waits
-	require.True(t, first >= time.Second && first <= 3*time.Second, "the first wait is half the interval, randomised: %s", first)
-	var lo, hi time.Duration = time.Hour, 0
+	ft := &fakeTimer{}
+	l := NewLeg(n.listen("127.0.0.1:4000"), LegOptions{RTCP: RTCPOptions{Interval: 4 * time.Second, AfterFunc: ft.afterFunc}})
 	for range 200 {
-		tick <- time.Time{}
-		d := <-waits
-		lo, hi = min(lo, d), max(hi, d)
+		ft.fire()
 	}
+	require.NoError(t, l.Close())
+	ft.fire()
+	require.Len(t, ft.waits, 201, "one report scheduled after another, none after Close")
+	first := ft.waits[0]
+	require.True(t, first >= time.Second && first <= 3*time.Second, "the first wait is half the interval, randomised: %s", first)
+	lo, hi := slices.Min(ft.waits[1:]), slices.Max(ft.waits[1:])
 	require.True(t, lo >= 2*time.Second && hi <= 6*time.Second, "[0.5, 1.5] of the interval: %s–%s", lo, hi)
 	require.True(t, hi-lo > time.Second, "randomised: %s–%s", lo, hi)
 }
