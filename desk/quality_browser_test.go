@@ -1,11 +1,14 @@
 package desk
 
 import (
+	"context"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
+
+	"lianxin/store"
 )
 
 // The wallboard flags a call whose audio turns poor, with a badge in either language, and
@@ -63,4 +66,32 @@ func TestBrowserWallboardFlagsPoorQuality(t *testing.T) {
 		chromedp.WaitNotPresent(`.quality-badge`),
 		chromedp.WaitNotVisible(`#quality`),
 	))
+}
+
+// A call's history shows each leg's audio quality as the call's record keeps it.
+func TestBrowserCallHistoryShowsQuality(t *testing.T) {
+	bctx := browser(t)
+	e := newEnv(t, Config{}, Options{Now: time.Now})
+	at := time.Now().Add(-time.Hour).Truncate(time.Second)
+	end := at.Add(time.Minute)
+	rtt, peerLoss := 41.4, 0.0
+	require.NoError(t, e.st.Write(context.Background(),
+		store.Call{ID: "q1", Seat: "seat-01", From: "13800000000", OfferedAt: at},
+		store.CallAnswered{CallID: "q1", Seat: "seat-01", At: at},
+		store.Leg{CallID: "q1", Leg: "caller", Codec: "PCMU", StartedAt: at, EndedAt: &end,
+			Quality: &store.LegQuality{PacketsLost: 300, Loss: 0.0996, JitterMS: 12.6, MOS: 3.36}},
+		store.Leg{CallID: "q1", Leg: "agent", Codec: "PCMU", StartedAt: at, EndedAt: &end,
+			Quality: &store.LegQuality{JitterMS: 1, PeerLoss: &peerLoss, RTTMS: &rtt, MOS: 4.39}},
+		store.CallEnded{CallID: "q1", At: end, Reason: "completed"},
+	))
+	require.NoError(t, chromedp.Do(bctx,
+		chromedp.Navigate(e.srv.URL+"/history"),
+		chromedp.WaitVisible(`#login`),
+		chromedp.SetValue(`#user`, "admin"),
+		chromedp.SetValue(`#password`, "adminpw"),
+		chromedp.Click(`#login-btn`),
+		chromedp.Click(`#calls tr[data-call="q1"]`),
+		chromedp.WaitVisible(`#call-quality`),
+	))
+	require.Equal(t, "来电 MOS 3.36 · 丢包 10.0% | 坐席 MOS 4.39 · 丢包 0.0% · 往返 41 ms", text(t, bctx, `#call-quality`))
 }
