@@ -144,7 +144,7 @@ func (c *Call) ring(id string) error {
 		return err
 	}
 	ctx, cancel := context.WithTimeoutCause(c.ctx, c.f.cfg.RingTimeout, ErrNoAnswer)
-	sc, err := c.f.deps.Phones.Ring(ctx, Ring{CallID: c.ID, Seat: id, Local: leg.LocalAddr(), Codecs: seatCodecs(c.caller.Codecs()),
+	sc, err := c.f.deps.Phones.Ring(ctx, Ring{CallID: c.ID, Seat: id, Local: leg.LocalAddr(), Codecs: seatCodecs(c.caller.Codecs(), c.f.cfg.G722),
 		CallerID: c.From})
 	cancel()
 	if err != nil {
@@ -176,6 +176,9 @@ func (c *Call) bridge() (cause error, seatLeft bool) {
 	}
 	var live *liveCall
 	wide, _ := c.seat.(WidebandAgent)
+	if wide == nil && c.agentLeg.Codec().AudioRate() > media.SampleRate {
+		wide = legWideband{c.agentLeg} // a G.722 desk phone
+	}
 	var wideTap *media.Fanout
 	if c.f.deps.ASR != nil {
 		agentRate := media.SampleRate
@@ -320,10 +323,15 @@ func setRemote(l *media.Leg, m Media) error {
 	return l.SetRemote(m.Addr, codec, m.DTMFType)
 }
 
-// seatCodecs is what the seat is offered: the caller's laws first (no transcoding when the
-// seat takes one), then the rest the gateway can transcode to.
-func seatCodecs(caller []string) []string {
-	out := append([]string(nil), caller...)
+// seatCodecs is what the seat is offered: G.722 first when wideband is on (the agent
+// reaches the recogniser at 16 kHz), then the caller's laws (no transcoding when the seat
+// takes one), then the rest the gateway can transcode to.
+func seatCodecs(caller []string, g722 bool) []string {
+	var out []string
+	if g722 {
+		out = append(out, media.G722().Name)
+	}
+	out = append(out, caller...)
 	for _, c := range []string{"PCMU", "PCMA"} {
 		if !slices.Contains(out, c) {
 			out = append(out, c)

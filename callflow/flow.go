@@ -60,6 +60,9 @@ type Config struct {
 	SurveyQuestion, SurveyThanks []int16
 	// SurveyTimeout is how long a key is waited for after the question (default 5 s).
 	SurveyTimeout time.Duration
+	// G722 offers seats G.722 first: a desk phone that takes it gives the recogniser its
+	// agent at 16 kHz (the relay transcodes for the caller's G.711).
+	G722 bool
 	// RTCPInterval is the mean time between a leg's RTCP reports, and how often a call's
 	// quality is rated (default media.DefaultRTCPInterval).
 	RTCPInterval time.Duration

@@ -13,7 +13,7 @@ import (
 // Media is a leg's negotiated RTP media, as its dialog agreed it.
 type Media struct {
 	Addr        netip.AddrPort
-	Codec       string // "PCMU" or "PCMA"
+	Codec       string // "PCMU", "PCMA" or "G722"
 	PayloadType uint8
 	DTMFType    uint8 // RFC 4733 payload type; 0 when not negotiated
 	// Direction is the peer's: sendonly means the peer holds the call.
@@ -79,7 +79,8 @@ type SeatCall interface {
 
 // WidebandAgent is a SeatCall that hears the agent better than the call's RTP leg carries
 // it: a browser's Opus decoded at 16 kHz, where the leg is G.711 at 8 kHz. The flow then
-// feeds recognition of the agent's side from it; relay and recording stay on the leg.
+// feeds recognition of the agent's side from it; relay and recording stay on the leg. A
+// seat whose own leg is wideband (a G.722 desk phone) is fed the same way from the leg.
 type WidebandAgent interface {
 	// AgentRate is the rate of the frames TapAgent delivers.
 	AgentRate() int
@@ -146,3 +147,9 @@ type Info struct {
 
 // Log is the call's logger.
 func (ci *Info) Log() *slog.Logger { return ci.log }
+
+// legWideband is the WidebandAgent of a seat whose RTP leg itself carries 16 kHz (G.722).
+type legWideband struct{ leg *media.Leg }
+
+func (w legWideband) AgentRate() int                { return media.WideRate }
+func (w legWideband) TapAgent(fw media.FrameWriter) { w.leg.TapWideband(fw) }

@@ -100,19 +100,21 @@ func newHealth() *health {
 		[]string{"component"})}
 }
 
-// set records a part's state and reports whether it changed.
-func (h *health) set(component string, err error) bool {
+// set records a part's state. told says whether admins should hear of it (it fails, works
+// again, or fails otherwise than it did: a trunk's next attempt), flipped whether it
+// started or stopped failing.
+func (h *health) set(component string, err error) (told, flipped bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	_, was := h.failed[component]
+	detail, was := h.failed[component]
 	if err == nil {
 		delete(h.failed, component)
 		h.up.WithLabelValues(component).Set(1)
-		return was
+		return was, was
 	}
 	h.failed[component] = err.Error()
 	h.up.WithLabelValues(component).Set(0)
-	return !was
+	return !was || detail != err.Error(), !was
 }
 
 // Problems lists the failing parts and why, sorted by part.
@@ -127,8 +129,9 @@ func (d *Desk) Problems() []HealthData {
 	return out
 }
 
-// ReportHealth records that component fails (err) or works again (nil). A change is pushed
-// at once to admins as system.health (live only: the store may be what fails) and logged.
+// ReportHealth records that component fails (err) or works again (nil). A change, and a new
+// detail while it fails, is pushed at once to admins as system.health (live only: the store
+// may be what fails); the change is logged.
 func (d *Desk) ReportHealth(component string, err error) {
 	d.hub.mu.Lock()
 	defer d.hub.mu.Unlock()
@@ -136,14 +139,18 @@ func (d *Desk) ReportHealth(component string, err error) {
 }
 
 func (d *Desk) reportHealthLocked(component string, err error) {
-	if !d.health.set(component, err) {
+	told, flipped := d.health.set(component, err)
+	if !told {
 		return
 	}
 	data := HealthData{Component: component, OK: err == nil}
 	if err != nil {
 		data.Detail = err.Error()
+	}
+	switch {
+	case flipped && err != nil:
 		d.log.Error("component failing", "component", component, "err", err)
-	} else {
+	case flipped:
 		d.log.Info("component works again", "component", component)
 	}
 	raw, _ := json.Marshal(data)

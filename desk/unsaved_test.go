@@ -75,3 +75,28 @@ func TestEventsSurviveAFailingStore(t *testing.T) {
 	e.publish(Event{Type: TypeSeatState, Seat: "seat-01", Data: SeatStateData{State: "available"}})
 	require.NotZero(t, seat.next().Seq, "stored again as usual")
 }
+
+// A wallboard opened while a part fails hears of it at once; a failing part whose detail
+// changes (a trunk's next attempt) is told again, and its recovery once.
+func TestHealthOnConnectAndWhileFailing(t *testing.T) {
+	e := newEnv(t, Config{}, Options{})
+	e.desk.ReportHealth("trunk telecom", errors.New("registration failing (1 in a row): REGISTER answered 503; next attempt 10:00:01"))
+	admin := e.connect(e.login("admin", "adminpw"), -1)
+	first := admin.next()
+	require.Equal(t, TypeHealth, first.Type, "told right after hello")
+	require.JSONEq(t, `{"component":"trunk telecom","ok":false,"detail":"registration failing (1 in a row): REGISTER answered 503; next attempt 10:00:01"}`,
+		string(first.Data))
+
+	e.desk.ReportHealth("trunk telecom", errors.New("registration failing (2 in a row): REGISTER answered 503; next attempt 10:00:03"))
+	again := admin.next()
+	require.Contains(t, string(again.Data), "next attempt 10:00:03")
+	e.desk.ReportHealth("trunk telecom", errors.New("registration failing (2 in a row): REGISTER answered 503; next attempt 10:00:03"))
+	e.desk.ReportHealth("trunk telecom", nil)
+	require.JSONEq(t, `{"component":"trunk telecom","ok":true}`, string(admin.next().Data), "the same detail is not told twice")
+
+	seat := e.connect(e.login("seat-01", seatPass), -1)
+	e.desk.ReportHealth("store", errors.New("disk full"))
+	require.Equal(t, TypeHealth, admin.next().Type)
+	e.publish(Event{Type: TypeSeatState, Seat: "seat-01", Data: SeatStateData{State: "available"}})
+	require.Equal(t, TypeSeatState, seat.next().Type, "agents' screens are not told of health")
+}

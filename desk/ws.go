@@ -173,6 +173,9 @@ func (s *wsConn) write(ctx context.Context, cut int64, readerDone <-chan struct{
 	if err := s.send(TypeHello, helloData{Role: s.sess.Role, Seat: s.sess.Seat, LastSeq: cut, Reset: s.reset}); err != nil {
 		return 0, ""
 	}
+	if err := s.sendProblems(); err != nil {
+		return 0, ""
+	}
 	if s.sent >= 0 {
 		s.bc.hold()
 		err := s.replay(ctx, cut)
@@ -288,6 +291,20 @@ func (s *wsConn) writeFrame(b []byte) error {
 		return err
 	}
 	return s.c.WriteMessage(websocket.TextMessage, b)
+}
+
+// sendProblems tells an admin who connects while parts fail of them, not only of later
+// changes.
+func (s *wsConn) sendProblems() error {
+	if !s.sess.Admin() || !s.sub.types.match(TypeHealth) {
+		return nil
+	}
+	for _, p := range s.d.Problems() {
+		if err := s.send(TypeHealth, p); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *wsConn) send(typ string, data any) error {

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"lianxin/media/g722"
 )
 
 // benchCall is one bridged, tapped and recorded call between two loopback peers.
@@ -22,12 +24,12 @@ type benchCall struct {
 	buf      []byte
 }
 
-func newBenchCall(b *testing.B, clock *Clock, m *Metrics, dir string, i int) *benchCall {
+func newBenchCall(b *testing.B, clock *Clock, m *Metrics, dir string, i int, agent Codec) *benchCall {
 	c := &benchCall{pa: newPeer(b), pb: newPeer(b), buf: make([]byte, 2048)}
 	c.a = newLoopbackLeg(b, LegOptions{Name: "caller", Kind: "caller", Metrics: m})
 	c.b = newLoopbackLeg(b, LegOptions{Name: "agent", Kind: "agent", Metrics: m})
 	require.NoError(b, c.a.SetRemote(c.pa.addr(), PCMU(), 101))
-	require.NoError(b, c.b.SetRemote(c.pb.addr(), PCMA(), 101))
+	require.NoError(b, c.b.SetRemote(c.pb.addr(), agent, 101))
 	rec, err := NewRecorder(filepath.Join(dir, fmt.Sprintf("call-%d.wav", i)), RecorderOptions{})
 	require.NoError(b, err)
 	fa, fb := NewFanout("caller", FanoutOptions{Metrics: m}), NewFanout("agent", FanoutOptions{Metrics: m})
@@ -45,9 +47,13 @@ func newBenchCall(b *testing.B, clock *Clock, m *Metrics, dir string, i int) *be
 	pcm := testSignal(FrameSamples)
 	pa, pb := make([]byte, FrameSamples), make([]byte, FrameSamples)
 	PCMU().Encode(pa, pcm)
-	PCMA().Encode(pb, pcm)
+	if agent.isG722() {
+		g722.NewEncoder().Encode(pb, upsample(pcm))
+	} else {
+		agent.Encode(pb, pcm)
+	}
 	c.pktA = rtpPacket(0, false, 1, 0, 0xa, pa)
-	c.pktB = rtpPacket(8, false, 1, 0, 0xb, pb)
+	c.pktB = rtpPacket(agent.PayloadType, false, 1, 0, 0xb, pb)
 	return c
 }
 
@@ -90,16 +96,27 @@ func cpuTime() time.Duration {
 // cpu-s/call-min is the process's CPU (test peers' socket I/O included) per minute of one
 // call; allocs/op are the whole op's.
 //
+// The agent legs speak PCMA (transcoded byte by byte from the callers' PCMU) or, with
+// agent=G722, G.722 (transcoded through PCM both ways).
+//
 //	go test -run '^$' -bench BenchmarkCalls -benchtime 2000x ./media
 func BenchmarkCalls(b *testing.B) {
-	for _, n := range []int{1, 100, 500} {
-		b.Run(fmt.Sprintf("calls=%d", n), func(b *testing.B) {
+	for _, tc := range []struct {
+		n     int
+		agent Codec
+	}{{1, PCMA()}, {100, PCMA()}, {500, PCMA()}, {100, G722()}, {500, G722()}} {
+		n := tc.n
+		name := fmt.Sprintf("calls=%d", n)
+		if tc.agent.isG722() {
+			name += "/agent=G722"
+		}
+		b.Run(name, func(b *testing.B) {
 			clock := NewManualClock()
 			m := NewMetrics(nil)
 			dir := b.TempDir()
 			calls := make([]*benchCall, n)
 			for i := range calls {
-				calls[i] = newBenchCall(b, clock, m, dir, i)
+				calls[i] = newBenchCall(b, clock, m, dir, i, tc.agent)
 			}
 			b.ReportAllocs()
 			cpu0 := cpuTime()
@@ -148,3 +165,39 @@ func BenchmarkRelayPacket(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkG722Transcode is the relay's G.722 work for one call, without sockets: one op
+// is 20 ms both ways, a caller's µ-law packet to the seat's G.722 (decode, interpolate,
+// encode) and the seat's G.722 packet to the caller's µ-law (decode, decimate, encode)
+// plus the 16 kHz wideband tap's frame.
+//
+//	go test -run '^$' -bench G722Transcode -benchtime 20000x ./media
+func BenchmarkG722Transcode(b *testing.B) {
+	speech := loadSpeech(b)
+	wideCodes := make([]byte, len(speech))
+	g722.NewEncoder().Encode(wideCodes, upsample(speech))
+	ulaw := make([]byte, len(speech))
+	PCMU().Encode(ulaw, speech)
+	toSeat := outStream{codec: G722()}
+	toCaller := outStream{codec: PCMU()}
+	rx := &rxCodec{}
+	rx.setCodec(G722())
+	rx.tap = discard{}
+	dst := make([]byte, FrameSamples)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		off := (i * FrameSamples) % (len(speech) - FrameSamples)
+		toSeat.convert(dst, &inAudio{codec: PCMU(), payload: ulaw[off : off+FrameSamples]})
+		in := inAudio{codec: G722(), payload: wideCodes[off : off+FrameSamples]}
+		in.narrow, in.wide = rx.decode(in.codec, in.payload)
+		rx.push(in.wide)
+		toCaller.convert(dst, &in)
+	}
+	per := b.Elapsed() / time.Duration(b.N)
+	b.ReportMetric((per*3000).Seconds()*1000, "cpu-ms/call-min")
+}
+
+type discard struct{}
+
+func (discard) WriteFrame(Frame) error { return nil }
+func (discard) String() string         { return "discard" }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/zaf/g711"
+
+	"lianxin/media/g722"
 )
 
 // Codec is an RTP audio payload format as negotiated in SDP.
@@ -21,8 +23,11 @@ type Codec struct {
 
 // Sample rates and framing shared by the G.711 path.
 const (
-	// SampleRate is the PCM rate of every G.711 leg and of the tap frames.
+	// SampleRate is the PCM rate of every G.711 leg and of the tap frames, and the RTP
+	// clock of every codec the relay handles (G.722's included).
 	SampleRate = 8000
+	// WideRate is the PCM rate of a G.722 leg and of its wideband tap.
+	WideRate = g722.SampleRate
 	// FrameSamples is the number of samples in one 20 ms frame at SampleRate.
 	FrameSamples = SampleRate / 50
 	// FrameDuration is the packetisation interval the gateway sends and taps at.
@@ -40,8 +45,15 @@ func PCMU() Codec { return Codec{Name: "PCMU", PayloadType: 0, ClockRate: Sample
 // PCMA is G.711 A-law on its static payload type 8.
 func PCMA() Codec { return Codec{Name: "PCMA", PayloadType: 8, ClockRate: SampleRate} }
 
-// SupportedCodecs lists the audio codecs the relay handles, in the gateway's order of preference.
-func SupportedCodecs() []Codec { return []Codec{PCMU(), PCMA()} }
+// G722 is ITU-T G.722 on its static payload type 9: 16 kHz speech on an RTP clock of 8000
+// (RFC 3551 §4.5.2), so its 20 ms packets are 160 bytes and 160 timestamp units, as G.711's.
+func G722() Codec {
+	return Codec{Name: "G722", PayloadType: g722.PayloadType, ClockRate: g722.ClockRate}
+}
+
+// SupportedCodecs lists the audio codecs the relay handles: the G.711 laws, which it
+// relays between each other byte by byte, and G.722, which it transcodes to and from them.
+func SupportedCodecs() []Codec { return []Codec{PCMU(), PCMA(), G722()} }
 
 // CodecByName returns the supported codec with that SDP encoding name (case-insensitive)
 // on its static payload type.
@@ -58,6 +70,16 @@ func CodecByName(name string) (Codec, error) {
 func (c Codec) String() string {
 	return fmt.Sprintf("%s/%d (pt %d)", c.Name, c.ClockRate, c.PayloadType)
 }
+
+// AudioRate is the sample rate of the codec's PCM: WideRate for G.722, SampleRate for G.711.
+func (c Codec) AudioRate() int {
+	if c.isG722() {
+		return WideRate
+	}
+	return SampleRate
+}
+
+func (c Codec) isG722() bool { return c.Name == "G722" || strings.EqualFold(c.Name, "G722") }
 
 // law identifies the G.711 companding law of a codec.
 type law uint8
@@ -87,14 +109,15 @@ func (c Codec) law() law {
 
 // validate reports whether the relay can handle c.
 func (c Codec) validate() error {
-	if c.law() == lawNone || c.ClockRate != SampleRate || c.PayloadType > 127 {
+	if (c.law() == lawNone && !c.isG722()) || c.ClockRate != SampleRate || c.PayloadType > 127 {
 		return fmt.Errorf("%w: %s", ErrUnsupportedCodec, c)
 	}
 	return nil
 }
 
 // Decode decodes a G.711 payload into dst (one sample per byte) and returns the samples
-// written; dst must hold len(payload) samples or the payload is truncated to fit.
+// written; dst must hold len(payload) samples or the payload is truncated to fit. G.722
+// carries state from packet to packet and is decoded by the leg, not here: it returns 0.
 func (c Codec) Decode(dst []int16, payload []byte) int {
 	n := min(len(dst), len(payload))
 	switch c.law() {
@@ -112,7 +135,8 @@ func (c Codec) Decode(dst []int16, payload []byte) int {
 	return n
 }
 
-// Encode encodes PCM16 samples into dst (one byte per sample) and returns the bytes written.
+// Encode encodes PCM16 samples into dst (one byte per sample) and returns the bytes
+// written; like Decode, G.711 only (0 for G.722).
 func (c Codec) Encode(dst []byte, pcm []int16) int {
 	n := min(len(dst), len(pcm))
 	switch c.law() {

@@ -8,7 +8,7 @@ import (
 
 func TestCodecRoundTripKeepsSignal(t *testing.T) {
 	sig := testSignal(8000)
-	for _, c := range SupportedCodecs() {
+	for _, c := range []Codec{PCMU(), PCMA()} { // G.722 has state: wideband_test.go
 		t.Run(c.Name, func(t *testing.T) {
 			enc := make([]byte, len(sig))
 			require.Equal(t, len(sig), c.Encode(enc, sig))
@@ -37,6 +37,10 @@ func TestCodecByName(t *testing.T) {
 	c, err := CodecByName("pcma")
 	require.NoError(t, err)
 	require.Equal(t, PCMA(), c)
+	c, err = CodecByName("g722")
+	require.NoError(t, err)
+	require.Equal(t, Codec{Name: "G722", PayloadType: 9, ClockRate: 8000}, c, "RFC 3551: G.722 is G722/8000 on pt 9")
+	require.Equal(t, 16000, c.AudioRate())
 	_, err = CodecByName("G729")
 	require.ErrorIs(t, err, ErrUnsupportedCodec)
 	require.ErrorIs(t, Codec{Name: "opus", PayloadType: 111, ClockRate: 48000}.validate(), ErrUnsupportedCodec)

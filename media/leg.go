@@ -90,6 +90,7 @@ type Leg struct {
 	dtmf       dtmfTracker
 	peer       *Leg
 	tap        *window
+	rx         *rxCodec // G.722 decoding and the wideband tap; nil for a plain G.711 leg
 	onDTMF     func(leg string, digit rune, d time.Duration)
 	lastRx     time.Time
 	stats      LegStats
@@ -196,6 +197,7 @@ func (l *Leg) SetRemote(addr netip.AddrPort, codec Codec, dtmfPT uint8) error {
 	addr = netip.AddrPortFrom(addr.Addr().Unmap(), addr.Port())
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.setCodec(codec)
 	l.haveRemote, l.codec, l.dtmfPT = true, codec, dtmfPT
 	if !addr.Addr().IsValid() || addr.Addr().IsUnspecified() || addr.Port() == 0 {
 		l.out.configure(netip.AddrPort{}, codec, dtmfPT)
@@ -336,6 +338,7 @@ func (l *Leg) handle(pkt []byte, from netip.AddrPort) {
 	l.m.received.Inc()
 	l.lastRx = arrival
 	isDTMF := l.dtmfPT != 0 && h.PayloadType == l.dtmfPT
+	in := inAudio{codec: l.codec, payload: payload}
 	switch {
 	case isDTMF:
 		ev, err := ParseDTMF(payload)
@@ -353,10 +356,10 @@ func (l *Leg) handle(pkt []byte, from netip.AddrPort) {
 		l.mu.Unlock()
 		return
 	default:
-		l.audio(h.Timestamp, payload, arrival)
+		in = l.audio(h.Timestamp, payload, arrival)
 	}
 	if l.peer != nil && l.dir.Receives() {
-		l.peer.out.relay(l, h, payload, isDTMF, l.codec.law(), arrival)
+		l.peer.out.relay(l, h, &in, isDTMF, arrival)
 		l.m.relayDelay.Observe(l.now().Sub(arrival).Seconds())
 	}
 	onDTMF := l.onDTMF
@@ -421,14 +424,30 @@ func (l *Leg) accept(from netip.AddrPort) bool {
 	return true
 }
 
-// audio feeds one audio packet to jitter statistics and the tap.
-func (l *Leg) audio(ts uint32, payload []byte, arrival time.Time) {
+// audio feeds one audio packet to jitter statistics, the decoder and the taps, and returns
+// it as the relay takes it.
+func (l *Leg) audio(ts uint32, payload []byte, arrival time.Time) inAudio {
 	l.rs.updateJitter(ts, arrival, SampleRate)
 	l.audioCount++
 	if l.audioCount%jitterSampleEvery == 0 {
 		l.m.jitter.Observe(l.rs.jitterDuration(SampleRate).Seconds())
 	}
-	if l.tap != nil && !l.tap.insert(ts, payload, l.codec) {
+	in := inAudio{codec: l.codec, payload: payload}
+	if l.rx != nil {
+		in.narrow, in.wide = l.rx.decode(l.codec, payload)
+		l.rx.push(in.wide)
+	}
+	if l.tap == nil {
+		return in
+	}
+	var ok bool
+	if in.narrow != nil {
+		ok = l.tap.insertPCM(ts, in.narrow)
+	} else {
+		ok = l.tap.insert(ts, payload, l.codec)
+	}
+	if !ok {
 		l.m.late.Inc()
 	}
+	return in
 }

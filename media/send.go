@@ -49,6 +49,7 @@ type outStream struct {
 	gapMax   uint16 // highest sequence number sent
 	gapFirst uint16 // the first sequence number sent
 	gapInit  bool
+	tx       *txCodec // toward a G.722 peer; nil until one is configured
 	buf      [1500]byte
 }
 
@@ -61,6 +62,10 @@ func (o *outStream) init(l *Leg) {
 
 func (o *outStream) configure(dest netip.AddrPort, c Codec, dtmfPT uint8) {
 	o.mu.Lock()
+	if c.isG722() && !o.codec.isG722() && o.tx != nil {
+		// a peer switching to G.722 decodes from the reset state: encode from it too
+		o.tx.enc.Reset()
+	}
 	o.dest, o.codec, o.dtmfPT = dest, c, dtmfPT
 	o.mu.Unlock()
 }
@@ -84,11 +89,14 @@ func (o *outStream) sentCount() uint64 {
 }
 
 // relay forwards one packet of leg src to this stream's peer: PT rewritten to what this
-// peer negotiated (events dropped if it has no telephone-event), G.711 law transcoded, and
-// SSRC/sequence/timestamp mapped onto this stream.
-func (o *outStream) relay(src *Leg, h *rtp.Header, payload []byte, isDTMF bool, from law, now time.Time) {
+// peer negotiated (events dropped if it has no telephone-event), audio converted when the
+// peer's codec differs (G.711 law to law byte by byte, G.722 through PCM), and
+// SSRC/sequence/timestamp mapped onto this stream. Every codec here keeps one byte per
+// 8 kHz timestamp unit, so the packet keeps its length and timing.
+func (o *outStream) relay(src *Leg, h *rtp.Header, in *inAudio, isDTMF bool, now time.Time) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	payload := in.payload
 	if !o.dest.IsValid() || !o.dir.Sends() || len(payload) > len(o.buf)-12 {
 		return
 	}
@@ -107,12 +115,13 @@ func (o *outStream) relay(src *Leg, h *rtp.Header, payload []byte, isDTMF bool, 
 	}
 	seq := h.SequenceNumber + o.seqOff
 	ts := h.Timestamp + o.tsOff
-	p := o.buf[12 : 12+len(payload)]
-	copy(p, payload)
-	if !isDTMF {
-		transcode(p, from, o.codec.law())
+	n := len(payload)
+	if isDTMF || sameFormat(in.codec, o.codec) {
+		copy(o.buf[12:], payload)
+	} else {
+		n = o.convert(o.buf[12:12+len(payload)], in)
 	}
-	o.send(pt, marker, seq, ts, len(payload), now)
+	o.send(pt, marker, seq, ts, n, now)
 }
 
 // countGap notes the sequence numbers a packet skips over (the relayed leg lost them),
@@ -130,6 +139,9 @@ func (o *outStream) countGap(seq uint16) {
 		o.gaps--
 	}
 }
+
+// sameFormat reports whether a payload of codec a is already one of codec b.
+func sameFormat(a, b Codec) bool { return a.law() == b.law() && a.isG722() == b.isG722() }
 
 // rebase maps a new source's numbering so it continues this stream: the next sequence
 // number, and a timestamp advanced by the wall time since the last packet (at least one
@@ -174,8 +186,8 @@ func (o *outStream) send(pt uint8, marker bool, seq uint16, ts uint32, n int, no
 	o.leg.m.sent.Inc()
 }
 
-// play sends one frame of PCM (at most FrameSamples), encoded in the peer's codec, as the
-// next packet of the stream.
+// play sends one frame of 8 kHz PCM (at most FrameSamples), encoded in the peer's codec
+// (interpolated to 16 kHz for G.722), as the next packet of the stream.
 func (o *outStream) play(pcm []int16) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -193,7 +205,15 @@ func (o *outStream) play(pcm []int16) error {
 		seq, ts = o.seqOff, o.tsOff
 	}
 	o.srcPlay, o.src = true, nil
-	n := o.codec.Encode(o.buf[12:12+FrameSamples], pcm)
+	var n int
+	if o.codec.isG722() {
+		if o.tx == nil {
+			o.tx = newTxCodec()
+		}
+		n = o.tx.encodeNarrow(o.buf[12:12+FrameSamples], pcm)
+	} else {
+		n = o.codec.Encode(o.buf[12:12+FrameSamples], pcm)
+	}
 	o.send(o.codec.PayloadType, marker, seq, ts, n, now)
 	return nil
 }

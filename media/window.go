@@ -44,10 +44,18 @@ func newWindow(jitter time.Duration) *window {
 	return &window{depth: frames * FrameSamples, hidden: concealFrames}
 }
 
-// insert decodes payload (RTP timestamp ts) into the ring. It reports false when the packet
-// came too late for its frame, which was already emitted.
+// insert decodes a G.711 payload (RTP timestamp ts) into the ring. It reports false when
+// the packet came too late for its frame, which was already emitted.
 func (w *window) insert(ts uint32, payload []byte, c Codec) bool {
-	n := uint32(min(len(payload), FrameSamples*3))
+	var pcm [FrameSamples * 3]int16
+	n := c.Decode(pcm[:min(len(payload), len(pcm))], payload)
+	return w.insertPCM(ts, pcm[:n])
+}
+
+// insertPCM places 8 kHz PCM starting at RTP timestamp ts (an 8 kHz clock: one sample per
+// unit) into the ring; at most 60 ms of it. It reports false as insert does.
+func (w *window) insertPCM(ts uint32, pcm []int16) bool {
+	n := uint32(min(len(pcm), FrameSamples*3))
 	if !w.started {
 		w.resync(ts)
 	}
@@ -61,8 +69,6 @@ func (w *window) insert(ts uint32, payload []byte, c Codec) bool {
 		// timestamp progress, clock drift). Start over rather than count every packet late.
 		w.resync(ts)
 	}
-	var pcm [FrameSamples * 3]int16
-	c.Decode(pcm[:n], payload)
 	for i := range n {
 		j := (ts + i) & (ringSamples - 1)
 		w.ring[j], w.have[j] = pcm[i], true

@@ -21,12 +21,14 @@ import (
 // right password adds one, so an attacker without a password cannot fill the table.
 const maxNonceUses = 4096
 
-// digestAuth checks REGISTER credentials: digest with qop=auth (RFC 3261 §22.4) and the
-// nonce rules of RFC 7616 §3.3. A nonce is a timestamp signed with a per-process key, so
+// digestAuth checks digest credentials, a registrar's on REGISTER or a proxy's on a
+// trunk's INVITE (see digestKind): qop=auth (RFC 3261 §22.4) and the nonce rules of
+// RFC 7616 §3.3. A nonce is a timestamp signed with a per-process key, so
 // challenging a flood costs no memory; it is valid for a short time, and the nonce count
 // (nc) of each nonce that has authenticated a request must grow, so a captured request
 // cannot be replayed. A source whose checks keep failing is blocked for a while.
 type digestAuth struct {
+	kind    digestKind
 	realm   string
 	creds   func(user string) (string, bool)
 	now     func() time.Time
@@ -44,6 +46,30 @@ type digestAuth struct {
 	fails *simplelru.LRU[netip.Addr, failures]
 }
 
+// digestKind is where a digest exchange happens: at a registrar (401, WWW-Authenticate,
+// Authorization) or at a proxy (407, Proxy-Authenticate, Proxy-Authorization), and how
+// its outcomes are counted.
+type digestKind struct {
+	status                      int
+	reason                      string
+	challengeHeader, credHeader string
+	// requests names what a blocked source may no longer send, for the log.
+	requests string
+	count    func(result string)
+}
+
+// registrarDigest is the seats' REGISTER authentication.
+func registrarDigest(m *Metrics) digestKind {
+	return digestKind{status: siplib.StatusUnauthorized, reason: "Unauthorized", challengeHeader: "WWW-Authenticate",
+		credHeader: "Authorization", requests: "REGISTERs", count: m.register}
+}
+
+// proxyDigest is a PBX trunk's INVITE authentication.
+func proxyDigest(m *Metrics) digestKind {
+	return digestKind{status: siplib.StatusProxyAuthRequired, reason: "Proxy Authentication Required",
+		challengeHeader: "Proxy-Authenticate", credHeader: "Proxy-Authorization", requests: "trunk INVITEs", count: m.trunkAuth}
+}
+
 type nonceUse struct {
 	issued time.Time
 	nc     int
@@ -56,10 +82,10 @@ type failures struct {
 	blockedUntil time.Time
 }
 
-func newDigestAuth(realm string, creds func(string) (string, bool), now func() time.Time, sec Security,
+func newDigestAuth(kind digestKind, realm string, creds func(string) (string, bool), now func() time.Time, sec Security,
 	log *slog.Logger, m *Metrics) *digestAuth {
 	fails, _ := simplelru.NewLRU[netip.Addr, failures](sec.MaxSources, nil)
-	a := &digestAuth{realm: realm, creds: creds, now: now, sec: sec, log: log, metrics: m,
+	a := &digestAuth{kind: kind, realm: realm, creds: creds, now: now, sec: sec, log: log, metrics: m,
 		used: map[string]nonceUse{}, fails: fails}
 	_, _ = rand.Read(a.key[:])
 	return a
@@ -98,13 +124,13 @@ func (a *digestAuth) issued(n string) (time.Time, bool) {
 
 func (a *digestAuth) challenge(req *siplib.Request, stale bool) *siplib.Response {
 	chal := digest.Challenge{Realm: a.realm, Nonce: a.nonce(), Algorithm: "MD5", QOP: []string{"auth"}, Stale: stale}
-	res := siplib.NewResponseFromRequest(req, siplib.StatusUnauthorized, "Unauthorized", nil)
-	res.AppendHeader(siplib.NewHeader("WWW-Authenticate", chal.String()))
+	res := siplib.NewResponseFromRequest(req, a.kind.status, a.kind.reason, nil)
+	res.AppendHeader(siplib.NewHeader(a.kind.challengeHeader, chal.String()))
 	return res
 }
 
 // authenticate checks the request's digest credentials. It returns the authenticated
-// user, or the response to send instead: 401 (a challenge, stale=true when only the
+// user, or the response to send instead: 401 or 407 (a challenge, stale=true when only the
 // nonce was too old or already counted), 403 (wrong credentials), 400, or 503 while the
 // source is blocked.
 func (a *digestAuth) authenticate(req *siplib.Request) (string, *siplib.Response) {
@@ -112,7 +138,7 @@ func (a *digestAuth) authenticate(req *siplib.Request) (string, *siplib.Response
 	trusted := a.sec.trusted(src)
 	if !trusted {
 		if wait := a.blocked(src); wait > 0 {
-			a.metrics.register("blocked")
+			a.kind.count("blocked")
 			res := siplib.NewResponseFromRequest(req, siplib.StatusServiceUnavailable, "Service Unavailable (blocked)", nil)
 			res.AppendHeader(siplib.NewHeader("Retry-After", retryAfter(wait)))
 			return "", res
@@ -127,50 +153,50 @@ func (a *digestAuth) authenticate(req *siplib.Request) (string, *siplib.Response
 
 // check verifies the credentials; failed says whether the request counts as a guess.
 func (a *digestAuth) check(req *siplib.Request) (user string, res *siplib.Response, failed bool) {
-	h := req.GetHeader("Authorization")
+	h := req.GetHeader(a.kind.credHeader)
 	if h == nil || !digest.IsDigest(strings.TrimSpace(h.Value())) {
 		// no credentials, or a scheme we do not know: ask for ours (RFC 3261 §22.1,
 		// RFC 4475 regaut01)
-		a.metrics.register("challenged")
+		a.kind.count("challenged")
 		return "", a.challenge(req, false), false
 	}
 	cred, err := digest.ParseCredentials(strings.TrimSpace(h.Value()))
 	if err != nil {
-		a.metrics.register("bad_request")
-		return "", siplib.NewResponseFromRequest(req, siplib.StatusBadRequest, "Malformed Authorization", nil), true
+		a.kind.count("bad_request")
+		return "", siplib.NewResponseFromRequest(req, siplib.StatusBadRequest, "Malformed "+a.kind.credHeader, nil), true
 	}
 	if alg := strings.ToUpper(cred.Algorithm); alg != "" && alg != "MD5" {
-		a.metrics.register("challenged")
+		a.kind.count("challenged")
 		return "", a.challenge(req, false), false
 	}
 	issued, ours := a.issued(cred.Nonce)
 	if !ours {
 		// not a nonce of this process (or of one before a restart): a new challenge
-		a.metrics.register("challenged")
+		a.kind.count("challenged")
 		return "", a.challenge(req, false), false
 	}
 	if !strings.EqualFold(cred.QOP, "auth") || cred.Nc <= 0 {
 		// without qop there is no nonce count, so nothing stops a replay
-		a.metrics.register("forbidden")
+		a.kind.count("forbidden")
 		return "", siplib.NewResponseFromRequest(req, siplib.StatusForbidden, "Forbidden (qop=auth required)", nil), true
 	}
 	if !a.responseOK(req, cred) {
-		a.metrics.register("forbidden")
+		a.kind.count("forbidden")
 		return "", siplib.NewResponseFromRequest(req, siplib.StatusForbidden, "Forbidden", nil), true
 	}
 	switch a.count(cred.Nonce, issued, cred.Nc) {
 	case nonceStale:
 		// the password was right: the phone may simply answer a fresh nonce (RFC 7616 §3.3)
-		a.metrics.register("stale")
+		a.kind.count("stale")
 		return "", a.challenge(req, true), false
 	case nonceReplayed:
-		a.metrics.register("replayed")
+		a.kind.count("replayed")
 		return "", a.challenge(req, true), true
 	}
 	return cred.Username, nil, false
 }
 
-// responseOK recomputes the digest response with the seat's password.
+// responseOK recomputes the digest response with the user's password.
 func (a *digestAuth) responseOK(req *siplib.Request, cred *digest.Credentials) bool {
 	pass, ok := a.creds(cred.Username)
 	if !ok || cred.Realm != a.realm {
@@ -266,7 +292,7 @@ func (a *digestAuth) failed(src netip.Addr) {
 	a.mu.Unlock()
 	if block {
 		a.metrics.blocked()
-		a.log.Warn("sip: source blocked after repeated digest failures", "source", src.String(),
+		a.log.Warn("sip: source blocked after repeated digest failures", "requests", a.kind.requests, "source", src.String(),
 			"counted_as", key.String(), "failures", n, "within", a.sec.AuthFailWindow, "blocked_for", a.sec.AuthBlock)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -33,6 +34,9 @@ type leg struct {
 	remote Media
 	local  netip.AddrPort
 	onHold func(Media)
+	// codecs are what this leg may switch to: the caller's G.711 laws, or what the seat
+	// was offered
+	codecs []string
 }
 
 // Remote is the peer's negotiated media (updated by re-INVITEs).
@@ -52,11 +56,13 @@ func (l *leg) OnMediaChange(f func(Media)) {
 	l.mu.Unlock()
 }
 
-// reinvite answers an in-dialog INVITE: hold (sendonly/inactive), resume, or a move. The
-// call never drops on one; an unusable offer is refused with 488 and the old media stays.
+// reinvite answers an in-dialog INVITE: hold (sendonly/inactive), resume, a move or a
+// codec change, which is renegotiated like the first offer: the offer's first codec this
+// leg may use. The call never drops on one; an offer with none of them is refused with
+// 488 and the old media stays.
 func (l *leg) reinvite(req *siplib.Request, tx siplib.ServerTransaction) {
 	l.mu.Lock()
-	cur := l.remote
+	cur, allowed := l.remote, l.codecs
 	l.mu.Unlock()
 	dir := cur.Direction
 	if body := req.Body(); len(body) > 0 {
@@ -65,11 +71,12 @@ func (l *leg) reinvite(req *siplib.Request, tx siplib.ServerTransaction) {
 			l.srv.respond(tx, req, statusFor(err), reasonFor(err))
 			return
 		}
-		if _, ok := o.pts[cur.Codec]; !ok {
-			l.srv.respond(tx, req, siplib.StatusNotAcceptableHere, "Codec change not supported")
+		codec, ok := o.pick(allowed)
+		if !ok {
+			l.srv.respond(tx, req, siplib.StatusNotAcceptableHere, "Not Acceptable Here (no common codec)")
 			return
 		}
-		cur = o.media(cur.Codec)
+		cur = o.media(codec)
 		dir = o.dir
 	}
 	res := siplib.NewSDPResponseFromRequest(req, l.srv.sdp.build(l.local, []string{cur.Codec},
@@ -83,7 +90,7 @@ func (l *leg) reinvite(req *siplib.Request, tx siplib.ServerTransaction) {
 	l.remote = cur
 	f := l.onHold
 	l.mu.Unlock()
-	l.log.Info("sip: media changed by re-INVITE", "direction", cur.Direction, "addr", cur.Addr)
+	l.log.Info("sip: media changed by re-INVITE", "direction", cur.Direction, "addr", cur.Addr, "codec", cur.Codec)
 	if f != nil {
 		f(cur)
 	}
@@ -97,10 +104,14 @@ type InboundCall struct {
 	dlg *sipgo.DialogServerSession
 	// CallID is the caller dialog's Call-ID.
 	CallID string
-	// Number is the dialled user part (the line), From the caller's user part.
-	Number, From string
-	offer        *offer
-	codec        string
+	// Number is the line the call is for: the dialled number as the trunk's number plan
+	// writes it, or, from no trunk, the Request-URI's user part. Dialled is the number as
+	// it came; From the caller's user part.
+	Number, Dialled, From string
+	// Trunk is the carrier or PBX the call came from; nil for a caller that is no trunk.
+	Trunk *Trunk
+	offer *offer
+	codec string
 
 	state struct {
 		sync.Mutex
@@ -119,6 +130,15 @@ func (s *Server) newCall(req *siplib.Request, tx siplib.ServerTransaction) {
 	}
 	if req.From() == nil || req.To() == nil || req.CallID() == nil {
 		s.respond(tx, req, siplib.StatusBadRequest, "Bad Request (missing headers)")
+		return
+	}
+	adm, refusal := s.inbound.admit(req)
+	if refusal != nil {
+		s.cfg.Metrics.rejected(refusal.StatusCode)
+		refusal.AppendHeader(siplib.NewHeader("Server", s.cfg.UserAgent))
+		if err := tx.Respond(refusal); err != nil {
+			s.log.Debug("sip: respond failed", "code", refusal.StatusCode, "err", err)
+		}
 		return
 	}
 	if req.Contact() == nil {
@@ -141,6 +161,11 @@ func (s *Server) newCall(req *siplib.Request, tx siplib.ServerTransaction) {
 		s.respond(tx, req, statusFor(err), reasonFor(err))
 		return
 	}
+	codec, ok := o.pick(callerCodecs)
+	if !ok {
+		s.respond(tx, req, statusFor(ErrNoCommonCodec), reasonFor(ErrNoCommonCodec))
+		return
+	}
 	dlg, err := s.dlgUA.ReadInvite(req, tx)
 	if err != nil {
 		s.respond(tx, req, siplib.StatusBadRequest, "Bad Request")
@@ -151,11 +176,14 @@ func (s *Server) newCall(req *siplib.Request, tx siplib.ServerTransaction) {
 	defer s.calls.Done()
 	defer s.active.Add(-1)
 
-	c := &InboundCall{dlg: dlg, CallID: req.CallID().Value(), Number: req.Recipient.User,
-		From: req.From().Address.User, offer: o, codec: o.codecs[0]}
-	c.srv = s
+	c := &InboundCall{dlg: dlg, CallID: req.CallID().Value(), Number: adm.number, Dialled: adm.dialled,
+		From: req.From().Address.User, Trunk: adm.trunk, offer: o, codec: codec}
+	c.srv, c.codecs = s, callerCodecs
 	c.remote = o.media(c.codec)
 	c.log = s.log.With("call_id", c.CallID, "line", c.Number)
+	if c.Trunk != nil {
+		c.log = c.log.With("trunk", c.Trunk.Name)
+	}
 	c.ctx, c.cancel = context.WithCancelCause(context.Background())
 	stop := context.AfterFunc(dlg.Context(), func() { c.cancel(ErrCallerCanceled) })
 	defer stop()
@@ -167,8 +195,16 @@ func (s *Server) newCall(req *siplib.Request, tx siplib.ServerTransaction) {
 	c.finish()
 }
 
-// Codecs is the caller's offered G.711 laws, preferred first.
-func (c *InboundCall) Codecs() []string { return append([]string(nil), c.offer.codecs...) }
+// Codecs is the caller's offered G.711 laws (what a caller's leg may use), preferred first.
+func (c *InboundCall) Codecs() []string {
+	var out []string
+	for _, name := range c.offer.codecs {
+		if slices.Contains(callerCodecs, name) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
 
 func (c *InboundCall) answerSDP(local netip.AddrPort) []byte {
 	c.mu.Lock()
@@ -270,7 +306,8 @@ type DialOptions struct {
 	Seat string
 	// Local is the gateway's RTP address for this leg.
 	Local netip.AddrPort
-	// Codecs to offer, preferred first (put the caller's law first to avoid transcoding).
+	// Codecs to offer, preferred first (G722 for wideband, else the caller's law to avoid
+	// transcoding); the seat may switch among them later by re-INVITE.
 	Codecs []string
 	// CallerID is shown on the seat phone.
 	CallerID string
@@ -319,18 +356,22 @@ func (s *Server) Dial(ctx context.Context, o DialOptions) (*OutboundCall, error)
 		return nil, fmt.Errorf("sip: %s did not answer: %w", o.Seat, err)
 	}
 	oc := &OutboundCall{dlg: dlg, Seat: o.Seat}
-	oc.srv, oc.local = s, o.Local
+	oc.srv, oc.local, oc.codecs = s, o.Local, slices.Clone(o.Codecs)
 	oc.log = s.log.With("seat", o.Seat)
 	oc.ctx, oc.cancel = context.WithCancelCause(context.Background())
 	ans, err := parseSDP(dlg.InviteResponse.Body())
-	if err == nil && len(ans.codecs) > 0 {
-		oc.remote = ans.media(ans.codecs[0])
+	if err == nil {
+		if codec, ok := ans.pick(o.Codecs); ok {
+			oc.remote = ans.media(codec)
+		} else {
+			err = ErrNoCommonCodec
+		}
 	}
 	if err := dlg.Ack(context.WithoutCancel(ctx)); err != nil {
 		oc.Hangup(context.WithoutCancel(ctx))
 		return nil, fmt.Errorf("sip: ACK to %s: %w", o.Seat, err)
 	}
-	if err != nil || len(ans.codecs) == 0 {
+	if err != nil {
 		oc.Hangup(context.WithoutCancel(ctx))
 		return nil, fmt.Errorf("sip: %s answered with unusable SDP: %w", o.Seat, err)
 	}

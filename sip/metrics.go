@@ -12,6 +12,9 @@ type Metrics struct {
 	limited       *prometheus.CounterVec
 	tcpCloses     *prometheus.CounterVec
 	logDropped    prometheus.Counter
+	trunkAuths    *prometheus.CounterVec
+	trunkInvites  *prometheus.CounterVec
+	trunks        *trunkCollector
 }
 
 // NewMetrics registers the SIP collectors on reg.
@@ -41,9 +44,30 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		logDropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "lianxin_sip_log_suppressed_total", Help: "SIP stack log records dropped by the rate limit.",
 		}),
+		trunkAuths: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lianxin_sip_trunk_auth_total", Help: "Digest checks of PBX trunks' INVITEs, by outcome.",
+		}, []string{"result"}),
+		trunkInvites: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lianxin_trunk_invites_total",
+			Help: "New INVITEs by the trunk they came from (none: no trunk) and what became of them (admitted, forbidden, not_found, challenged).",
+		}, []string{"trunk", "result"}),
+		trunks: newTrunkCollector(),
 	}
-	reg.MustRegister(m.registrations, m.registers, m.requests, m.responses, m.authBlocks, m.limited, m.tcpCloses, m.logDropped)
+	reg.MustRegister(m.registrations, m.registers, m.requests, m.responses, m.authBlocks, m.limited, m.tcpCloses, m.logDropped,
+		m.trunkAuths, m.trunkInvites, m.trunks)
 	return m
+}
+
+func (m *Metrics) trunkAuth(result string) {
+	if m != nil {
+		m.trunkAuths.WithLabelValues(result).Inc()
+	}
+}
+
+func (m *Metrics) trunkInvite(trunk, result string) {
+	if m != nil {
+		m.trunkInvites.WithLabelValues(trunk, result).Inc()
+	}
 }
 
 func (m *Metrics) registered(n int) {

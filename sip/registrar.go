@@ -38,7 +38,7 @@ type registrar struct {
 }
 
 func newRegistrar(cfg Config) *registrar {
-	return &registrar{auth: newDigestAuth(cfg.Realm, cfg.Credentials, cfg.Now, cfg.Security, cfg.Logger, cfg.Metrics),
+	return &registrar{auth: newDigestAuth(registrarDigest(cfg.Metrics), cfg.Realm, cfg.Credentials, cfg.Now, cfg.Security, cfg.Logger, cfg.Metrics),
 		creds: cfg.Credentials, now: cfg.Now, minExpires: cfg.MinExpires, maxExpires: cfg.MaxExpires,
 		onChange: cfg.OnRegistration, metrics: cfg.Metrics, dirty: make(chan struct{}, 1), regs: map[string]Registration{}}
 }
@@ -140,6 +140,20 @@ func (r *registrar) lookup(seat string) (Registration, bool) {
 		return Registration{}, false
 	}
 	return reg, true
+}
+
+// seatAt reports whether source (address:port) is where a live seat registration came
+// from.
+func (r *registrar) seatAt(source string) bool {
+	now := r.now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, reg := range r.regs {
+		if reg.Source == source && reg.Expires.After(now) {
+			return true
+		}
+	}
+	return false
 }
 
 // expire drops registrations whose time is up.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -35,13 +36,18 @@ func (d Direction) answer() Direction {
 	return SendRecv
 }
 
-// Codec names the G.711 laws the gateway speaks.
+// Codec names the gateway speaks: the G.711 laws, and G.722 (wideband; SDP "G722/8000",
+// RFC 3551's historical clock rate, on static payload type 9).
 const (
 	PCMU = "PCMU"
 	PCMA = "PCMA"
+	G722 = "G722"
 )
 
-var staticPT = map[string]uint8{PCMU: 0, PCMA: 8}
+var staticPT = map[string]uint8{PCMU: 0, PCMA: 8, G722: 9}
+
+// callerCodecs are what a caller's leg may negotiate: the trunk side stays G.711.
+var callerCodecs = []string{PCMU, PCMA}
 
 // Media is one side's negotiated audio: where to send RTP, which law, which payload type
 // carries RFC 4733 telephone events (0 when none) and the direction that side asked for;
@@ -60,14 +66,14 @@ type Media struct {
 // Errors from SDP negotiation; they classify to SIP statuses.
 var (
 	ErrBadSDP          = errors.New("sip: malformed SDP")
-	ErrNoCommonCodec   = errors.New("sip: no common codec (PCMU or PCMA)")
+	ErrNoCommonCodec   = errors.New("sip: no common codec (PCMU, PCMA or G722)")
 	errNoAudio         = fmt.Errorf("%w: no audio stream", ErrNoCommonCodec)
 	defaultDTMFPayload = uint8(101)
 )
 
 type offer struct {
 	addr    netip.AddrPort
-	codecs  []string // supported laws in the offerer's order of preference
+	codecs  []string // supported codecs in the offerer's order of preference
 	pts     map[string]uint8
 	dtmf    uint8
 	dir     Direction
@@ -121,14 +127,16 @@ func parseSDP(body []byte) (*offer, error) {
 				name = PCMU
 			case 8:
 				name = PCMA
+			case 9:
+				name = G722
 			}
 		}
 		switch strings.ToUpper(name) {
-		case PCMU, PCMA:
-			law := strings.ToUpper(name)
-			if _, dup := o.pts[law]; !dup {
-				o.codecs = append(o.codecs, law)
-				o.pts[law] = pt
+		case PCMU, PCMA, G722:
+			codec := strings.ToUpper(name)
+			if _, dup := o.pts[codec]; !dup {
+				o.codecs = append(o.codecs, codec)
+				o.pts[codec] = pt
 			}
 		case "TELEPHONE-EVENT":
 			o.dtmf = pt
@@ -175,7 +183,8 @@ func rtcpAttr(v string, ip netip.Addr) netip.AddrPort {
 	return netip.AddrPortFrom(ip, uint16(port))
 }
 
-// rtpmaps maps payload types to encoding names (8000 Hz only: G.711 and telephone-event).
+// rtpmaps maps payload types to encoding names (8000 Hz only: G.711, G.722 and
+// telephone-event).
 func rtpmaps(md *sdp.MediaDescription) map[uint8]string {
 	out := map[uint8]string{}
 	for _, a := range md.Attributes {
@@ -197,6 +206,16 @@ func rtpmaps(md *sdp.MediaDescription) map[uint8]string {
 		out[uint8(n)] = name
 	}
 	return out
+}
+
+// pick is the first codec of the offer (the offerer's preference) that allowed names.
+func (o *offer) pick(allowed []string) (string, bool) {
+	for _, c := range o.codecs {
+		if slices.Contains(allowed, c) {
+			return c, true
+		}
+	}
+	return "", false
 }
 
 // media is the result of negotiation: what the remote side will receive.

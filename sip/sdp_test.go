@@ -127,3 +127,28 @@ func TestBadRequestResponse(t *testing.T) {
 	require.Nil(t, f.response([]byte("garbage")), "not a request")
 	require.Nil(t, f.response([]byte("INVITE sip:1@h SIP/2.0\r\nCall-ID: x\r\n\r\n")), "no Via: nowhere to answer")
 }
+
+// G.722 is "G722/8000" (RFC 3551's clock rate, though it samples at 16 kHz) on static
+// payload type 9, or a dynamic type mapped to it; a G722 rtpmap at 16000 is someone else's.
+func TestParseSDPG722(t *testing.T) {
+	o, err := parseSDP(sdpOffer("m=audio 4000 RTP/AVP 9 0"))
+	require.NoError(t, err)
+	require.Equal(t, []string{G722, PCMU}, o.codecs)
+	require.Equal(t, uint8(9), o.pts[G722])
+	c, ok := o.pick([]string{PCMU, PCMA})
+	require.True(t, ok)
+	require.Equal(t, PCMU, c, "the first codec the leg may use, in the offerer's order")
+
+	o, err = parseSDP(sdpOffer("m=audio 4000 RTP/AVP 100 8", "a=rtpmap:100 G722/8000"))
+	require.NoError(t, err)
+	require.Equal(t, uint8(100), o.pts[G722])
+
+	_, err = parseSDP(sdpOffer("m=audio 4000 RTP/AVP 100", "a=rtpmap:100 G722/16000"))
+	require.ErrorIs(t, err, ErrNoCommonCodec)
+
+	w := &sdpWriter{sessionID: 1}
+	body := string(w.build(netip.MustParseAddrPort("127.0.0.1:20000"), []string{G722, PCMU},
+		map[string]uint8{G722: 9, PCMU: 0}, 101, SendRecv, false))
+	require.Contains(t, body, "m=audio 20000 RTP/AVP 9 0 101\r\n")
+	require.Contains(t, body, "a=rtpmap:9 G722/8000\r\n")
+}

@@ -48,6 +48,11 @@ type Config struct {
 	MinExpires, MaxExpires time.Duration
 	// MaxCalls bounds concurrent calls; more get 503.
 	MaxCalls int
+	// Inbound says which new calls are taken: trunks, lines, open or not.
+	Inbound Inbound
+	// OnTrunkState is told when a trunk's registration changes state, and at each
+	// failure while it backs off.
+	OnTrunkState func(TrunkState)
 	// ForceRport answers UDP requests at their source port whatever port their Via
 	// names (RFC 3581 rport without the phone asking), for phones behind NAT.
 	ForceRport bool
@@ -77,6 +82,12 @@ type Server struct {
 	regs    *limiter
 	sdp     *sdpWriter
 	host    string
+	inbound *inbound
+
+	// trunkRegs keep the trunks registered; stopTrunks ends them, and each unregisters.
+	trunkRegs  []*regClient
+	stopTrunks context.CancelFunc
+	trunkLoops sync.WaitGroup
 
 	lns   []listener
 	addr  netip.AddrPort
@@ -126,7 +137,13 @@ func New(cfg Config, handler CallHandler) (*Server, error) {
 	if cfg.Credentials == nil {
 		cfg.Credentials = func(string) (string, bool) { return "", false }
 	}
+	in, err := newInbound(cfg)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Security.Trusted = append(append([]netip.Prefix(nil), cfg.Security.Trusted...), in.trusted()...)
 	cfg.Security = cfg.Security.withDefaults()
+	in.auth = in.newAuth(cfg)
 	// sipgo logs what peers send; its records go through limits, ours do not
 	sipgoLog := guardLogger(cfg.Logger, cfg.Now, cfg.Metrics)
 	lim := func(r RateLimit) *limiter { return newLimiter(r, cfg.Security.MaxSources, cfg.Now) }
@@ -138,7 +155,11 @@ func New(cfg Config, handler CallHandler) (*Server, error) {
 	s := &Server{cfg: cfg, log: cfg.Logger, handler: handler, host: host,
 		reg: newRegistrar(cfg), sdp: &sdpWriter{sessionID: rand.Uint64() >> 1},
 		sec: cfg.Security, source: sourceAddr, stack: sipgoLog, invites: lim(cfg.Security.InviteRate), regs: lim(cfg.Security.RegisterRate),
-		dialogs: map[string]inDialog{}, stop: make(chan struct{})}
+		dialogs: map[string]inDialog{}, stop: make(chan struct{}), inbound: in, stopTrunks: func() {}}
+	in.seatAt = s.reg.seatAt
+	if cfg.Metrics != nil {
+		cfg.Metrics.trunks.attach(s.TrunkStates, cfg.Now)
+	}
 	bad := &badRequestFilter{log: cfg.Logger, ua: cfg.UserAgent, metrics: cfg.Metrics}
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent(cfg.UserAgent), sipgo.WithUserAgentHostname(host),
 		sipgo.WithUserAgentTransportLayerOptions(siplib.WithTransportLayerParseErrorHandler(bad.onParseError),
@@ -203,6 +224,8 @@ func (s *Server) Start() error {
 			_ = s.srv.ServeTCP(newTCPGuard(ln.tcp, s.sec, s.reg.usesConn, s.cfg.Metrics))
 		}()
 	}
+	s.waitListening()
+	s.startTrunks(client)
 	if s.cfg.Registrations != nil {
 		s.loops.Add(1)
 		go func() { defer s.loops.Done(); s.storeLoop() }()
@@ -210,6 +233,22 @@ func (s *Server) Start() error {
 	s.loops.Add(1)
 	go func() { defer s.loops.Done(); s.expireLoop() }()
 	return nil
+}
+
+// waitListening waits (up to a second) until sipgo serves each UDP listener, so that
+// requests the gateway starts go out from its listening address. sipgo gives no signal
+// when ServeUDP has taken a socket, so its connection pool is asked.
+func (s *Server) waitListening() {
+	tp := s.ua.TransportLayer()
+	deadline := time.Now().Add(time.Second)
+	for _, ap := range s.addrs {
+		for time.Now().Before(deadline) {
+			if _, err := tp.GetConnection("udp", ap.String()); err == nil {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
 }
 
 // Addr is the bound SIP address (UDP and TCP), the first of Config.Listen.
@@ -220,6 +259,9 @@ func (s *Server) Addrs() []netip.AddrPort { return append([]netip.AddrPort(nil),
 
 // Registration returns a seat's live registration.
 func (s *Server) Registration(seat string) (Registration, bool) { return s.reg.lookup(seat) }
+
+// Open reports whether calls from any source reach every line (Inbound.Open).
+func (s *Server) Open() bool { return s.inbound.open }
 
 // ActiveCalls is the number of calls being handled.
 func (s *Server) ActiveCalls() int { return int(s.active.Load()) }
@@ -249,6 +291,12 @@ func (s *Server) Close() error {
 		return nil
 	}
 	close(s.stop)
+	// the trunks unregister while the transport still runs
+	s.mu.Lock()
+	stopTrunks := s.stopTrunks
+	s.mu.Unlock()
+	stopTrunks()
+	s.trunkLoops.Wait()
 	err := s.ua.Close()
 	for _, ln := range s.lns {
 		ln.close()

@@ -10,13 +10,14 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"lianxin/config"
 	"lianxin/internal/testpeer"
 	"lianxin/store"
 )
 
 // A seat that lets the call ring out gives way to the next seat.
 func TestNoAnswerGoesToNextSeat(t *testing.T) {
-	g := startGateway(t, func(c *Config) { c.ACD.RingTimeout = 2 * time.Second })
+	g := startGateway(t, func(c *config.Config) { c.ACD.RingTimeout = 2 * time.Second })
 	g.seat(t, "seat-01", func(o *testpeer.BaresipOptions) { o.Manual = true }) // longest idle, never answers
 	time.Sleep(20 * time.Millisecond)
 	s2 := g.seat(t, "seat-02")
@@ -164,7 +165,7 @@ func TestSatisfactionSurvey(t *testing.T) {
 	if _, err := os.Stat("/usr/share/sip-tester/dtmf_2833_2.pcap"); err != nil {
 		testpeer.Unavailable(t, "sipp's RFC 4733 captures (Debian package sip-tester): %v", err)
 	}
-	g := startGateway(t, func(c *Config) { c.Survey = SurveyConfig{Enabled: true, Timeout: 3 * time.Second} })
+	g := startGateway(t, func(c *config.Config) { c.Survey = config.SurveyConfig{Enabled: true, Timeout: 3 * time.Second} })
 	short := t.TempDir() + "/short.wav"
 	pcm, err := testpeer.ReadWAV8k(fixture("audio/agent.wav"))
 	require.NoError(t, err)

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -21,8 +20,10 @@ import (
 
 	"lianxin/asr"
 	"lianxin/callflow"
+	"lianxin/config"
 	"lianxin/desk"
 	"lianxin/media"
+	"lianxin/phones"
 	"lianxin/seat"
 	"lianxin/sip"
 	"lianxin/store"
@@ -30,7 +31,7 @@ import (
 
 // App is one running gateway: it owns every part and the order they start and stop in.
 type App struct {
-	cfg     Config
+	cfg     config.Config
 	log     *slog.Logger
 	now     func() time.Time
 	reg     *prometheus.Registry
@@ -48,59 +49,51 @@ type App struct {
 	flow *callflow.Flow
 	// engineWatchEvery is how often network engines are dialled to tell whether they are up.
 	engineWatchEvery time.Duration
-	// seatChanged is told of every seat state change once the screens are wired.
-	seatChanged func(seat.Change)
-	closers     []func() error
+	// seatChanged is told of every seat state change once the screens are wired;
+	// trunkChanged of every trunk registration's.
+	seatChanged  func(seat.Change)
+	trunkChanged func(sip.TrunkState)
+	closers      []func() error
 
-	holdMusic []int16
+	// flowCfg is the call flow's config from the file; Wire adds the media IP and ports.
+	flowCfg callflow.Config
 
 	httpDone  sync.WaitGroup
 	closeOnce sync.Once
 }
 
 // NewApp builds the gateway from its config; Start binds its listeners.
-func NewApp(cfg Config, log *slog.Logger) (*App, error) {
+func NewApp(cfg config.Config, log *slog.Logger) (*App, error) {
 	a := &App{cfg: cfg, log: log, now: time.Now, reg: prometheus.NewRegistry(), seatChanged: func(seat.Change) {},
-		engineWatchEvery: 30 * time.Second}
+		trunkChanged: func(sip.TrunkState) {}, engineWatchEvery: 30 * time.Second}
 	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.media = media.NewMetrics(a.reg)
-	// sip listen may name more addresses after commas; the first is the gateway's own.
-	host, _, err := net.SplitHostPort(strings.TrimSpace(strings.Split(cfg.SIP.Listen, ",")[0]))
-	if err != nil {
-		return nil, fmt.Errorf("sip listen %q: %w", cfg.SIP.Listen, err)
-	}
-	ipStr := cfg.Media.IP
-	if ipStr == "" {
-		ipStr = host
-	}
-	if a.mediaIP, err = netip.ParseAddr(ipStr); err != nil {
-		return nil, fmt.Errorf("media ip %q: %w", ipStr, err)
+	var err error
+	if a.mediaIP, err = cfg.MediaIP(); err != nil {
+		return nil, err
 	}
 	a.ports = media.NewPortAllocator(media.PortRange{Min: cfg.Media.PortMin, Max: cfg.Media.PortMax})
-	if a.holdMusic, err = loadHoldMusic(cfg.ACD.HoldMusic); err != nil {
+	if a.flowCfg, err = cfg.ForFlow(); err != nil {
 		return nil, err
 	}
-	a.acd, err = seat.New(seat.Config{Seats: cfg.seatIDs(), Lines: cfg.lineSeats(), WrapUp: cfg.ACD.WrapUp,
-		MaxWait: cfg.ACD.MaxWait, MaxQueue: cfg.maxQueue()},
-		seat.Options{Now: a.now, Metrics: seat.NewMetrics(a.reg), OnChange: func(c seat.Change) { a.seatChanged(c) }})
+	a.acd, err = seat.New(cfg.ForACD(), seat.Options{Now: a.now, Metrics: seat.NewMetrics(a.reg), OnChange: func(c seat.Change) { a.seatChanged(c) }})
 	if err != nil {
 		return nil, err
 	}
-	sec, err := cfg.SIP.security()
+	sc, err := cfg.ForSIP()
 	if err != nil {
 		return nil, err
 	}
-	a.sip, err = sip.New(sip.Config{Listen: cfg.SIP.Listen, Realm: cfg.SIP.Realm, MaxCalls: cfg.SIP.MaxCalls,
-		Security: sec, Registrations: sip.FileRegistrations{Path: filepath.Join(cfg.DataDir, "sip-registrations.json")},
-		Credentials: func(u string) (string, bool) {
-			if !a.acd.Has(u) {
-				return "", false
-			}
-			return cfg.seatPassword(u)
-		},
-		OnRegistration: func(s string, on bool) { _ = a.acd.SetRegistered(s, on) },
-		Logger:         log, Metrics: sip.NewMetrics(a.reg)}, a.handleCall)
-	if err != nil {
+	sc.Credentials = func(u string) (string, bool) {
+		if !a.acd.Has(u) {
+			return "", false
+		}
+		return cfg.SeatPassword(u)
+	}
+	sc.OnRegistration = func(s string, on bool) { _ = a.acd.SetRegistered(s, on) }
+	sc.OnTrunkState = func(st sip.TrunkState) { a.trunkChanged(st) }
+	sc.Logger, sc.Metrics = log, sip.NewMetrics(a.reg)
+	if a.sip, err = sip.New(sc, a.handleCall); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -108,7 +101,7 @@ func NewApp(cfg Config, log *slog.Logger) (*App, error) {
 
 // handleCall hands a SIP call to the call flow, which owns it until it ends.
 func (a *App) handleCall(c *sip.InboundCall) {
-	a.flow.Handle(callflow.Inbound{Caller: sipCaller{c}, SIPCallID: c.CallID, Line: c.Number, From: c.From})
+	a.flow.Handle(callflow.Inbound{Caller: phones.Caller{InboundCall: c}, SIPCallID: c.CallID, Line: c.Number, From: c.From})
 }
 
 // Start binds SIP and HTTP and starts serving; Wire must have run.
@@ -141,7 +134,11 @@ func (a *App) Start(extra func(mux *http.ServeMux)) error {
 		return err
 	}
 	a.httpLn = ln
-	a.log.Info("gateway started", "sip", a.sip.Addr(), "http", ln.Addr().String(), "seats", a.cfg.Seats.Count)
+	a.log.Info("gateway started", "sip", a.sip.Addr(), "http", ln.Addr().String(), "seats", a.cfg.Seats.Count,
+		"trunks", len(a.cfg.Trunks))
+	if a.sip.Open() {
+		a.log.Info("sip: calls are open: any source reaches every line (configure trunks, or sip.open: false, to close them)")
+	}
 	base := "http://" + ln.Addr().String()
 	a.log.Info("screens: agents log in as their seat with its SIP password; admins as set in desk.admins, else admin with the password printed at first start",
 		"agent_screen", base+"/", "wallboard", base+"/admin", "metrics", base+"/metrics",
@@ -155,13 +152,7 @@ func (a *App) serveHTTP(addr string, h http.Handler) (net.Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("http listen %s: %w", addr, err)
 	}
-	if n := a.cfg.HTTP.MaxBodyBytes; n > 0 {
-		h = http.MaxBytesHandler(h, n)
-	}
-	// Without read and write timeouts a client that stalls its body or stops reading
-	// holds a connection and a goroutine for good.
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: a.cfg.HTTP.ReadTimeout,
-		WriteTimeout: a.cfg.HTTP.WriteTimeout, IdleTimeout: a.cfg.HTTP.IdleTimeout, MaxHeaderBytes: 64 << 10}
+	srv := a.cfg.HTTP.Server(h)
 	a.https = append(a.https, srv)
 	a.httpDone.Add(1)
 	go func() {
@@ -246,15 +237,4 @@ func (a *App) Close() error {
 		err = errors.Join(errs...)
 	})
 	return err
-}
-
-// lineSeats is the ACD's view of the skill lines.
-func (c Config) lineSeats() map[string][]string {
-	out := map[string][]string{}
-	for _, l := range c.Lines {
-		if len(l.Seats) > 0 {
-			out[l.Number] = l.Seats
-		}
-	}
-	return out
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"lianxin/config"
 	"lianxin/desk"
 	"lianxin/internal/testpeer"
 	"lianxin/store"
@@ -42,7 +43,7 @@ func legFinals(ctx context.Context, t *testing.T, g *testGateway, callID, channe
 // With one live stream the caller leg gets it; the agent's leg is transcribed from the
 // recording after the call and its finals are flagged delayed — nothing said is lost.
 func TestAgentLegTranscribedAfterCallWhenStreamsRunShort(t *testing.T) {
-	g := startGateway(t, func(c *Config) { c.ASR.Default = "pocketsphinx"; c.ASR.MaxStreams = 1 })
+	g := startGateway(t, func(c *config.Config) { c.ASR.Default = "pocketsphinx"; c.ASR.MaxStreams = 1 })
 	g.seat(t, "seat-01")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -67,7 +68,7 @@ func TestAgentLegTranscribedAfterCallWhenStreamsRunShort(t *testing.T) {
 // is live up to that point and transcribed from the recording from there on; the second
 // call's agent leg, which found no stream, is transcribed after its call.
 func TestCallerLegTakesOverAnAgentStream(t *testing.T) {
-	g := startGateway(t, func(c *Config) { c.ASR.Default = "pocketsphinx"; c.ASR.MaxStreams = 2 })
+	g := startGateway(t, func(c *config.Config) { c.ASR.Default = "pocketsphinx"; c.ASR.MaxStreams = 2 })
 	g.seat(t, "seat-01")
 	g.seat(t, "seat-02")
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)

@@ -18,6 +18,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/require"
 
+	"lianxin/config"
 	"lianxin/internal/browsertest"
 )
 
@@ -31,7 +32,7 @@ import (
 // gets what it missed; one resuming from 0 gets the whole call with the seqs it had live.
 func TestAgentScreenEndToEnd(t *testing.T) {
 	browser := browsertest.Start(t)
-	g := startGateway(t, func(c *Config) { c.ASR.Default = "pocketsphinx"; c.ASR.MaxStreams = 2 })
+	g := startGateway(t, func(c *config.Config) { c.ASR.Default = "pocketsphinx"; c.ASR.MaxStreams = 2 })
 	// seat-01 registers first, so it is the longest idle of two available seats (the ACD
 	// breaks a tie by seat id, seat-01 again): the call goes there by the routing rule.
 	g.seat(t, "seat-01")

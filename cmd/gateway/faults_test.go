@@ -19,6 +19,7 @@ import (
 
 	"lianxin/asr/asrtest/tone"
 	"lianxin/asr/funasr/funasrtest"
+	"lianxin/config"
 	"lianxin/internal/testpeer"
 	"lianxin/store"
 )
@@ -181,7 +182,7 @@ func TestRecogniserKilledMidCall(t *testing.T) {
 	wavPath := filepath.Join(t.TempDir(), "caller.wav")
 	require.NoError(t, testpeer.WriteWAV(wavPath, pcm, 8000, 1))
 
-	g := startGateway(t, func(c *Config) {
+	g := startGateway(t, func(c *config.Config) {
 		c.ASR.Default = "mandarin"
 		c.ASR.Engines = map[string]map[string]any{"mandarin": {"type": "funasr", "url": srv.URL()}}
 	})

@@ -15,6 +15,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"lianxin/config"
 	"lianxin/internal/testpeer"
 )
 
@@ -29,10 +30,10 @@ type testGateway struct {
 	dataDir string
 }
 
-func startGateway(t testing.TB, mutate func(*Config)) *testGateway {
+func startGateway(t testing.TB, mutate func(*config.Config)) *testGateway {
 	t.Helper()
 	testpeer.Require(t, "baresip", "sipp")
-	cfg := defaultConfig()
+	cfg := config.Default()
 	cfg.SIP.Listen = "127.0.0.1:0"
 	cfg.HTTP.Listen = "127.0.0.1:0"
 	cfg.DataDir = t.TempDir()
@@ -47,7 +48,7 @@ func startGateway(t testing.TB, mutate func(*Config)) *testGateway {
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	require.NoError(t, cfg.validate())
+	require.NoError(t, cfg.Validate())
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	app, err := NewApp(cfg, log)
 	require.NoError(t, err)

@@ -16,6 +16,7 @@ import (
 
 	"lianxin/asr"
 	"lianxin/asr/asrtest"
+	"lianxin/config"
 	"lianxin/internal/testpeer"
 	"lianxin/store"
 )
@@ -29,7 +30,7 @@ import (
 func BenchmarkLiveVsFileWER(b *testing.B) {
 	testpeer.Require(b, "sox")
 	refs := readRefs(b, fixture("asr/refs.tsv"))
-	g := startGateway(b, func(c *Config) { c.ASR.Default = "pocketsphinx"; c.ASR.MaxStreams = 2 })
+	g := startGateway(b, func(c *config.Config) { c.ASR.Default = "pocketsphinx"; c.ASR.MaxStreams = 2 })
 	g.seat(b, "seat-01", func(o *testpeer.BaresipOptions) { o.Audio, o.Lifetime = silence(b, 30*time.Second), 10*time.Minute })
 	for b.Loop() {
 		var liveEdits, fileEdits, words float64

@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"lianxin/cli"
 )
 
 func main() {
@@ -34,21 +36,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
+	offline := map[string]cli.Command{"transcribe": cli.Transcribe, "classify": cli.Classify, "redact": cli.Redact,
+		"dispatch": cli.Dispatch, "asr": cli.ASR, "hotspots": cli.Hotspots}
+	if cmd, ok := offline[args[0]]; ok {
+		return cmd(ctx, args[1:], stdin, stdout, stderr)
+	}
 	switch args[0] {
 	case "serve":
 		return runServe(ctx, args[1:], stdout, stderr)
-	case "transcribe":
-		return runTranscribe(ctx, args[1:], stdout, stderr)
-	case "classify":
-		return runClassify(ctx, args[1:], stdin, stdout, stderr)
-	case "redact":
-		return runRedact(ctx, args[1:], stdin, stdout, stderr)
-	case "dispatch":
-		return runDispatch(ctx, args[1:], stdin, stdout, stderr)
-	case "asr":
-		return runASR(ctx, args[1:], stdout, stderr)
-	case "hotspots":
-		return runHotspots(ctx, args[1:], stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"lianxin/config"
 	"lianxin/desk"
 	"lianxin/internal/testpeer"
 	"lianxin/store"
@@ -23,7 +24,7 @@ import (
 // threshold, and the seat's leg, from baresip's own RTCP reports, a round trip, no loss
 // either way (the gaps relayed from the caller are not the seat's) and a good MOS.
 func TestCallQualityLossyCallerAndBaresipSeat(t *testing.T) {
-	g := startGateway(t, func(c *Config) { c.Media.RTCPInterval = time.Second })
+	g := startGateway(t, func(c *config.Config) { c.Media.RTCPInterval = time.Second })
 	ws := g.openWS(t, g.login(t, testAdmin, testAdminPassword), -1, nil)
 	g.seat(t, "seat-01")
 
@@ -77,7 +78,7 @@ func TestCallQualityLossyCallerAndBaresipSeat(t *testing.T) {
 // offers rtcp-mux to the seat and accepts the caller's, and both legs get round trips
 // from reports that travel on the RTP ports.
 func TestCallQualityRTCPMux(t *testing.T) {
-	g := startGateway(t, func(c *Config) { c.Media.RTCPInterval = time.Second })
+	g := startGateway(t, func(c *config.Config) { c.Media.RTCPInterval = time.Second })
 	ws := g.openWS(t, g.login(t, testAdmin, testAdminPassword), -1, nil)
 	seat := g.seat(t, "seat-01", func(o *testpeer.BaresipOptions) { o.RTCPMux = true })
 	caller := testpeer.StartBaresip(t, testpeer.BaresipOptions{Gateway: g.sipAddr, Audio: longCallerAudio(t),

@@ -7,11 +7,15 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"time"
 
+	"lianxin/asr/engines"
 	"lianxin/callflow"
 	"lianxin/desk"
 	"lianxin/dispatch"
+	"lianxin/phones"
 	"lianxin/seat"
+	"lianxin/sip"
 	"lianxin/store"
 )
 
@@ -27,25 +31,25 @@ func (a *App) Wire() error {
 	}
 	a.closers = append(a.closers, st.Close)
 	a.store = st
-	clf, err := a.classifier()
+	clf, err := dispatch.Load(a.cfg.Dispatch.Taxonomy, a.cfg.Dispatch.Model)
 	if err != nil {
 		return err
 	}
-	if a.asr, err = buildASR(a.cfg, a.reg, a.log); err != nil {
+	if a.asr, err = engines.Build(a.cfg.ASR, a.cfg.ASRLines(), a.reg, a.log); err != nil {
 		return err
 	}
 	a.closers = append(a.closers, a.asr.Close)
 	feedback := filepath.Join(a.cfg.DataDir, "dispatch-feedback.jsonl")
-	dcfg, err := a.cfg.deskConfig(a.log)
+	dcfg, err := a.cfg.ForDesk(a.log)
 	if err != nil {
 		return err
 	}
-	ph, err := a.browserPhones()
+	ph, err := a.phones()
 	if err != nil {
 		return err
 	}
 	dcfg.CheckSeat = func(id, pw string) bool {
-		want, ok := a.cfg.seatPassword(id)
+		want, ok := a.cfg.SeatPassword(id)
 		return ok && a.acd.Has(id) && want == pw
 	}
 	var screens *callflow.Screens // made below, on the desk; set before any request arrives
@@ -83,7 +87,7 @@ func (a *App) Wire() error {
 			}
 			return out
 		},
-		OpenPhone: ph.open, SeatPhone: ph.kind,
+		OpenPhone: ph.Open, SeatPhone: ph.Kind,
 		Now: a.now, Registerer: a.reg, Logger: a.log,
 	})
 	if err != nil {
@@ -107,8 +111,9 @@ func (a *App) Wire() error {
 			Threshold: a.cfg.Dispatch.HotspotThreshold, Issues: issues}, a.now),
 		WorkOrders: orders, Ranker: ranker, HotspotWindow: a.cfg.Dispatch.HotspotWindow, Engine: a.cfg.ASR.Default, Now: a.now, Logger: a.log})
 	a.closers = append(a.closers, screens.Close)
-	a.closers = append(a.closers, watchEngines(a.cfg, a.engineWatchEvery, d.ReportHealth).Close)
+	a.closers = append(a.closers, engines.NewWatch(a.cfg.ASR, a.engineWatchEvery, d.ReportHealth).Close)
 	a.seatChanged = screens.SeatChanged
+	a.trunkChanged = reportTrunks(d.ReportHealth)
 	if _, err := screens.Reconcile(context.Background(), st); err != nil {
 		return fmt.Errorf("closing calls left open: %w", err)
 	}
@@ -118,19 +123,11 @@ func (a *App) Wire() error {
 // wireFlow builds the call flow on the SIP dialogs, the ACD, the recognisers and the
 // screens.
 func (a *App) wireFlow(screens *callflow.Screens, phones callflow.SeatPhone) error {
-	cfg := callflow.Config{RingTimeout: a.cfg.ACD.RingTimeout, Survey: a.cfg.surveyed, SurveyTimeout: a.cfg.Survey.Timeout, InactivityTimeout: a.cfg.Media.InactivityTimeout,
-		Jitter: a.cfg.Media.Jitter, MediaIP: a.mediaIP, Ports: a.ports, HoldMusic: a.holdMusic,
-		Language: a.cfg.lineLanguage, Hotwords: a.cfg.ASR.Hotwords, RTCPInterval: a.cfg.Media.RTCPInterval,
-		PoorQuality: callflow.QualityThresholds{MinMOS: a.cfg.Media.PoorMOS, MaxLoss: a.cfg.Media.PoorLoss}}
-	if a.cfg.recording() {
-		cfg.RecordDir = filepath.Join(a.cfg.DataDir, "recordings")
-	}
-	if err := a.cfg.surveyPrompts(&cfg); err != nil {
-		return err
-	}
+	cfg := a.flowCfg
+	cfg.MediaIP, cfg.Ports = a.mediaIP, a.ports
 	deps := callflow.Deps{Queue: a.acd, Phones: phones, Observer: screens, Sink: screens,
 		Metrics: a.media, Registerer: a.reg, Logger: a.log, Now: a.now, Health: a.desk.ReportHealth}
-	if a.cfg.liveASR() {
+	if a.cfg.LiveASR() {
 		deps.ASR = a.asr
 	}
 	f, err := callflow.New(cfg, deps)
@@ -141,26 +138,39 @@ func (a *App) wireFlow(screens *callflow.Screens, phones callflow.SeatPhone) err
 	return nil
 }
 
-// lineLanguage is the recognition language of a line: its own, else the default.
-func (c Config) lineLanguage(line string) string {
-	for _, l := range c.Lines {
-		if l.Number == line && l.Language != "" {
-			return l.Language
-		}
+// phones builds the router that rings a seat's SIP phone or its browser page.
+func (a *App) phones() (*phones.Router, error) {
+	web, err := a.cfg.WebRTC.SeatConfig(a.mediaIP)
+	if err != nil {
+		return nil, err
 	}
-	return c.ASR.Language
-}
-
-func (a *App) classifier() (*dispatch.Classifier, error) {
-	if a.cfg.Dispatch.Taxonomy == "" && a.cfg.Dispatch.Model == "" {
-		return dispatch.NewDefault()
+	ph, err := phones.New(web, phones.Deps{ACD: a.acd, SIP: a.sip, Registerer: a.reg, Logger: a.log, Now: a.now,
+		Publish: func(ctx context.Context, e desk.Event) error { _, err := a.desk.Publish(ctx, e); return err }})
+	if err != nil {
+		return nil, err
 	}
-	return dispatch.Load(a.cfg.Dispatch.Taxonomy, a.cfg.Dispatch.Model)
+	a.closers = append(a.closers, ph.Close)
+	return ph, nil
 }
 
 // routes mounts the agent screens and API next to /healthz and /metrics.
 func (a *App) routes(mux *http.ServeMux) {
 	if a.desk != nil {
 		mux.Handle("/", a.desk.Handler())
+	}
+}
+
+// reportTrunks shows a trunk whose registration fails as a failing part of the gateway
+// (wallboard, /healthz) with its last error and next attempt, until it registers again.
+func reportTrunks(report func(component string, err error)) func(sip.TrunkState) {
+	return func(st sip.TrunkState) {
+		component := "trunk " + st.Trunk
+		switch st.State {
+		case sip.RegBackingOff:
+			report(component, fmt.Errorf("registration failing (%d in a row): %s; next attempt %s",
+				st.Failures, st.LastError, st.NextAttempt.Local().Format(time.TimeOnly)))
+		case sip.RegRegistered, sip.RegUnregistered:
+			report(component, nil)
+		}
 	}
 }

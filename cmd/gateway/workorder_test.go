@@ -11,28 +11,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"lianxin/config"
 	"lianxin/desk"
 	"lianxin/workorder"
 )
-
-func TestWorkorderConfig(t *testing.T) {
-	p := writeConfig(t, "workorder:\n  url: https://orders.example/api/v1/orders\n  secret: 0123456789abcdef0123\n  timeout: 5s\n  max_age: 48h\n"+
-		"llm:\n  url: http://127.0.0.1:11434/v1\n  model: qwen2.5\n")
-	cfg, err := parseServeFlags([]string{"--config", p}, io.Discard)
-	require.NoError(t, err)
-	require.Equal(t, WorkOrderConfig{URL: "https://orders.example/api/v1/orders", Secret: "0123456789abcdef0123",
-		Timeout: 5 * time.Second, MaxAge: 48 * time.Hour}, cfg.WorkOrder)
-	require.Equal(t, "qwen2.5", cfg.LLM.Model)
-	for _, bad := range []string{
-		"workorder:\n  url: orders.example\n  secret: 0123456789abcdef0123\n",
-		"workorder:\n  url: https://orders.example\n  secret: short\n",
-		"workorder:\n  url: https://orders.example\n  secret: 0123456789abcdef0123\n  max_age: -1h\n",
-		"workorder:\n  endpoint: https://orders.example\n",
-	} {
-		_, err := parseServeFlags([]string{"--config", writeConfig(t, bad)}, io.Discard)
-		require.Error(t, err, bad)
-	}
-}
 
 // The gateway, wired as in production, delivers the order the call's agent submits to a
 // receiver on loopback, signed, and shows the agent the receiver's number.
@@ -50,8 +32,8 @@ func TestWorkorderHandOffEndToEnd(t *testing.T) {
 		_ = json.NewEncoder(w).Encode(map[string]string{"order_no": "GD20261206-0001"})
 	}))
 	defer recv.Close()
-	g := startGateway(t, func(c *Config) {
-		c.WorkOrder = WorkOrderConfig{URL: recv.URL + "/orders", Secret: secret}
+	g := startGateway(t, func(c *config.Config) {
+		c.WorkOrder = config.WorkOrderConfig{URL: recv.URL + "/orders", Secret: secret}
 	})
 	_, err := g.app.desk.Publish(context.Background(), desk.Event{Type: desk.TypeOffered, CallID: "call-wo", Seat: "seat-01",
 		Data: desk.CallOfferedData{From: "13905801111", To: "12345"}})
@@ -84,7 +66,7 @@ func hasOrderNo(data json.RawMessage) bool {
 // A real call (sipp caller, baresip seat, the embedded recogniser) ends with a complete
 // draft on the seat's socket, its caller number from the caller ID, stored for the call.
 func TestWorkorderDraftFromALiveCall(t *testing.T) {
-	g := startGateway(t, func(c *Config) { c.ASR.Default = "pocketsphinx"; c.ASR.MaxStreams = 2 })
+	g := startGateway(t, func(c *config.Config) { c.ASR.Default = "pocketsphinx"; c.ASR.MaxStreams = 2 })
 	g.seat(t, "seat-01")
 	tok := g.login(t, "seat-01", "secret")
 	ws := g.openWS(t, tok, -1, nil)

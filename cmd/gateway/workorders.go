@@ -16,8 +16,7 @@ import (
 func (a *App) wireWorkOrders(d *desk.Desk, st *store.SQLite, clf *dispatch.Classifier) (*callflow.WorkOrders, error) {
 	bcfg := workorder.Config{Classifier: clf}
 	if a.cfg.LLM.URL != "" {
-		l, err := workorder.NewLLM(workorder.LLMConfig{URL: a.cfg.LLM.URL, Model: a.cfg.LLM.Model,
-			APIKey: a.cfg.LLM.APIKey, Timeout: a.cfg.LLM.Timeout}, nil)
+		l, err := workorder.NewLLM(workorder.LLMConfig(a.cfg.LLM), nil)
 		if err != nil {
 			return nil, err
 		}
@@ -58,8 +57,7 @@ func (a *App) liveRanker(clf *dispatch.Classifier) (callflow.Ranker, error) {
 	if a.cfg.LLM.URL == "" {
 		return nil, nil
 	}
-	l, err := dispatch.NewLLM(dispatch.LLMConfig{URL: a.cfg.LLM.URL, Model: a.cfg.LLM.Model, APIKey: a.cfg.LLM.APIKey,
-		Timeout: a.cfg.LLM.Timeout}, clf, nil, a.log)
+	l, err := dispatch.NewLLM(dispatch.LLMConfig(a.cfg.LLM), clf, nil, a.log)
 	if err != nil {
 		return nil, err
 	}

@@ -96,3 +96,20 @@ func Tone(x []int16, rate int, f float64) float64 {
 	}
 	return 2 * power / (float64(len(x)) * energy)
 }
+
+// SNR aligns got to ref as BestCorrelation does (within ±maxLag samples) and returns the
+// signal-to-noise ratio in dB of got against ref over their overlap, and the shift: how
+// faithfully a codec kept a waveform.
+func SNR(ref, got []int16, maxLag int) (float64, int) {
+	_, lag := BestCorrelation(ref, got, maxLag)
+	var sig, noise float64
+	for i := max(0, -lag); i < len(ref) && i+lag < len(got); i++ {
+		r, g := float64(ref[i]), float64(got[i+lag])
+		sig += r * r
+		noise += (r - g) * (r - g)
+	}
+	if noise == 0 {
+		return math.Inf(1), lag
+	}
+	return 10 * math.Log10(sig/noise), lag
+}

@@ -16,25 +16,32 @@ import (
 // input sipp's play_pcap_audio streams. It writes Ethernet/IPv4/UDP framing by hand:
 // sipp only reads the UDP payload and timing, and no library here writes pcaps.
 func WritePCMUPcap(wavPath, pcapPath string) (time.Duration, error) {
-	return writePcap(wavPath, pcapPath, 0, g711.EncodeUlaw)
+	return writePcap(wavPath, pcapPath, 0, g711.EncodeUlaw, 0)
 }
 
 // WritePCMAPcap is WritePCMUPcap for A-law (payload type 8).
 func WritePCMAPcap(wavPath, pcapPath string) (time.Duration, error) {
-	return writePcap(wavPath, pcapPath, 8, g711.EncodeAlaw)
+	return writePcap(wavPath, pcapPath, 8, g711.EncodeAlaw, 0)
 }
 
 // WritePCMUPcapLossy is WritePCMUPcap with every nth packet missing, as a lossy path
 // would deliver it: the sequence numbers and timestamps of the others are unchanged.
 func WritePCMUPcapLossy(wavPath, pcapPath string, n int) (time.Duration, error) {
-	return writePcapDropping(wavPath, pcapPath, 0, g711.EncodeUlaw, n)
+	return writePcapDropping(wavPath, pcapPath, 0, g711.EncodeUlaw, 0, n)
 }
 
-func writePcap(wavPath, pcapPath string, pt uint8, encode func([]byte) []byte) (time.Duration, error) {
-	return writePcapDropping(wavPath, pcapPath, pt, encode, 0)
+// ContinuePCMUPcap is WritePCMUPcap for a stream that goes on after one of `after` 20 ms
+// packets from the same source: sequence numbers and timestamps carry on where those
+// ended, as a phone's do across a re-INVITE (sipp replays each pcap as written).
+func ContinuePCMUPcap(wavPath, pcapPath string, after int) (time.Duration, error) {
+	return writePcap(wavPath, pcapPath, 0, g711.EncodeUlaw, after)
 }
 
-func writePcapDropping(wavPath, pcapPath string, pt uint8, encode func([]byte) []byte, dropEvery int) (time.Duration, error) {
+func writePcap(wavPath, pcapPath string, pt uint8, encode func([]byte) []byte, after int) (time.Duration, error) {
+	return writePcapDropping(wavPath, pcapPath, pt, encode, after, 0)
+}
+
+func writePcapDropping(wavPath, pcapPath string, pt uint8, encode func([]byte) []byte, after, dropEvery int) (time.Duration, error) {
 	pcm, err := ReadWAV8k(wavPath)
 	if err != nil {
 		return 0, err
@@ -55,7 +62,7 @@ func writePcapDropping(wavPath, pcapPath string, pt uint8, encode func([]byte) [
 	}
 	const spp = 160
 	lin := make([]byte, spp*2)
-	for i, seq := 0, uint16(1); i+spp <= len(pcm); i, seq = i+spp, seq+1 {
+	for i, seq := 0, uint16(1+after); i+spp <= len(pcm); i, seq = i+spp, seq+1 {
 		for j := 0; j < spp; j++ {
 			binary.LittleEndian.PutUint16(lin[2*j:], uint16(pcm[i+j]))
 		}
@@ -63,7 +70,7 @@ func writePcapDropping(wavPath, pcapPath string, pt uint8, encode func([]byte) [
 			continue
 		}
 		pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: pt, SequenceNumber: seq,
-			Timestamp: uint32(i), SSRC: 0x1a2b3c4d, Marker: i == 0}, Payload: encode(lin)}
+			Timestamp: uint32(i + after*spp), SSRC: 0x1a2b3c4d, Marker: i == 0}, Payload: encode(lin)}
 		payload, err := pkt.Marshal()
 		if err != nil {
 			return 0, err

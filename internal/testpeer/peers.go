@@ -101,15 +101,18 @@ type BaresipOptions struct {
 	Gateway string
 	// User and Password register a seat (with auto-answer); empty User makes a caller only.
 	User, Password string
-	// Audio is the WAV it sends (8 kHz mono PCM16). baresip hangs up when it ends, so a
+	// Audio is the WAV it sends (mono PCM16 at SampleRate). baresip hangs up when it ends, so a
 	// seat's audio must outlast the call.
 	Audio string
 	// Dial makes it call this URI at start.
 	Dial string
 	// Transport is "udp" (default) or "tcp".
 	Transport string
-	// Codecs limits the phone's codecs (default "pcmu,pcma").
+	// Codecs limits the phone's codecs (default "pcmu,pcma"; G.722 is "g722/16000/1").
 	Codecs string
+	// SampleRate is the rate of Audio and of what it records (default 8000; 16000 for a
+	// wideband phone, whose G.722 then carries what 8 kHz cannot).
+	SampleRate int
 	// Manual leaves incoming calls ringing (no auto-answer): a seat that does not pick up.
 	Manual bool
 	// Lifetime bounds the process (-t).
@@ -160,19 +163,24 @@ func startBaresip(t testing.TB, o BaresipOptions) *Baresip {
 		t.Fatal(err)
 	}
 	base := FreeUDPPorts(t, 44)
+	rate := o.SampleRate
+	if rate == 0 {
+		rate = 8000
+	}
 	cfg := fmt.Sprintf(`module_path /usr/lib/baresip/modules
 sip_listen 127.0.0.1:%d
 net_interface 127.0.0.1
 audio_source aufile,%s
 audio_player aubridge,nil
 audio_alert aubridge,nil
-ausrc_srate 8000
-auplay_srate 8000
+ausrc_srate %d
+auplay_srate %d
 ausrc_channels 1
 auplay_channels 1
 rtp_ports %d-%d
 snd_path %s
 module g711.so
+module g722.so
 module aufile.so
 module aubridge.so
 module sndfile.so
@@ -181,7 +189,7 @@ module_tmp account.so
 module_app menu.so
 statmode_default off
 rtcp_mux %s
-`, base, o.Audio, base+4, base+42, rec, yesNo(o.RTCPMux))
+`, base, o.Audio, rate, rate, base+4, base+42, rec, yesNo(o.RTCPMux))
 	user := o.User
 	if user == "" {
 		user = "caller"
