@@ -110,17 +110,26 @@ func (c *Call) connectSeat() error {
 	queued, leave := context.WithCancel(c.ctx)
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); c.earlyMedia(queued) }()
+	// the call's logger as it is now: ring replaces c.log with one naming the seat
+	log := c.log
+	go func() { defer wg.Done(); c.earlyMedia(queued, log) }()
 	go func() { defer wg.Done(); c.watchQueued(queued) }()
 	defer wg.Wait()
 	defer leave()
 
 	exclude := map[string]bool{}
+	refused := map[string]time.Time{}
 	for {
 		id, err := c.f.deps.Queue.Acquire(c.ctx, c.Line, exclude)
 		if err != nil {
 			return err
 		}
+		if again, err := c.tooSoon(id, refused); err != nil {
+			return err
+		} else if again {
+			continue
+		}
+		start := c.f.deps.Now()
 		if err := c.ring(id); err == nil {
 			return nil
 		} else if c.ctx.Err() != nil {
@@ -129,6 +138,30 @@ func (c *Call) connectSeat() error {
 			c.log.Info("seat did not take the call; trying the next", "err", err)
 		}
 		exclude[id] = true
+		if now := c.f.deps.Now(); now.Sub(start) < c.f.cfg.RingTimeout {
+			refused[id] = now
+		}
+	}
+}
+
+// tooSoon hands back seat id, and waits, when it refused this call less than a ring
+// timeout ago: a seat that refuses at once (busy, or a phone without the SRTP its policy
+// requires) and is the only one free would otherwise be offered the call again hundreds
+// of times a second. Other seats are rung at once all the same.
+func (c *Call) tooSoon(id string, refused map[string]time.Time) (bool, error) {
+	at, ok := refused[id]
+	wait := c.f.cfg.RingTimeout - c.f.deps.Now().Sub(at)
+	if !ok || wait <= 0 {
+		return false, nil
+	}
+	c.f.deps.Queue.NoAnswer(id)
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-c.ctx.Done():
+		return false, context.Cause(c.ctx)
+	case <-t.C:
+		return true, nil
 	}
 }
 
@@ -319,6 +352,11 @@ func setRemote(l *media.Leg, m Media) error {
 		return err
 	}
 	codec.PayloadType = m.PayloadType
+	// the keys before the address: until SetRemote the leg takes no packet, so none is
+	// ever taken as plain that should have been authenticated
+	if err := l.SetSRTP(m.SRTP); err != nil {
+		return err
+	}
 	l.SetRTCPPeer(m.RTCP)
 	return l.SetRemote(m.Addr, codec, m.DTMFType)
 }

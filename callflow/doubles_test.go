@@ -2,6 +2,7 @@ package callflow
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"math"
 	"net"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/go-audio/wav"
 	"github.com/pion/rtp"
+	"github.com/pion/srtp/v3"
+	"github.com/stretchr/testify/require"
 	"github.com/zaf/g711"
 
 	"lianxin/media"
@@ -25,20 +28,28 @@ type rtpPeer struct {
 	conn      *net.UDPConn
 	hz        float64
 	lossEvery int
-	mu        sync.Mutex
-	got       []int16
-	to        netip.AddrPort
-	stop      chan struct{}
-	wg        sync.WaitGroup
+	// keys, when set, make it an SRTP phone: the leg's keys seen from the phone's side.
+	keys     media.SRTPKeys
+	enc, dec *srtp.Context
+	mu       sync.Mutex
+	got      []int16
+	to       netip.AddrPort
+	stop     chan struct{}
+	wg       sync.WaitGroup
 }
 
-func newRTPPeer(t *testing.T, hz float64) *rtpPeer {
+func newRTPPeer(t *testing.T, hz float64) *rtpPeer { return newRTPPeerWith(t, hz, nil) }
+
+func newRTPPeerWith(t *testing.T, hz float64, setup func(*rtpPeer)) *rtpPeer {
 	t.Helper()
 	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := &rtpPeer{conn: c, hz: hz, stop: make(chan struct{})}
+	if setup != nil {
+		setup(p)
+	}
 	p.wg.Add(2)
 	go p.receive()
 	go p.send()
@@ -49,7 +60,20 @@ func newRTPPeer(t *testing.T, hz float64) *rtpPeer {
 func (p *rtpPeer) addr() netip.AddrPort { return p.conn.LocalAddr().(*net.UDPAddr).AddrPort() }
 
 func (p *rtpPeer) media() Media {
-	return Media{Addr: p.addr(), Codec: "PCMU", PayloadType: 0, RTCP: media.RTCPPeer{Mode: media.RTCPMux}}
+	return Media{Addr: p.addr(), Codec: "PCMU", PayloadType: 0, SRTP: p.keys, RTCP: media.RTCPPeer{Mode: media.RTCPMux}}
+}
+
+// newSRTPPeer is newRTPPeer speaking SRTP with fresh keys.
+func newSRTPPeer(t *testing.T, hz float64) *rtpPeer {
+	t.Helper()
+	k := media.SRTPKeys{Profile: media.SRTPAES128SHA1_80, Local: make([]byte, 30), Remote: make([]byte, 30)}
+	_, _ = rand.Read(k.Local)
+	_, _ = rand.Read(k.Remote)
+	enc, err := srtp.CreateContext(k.Remote[:16], k.Remote[16:], srtp.ProtectionProfileAes128CmHmacSha1_80)
+	require.NoError(t, err)
+	dec, err := srtp.CreateContext(k.Local[:16], k.Local[16:], srtp.ProtectionProfileAes128CmHmacSha1_80)
+	require.NoError(t, err)
+	return newRTPPeerWith(t, hz, func(p *rtpPeer) { p.keys, p.enc, p.dec = k, enc, dec })
 }
 
 func (p *rtpPeer) sendTo(a netip.AddrPort) {
@@ -79,8 +103,14 @@ func (p *rtpPeer) receive() {
 		if err != nil {
 			return
 		}
+		b := buf[:n]
+		if p.dec != nil {
+			if b, err = p.dec.DecryptRTP(b, b, nil); err != nil {
+				continue
+			}
+		}
 		var pkt rtp.Packet
-		if pkt.Unmarshal(buf[:n]) != nil || pkt.PayloadType != 0 {
+		if pkt.Unmarshal(b) != nil || pkt.PayloadType != 0 {
 			continue
 		}
 		p.mu.Lock()
@@ -120,6 +150,9 @@ func (p *rtpPeer) send() {
 		}
 		b, _ := (&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 0, SequenceNumber: seq,
 			Timestamp: uint32(n), SSRC: uint32(p.hz)}, Payload: payload}).Marshal()
+		if p.enc != nil {
+			b, _ = p.enc.EncryptRTP(nil, b, nil)
+		}
 		_, _ = p.conn.WriteToUDPAddrPort(b, to)
 	}
 }
@@ -200,9 +233,14 @@ func (c *fakeCaller) state() (early, answered, byed bool, rejected Rejection) {
 type fakePhones struct {
 	t      *testing.T
 	answer map[string]float64
+	// srtp makes the phones answer with SRTP.
+	srtp bool
+	// refuse are seats whose phones refuse every call at once.
+	refuse map[string]bool
 
 	mu    sync.Mutex
 	rung  []string
+	at    []time.Time
 	calls map[string]*fakeSeatCall
 }
 
@@ -217,15 +255,23 @@ type fakeSeatCall struct {
 func (p *fakePhones) Ring(ctx context.Context, r Ring) (SeatCall, error) {
 	p.mu.Lock()
 	p.rung = append(p.rung, r.Seat)
+	p.at = append(p.at, time.Now())
 	hz, ok := p.answer[r.Seat]
 	p.mu.Unlock()
+	if p.refuse[r.Seat] {
+		return nil, errors.New("488 Not Acceptable Here")
+	}
 	if !ok {
 		<-ctx.Done()
 		return nil, context.Cause(ctx)
 	}
 	sctx, cancel := context.WithCancelCause(context.Background())
 	p.t.Cleanup(func() { cancel(errors.New("test over")) })
-	sc := &fakeSeatCall{ctx: sctx, hangUp: cancel, peer: newRTPPeer(p.t, hz)}
+	peer := newRTPPeer
+	if p.srtp {
+		peer = newSRTPPeer
+	}
+	sc := &fakeSeatCall{ctx: sctx, hangUp: cancel, peer: peer(p.t, hz)}
 	sc.peer.sendTo(r.Local)
 	p.mu.Lock()
 	if p.calls == nil {
@@ -240,6 +286,13 @@ func (p *fakePhones) rungSeats() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return append([]string(nil), p.rung...)
+}
+
+// rungAt is when each ring started.
+func (p *fakePhones) rungAt() []time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]time.Time(nil), p.at...)
 }
 
 func (p *fakePhones) call(seat string) *fakeSeatCall {

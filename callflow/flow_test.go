@@ -112,6 +112,61 @@ func TestCallIsBridgedAndRecorded(t *testing.T) {
 	requireTone(t, right[len(right)/2:], 400, 1000, "right channel: the agent")
 }
 
+// SRTP legs are encrypted end to end of each leg: an SRTP caller and an SRTP seat hear
+// each other (their peers decrypt with the legs' keys and drop what fails), from the
+// early media on, and the recording holds both.
+func TestSRTPCallIsBridgedAndRecorded(t *testing.T) {
+	tf := newTestFlow(t, []string{"seat-01"}, map[string]float64{"seat-01": 400}, nil)
+	tf.phones.srtp = true
+	caller := &fakeCaller{peer: newSRTPPeer(t, 1000)}
+	caller.ctx, caller.hangUp = context.WithCancelCause(context.Background())
+	t.Cleanup(func() { caller.hangUp(errors.New("test over")) })
+	done := tf.handle(t, caller)
+
+	var sc *fakeSeatCall
+	require.Eventually(t, func() bool {
+		sc = tf.phones.call("seat-01")
+		return sc != nil && len(sc.peer.received()) > 16000
+	}, 10*time.Second, 20*time.Millisecond, "two seconds of audio reach the seat")
+	requireTone(t, sc.peer.received()[8000:], 1000, 400, "the seat hears the caller")
+	heard := caller.peer.received()
+	requireTone(t, heard[len(heard)-8000:], 400, 1000, "the caller hears the seat")
+	caller.hangUp(errors.New("caller hung up"))
+	e := tf.obs.waitEnded(t)
+	<-done
+	require.Equal(t, Completed, e.outcome)
+	left, right := channels(t, e.info.Recording)
+	requireTone(t, left[len(left)/2:], 1000, 400, "left channel: the caller")
+	requireTone(t, right[len(right)/2:], 400, 1000, "right channel: the agent")
+}
+
+// A seat whose phone refuses at once (busy, or no SRTP where its policy requires it) gives
+// way to the next seat at once; when it is the only one, it is offered the call again
+// only a ring timeout later, not in a tight loop.
+func TestRefusingSeatIsNotOfferedAgainAtOnce(t *testing.T) {
+	tf := newTestFlow(t, []string{"seat-01", "seat-02"}, map[string]float64{"seat-02": 400}, nil)
+	tf.phones.refuse = map[string]bool{"seat-01": true}
+	caller := newFakeCaller(t, 1000)
+	done := tf.handle(t, caller)
+	require.Eventually(t, func() bool { return tf.phones.call("seat-02") != nil }, 10*time.Second, 10*time.Millisecond)
+	require.Equal(t, []string{"seat-01", "seat-02"}, tf.phones.rungSeats())
+	caller.hangUp(errors.New("caller hung up"))
+	<-done
+
+	alone := newTestFlow(t, []string{"seat-01"}, nil, nil)
+	alone.phones.refuse = map[string]bool{"seat-01": true}
+	caller = newFakeCaller(t, 1000)
+	done = alone.handle(t, caller)
+	require.Eventually(t, func() bool { return len(alone.phones.rungSeats()) >= 3 }, 10*time.Second, 10*time.Millisecond)
+	caller.hangUp(errors.New("caller gave up"))
+	<-done
+	at := alone.phones.rungAt()
+	for i := 1; i < len(at); i++ {
+		require.GreaterOrEqual(t, at[i].Sub(at[i-1]), 300*time.Millisecond, "ring %d came a ring timeout after the refusal", i)
+	}
+	require.Equal(t, Abandoned, alone.obs.waitEnded(t).outcome)
+}
+
 // A seat that does not answer in time gives way to the next; the caller is connected.
 func TestRingOutGoesToNextSeat(t *testing.T) {
 	tf := newTestFlow(t, []string{"seat-01", "seat-02"}, map[string]float64{"seat-02": 400}, nil)

@@ -18,6 +18,8 @@ type Media struct {
 	DTMFType    uint8 // RFC 4733 payload type; 0 when not negotiated
 	// Direction is the peer's: sendonly means the peer holds the call.
 	Direction media.Direction
+	// SRTP are the leg's keys when its media is encrypted; the zero value is plain RTP.
+	SRTP media.SRTPKeys
 	// RTCP is where the peer takes RTCP: the zero value is its RTP port + 1.
 	RTCP media.RTCPPeer
 }

@@ -3,6 +3,7 @@ package callflow
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/netip"
 	"sync"
 	"time"
@@ -18,7 +19,7 @@ var ErrCallerSilent = errors.New("caller's media stopped while queued")
 // the caller's own RTP has arrived and latched the leg, which then sends to that source.
 // Graces toward one address are capped, so a flood of INVITEs naming one victim gets
 // nothing but what real callers there asked for.
-func (c *Call) earlyMedia(ctx context.Context) {
+func (c *Call) earlyMedia(ctx context.Context, log *slog.Logger) {
 	leg, hold := c.callerLeg, c.f.cfg.HoldMusic
 	if release, ok := c.f.early.take(c.caller.Remote().Addr.Addr()); ok {
 		grace, cancel := context.WithCancel(ctx)
@@ -36,7 +37,7 @@ func (c *Call) earlyMedia(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		c.log.Info("no RTP from the caller's address; early media waits for it")
+		log.Info("no RTP from the caller's address; early media waits for it")
 	}
 	select {
 	case <-ctx.Done():

@@ -46,7 +46,9 @@ type Config struct {
 	// that writes their summaries.
 	WorkOrder WorkOrderConfig `yaml:"workorder"`
 	LLM       LLMConfig       `yaml:"llm"`
-	LogLevel  string          `yaml:"log_level"`
+	// Reports are the analysis reports: their schedule, folder and robot.
+	Reports  ReportsConfig `yaml:"reports"`
+	LogLevel string        `yaml:"log_level"`
 }
 
 // WorkOrderConfig is where submitted work orders go. Without a URL drafts are still built
@@ -112,6 +114,14 @@ type SIPConfig struct {
 	// Open takes calls from any source on every line. Unset: open while no trunk is
 	// configured; once one is, only trunks and open lines take calls.
 	Open *bool `yaml:"open"`
+	// TLSListen serves SIP over TLS too, e.g. 127.0.0.1:5061 (empty: none). TLSCert and
+	// TLSKey are its PEM pair; without them the first start makes a self-signed one in
+	// the data dir, used at every later start.
+	TLSListen string `yaml:"tls_listen"`
+	TLSCert   string `yaml:"tls_cert"`
+	TLSKey    string `yaml:"tls_key"`
+	// CallerSecurity is what callers of lines without a security of their own must use.
+	CallerSecurity SecurityConfig `yaml:"caller_security"`
 }
 
 // security is the SIP layer's per-source limits.
@@ -152,6 +162,8 @@ type SeatsConfig struct {
 	Password string `yaml:"password"`
 	// Credentials sets per-seat passwords; they win over Password.
 	Credentials map[string]string `yaml:"credentials"`
+	// Security is how seat phones must be reached: "default" for all, and per seat.
+	Security map[string]SecurityConfig `yaml:"security"`
 }
 
 // ACDConfig is the queue and routing behaviour.
@@ -177,6 +189,8 @@ type LineConfig struct {
 	Survey *bool `yaml:"survey"`
 	// Open takes this line's calls from any source, trunk or not.
 	Open bool `yaml:"open"`
+	// Security is what this line's callers must use (default: sip.caller_security).
+	Security SecurityConfig `yaml:"security"`
 }
 
 // surveyed reports whether a line's callers get the satisfaction survey.
@@ -349,6 +363,9 @@ func (c Config) Validate() error {
 	if err := c.WorkOrder.validate(); err != nil {
 		errs = append(errs, err)
 	}
+	if _, err := c.ForReports(); err != nil {
+		errs = append(errs, err)
+	}
 	if err := c.checkExposedPasswords(); err != nil {
 		errs = append(errs, err)
 	}
@@ -358,6 +375,7 @@ func (c Config) Validate() error {
 	if _, err := c.inbound(); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, c.checkSecurity()...)
 	if _, err := parsePrefixes(c.Desk.TrustedProxies); err != nil {
 		errs = append(errs, fmt.Errorf("desk: trusted_proxies: %w", err))
 	}

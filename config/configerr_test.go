@@ -13,10 +13,10 @@ import (
 // unit a duration wants; never Go type names.
 func TestConfigErrorsSpeakConfig(t *testing.T) {
 	for src, want := range map[string]string{
-		"sip: {listen: 127.0.0.1:5060, relm: x}\n": `line 1: unknown key "relm" in sip (valid keys: auth_block, auth_max_failures, invite_burst, invite_rate, listen, max_calls, nonce_ttl, open, realm, register_burst, register_rate, tcp_idle_timeout, tcp_max_conns_per_source, trusted_sources)`,
+		"sip: {listen: 127.0.0.1:5060, relm: x}\n": `line 1: unknown key "relm" in sip (valid keys: auth_block, auth_max_failures, caller_security, invite_burst, invite_rate, listen, max_calls, nonce_ttl, open, realm, register_burst, register_rate, tcp_idle_timeout, tcp_max_conns_per_source, tls_cert, tls_key, tls_listen, trusted_sources)`,
 		"acd: {ring_timeout: 15}\n":                `line 1: "15" is not a duration with its unit, e.g. 15s or 15ms`,
 		"seats: 60\n":                              `line 1: "60" is not a mapping (the seats section)`,
-		"lines:\n  - {number: '1', sets: [a]}\n":   `line 2: unknown key "sets" in lines (valid keys: asr, language, name, number, open, seats, survey)`,
+		"lines:\n  - {number: '1', sets: [a]}\n":   `line 2: unknown key "sets" in lines (valid keys: asr, language, name, number, open, seats, security, survey)`,
 		"colour: blue\n":                           `line 1: unknown key "colour" in the top level`,
 	} {
 		path := filepath.Join(t.TempDir(), "c.yaml")

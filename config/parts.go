@@ -16,8 +16,9 @@ func (c Config) ForACD() seat.Config {
 		MaxWait: c.ACD.MaxWait, MaxQueue: c.maxQueue()}
 }
 
-// ForSIP is the signalling server's own config, less its callbacks: its listeners, realm
-// and limits, its trunks and lines, and the file that keeps registrations across a restart.
+// ForSIP is the signalling server's own config, less its callbacks and its TLS certificate
+// (SIPCertificate): its listeners, realm and limits, its trunks and lines, the seats' and
+// callers' TLS and SRTP policies, and the file that keeps registrations across a restart.
 func (c Config) ForSIP() (sip.Config, error) {
 	sec, err := c.SIP.security()
 	if err != nil {
@@ -28,7 +29,8 @@ func (c Config) ForSIP() (sip.Config, error) {
 		return sip.Config{}, err
 	}
 	return sip.Config{Listen: c.SIP.Listen, Realm: c.SIP.Realm, MaxCalls: c.SIP.MaxCalls, Security: sec, Inbound: in,
-		Registrations: sip.FileRegistrations{Path: filepath.Join(c.DataDir, "sip-registrations.json")}}, nil
+		Registrations: sip.FileRegistrations{Path: filepath.Join(c.DataDir, "sip-registrations.json")},
+		TLSListen:     c.SIP.TLSListen, SeatPolicies: c.seatPolicies(), CallerPolicies: c.callerPolicies()}, nil
 }
 
 // Server is an HTTP server of h with the http: block's limits.

@@ -22,8 +22,8 @@ type TrunkConfig struct {
 	// Request-URI is the registered contact), request_uri or to.
 	DID string `yaml:"did"`
 	// TLS is required or optional (default); SRTP required, optional (default) or off.
-	TLS  string `yaml:"tls"`
-	SRTP string `yaml:"srtp"`
+	TLS  sip.TLSPolicy  `yaml:"tls"`
+	SRTP sip.SRTPPolicy `yaml:"srtp"`
 }
 
 // TrunkAuthConfig is what a PBX authenticates its INVITEs with.
@@ -88,7 +88,7 @@ func (tc TrunkConfig) trunk() (sip.Trunk, error) {
 	if err != nil {
 		return sip.Trunk{}, fmt.Errorf("trunk %q: sources: %w", tc.Name, err)
 	}
-	t := sip.Trunk{Name: tc.Name, Sources: src, DID: sip.DIDSource(tc.DID), TLS: sip.TrunkTLS(tc.TLS), SRTP: sip.TrunkSRTP(tc.SRTP),
+	t := sip.Trunk{Name: tc.Name, Sources: src, DID: sip.DIDSource(tc.DID), TLS: tc.TLS, SRTP: tc.SRTP,
 		Numbers: sip.NumberPlan{CountryCode: tc.Numbers.CountryCode, AreaCode: tc.Numbers.AreaCode,
 			InternationalPrefix: tc.Numbers.InternationalPrefix, NationalPrefix: tc.Numbers.NationalPrefix, Strip: tc.Numbers.Strip}}
 	for _, r := range tc.Numbers.Rewrite {

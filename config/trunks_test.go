@@ -52,6 +52,7 @@ func TestTrunksConfigRefused(t *testing.T) {
 		"trunks: [{name: a}]": "sources",
 		"trunks: [{name: a, sources: [10.0.0.1], numbers: {rewrite: [{match: '(' }]}}]": "rewrite",
 		"trunks: [{name: a, sources: [10.0.0.1], srtp: sometimes}]":                     "srtp",
+		"trunks: [{name: a, sources: [10.0.0.1], tls: maybe}]":                          "tls",
 		"trunks: [{name: a, sources: [10.0.0.1], register: {username: u}}]":             "registrar",
 		"trunks: [{name: a, sources: [10.0.0.1], colour: red}]":                         "colour",
 	} {

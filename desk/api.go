@@ -18,12 +18,19 @@ import (
 //go:embed web
 var webFS embed.FS
 
+// WebFiles are the screens' embedded web files (styles, scripts, Chart.js), which a
+// standalone report carries inline.
+func WebFiles() fs.FS {
+	static, _ := fs.Sub(webFS, "web") // the path is fixed at compile time
+	return static
+}
+
 // errForbidden marks an action on another seat's call or state.
 var errForbidden = errors.New("forbidden")
 
 func (d *Desk) routes() *http.ServeMux {
 	mux := http.NewServeMux()
-	static, _ := fs.Sub(webFS, "web") // the path is fixed at compile time
+	static := WebFiles()
 	files := http.FileServerFS(static)
 	page := func(name string) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
@@ -46,12 +53,14 @@ func (d *Desk) routes() *http.ServeMux {
 	mux.HandleFunc("GET /api/stats/today", d.authed(d.statsToday))
 	mux.HandleFunc("GET /api/seats", d.authed(d.seats))
 	mux.HandleFunc("GET /api/seats/{seat}", d.authed(d.seatInfo))
+	mux.HandleFunc("PUT /api/seats/{seat}/settings", d.authed(d.saveSeatSettings))
 	mux.HandleFunc("POST /api/dispatch/decide", d.authed(d.apiDecide))
 	mux.HandleFunc("POST /api/seat/state", d.authed(d.apiSetState))
 	mux.HandleFunc("POST /api/hotspots/{id}/acknowledge", d.authed(d.hotspotAction(HotspotAcknowledge)))
 	mux.HandleFunc("POST /api/hotspots/{id}/close", d.authed(d.hotspotAction(HotspotClose)))
 	d.piiRoutes(mux)
 	d.workOrderRoutes(mux)
+	d.reportRoutes(mux, page)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint")
 	})
@@ -129,10 +138,15 @@ type meResponse struct {
 	ResumeSeq *int64 `json:"resume_seq,omitempty"`
 	// Phone is the kind of phone that rings for the seat: "sip", "webrtc" or "".
 	Phone string `json:"phone"`
+	// Permissions are what the session may do beyond its role: PermReveal.
+	Permissions []string `json:"permissions,omitempty"`
 }
 
 func (d *Desk) me(w http.ResponseWriter, r *http.Request, s Session) {
 	res := meResponse{Session: s, Phone: d.phoneOf(s.Seat)}
+	if d.canReveal(s) {
+		res.Permissions = []string{PermReveal}
+	}
 	if s.Seat != "" && d.opts.SeatStates != nil {
 		res.State = d.opts.SeatStates()[s.Seat]
 	}
@@ -281,6 +295,10 @@ func (d *Desk) statsToday(w http.ResponseWriter, r *http.Request, s Session) {
 		deps = append(deps, deptCount{Dept: x, Calls: n})
 	}
 	out := map[string]any{"date": from.Format(time.DateOnly), "stats": st, "departments": deps}
+	if err := d.todayCharts(r.Context(), from, from.AddDate(0, 0, 1), out); err != nil {
+		d.serverError(w, err)
+		return
+	}
 	if d.opts.Queue != nil {
 		n, longest := d.opts.Queue()
 		out["queue"] = map[string]int64{"waiting": int64(n), "longest_wait_ms": longest.Milliseconds()}

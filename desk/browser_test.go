@@ -35,8 +35,9 @@ func browser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Contex
 		chromedp.UserDataDir(t.TempDir()),
 	)
 	opts = append(opts, extra...)
-	// the deadline only stops a hung browser from hanging the test run
-	ctx, cancelTimeout := context.WithTimeout(context.Background(), 2*time.Minute)
+	// the deadline only stops a hung browser from hanging the test run; on a loaded
+	// machine a long page test needs more than two minutes
+	ctx, cancelTimeout := context.WithTimeout(context.Background(), 3*time.Minute)
 	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
 	bctx, cancelBrowser := chromedp.NewContext(actx)
 	t.Cleanup(func() {

@@ -89,6 +89,14 @@ type Options struct {
 	SeatStates func() map[string]string
 	// Departments lists the departments the agent may pick from.
 	Departments func() []Dept
+	// IssueTypes names the issue types (事项) for the wallboard's chart, as Departments
+	// names the departments.
+	IssueTypes func() []Dept
+	// Report makes the analysis report of period ("daily", "weekly", "monthly") that
+	// contains date (YYYY-MM-DD) in format ("fragment", "html", "pdf", "xlsx", "csv",
+	// "json"), its text in lang ("zh", "en"). Errors wrapping ErrBadReport are answered
+	// 400, ErrReportUnavailable 503. Without it there are no reports.
+	Report func(ctx context.Context, period, date, format, lang string) (ReportFile, error)
 	// OpenPhone opens the phone signalling of one socket (see phone.go); without it,
 	// phone messages are refused.
 	OpenPhone func(c PhoneClient, send func(typ string, data any) bool) PhoneLink

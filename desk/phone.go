@@ -3,6 +3,7 @@ package desk
 import (
 	"context"
 	"encoding/json"
+	"lianxin/store"
 	"net/http"
 	"strings"
 )
@@ -82,6 +83,7 @@ type seatInfo struct {
 	Seat  string `json:"seat"`
 	State string `json:"state"`
 	Phone string `json:"phone"`
+	store.SeatSettings
 }
 
 func (d *Desk) seatInfo(w http.ResponseWriter, r *http.Request, s Session) {
@@ -99,7 +101,44 @@ func (d *Desk) seatInfo(w http.ResponseWriter, r *http.Request, s Session) {
 		writeError(w, http.StatusNotFound, "no such seat")
 		return
 	}
-	writeJSON(w, http.StatusOK, seatInfo{Seat: id, State: st, Phone: d.phoneOf(id)})
+	set, err := d.st.SeatSettings(r.Context(), id)
+	if err != nil {
+		writeError(w, http.StatusServiceUnavailable, "seat settings unavailable")
+		return
+	}
+	writeJSON(w, http.StatusOK, seatInfo{Seat: id, State: st, Phone: d.phoneOf(id), SeatSettings: set})
+}
+
+// saveSeatSettings is PUT /api/seats/{seat}/settings: the seat's agent (or an admin) sets
+// what the seat keeps for itself wherever it logs in, e.g. {"auto_answer": true}.
+func (d *Desk) saveSeatSettings(w http.ResponseWriter, r *http.Request, s Session) {
+	id := r.PathValue("seat")
+	if !s.sees(id) {
+		writeError(w, http.StatusForbidden, "another seat")
+		return
+	}
+	if d.opts.SeatStates != nil {
+		if _, ok := d.opts.SeatStates()[id]; !ok {
+			writeError(w, http.StatusNotFound, "no such seat")
+			return
+		}
+	}
+	var body struct {
+		AutoAnswer *bool `json:"auto_answer"`
+	}
+	if !readJSON(w, r, &body) {
+		return
+	}
+	if body.AutoAnswer == nil {
+		writeError(w, http.StatusBadRequest, `"auto_answer" (true or false) is required`)
+		return
+	}
+	set := store.SeatSettings{AutoAnswer: *body.AutoAnswer}
+	if err := d.st.SaveSeatSettings(r.Context(), id, set, d.opts.Now()); err != nil {
+		writeError(w, http.StatusServiceUnavailable, "seat settings not saved: the store refused them")
+		return
+	}
+	writeJSON(w, http.StatusOK, set)
 }
 
 func (d *Desk) phoneOf(seat string) string {

@@ -3,6 +3,7 @@ package desk
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -73,4 +74,39 @@ func TestBrowserRefusedMicrophone(t *testing.T) {
 	for _, m := range ph.all() {
 		require.NotContains(t, m, `"on":true`, "a page without a microphone never registers as a phone")
 	}
+}
+
+// Auto-answer is the seat's setting, not one browser's: ticked on one machine, it is ticked
+// when the agent logs in on another (a fresh browser profile), and the gateway holds it.
+func TestBrowserAutoAnswerFollowsTheSeat(t *testing.T) {
+	e := newEnv(t, Config{}, Options{OpenPhone: (&recordingPhones{}).open, Now: time.Now,
+		SeatStates: func() map[string]string { return map[string]string{"seat-01": "offline"} },
+		SeatPhone:  func(string) string { return "" }})
+	first := browser(t, chromedp.Flag("use-fake-device-for-media-stream", true), chromedp.Flag("use-fake-ui-for-media-stream", true))
+	require.NoError(t, chromedp.Do(first,
+		chromedp.Navigate(e.srv.URL+"/#token="+e.login("seat-01", seatPass)),
+		chromedp.WaitVisible(`#conn.ok`),
+		chromedp.WaitVisible(`#auto-answer`),
+	))
+	checked := func(bctx context.Context) bool {
+		on, err := chromedp.Run(bctx, chromedp.Evaluate[bool](`document.getElementById('auto-answer').checked`))
+		require.NoError(t, err)
+		return on
+	}
+	require.False(t, checked(first), "auto-answer starts off")
+	require.NoError(t, chromedp.Do(first, chromedp.Click(`#auto-answer`)))
+	tok := e.login("seat-01", seatPass)
+	require.Eventually(t, func() bool {
+		_, body := e.do("GET", "/api/seats/seat-01", tok, nil)
+		return strings.Contains(string(body), `"auto_answer":true`)
+	}, 10*time.Second, 50*time.Millisecond, "the tick reached the gateway")
+
+	second := browser(t, chromedp.Flag("use-fake-device-for-media-stream", true), chromedp.Flag("use-fake-ui-for-media-stream", true))
+	require.NoError(t, chromedp.Do(second,
+		chromedp.Navigate(e.srv.URL+"/#token="+tok),
+		chromedp.WaitVisible(`#conn.ok`),
+	))
+	_, err := chromedp.Run(second, chromedp.Poll[bool](`document.getElementById('auto-answer').checked`,
+		chromedp.WithPollingTimeout(10*time.Second)))
+	require.NoError(t, err, "another browser shows the seat's auto-answer on")
 }

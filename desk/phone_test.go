@@ -99,7 +99,7 @@ func TestSeatInfoSaysWhichPhoneRings(t *testing.T) {
 	tok := e.login("seat-01", seatPass)
 	code, body := e.do("GET", "/api/seats/seat-01", tok, nil)
 	require.Equal(t, http.StatusOK, code)
-	require.JSONEq(t, `{"seat":"seat-01","state":"available","phone":"webrtc"}`, string(body))
+	require.JSONEq(t, `{"seat":"seat-01","state":"available","phone":"webrtc","auto_answer":false}`, string(body))
 	code, _ = e.do("GET", "/api/seats/seat-02", tok, nil)
 	require.Equal(t, http.StatusForbidden, code, "another seat's token")
 	code, _ = e.do("GET", "/api/seats/seat-01", "", nil)
@@ -108,7 +108,7 @@ func TestSeatInfoSaysWhichPhoneRings(t *testing.T) {
 	admin := e.login("admin", "adminpw")
 	code, body = e.do("GET", "/api/seats/seat-02", admin, nil)
 	require.Equal(t, http.StatusOK, code)
-	require.JSONEq(t, `{"seat":"seat-02","state":"offline","phone":""}`, string(body))
+	require.JSONEq(t, `{"seat":"seat-02","state":"offline","phone":"","auto_answer":false}`, string(body))
 	code, _ = e.do("GET", "/api/seats/seat-99", admin, nil)
 	require.Equal(t, http.StatusNotFound, code)
 
@@ -117,4 +117,34 @@ func TestSeatInfoSaysWhichPhoneRings(t *testing.T) {
 	var me meResponse
 	require.NoError(t, json.Unmarshal(body, &me))
 	require.Equal(t, "webrtc", me.Phone)
+}
+
+// Auto-answer is a setting of the seat, kept by the gateway: the agent who turns it on in
+// one browser finds it on in the next; no one sets another seat's, and a body without the
+// setting is refused rather than read as "off".
+func TestSeatSettingsAPI(t *testing.T) {
+	e := newEnv(t, Config{}, Options{
+		SeatStates: func() map[string]string { return map[string]string{"seat-01": "available", "seat-02": "offline"} },
+	})
+	tok := e.login("seat-01", seatPass)
+	code, body := e.do("PUT", "/api/seats/seat-01/settings", tok, map[string]bool{"auto_answer": true})
+	require.Equal(t, http.StatusOK, code, string(body))
+
+	again := e.login("seat-01", seatPass)
+	code, body = e.do("GET", "/api/seats/seat-01", again, nil)
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, string(body), `"auto_answer":true`)
+
+	code, _ = e.do("PUT", "/api/seats/seat-02/settings", tok, map[string]bool{"auto_answer": true})
+	require.Equal(t, http.StatusForbidden, code, "another seat's setting")
+	code, body = e.do("PUT", "/api/seats/seat-01/settings", tok, map[string]string{"autoanswer": "yes"})
+	require.Equal(t, http.StatusBadRequest, code)
+	require.Contains(t, string(body), "auto_answer")
+	admin := e.login("admin", "adminpw")
+	code, _ = e.do("PUT", "/api/seats/seat-99/settings", admin, map[string]bool{"auto_answer": true})
+	require.Equal(t, http.StatusNotFound, code)
+	code, _ = e.do("PUT", "/api/seats/seat-01/settings", admin, map[string]bool{"auto_answer": false})
+	require.Equal(t, http.StatusOK, code, "an admin may set a seat's")
+	_, body = e.do("GET", "/api/seats/seat-01", tok, nil)
+	require.Contains(t, string(body), `"auto_answer":false`)
 }

@@ -88,7 +88,14 @@ func (w *Webhook) String() string {
 // robots' rate-limit answers are retried with doubling waits; any other refusal (a bad
 // key, a signature or keyword mismatch) is returned at once, since a retry cannot fix it.
 func (w *Webhook) Send(ctx context.Context, a Alert) error {
-	body, err := json.Marshal(w.message(a))
+	title, text := alertMessage(a)
+	return w.SendMarkdown(ctx, title, text)
+}
+
+// SendMarkdown posts any markdown message (a report's figures, say), delivered as Send
+// delivers alerts. title is what DingTalk shows in its notification; WeCom shows text.
+func (w *Webhook) SendMarkdown(ctx context.Context, title, text string) error {
+	body, err := json.Marshal(w.message(title, text))
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrWebhook, err)
 	}
@@ -160,17 +167,22 @@ func (w *Webhook) target() string {
 	return w.cfg.URL + sep + "timestamp=" + ts + "&sign=" + url.QueryEscape(sign)
 }
 
-// message is the robot's markdown message for an alert.
-func (w *Webhook) message(a Alert) any {
+// alertMessage is an alert's title and markdown text.
+func alertMessage(a Alert) (string, string) {
 	title := "高频问题预警：" + a.Issue + " @ " + a.Place
 	var b strings.Builder
 	fmt.Fprintf(&b, "### %s\n", title)
 	fmt.Fprintf(&b, "- 事项：%s\n- 地点：%s\n- 来电：%d 通\n- 部门：%s\n- 状态：%s（%s）\n",
 		a.Issue, a.Place, len(a.CallIDs), a.Department, a.State, a.At.Format("2006-01-02 15:04"))
+	return title, b.String()
+}
+
+// message is the robot's markdown message.
+func (w *Webhook) message(title, text string) any {
 	if w.cfg.Kind == WebhookDingTalk {
-		return map[string]any{"msgtype": "markdown", "markdown": map[string]string{"title": title, "text": b.String()}}
+		return map[string]any{"msgtype": "markdown", "markdown": map[string]string{"title": title, "text": text}}
 	}
-	return map[string]any{"msgtype": "markdown", "markdown": map[string]string{"content": b.String()}}
+	return map[string]any{"msgtype": "markdown", "markdown": map[string]string{"content": text}}
 }
 
 func truncate(s string, n int) string {

@@ -87,6 +87,18 @@ func TestWebhookDingTalkSigned(t *testing.T) {
 	require.Contains(t, md["text"], "阳光花园3号楼")
 }
 
+func TestWebhookSendMarkdown(t *testing.T) {
+	r := &robot{answers: [][2]string{{"500", ""}, {"200", `{"errcode":0,"errmsg":"ok"}`}}}
+	w, waits := newTestWebhook(t, WebhookConfig{Kind: WebhookDingTalk, Secret: "SECabc"}, r, time.Now())
+	require.NoError(t, w.SendMarkdown(context.Background(), "12345 日报", "- 呼入：1,234"))
+	require.Len(t, r.got, 2, "retried like an alert")
+	require.Len(t, *waits, 1)
+	require.NotEmpty(t, r.got[1].URL.Query().Get("sign"), "signed like an alert")
+	md := r.bodies[1]["markdown"].(map[string]any)
+	require.Equal(t, "12345 日报", md["title"])
+	require.Equal(t, "- 呼入：1,234", md["text"])
+}
+
 func TestWebhookRetries(t *testing.T) {
 	// Busy, then rate-limited, then accepted: three attempts, waits doubling.
 	r := &robot{answers: [][2]string{{"500", ""}, {"200", `{"errcode":130101,"errmsg":"send too fast"}`}, {"200", `{"errcode":0}`}}}

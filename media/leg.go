@@ -55,6 +55,9 @@ type LegStats struct {
 	ForeignSource uint64
 	// Malformed counts packets that are not RTP v2 or carry an unnegotiated payload type.
 	Malformed uint64
+	// Unauthenticated counts packets of an SRTP leg that failed authentication (a wrong
+	// key, a forgery, plain RTP) or were replayed.
+	Unauthenticated uint64
 	// DTMF counts telephone-events reported (one per key press).
 	DTMF uint64
 	// Jitter is the RFC 3550 interarrival jitter estimate.
@@ -85,6 +88,7 @@ type Leg struct {
 	codec      Codec
 	dtmfPT     uint8
 	dir        Direction
+	srtp       *SRTP // nil: plain RTP
 	hdr        rtp.Header
 	rs         recvStats
 	dtmf       dtmfTracker
@@ -306,6 +310,11 @@ func (l *Leg) handle(pkt []byte, from netip.AddrPort) {
 		return
 	}
 	l.mu.Lock()
+	pkt, ok := l.unprotect(pkt)
+	if !ok {
+		l.mu.Unlock()
+		return
+	}
 	payload, ok := l.parse(pkt)
 	if !ok {
 		l.stats.Malformed++

@@ -10,6 +10,8 @@ const (
 	DropMalformed     = "malformed"
 	DropLate          = "late"
 	DropDuplicate     = "duplicate"
+	// DropUnauthenticated is an SRTP packet that failed authentication or was replayed.
+	DropUnauthenticated = "unauthenticated"
 )
 
 // Metrics holds the media layer's Prometheus collectors. One Metrics serves every leg; the
@@ -49,7 +51,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"leg"}),
 		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "lianxin_rtp_packets_dropped_total",
-			Help: "RTP packets dropped, by reason: foreign_source, malformed, duplicate (not relayed), late (too late for the tap's reorder window; still relayed).",
+			Help: "RTP packets dropped, by reason: foreign_source, malformed, duplicate (not relayed), late (too late for the tap's reorder window; still relayed), unauthenticated (SRTP).",
 		}, []string{"leg", "reason"}),
 		jitter: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "lianxin_rtp_jitter_seconds",
@@ -83,13 +85,14 @@ type legMetrics struct {
 	rtcpSent, rtcpReceived              prometheus.Counter
 	rtcpForeign, rtcpMalformed          prometheus.Counter
 	rtt, peerJitter, mos, loss          prometheus.Observer
+	unauthenticated                     prometheus.Counter
 }
 
 func (m *Metrics) forLeg(kind string) *legMetrics {
 	if m == nil {
 		m = NewMetrics(nil)
 	}
-	return &legMetrics{
+	lm := &legMetrics{
 		received:   m.received.WithLabelValues(kind),
 		sent:       m.sent.WithLabelValues(kind),
 		lost:       m.lost.WithLabelValues(kind),
@@ -109,6 +112,8 @@ func (m *Metrics) forLeg(kind string) *legMetrics {
 		mos:           m.mos.WithLabelValues(kind),
 		loss:          m.loss.WithLabelValues(kind),
 	}
+	lm.unauthenticated = m.dropped.WithLabelValues(kind, DropUnauthenticated)
+	return lm
 }
 
 // qualityCollectors makes the RTCP and call-quality collectors.

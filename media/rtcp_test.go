@@ -339,3 +339,37 @@ func TestRTCPIntervalIsRandomisedAroundTheMean(t *testing.T) {
 	require.True(t, lo >= 2*time.Second && hi <= 6*time.Second, "[0.5, 1.5] of the interval: %s–%s", lo, hi)
 	require.True(t, hi-lo > time.Second, "randomised: %s–%s", lo, hi)
 }
+
+// An SRTP leg's reports are SRTCP with its keys: its peer reads them with the mirrored
+// keys, and a leg without them cannot.
+func TestRTCPOfAnSRTPLegIsSRTCP(t *testing.T) {
+	n := newMemNet(t)
+	a := n.leg("caller", "127.0.0.1:4000", "127.0.0.1:4001")
+	b := n.leg("phone", "127.0.0.1:5000", "127.0.0.1:5001")
+	k := SRTPKeys{Profile: SRTPAES128SHA1_80, Local: make([]byte, 30), Remote: make([]byte, 30)}
+	for i := range k.Local {
+		k.Local[i], k.Remote[i] = byte(i), byte(100+i)
+	}
+	require.NoError(t, a.SetSRTP(k))
+	require.NoError(t, a.SetRemote(netip.MustParseAddrPort("127.0.0.1:5000"), PCMU(), 0))
+	require.NoError(t, b.SetRemote(netip.MustParseAddrPort("127.0.0.1:4000"), PCMU(), 0))
+
+	a.fire()
+	p := n.next()
+	_, err := rtcp.Unmarshal(p.b)
+	require.Error(t, err, "SRTCP on the wire, not RTCP")
+	n.deliver(p)
+	require.Eventually(t, func() bool { return b.Quality().RTCPMalformed == 1 }, ioTimeout, time.Millisecond,
+		"a plain leg cannot read it")
+
+	require.NoError(t, b.SetSRTP(SRTPKeys{Profile: k.Profile, Local: k.Remote, Remote: k.Local}))
+	a.fire()
+	n.deliver(n.next())
+	require.Eventually(t, func() bool { return b.Quality().RTCPReceived == 1 }, ioTimeout, time.Millisecond,
+		"the peer with the keys reads the report")
+	b.fire()
+	n.deliver(n.next())
+	require.Eventually(t, func() bool { return a.Quality().RTCPReceived == 1 }, ioTimeout, time.Millisecond,
+		"and its own SRTCP reaches the leg")
+	require.Zero(t, a.Quality().RTCPMalformed)
+}

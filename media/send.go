@@ -49,6 +49,7 @@ type outStream struct {
 	gapMax   uint16 // highest sequence number sent
 	gapFirst uint16 // the first sequence number sent
 	gapInit  bool
+	srtp     *SRTP    // nil: plain RTP
 	tx       *txCodec // toward a G.722 peer; nil until one is configured
 	buf      [1500]byte
 }
@@ -170,10 +171,12 @@ func (o *outStream) send(pt uint8, marker bool, seq uint16, ts uint32, n int, no
 	binary.BigEndian.PutUint32(b[4:], ts)
 	binary.BigEndian.PutUint32(b[8:], o.ssrc)
 	o.countGap(seq)
-	var err error
-	if u := o.leg.udp; u != nil {
+	b, err := o.protect(b)
+	switch u := o.leg.udp; {
+	case err != nil:
+	case u != nil:
 		_, err = u.WriteToUDPAddrPort(b, o.dest)
-	} else {
+	default:
 		_, err = o.leg.conn.WriteTo(b, net.UDPAddrFromAddrPort(o.dest))
 	}
 	// Advance even on a send error: the far end must see the gap as loss, not reordering.

@@ -56,7 +56,8 @@ func flowMedia(m sip.Media) callflow.Media {
 	if m.RTCPMux {
 		rtcp.Mode = media.RTCPMux
 	}
-	return callflow.Media{Addr: m.Addr, Codec: m.Codec, PayloadType: m.PayloadType, DTMFType: m.DTMFType, Direction: d, RTCP: rtcp}
+	return callflow.Media{Addr: m.Addr, Codec: m.Codec, PayloadType: m.PayloadType, DTMFType: m.DTMFType, Direction: d,
+		SRTP: m.SRTP, RTCP: rtcp}
 }
 
 // sipStatus is the final response a refused caller gets.

@@ -3,7 +3,7 @@
 # installed: installs the missing ones when running as root, otherwise names them and fails.
 set -euo pipefail
 run_pkgs="libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us gcc pkg-config libopus-dev libopusfile-dev"
-test_pkgs="$run_pkgs fonts-noto-cjk sip-tester baresip espeak-ng flite sox libsox-fmt-all pocketsphinx pocketsphinx-testdata chromium prometheus python3 curl iproute2 ffmpeg"
+test_pkgs="$run_pkgs fonts-noto-cjk sip-tester baresip espeak-ng flite sox libsox-fmt-all pocketsphinx pocketsphinx-testdata chromium poppler-utils prometheus python3 curl iproute2 ffmpeg"
 case "${1:-test}" in
 run) want=$run_pkgs ;;
 test) want=$test_pkgs ;;

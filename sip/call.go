@@ -13,6 +13,8 @@ import (
 
 	"github.com/emiago/sipgo"
 	siplib "github.com/emiago/sipgo/sip"
+
+	"lianxin/media"
 )
 
 // Causes a call's context ends with.
@@ -29,9 +31,15 @@ type leg struct {
 	log    *slog.Logger
 	ctx    context.Context
 	cancel context.CancelCauseFunc
+	// ua is the dialog's side of the gateway: its Contact names the transport (TLS or
+	// not) that the peer's requests in the dialog must use.
+	ua *sipgo.DialogUA
+	// policy is the peer's SRTP policy, for its re-INVITEs.
+	policy SRTPPolicy
 
 	mu     sync.Mutex
 	remote Media
+	own    sdes // the gateway's side of SRTP in its last SDP
 	local  netip.AddrPort
 	onHold func(Media)
 	// codecs are what this leg may switch to: the caller's G.711 laws, or what the seat
@@ -62,7 +70,7 @@ func (l *leg) OnMediaChange(f func(Media)) {
 // 488 and the old media stays.
 func (l *leg) reinvite(req *siplib.Request, tx siplib.ServerTransaction) {
 	l.mu.Lock()
-	cur, allowed := l.remote, l.codecs
+	cur, own, allowed := l.remote, l.own, l.codecs
 	l.mu.Unlock()
 	dir := cur.Direction
 	if body := req.Body(); len(body) > 0 {
@@ -76,18 +84,28 @@ func (l *leg) reinvite(req *siplib.Request, tx siplib.ServerTransaction) {
 			l.srv.respond(tx, req, siplib.StatusNotAcceptableHere, "Not Acceptable Here (no common codec)")
 			return
 		}
+		pol := l.policy
+		if cur.SRTP.Enabled() {
+			pol = SRTPRequired // an encrypted call never falls back to plain RTP
+		}
+		sec, keys, err := answerSDES(o, pol, own.key)
+		if err != nil {
+			l.srv.respond(tx, req, statusFor(err), reasonFor(err))
+			return
+		}
 		cur = o.media(codec)
+		cur.SRTP, own = keys, sec
 		dir = o.dir
 	}
 	res := siplib.NewSDPResponseFromRequest(req, l.srv.sdp.build(l.local, []string{cur.Codec},
-		map[string]uint8{cur.Codec: cur.PayloadType}, cur.DTMFType, dir.answer(), cur.RTCPMux))
-	res.AppendHeader(&l.srv.dlgUA.ContactHDR)
+		map[string]uint8{cur.Codec: cur.PayloadType}, cur.DTMFType, dir.answer(), own, cur.RTCPMux))
+	res.AppendHeader(&l.ua.ContactHDR)
 	if err := tx.Respond(res); err != nil {
 		l.log.Warn("sip: re-INVITE answer failed", "err", err)
 		return
 	}
 	l.mu.Lock()
-	l.remote = cur
+	l.remote, l.own = cur, own
 	f := l.onHold
 	l.mu.Unlock()
 	l.log.Info("sip: media changed by re-INVITE", "direction", cur.Direction, "addr", cur.Addr, "codec", cur.Codec)
@@ -141,6 +159,11 @@ func (s *Server) newCall(req *siplib.Request, tx siplib.ServerTransaction) {
 		}
 		return
 	}
+	pol := s.callerPolicy(adm)
+	if pol.TLS == TLSRequired && !overTLS(req) {
+		s.respond(tx, req, siplib.StatusForbidden, "Forbidden (TLS required)")
+		return
+	}
 	if req.Contact() == nil {
 		// RFC 2543 made Contact optional: requests in the dialog then go to the From
 		// address (RFC 3261 §8.2.6.2 keeps such callers working). sipgo's dialog needs a
@@ -148,25 +171,13 @@ func (s *Server) newCall(req *siplib.Request, tx siplib.ServerTransaction) {
 		req = req.Clone()
 		req.AppendHeader(&siplib.ContactHeader{Address: *req.From().Address.Clone()})
 	}
-	if len(req.Body()) == 0 {
-		s.respond(tx, req, siplib.StatusNotAcceptableHere, "Not Acceptable Here (an SDP offer is required)")
+	co, code, reason := readOffer(req, pol)
+	if code != 0 {
+		s.respond(tx, req, code, reason)
 		return
 	}
-	if ct := req.ContentType(); ct != nil && ct.Value() != "application/sdp" {
-		s.respond(tx, req, siplib.StatusUnsupportedMediaType, "Unsupported Media Type")
-		return
-	}
-	o, err := parseSDP(req.Body())
-	if err != nil {
-		s.respond(tx, req, statusFor(err), reasonFor(err))
-		return
-	}
-	codec, ok := o.pick(callerCodecs)
-	if !ok {
-		s.respond(tx, req, statusFor(ErrNoCommonCodec), reasonFor(ErrNoCommonCodec))
-		return
-	}
-	dlg, err := s.dlgUA.ReadInvite(req, tx)
+	ua := s.uaFor(req)
+	dlg, err := ua.ReadInvite(req, tx)
 	if err != nil {
 		s.respond(tx, req, siplib.StatusBadRequest, "Bad Request")
 		return
@@ -177,9 +188,11 @@ func (s *Server) newCall(req *siplib.Request, tx siplib.ServerTransaction) {
 	defer s.active.Add(-1)
 
 	c := &InboundCall{dlg: dlg, CallID: req.CallID().Value(), Number: adm.number, Dialled: adm.dialled,
-		From: req.From().Address.User, Trunk: adm.trunk, offer: o, codec: codec}
-	c.srv, c.codecs = s, callerCodecs
-	c.remote = o.media(c.codec)
+		From: req.From().Address.User, Trunk: adm.trunk, offer: co.o, codec: co.codec}
+	c.srv, c.codecs, c.ua, c.policy, c.own = s, callerCodecs, ua, pol.SRTP, co.own
+	c.remote = co.o.media(c.codec)
+	c.remote.SRTP = co.keys
+	s.cfg.Metrics.leg("caller", req.Transport(), co.keys.Enabled())
 	c.log = s.log.With("call_id", c.CallID, "line", c.Number)
 	if c.Trunk != nil {
 		c.log = c.log.With("trunk", c.Trunk.Name)
@@ -193,6 +206,39 @@ func (s *Server) newCall(req *siplib.Request, tx siplib.ServerTransaction) {
 
 	s.handler(c)
 	c.finish()
+}
+
+// callerOffer is a caller's SDP offer as the gateway takes it: the codec it answers with,
+// its own side of SRTP and the leg's keys.
+type callerOffer struct {
+	o     *offer
+	codec string
+	own   sdes
+	keys  media.SRTPKeys
+}
+
+// readOffer checks an INVITE's SDP offer against the caller's policy; a refusal is the
+// status and reason to answer with.
+func readOffer(req *siplib.Request, pol Policy) (callerOffer, int, string) {
+	if len(req.Body()) == 0 {
+		return callerOffer{}, siplib.StatusNotAcceptableHere, "Not Acceptable Here (an SDP offer is required)"
+	}
+	if ct := req.ContentType(); ct != nil && ct.Value() != "application/sdp" {
+		return callerOffer{}, siplib.StatusUnsupportedMediaType, "Unsupported Media Type"
+	}
+	o, err := parseSDP(req.Body())
+	if err != nil {
+		return callerOffer{}, statusFor(err), reasonFor(err)
+	}
+	codec, ok := o.pick(callerCodecs)
+	if !ok {
+		return callerOffer{}, statusFor(ErrNoCommonCodec), reasonFor(ErrNoCommonCodec)
+	}
+	own, keys, err := answerSDES(o, pol.SRTP, nil)
+	if err != nil {
+		return callerOffer{}, statusFor(err), reasonFor(err)
+	}
+	return callerOffer{o: o, codec: codec, own: own, keys: keys}, 0, ""
 }
 
 // Codecs is the caller's offered G.711 laws (what a caller's leg may use), preferred first.
@@ -209,9 +255,9 @@ func (c *InboundCall) Codecs() []string {
 func (c *InboundCall) answerSDP(local netip.AddrPort) []byte {
 	c.mu.Lock()
 	c.local = local
-	r := c.remote
+	r, own := c.remote, c.own
 	c.mu.Unlock()
-	return c.srv.sdp.build(local, []string{r.Codec}, map[string]uint8{r.Codec: r.PayloadType}, r.DTMFType, r.Direction.answer(), r.RTCPMux)
+	return c.srv.sdp.build(local, []string{r.Codec}, map[string]uint8{r.Codec: r.PayloadType}, r.DTMFType, r.Direction.answer(), own, r.RTCPMux)
 }
 
 // Progress sends 183 Session Progress with an SDP answer for RTP at local: early media,
@@ -322,13 +368,19 @@ func (s *Server) Dial(ctx context.Context, o DialOptions) (*OutboundCall, error)
 	if !ok {
 		return nil, fmt.Errorf("%w: %s", ErrNotRegistered, o.Seat)
 	}
+	pol := s.cfg.SeatPolicies.For(o.Seat)
+	ua, err := s.seatUA(reg, pol)
+	if err != nil {
+		return nil, err
+	}
 	pts := map[string]uint8{}
 	for _, c := range o.Codecs {
 		pts[c] = staticPT[c]
 	}
+	own := offerSDES(pol.SRTP)
 	req := siplib.NewRequest(siplib.INVITE, *reg.Contact.Clone())
 	// rtcp-mux is offered: the seat's answer says whether RTCP shares the RTP port
-	req.SetBody(s.sdp.build(o.Local, o.Codecs, pts, defaultDTMFPayload, SendRecv, true))
+	req.SetBody(s.sdp.build(o.Local, o.Codecs, pts, defaultDTMFPayload, SendRecv, own, true))
 	req.AppendHeader(siplib.NewHeader("Content-Type", "application/sdp"))
 	from := &siplib.FromHeader{DisplayName: o.CallerID,
 		Address: siplib.Uri{Scheme: "sip", User: o.CallerID, Host: s.host, Port: int(s.addr.Port())},
@@ -337,8 +389,13 @@ func (s *Server) Dial(ctx context.Context, o DialOptions) (*OutboundCall, error)
 	req.AppendHeader(from)
 	req.AppendHeader(&siplib.ToHeader{Address: siplib.Uri{Scheme: "sip", User: o.Seat, Host: s.host}, Params: siplib.NewParams()})
 	req.SetTransport(reg.Transport)
+	if ua == s.dlgTLS && s.hasConn("tls", reg.Source) {
+		// The phone's TLS connection, not its Contact: a phone seldom has a certificate
+		// to accept a connection of the gateway's (RFC 5923's reuse).
+		req.SetDestination(reg.Source)
+	}
 
-	dlg, err := s.dlgUA.WriteInvite(ctx, req)
+	dlg, err := ua.WriteInvite(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("sip: INVITE %s: %w", o.Seat, err)
 	}
@@ -356,13 +413,14 @@ func (s *Server) Dial(ctx context.Context, o DialOptions) (*OutboundCall, error)
 		return nil, fmt.Errorf("sip: %s did not answer: %w", o.Seat, err)
 	}
 	oc := &OutboundCall{dlg: dlg, Seat: o.Seat}
-	oc.srv, oc.local, oc.codecs = s, o.Local, slices.Clone(o.Codecs)
+	oc.srv, oc.local, oc.codecs, oc.ua, oc.policy, oc.own = s, o.Local, slices.Clone(o.Codecs), ua, pol.SRTP, own
 	oc.log = s.log.With("seat", o.Seat)
 	oc.ctx, oc.cancel = context.WithCancelCause(context.Background())
 	ans, err := parseSDP(dlg.InviteResponse.Body())
 	if err == nil {
 		if codec, ok := ans.pick(o.Codecs); ok {
 			oc.remote = ans.media(codec)
+			oc.remote.SRTP, err = own.answered(ans, pol.SRTP)
 		} else {
 			err = ErrNoCommonCodec
 		}
@@ -376,6 +434,7 @@ func (s *Server) Dial(ctx context.Context, o DialOptions) (*OutboundCall, error)
 		return nil, fmt.Errorf("sip: %s answered with unusable SDP: %w", o.Seat, err)
 	}
 	s.setDialog(dlg.ID, oc)
+	s.cfg.Metrics.leg("seat", reg.Transport, oc.remote.SRTP.Enabled())
 	return oc, nil
 }
 
@@ -406,7 +465,7 @@ func (oc *OutboundCall) bye(req *siplib.Request, tx siplib.ServerTransaction) {
 // statusFor classifies an error into a SIP status.
 func statusFor(err error) int {
 	switch {
-	case errors.Is(err, ErrNoCommonCodec):
+	case errors.Is(err, ErrNoCommonCodec), srtpError(err) != "":
 		return siplib.StatusNotAcceptableHere
 	case errors.Is(err, ErrBadSDP):
 		return siplib.StatusBadRequest
@@ -415,6 +474,9 @@ func statusFor(err error) int {
 }
 
 func reasonFor(err error) string {
+	if why := srtpError(err); why != "" {
+		return "Not Acceptable Here (" + why + ")"
+	}
 	switch statusFor(err) {
 	case siplib.StatusNotAcceptableHere:
 		return "Not Acceptable Here"
@@ -422,6 +484,21 @@ func reasonFor(err error) string {
 		return "Bad Request (SDP)"
 	}
 	return "Server Internal Error"
+}
+
+// srtpError is the reason phrase's words for an SRTP negotiation error, "" for others.
+func srtpError(err error) string {
+	switch {
+	case errors.Is(err, ErrSRTPRequired):
+		return "SRTP required"
+	case errors.Is(err, ErrSRTPOff):
+		return "SRTP not accepted"
+	case errors.Is(err, ErrNoCommonCrypto):
+		return "no usable SRTP crypto, " + cryptoSuite + " wanted"
+	case errors.Is(err, ErrDTLSSRTP):
+		return "DTLS-SRTP not supported"
+	}
+	return ""
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -147,14 +147,15 @@ func (c *idleConn) Close() error {
 	return err
 }
 
-// usesConn reports whether a live registration was made over the TCP connection from
+// usesConn reports whether a live registration was made over the TCP (or TLS) connection from
 // raddr: that connection is how the seat's phone is reached, so it is not idle.
 func (r *registrar) usesConn(raddr string) bool {
 	now := r.now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, reg := range r.regs {
-		if reg.Source == raddr && strings.EqualFold(reg.Transport, "tcp") && reg.Expires.After(now) {
+		reliable := strings.EqualFold(reg.Transport, "tcp") || strings.EqualFold(reg.Transport, "tls")
+		if reg.Source == raddr && reliable && reg.Expires.After(now) {
 			return true
 		}
 	}

@@ -88,12 +88,23 @@ func TestTCPRegisteredConnectionKept(t *testing.T) {
 	require.True(t, closedByServer(t, idle), "an unregistered one is not kept")
 }
 
-// tcpPeer is a hand-driven SIP client on a TCP connection.
+// tcpPeer is a hand-driven SIP client on a TCP (or TLS) connection.
 type tcpPeer struct {
 	t  *testing.T
 	c  net.Conn
 	rd *bufio.Reader
 	n  int
+	// transport is what its Via and Contact say: "tcp" when empty, or "tls".
+	transport string
+	// contact is the address its Contact names (its own end of the connection when empty).
+	contact string
+}
+
+func (p *tcpPeer) tp() string {
+	if p.transport == "" {
+		return "tcp"
+	}
+	return p.transport
 }
 
 // read reads one response and returns its status, headers (lower-case names) and error.
@@ -135,9 +146,9 @@ func (p *tcpPeer) read() (int, map[string]string, error) {
 func (p *tcpPeer) request(method, user, extra string) string {
 	p.n++
 	la := p.c.LocalAddr().String()
-	return fmt.Sprintf("%s sip:%s SIP/2.0\r\nVia: SIP/2.0/TCP %s;branch=z9hG4bK-tcp-%d-%d\r\nMax-Forwards: 70\r\n"+
+	return fmt.Sprintf("%s sip:%s SIP/2.0\r\nVia: SIP/2.0/%s %s;branch=z9hG4bK-tcp-%d-%d\r\nMax-Forwards: 70\r\n"+
 		"From: <sip:%s@127.0.0.1>;tag=t%d\r\nTo: <sip:%s@127.0.0.1>\r\nCall-ID: tcp-%s-%s\r\nCSeq: %d %s\r\n%sContent-Length: 0\r\n\r\n",
-		method, p.c.RemoteAddr(), la, time.Now().UnixNano(), p.n, user, p.n, user, user, la, p.n, method, extra)
+		method, p.c.RemoteAddr(), strings.ToUpper(p.tp()), la, time.Now().UnixNano(), p.n, user, p.n, user, user, la, p.n, method, extra)
 }
 
 // tryOptions sends an OPTIONS and returns the status, 0 if there was none.
@@ -162,7 +173,11 @@ func (p *tcpPeer) options(tag string) int {
 // registerWithAuth registers seat over the connection, answering the challenge.
 func (p *tcpPeer) registerWithAuth(seat string) int {
 	p.t.Helper()
-	contact := fmt.Sprintf("Contact: <sip:%s@%s;transport=tcp>\r\nExpires: 60\r\n", seat, p.c.LocalAddr())
+	addr := p.contact
+	if addr == "" {
+		addr = p.c.LocalAddr().String()
+	}
+	contact := fmt.Sprintf("Contact: <sip:%s@%s;transport=%s>\r\nExpires: 60\r\n", seat, addr, p.tp())
 	_, err := io.WriteString(p.c, p.request("REGISTER", seat, contact))
 	require.NoError(p.t, err)
 	code, h, err := p.read()

@@ -1,6 +1,10 @@
 package sip
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // Metrics are the signalling layer's Prometheus collectors. A nil *Metrics records nothing.
 type Metrics struct {
@@ -15,6 +19,7 @@ type Metrics struct {
 	trunkAuths    *prometheus.CounterVec
 	trunkInvites  *prometheus.CounterVec
 	trunks        *trunkCollector
+	legs          *prometheus.CounterVec
 }
 
 // NewMetrics registers the SIP collectors on reg.
@@ -44,6 +49,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		logDropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "lianxin_sip_log_suppressed_total", Help: "SIP stack log records dropped by the rate limit.",
 		}),
+		legs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lianxin_sip_call_legs_total",
+			Help: "Call legs set up, by side (caller, seat), signalling transport (udp, tcp, tls) and media (rtp, srtp).",
+		}, []string{"side", "transport", "media"}),
 		trunkAuths: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "lianxin_sip_trunk_auth_total", Help: "Digest checks of PBX trunks' INVITEs, by outcome.",
 		}, []string{"result"}),
@@ -54,7 +63,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		trunks: newTrunkCollector(),
 	}
 	reg.MustRegister(m.registrations, m.registers, m.requests, m.responses, m.authBlocks, m.limited, m.tcpCloses, m.logDropped,
-		m.trunkAuths, m.trunkInvites, m.trunks)
+		m.trunkAuths, m.trunkInvites, m.trunks, m.legs)
 	return m
 }
 
@@ -116,4 +125,16 @@ func (m *Metrics) logSuppressed() {
 	if m != nil {
 		m.logDropped.Inc()
 	}
+}
+
+// leg counts a call leg set up over transport, with SRTP or plain RTP.
+func (m *Metrics) leg(side, transport string, srtp bool) {
+	if m == nil {
+		return
+	}
+	media := "rtp"
+	if srtp {
+		media = "srtp"
+	}
+	m.legs.WithLabelValues(side, strings.ToLower(transport), media).Inc()
 }

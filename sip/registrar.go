@@ -24,6 +24,7 @@ type Registration struct {
 type registrar struct {
 	auth       *digestAuth
 	creds      func(user string) (string, bool)
+	policies   Policies
 	now        func() time.Time
 	minExpires time.Duration
 	maxExpires time.Duration
@@ -39,12 +40,18 @@ type registrar struct {
 
 func newRegistrar(cfg Config) *registrar {
 	return &registrar{auth: newDigestAuth(registrarDigest(cfg.Metrics), cfg.Realm, cfg.Credentials, cfg.Now, cfg.Security, cfg.Logger, cfg.Metrics),
-		creds: cfg.Credentials, now: cfg.Now, minExpires: cfg.MinExpires, maxExpires: cfg.MaxExpires,
+		creds: cfg.Credentials, policies: cfg.SeatPolicies, now: cfg.Now, minExpires: cfg.MinExpires, maxExpires: cfg.MaxExpires,
 		onChange: cfg.OnRegistration, metrics: cfg.Metrics, dirty: make(chan struct{}, 1), regs: map[string]Registration{}}
 }
 
 // handle answers a REGISTER.
 func (r *registrar) handle(req *siplib.Request) *siplib.Response {
+	// before the challenge: a seat that must use TLS never has a digest answer in the
+	// clear, for someone listening to try passwords against
+	if to := req.To(); to != nil && !overTLS(req) && r.policies.For(to.Address.User).TLS == TLSRequired {
+		r.metrics.register("tls_required")
+		return siplib.NewResponseFromRequest(req, siplib.StatusForbidden, "Forbidden (TLS required)", nil)
+	}
 	user, res := r.auth.authenticate(req)
 	if res != nil {
 		return res

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 
 	"github.com/pion/sdp/v3"
+
+	"lianxin/media"
 )
 
 // Direction is an SDP media direction from the point of view of the party that wrote it.
@@ -50,15 +52,16 @@ var staticPT = map[string]uint8{PCMU: 0, PCMA: 8, G722: 9}
 var callerCodecs = []string{PCMU, PCMA}
 
 // Media is one side's negotiated audio: where to send RTP, which law, which payload type
-// carries RFC 4733 telephone events (0 when none) and the direction that side asked for;
-// and where it takes RTCP: multiplexed on the RTP port (a=rtcp-mux, RFC 5761), at RTCP
-// (a=rtcp, RFC 3605), or when neither, on the RTP port + 1.
+// carries RFC 4733 telephone events (0 when none), the direction that side asked for and,
+// when the leg is SRTP, its keys; and where it takes RTCP: multiplexed on the RTP port
+// (a=rtcp-mux, RFC 5761), at RTCP (a=rtcp, RFC 3605), or when neither, on the RTP port + 1.
 type Media struct {
 	Addr        netip.AddrPort
 	Codec       string
 	PayloadType uint8
 	DTMFType    uint8
 	Direction   Direction
+	SRTP        media.SRTPKeys
 	RTCPMux     bool
 	RTCP        netip.AddrPort
 }
@@ -77,6 +80,8 @@ type offer struct {
 	pts     map[string]uint8
 	dtmf    uint8
 	dir     Direction
+	proto   string       // the m= line's transport, e.g. RTP/AVP
+	crypto  []sdesCrypto // the a=crypto lines the gateway can use, in the offerer's order
 	rtcpMux bool
 	rtcp    netip.AddrPort
 }
@@ -112,7 +117,8 @@ func parseSDP(body []byte) (*offer, error) {
 	if port <= 0 || port > 65535 {
 		return nil, fmt.Errorf("%w: port %d", ErrBadSDP, port)
 	}
-	o := &offer{addr: netip.AddrPortFrom(ip.Unmap(), uint16(port)), pts: map[string]uint8{}, dir: SendRecv}
+	o := &offer{addr: netip.AddrPortFrom(ip.Unmap(), uint16(port)), pts: map[string]uint8{}, dir: SendRecv,
+		proto: strings.Join(md.MediaName.Protos, "/")}
 	names := rtpmaps(md)
 	for _, f := range md.MediaName.Formats {
 		n, err := strconv.Atoi(f)
@@ -154,6 +160,9 @@ func parseSDP(body []byte) (*offer, error) {
 			o.rtcpMux = true
 		case "rtcp":
 			o.rtcp = rtcpAttr(a.Value, ip.Unmap())
+		}
+		if c, ok := parseCrypto(a.Value); ok && a.Key == "crypto" {
+			o.crypto = append(o.crypto, c)
 		}
 	}
 	if len(o.codecs) == 0 {
@@ -230,10 +239,11 @@ type sdpWriter struct {
 	version   atomic.Uint64
 }
 
-// build writes an SDP with the given codecs (first preferred), telephone-event type and
-// direction, for RTP at local. RTCP is always at local's port + 1 (the media port pairs),
-// so no a=rtcp is needed; with mux the SDP offers, or in an answer accepts, rtcp-mux.
-func (w *sdpWriter) build(local netip.AddrPort, codecs []string, pts map[string]uint8, dtmf uint8, dir Direction, mux bool) []byte {
+// build writes an SDP with the given codecs (first preferred), telephone-event type,
+// direction and SRTP, for RTP at local. RTCP is always at local's port + 1 (the media port
+// pairs), so no a=rtcp is needed; with mux the SDP offers, or in an answer accepts,
+// rtcp-mux.
+func (w *sdpWriter) build(local netip.AddrPort, codecs []string, pts map[string]uint8, dtmf uint8, dir Direction, sec sdes, mux bool) []byte {
 	ip := local.Addr().Unmap()
 	family := "IP4"
 	if ip.Is6() {
@@ -249,12 +259,19 @@ func (w *sdpWriter) build(local netip.AddrPort, codecs []string, pts map[string]
 	if dtmf != 0 {
 		fmts = append(fmts, strconv.Itoa(int(dtmf)))
 	}
-	fmt.Fprintf(&b, "m=audio %d RTP/AVP %s\r\n", local.Port(), strings.Join(fmts, " "))
+	proto := sec.proto
+	if proto == "" {
+		proto = protoAVP
+	}
+	fmt.Fprintf(&b, "m=audio %d %s %s\r\n", local.Port(), proto, strings.Join(fmts, " "))
 	for _, c := range codecs {
 		fmt.Fprintf(&b, "a=rtpmap:%d %s/8000\r\n", pts[c], c)
 	}
 	if dtmf != 0 {
 		fmt.Fprintf(&b, "a=rtpmap:%d telephone-event/8000\r\na=fmtp:%d 0-16\r\n", dtmf, dtmf)
+	}
+	if sec.key != nil {
+		fmt.Fprintf(&b, "a=crypto:%s\r\n", sec.attr())
 	}
 	fmt.Fprintf(&b, "a=ptime:20\r\na=%s\r\n", dir)
 	if mux {

@@ -52,7 +52,7 @@ func TestParseSDP(t *testing.T) {
 func TestAnswerSDPRoundTrips(t *testing.T) {
 	w := &sdpWriter{sessionID: 7}
 	body := w.build(netip.MustParseAddrPort("127.0.0.1:20000"), []string{PCMU, PCMA},
-		map[string]uint8{PCMU: 0, PCMA: 8}, 101, SendOnly.answer(), false)
+		map[string]uint8{PCMU: 0, PCMA: 8}, 101, SendOnly.answer(), sdes{}, false)
 	o, err := parseSDP(body)
 	require.NoError(t, err)
 	require.Equal(t, []string{PCMU, PCMA}, o.codecs)
@@ -62,7 +62,7 @@ func TestAnswerSDPRoundTrips(t *testing.T) {
 	require.False(t, o.rtcpMux)
 	require.NotContains(t, string(body), "a=rtcp", "RTCP on the port above needs no attribute")
 
-	body = w.build(netip.MustParseAddrPort("127.0.0.1:20000"), []string{PCMU}, map[string]uint8{PCMU: 0}, 0, SendRecv, true)
+	body = w.build(netip.MustParseAddrPort("127.0.0.1:20000"), []string{PCMU}, map[string]uint8{PCMU: 0}, 0, SendRecv, sdes{}, true)
 	o, err = parseSDP(body)
 	require.NoError(t, err)
 	require.True(t, o.rtcpMux, "rtcp-mux offered or accepted")
@@ -108,6 +108,8 @@ func FuzzParseSDP(f *testing.F) {
 		"a=rtpmap:101 telephone-event/8000", "a=fmtp:101 0-15", "a=sendrecv", "a=label:1",
 		"a=ssrc:3055434564 cname:2f5a3c1e-8a4b", "a=rtcp-rsize", "a=rtcp-mux", "a=ptime:20"))
 	f.Add(sdpOffer("m=audio 6000 RTP/AVP 8 101", "a=rtpmap:8 PCMA/8000", "a=rtpmap:101 telephone-event/8000", "a=fmtp:101 0-11,16"))
+	f.Add(sdpOffer("m=audio 4000 RTP/SAVP 0", "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNk|2^31"))
+	f.Add(sdpOffer("m=audio 4000 RTP/AVP 0", "a=crypto:9 AES_CM_128_HMAC_SHA1_80 inline:MDEy|1:4;inline:x UNENCRYPTED_SRTP"))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		o, err := parseSDP(body)
 		if err == nil && (len(o.codecs) == 0 || !o.addr.IsValid()) {
@@ -148,7 +150,7 @@ func TestParseSDPG722(t *testing.T) {
 
 	w := &sdpWriter{sessionID: 1}
 	body := string(w.build(netip.MustParseAddrPort("127.0.0.1:20000"), []string{G722, PCMU},
-		map[string]uint8{G722: 9, PCMU: 0}, 101, SendRecv, false))
+		map[string]uint8{G722: 9, PCMU: 0}, 101, SendRecv, sdes{}, false))
 	require.Contains(t, body, "m=audio 20000 RTP/AVP 9 0 101\r\n")
 	require.Contains(t, body, "a=rtpmap:9 G722/8000\r\n")
 }

@@ -12,6 +12,7 @@ package sip
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"math/rand/v2"
@@ -32,6 +33,14 @@ type Config struct {
 	// as well; the first is the one the gateway names in its Contact and Via, and an
 	// extra address with port 0 takes the first one's port.
 	Listen string
+	// TLSListen is host:port for SIP over TLS (RFC 3261 §26.2), e.g. 127.0.0.1:5061; more
+	// may follow after commas. Empty serves no TLS.
+	TLSListen string
+	// TLSCertificate is the gateway's certificate on TLSListen (LoadOrCreateCertificate).
+	TLSCertificate *tls.Certificate
+	// SeatPolicies is how each seat's phone must be reached (TLS, SRTP); CallerPolicies
+	// how callers must reach each dialled number.
+	SeatPolicies, CallerPolicies Policies
 	// Realm for digest authentication.
 	Realm string
 	// UserAgent is sent in the User-Agent and Server headers.
@@ -93,6 +102,10 @@ type Server struct {
 	addr  netip.AddrPort
 	addrs []netip.AddrPort
 
+	tlsLns  []net.Listener
+	tlsAddr netip.AddrPort
+	dlgTLS  *sipgo.DialogUA // nil without TLS
+
 	mu      sync.Mutex
 	dialogs map[string]inDialog
 
@@ -149,6 +162,9 @@ func New(cfg Config, handler CallHandler) (*Server, error) {
 	lim := func(r RateLimit) *limiter { return newLimiter(r, cfg.Security.MaxSources, cfg.Now) }
 	addrs, err := listenAddrs(cfg.Listen)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkTLSConfig(cfg); err != nil {
 		return nil, err
 	}
 	host, _, _ := net.SplitHostPort(addrs[0])
@@ -209,6 +225,14 @@ func (s *Server) Start() error {
 		}
 		s.lns, s.addrs = append(s.lns, ln), append(s.addrs, ap)
 	}
+	if err := s.bindTLS(); err != nil {
+		for _, l := range s.lns {
+			l.close()
+		}
+		s.closeTLS()
+		s.lns, s.addrs, s.addr, s.tlsLns = nil, nil, netip.AddrPort{}, nil
+		return err
+	}
 	ap := s.addr
 	client, err := sipgo.NewClient(s.ua, sipgo.WithClientHostname(s.host), sipgo.WithClientLogger(s.stack))
 	if err != nil {
@@ -224,6 +248,7 @@ func (s *Server) Start() error {
 			_ = s.srv.ServeTCP(newTCPGuard(ln.tcp, s.sec, s.reg.usesConn, s.cfg.Metrics))
 		}()
 	}
+	s.serveTLS(client)
 	s.waitListening()
 	s.startTrunks(client)
 	if s.cfg.Registrations != nil {
@@ -301,6 +326,7 @@ func (s *Server) Close() error {
 	for _, ln := range s.lns {
 		ln.close()
 	}
+	s.closeTLS()
 	s.loops.Wait()
 	return err
 }

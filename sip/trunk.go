@@ -25,52 +25,11 @@ type Trunk struct {
 	Numbers NumberPlan
 	// DID says where the trunk puts the dialled number.
 	DID DIDSource
-	// TLS and SRTP are what the trunk's signalling and media must use.
-	TLS  TrunkTLS
-	SRTP TrunkSRTP
+	// TLS and SRTP are what the trunk's signalling and media must use (unset: optional).
+	TLS  TLSPolicy
+	SRTP SRTPPolicy
 	// Register, when set, keeps the gateway registered at the trunk's registrar.
 	Register *TrunkRegistration
-}
-
-// TrunkTLS is a trunk's signalling transport policy.
-type TrunkTLS string
-
-// Trunk TLS policies: required refuses the trunk's INVITEs over anything but TLS.
-const (
-	TrunkTLSOptional TrunkTLS = "optional"
-	TrunkTLSRequired TrunkTLS = "required"
-)
-
-// ParseTrunkTLS reads a TLS policy; empty is optional.
-func ParseTrunkTLS(s string) (TrunkTLS, error) {
-	switch p := TrunkTLS(strings.ToLower(s)); p {
-	case "":
-		return TrunkTLSOptional, nil
-	case TrunkTLSOptional, TrunkTLSRequired:
-		return p, nil
-	}
-	return "", fmt.Errorf("tls %q: want required or optional", s)
-}
-
-// TrunkSRTP is a trunk's media encryption policy, for the call's media to apply.
-type TrunkSRTP string
-
-// Trunk SRTP policies.
-const (
-	TrunkSRTPOptional TrunkSRTP = "optional"
-	TrunkSRTPRequired TrunkSRTP = "required"
-	TrunkSRTPOff      TrunkSRTP = "off"
-)
-
-// ParseTrunkSRTP reads an SRTP policy; empty is optional.
-func ParseTrunkSRTP(s string) (TrunkSRTP, error) {
-	switch p := TrunkSRTP(strings.ToLower(s)); p {
-	case "":
-		return TrunkSRTPOptional, nil
-	case TrunkSRTPOptional, TrunkSRTPRequired, TrunkSRTPOff:
-		return p, nil
-	}
-	return "", fmt.Errorf("srtp %q: want required, optional or off", s)
 }
 
 // DIDSource says which header of a trunk's INVITE carries the dialled number.
@@ -109,12 +68,6 @@ func (t *Trunk) Validate() error {
 		errs = append(errs, errors.New("name the addresses its INVITEs come from (sources) or the username and password its PBX authenticates with"))
 	case t.Username != "" && t.Password == "":
 		errs = append(errs, errors.New("a username needs a password"))
-	}
-	if _, err := ParseTrunkTLS(string(t.TLS)); err != nil {
-		errs = append(errs, err)
-	}
-	if _, err := ParseTrunkSRTP(string(t.SRTP)); err != nil {
-		errs = append(errs, err)
 	}
 	if _, err := ParseDIDSource(string(t.DID)); err != nil {
 		errs = append(errs, err)
@@ -209,8 +162,6 @@ func newInbound(cfg Config) (*inbound, error) {
 			return nil, fmt.Errorf("trunk %q: two trunks have that name", t.Name)
 		}
 		names[t.Name] = true
-		t.TLS, _ = ParseTrunkTLS(string(t.TLS))
-		t.SRTP, _ = ParseTrunkSRTP(string(t.SRTP))
 		t.DID, _ = ParseDIDSource(string(t.DID))
 		for _, p := range t.Sources {
 			if other, ok := in.bySource.Get(p.Masked()); ok {
@@ -299,7 +250,7 @@ func (in *inbound) admit(req *siplib.Request) (admission, *siplib.Response) {
 }
 
 func (in *inbound) admitTrunk(t *Trunk, req *siplib.Request) (admission, *siplib.Response) {
-	if t.TLS == TrunkTLSRequired && !strings.EqualFold(req.Transport(), "TLS") {
+	if t.TLS == TLSRequired && !strings.EqualFold(req.Transport(), "TLS") {
 		in.metrics.trunkInvite(t.Name, "forbidden")
 		return admission{}, siplib.NewResponseFromRequest(req, siplib.StatusForbidden, "Forbidden (this trunk must use TLS)", nil)
 	}

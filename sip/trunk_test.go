@@ -218,8 +218,8 @@ func TestPBXGuessingIsBlocked(t *testing.T) {
 
 func TestTrunkPolicies(t *testing.T) {
 	s, got := startTrunkServer(t, Inbound{Trunks: []Trunk{
-		{Name: "secure", Sources: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, TLS: TrunkTLSRequired},
-		{Name: "media", Sources: []netip.Prefix{netip.MustParsePrefix("127.0.0.2/32")}, SRTP: TrunkSRTPRequired, DID: DIDTo,
+		{Name: "secure", Sources: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, TLS: TLSRequired},
+		{Name: "media", Sources: []netip.Prefix{netip.MustParsePrefix("127.0.0.2/32")}, SRTP: SRTPRequired, DID: DIDTo,
 			Register: &TrunkRegistration{Registrar: "127.0.0.9:5999", Username: "0580123450"}},
 	}})
 	gw := s.Addr().String()
@@ -230,11 +230,19 @@ func TestTrunkPolicies(t *testing.T) {
 	require.Contains(t, res.Reason, "TLS")
 
 	m := peerFrom(t, "127.0.0.2", gw)
-	m.send(m.inviteTo("did", "sip:0580123450@"+gw, "sip:12366@"+gw))
+	m.send(m.inviteTo("plain", "sip:0580123450@"+gw, "sip:12366@"+gw))
+	res = m.finalFor("plain")
+	require.Equal(t, 488, res.StatusCode, "the trunk's srtp: required holds for its calls")
+	require.Equal(t, "Not Acceptable Here (SRTP required)", res.Reason)
+	srtp := m.inviteTo("did", "sip:0580123450@"+gw, "sip:12366@"+gw)
+	head, _, _ := strings.Cut(srtp, "Content-Length:")
+	body := string(sdpOffer("m=audio 4000 RTP/SAVP 0", "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"+testKey))
+	m.send(head + fmt.Sprintf("Content-Length: %d\r\n\r\n%s", len(body), body))
 	require.Equal(t, 486, m.finalFor("did").StatusCode)
 	c := got.get("did")
-	require.Equal(t, TrunkSRTPRequired, c.Trunk.SRTP, "the call carries its trunk's media policy")
+	require.Equal(t, SRTPRequired, c.Trunk.SRTP, "the call carries its trunk's media policy")
 	require.Equal(t, "12366", c.Number, "the DID is read from To")
+	require.True(t, c.Remote().SRTP.Enabled(), "and the call is SRTP")
 }
 
 // With a registered contact the carrier sends its INVITEs to, auto reads the DID from To;
@@ -264,8 +272,6 @@ func TestTrunkConfigRefused(t *testing.T) {
 		{[]Trunk{{Name: "a"}}, "sources"},
 		{[]Trunk{{Name: "a", Sources: src, Username: "u", Password: "p"}}, "not both"},
 		{[]Trunk{{Name: "a", Username: "u"}}, "password"},
-		{[]Trunk{{Name: "a", Sources: src, TLS: "maybe"}}, "tls"},
-		{[]Trunk{{Name: "a", Sources: src, SRTP: "yes"}}, "srtp"},
 		{[]Trunk{{Name: "a", Sources: src, DID: "from"}}, "did"},
 		{[]Trunk{{Name: "a", Sources: src, Register: &TrunkRegistration{Registrar: "x:y", Username: "u"}}}, "registrar"},
 		{[]Trunk{{Name: "a", Sources: src, Register: &TrunkRegistration{Registrar: "x", Username: "u", Transport: "sctp"}}}, "transport"},

@@ -59,6 +59,10 @@ type Store interface {
 	Sessions(ctx context.Context, now time.Time) ([]SessionRecord, error)
 	// DayStats summarises calls offered in [from, to).
 	DayStats(ctx context.Context, from, to time.Time) (DayStats, error)
+	// SeatSettings returns a seat's own settings (the zero value when it saved none).
+	SeatSettings(ctx context.Context, seat string) (SeatSettings, error)
+	// SaveSeatSettings replaces a seat's settings.
+	SaveSeatSettings(ctx context.Context, seat string, v SeatSettings, at time.Time) error
 	// Close releases the database.
 	Close() error
 }

@@ -180,15 +180,17 @@ func TestSatisfactionSurvey(t *testing.T) {
 	for _, tc := range []struct {
 		scenario, want string
 	}{
-		{"caller_survey.xml", "basic"}, // presses 2 six seconds in, during the question
-		{"caller.xml", "no_answer"},    // hangs up five seconds in
+		{"caller_survey.xml", "basic"}, // presses 2 nine seconds in, during the question
+		{"caller.xml", "no_answer"},    // hangs up nine seconds in, during the question
 	} {
 		g.seat(t, "seat-01", func(o *testpeer.BaresipOptions) { o.Audio = short })
 		done := make(chan error, 1)
 		var out string
 		go func() {
 			var err error
-			out, err = g.sippCallWAV(ctx, t, tc.scenario, caller, "-d", "5500")
+			// The agent hangs up 3 s in and the question lasts 7.4 s: 9 s lands inside it
+			// even when a loaded host delays the hang-up by several seconds.
+			out, err = g.sippCallWAV(ctx, t, tc.scenario, caller, "-d", "9000")
 			done <- err
 		}()
 		require.Eventually(t, func() bool { return g.app.acd.States()["seat-01"] == "talking" }, 15*time.Second, 20*time.Millisecond)

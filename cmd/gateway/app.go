@@ -93,6 +93,9 @@ func NewApp(cfg config.Config, log *slog.Logger) (*App, error) {
 	sc.OnRegistration = func(s string, on bool) { _ = a.acd.SetRegistered(s, on) }
 	sc.OnTrunkState = func(st sip.TrunkState) { a.trunkChanged(st) }
 	sc.Logger, sc.Metrics = log, sip.NewMetrics(a.reg)
+	if sc.TLSCertificate, err = cfg.SIPCertificate(log, a.now()); err != nil {
+		return nil, err
+	}
 	if a.sip, err = sip.New(sc, a.handleCall); err != nil {
 		return nil, err
 	}
@@ -134,8 +137,11 @@ func (a *App) Start(extra func(mux *http.ServeMux)) error {
 		return err
 	}
 	a.httpLn = ln
-	a.log.Info("gateway started", "sip", a.sip.Addr(), "http", ln.Addr().String(), "seats", a.cfg.Seats.Count,
-		"trunks", len(a.cfg.Trunks))
+	started := []any{"sip", a.sip.Addr(), "http", ln.Addr().String(), "seats", a.cfg.Seats.Count, "trunks", len(a.cfg.Trunks)}
+	if tls := a.sip.TLSAddr(); tls.IsValid() {
+		started = append(started, "sip_tls", tls)
+	}
+	a.log.Info("gateway started", started...)
 	if a.sip.Open() {
 		a.log.Info("sip: calls are open: any source reaches every line (configure trunks, or sip.open: false, to close them)")
 	}

@@ -54,7 +54,7 @@ func (a *App) Wire() error {
 	}
 	var screens *callflow.Screens // made below, on the desk; set before any request arrives
 	var orders *callflow.WorkOrders
-	d, err := desk.New(dcfg, st, desk.Options{
+	dopts := desk.Options{
 		OnHotspotAction: func(ctx context.Context, id, action, who string) error {
 			return screens.HotspotAction(ctx, id, action, who)
 		},
@@ -89,7 +89,11 @@ func (a *App) Wire() error {
 		},
 		OpenPhone: ph.Open, SeatPhone: ph.Kind,
 		Now: a.now, Registerer: a.reg, Logger: a.log,
-	})
+	}
+	if err := a.wireReports(st, clf, &dopts); err != nil {
+		return err
+	}
+	d, err := desk.New(dcfg, st, dopts)
 	if err != nil {
 		return err
 	}

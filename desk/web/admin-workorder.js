@@ -6,11 +6,11 @@
 (() => {
   const root = document.getElementById('workorders');
   if (!root || typeof LX === 'undefined') return;
-  const zh = LX.lang() !== 'en';
   const urgentList = LX.el('ul', { class: 'wo-urgent-list' });
   const deadList = LX.el('ul', { class: 'wo-dead-list' });
-  root.append(LX.el('h2', {}, zh ? '紧急来电' : 'Urgent calls'), urgentList,
-    LX.el('h2', {}, zh ? '未送达工单' : 'Undelivered work orders'), deadList);
+  // labelled through data-i18n, so that the language toggle relabels them
+  const label = (tag, key, attrs = {}) => LX.el(tag, Object.assign({ 'data-i18n': key }, attrs), LX.t(key));
+  root.append(label('h2', 'urgent_calls'), urgentList, label('h2', 'undelivered_orders'), deadList);
 
   const urgent = (ev) => {
     const d = ev.data || {};
@@ -18,13 +18,13 @@
     li.textContent = (d.reasons || []).join('、') + ' · ' + (d.seat || '') + ' · ' + (d.place || '') + ' ' + (d.summary || '');
     li.style.color = '#c62828';
     urgentList.prepend(li);
+    while (urgentList.children.length > 50) urgentList.lastChild.remove();
   };
 
   async function loadDead() {
     const res = await LX.api('/api/workorders?state=dead').catch(() => ({ orders: [] }));
     deadList.replaceChildren(...(res.orders || []).map((o) => {
-      const btn = LX.el('button', { type: 'button', class: 'wo-retry', 'data-id': String(o.id) });
-      btn.textContent = zh ? '重新投递' : 'Retry';
+      const btn = label('button', 'retry', { type: 'button', class: 'wo-retry', 'data-id': String(o.id) });
       btn.onclick = async () => {
         btn.disabled = true;
         try { await LX.api('/api/workorders/' + o.id + '/retry', { method: 'POST' }); } catch (e) { btn.disabled = false; return; }

@@ -1,4 +1,6 @@
-// Admin wallboard: every seat, the day's figures, hotspot alerts and ASR health, live.
+// Admin wallboard (大屏): every seat, the day's figures, calls per hour and issue types,
+// hotspot alerts and ASR health, live. It fills a 1920×1080 screen without scrolling, in a
+// light or a dark theme (?theme=dark for a kiosk; the choice is kept).
 'use strict';
 
 (() => {
@@ -6,7 +8,7 @@
   const STATES = ['available', 'ringing', 'talking', 'wrapup', 'away', 'offline'];
   // the wallboard has no use for transcripts: it does not take every seat's partials
   const TYPES = ['seat.state', 'call.', 'dispatch.decided', 'hotspot.alert', 'asr.health', 'system.health'];
-  let refresh = 0, depts = [], sock = null, mon = null, monSeat = '';
+  let refresh = 0, depts = [], hours = [], issues = [], sock = null, mon = null, monSeat = '';
 
   function seatTile(seat) {
     let tile = document.querySelector('.seat[data-seat="' + CSS.escape(seat) + '"]');
@@ -71,11 +73,37 @@
     const rated = (v.satisfied || 0) + (v.basic || 0) + (v.dissatisfied || 0);
     $('satisfaction').textContent = rated ? Math.round(100 * ((v.satisfied || 0) + (v.basic || 0)) / rated) + '% (' + rated + ')' : '–';
     depts = r.departments.sort((a, b) => b.calls - a.calls);
+    hours = r.hours || [];
+    issues = r.issues || [];
     renderDepts();
+    renderCharts();
+  }
+  const named = (d) => (LX.lang() === 'en' && d.name_en ? d.name_en : d.name);
+  // the charts are read from across the room: large ticks, the day's hours, the top issue types
+  function renderCharts() {
+    const big = { fontSize: Math.max(13, Math.round(innerHeight / 60)) };
+    LXCharts.update($('chart-hours'), {
+      type: 'bar', stacked: true, labels: hours.map((_, h) => String(h).padStart(2, '0')),
+      series: [{ label: LX.t('answered'), role: 'answered', data: hours.map((h) => h.answered) },
+        { label: LX.t('abandoned'), role: 'abandoned', data: hours.map((h) => h.abandoned) }],
+    }, big);
+    const top = issues.slice(0, 8);
+    LXCharts.update($('chart-issues'), {
+      type: 'bar', horizontal: true, labels: top.map(named),
+      series: [{ label: LX.t('calls'), role: 'current', data: top.map((i) => i.calls) }],
+    }, big);
+  }
+  // theme is light or dark: ?theme= in the address (a kiosk), else the last choice
+  function applyTheme(theme) {
+    document.body.classList.toggle('dark', theme === 'dark');
+    localStorage.setItem('lx-theme', theme);
+    $('theme').dataset.i18n = theme === 'dark' ? 'theme_light' : 'theme_dark';
+    $('theme').textContent = LX.t($('theme').dataset.i18n);
+    LXCharts.restyle();
   }
   function renderDepts() {
-    $('depts').tBodies[0].replaceChildren(...depts.map((d) => LX.el('tr', { 'data-dept': d.id },
-      LX.el('td', {}, LX.lang() === 'en' && d.name_en ? d.name_en : d.name), LX.el('td', { class: 'n' }, String(d.calls)))));
+    $('depts').tBodies[0].replaceChildren(...depts.slice(0, 8).map((d) => LX.el('tr', { 'data-dept': d.id },
+      LX.el('td', {}, named(d)), LX.el('td', { class: 'n' }, String(d.calls)))));
   }
   // call events change the figures: coalesce a burst into one fetch
   function statsSoon() {
@@ -85,7 +113,11 @@
 
   // alert keeps one row per hotspot alert: its issue, place, calls and state, with the
   // admin's acknowledge and close buttons; a closed or expired alert leaves the list.
-  const alertRows = new Map();
+  const alertRows = new Map(), alertEvents = new Map();
+  // relabel draws every alert again in the language now chosen
+  function relabelAlerts() {
+    for (const ev of [...alertEvents.values()]) alert(ev);
+  }
   function alert(ev) {
     const d = ev.data || {};
     const id = d.id || ('t' + ev.time);
@@ -93,8 +125,10 @@
     if (d.state === 'closed' || d.state === 'expired') {
       if (old) old.remove();
       alertRows.delete(id);
+      alertEvents.delete(id);
       return;
     }
+    alertEvents.set(id, ev);
     const when = new Date(ev.time).toLocaleTimeString();
     const what = d.issue && d.place ? d.issue + ' @ ' + d.place : (d.topic || d.department || '');
     const state = LX.t(d.state || 'raised') + (d.ack_by ? ' (' + LX.t('by') + ' ' + d.ack_by + ')' : '');
@@ -115,6 +149,7 @@
     while ($('alerts').children.length > 50) {
       const last = $('alerts').lastChild;
       alertRows.delete(last.dataset.alert);
+      alertEvents.delete(last.dataset.alert);
       last.remove();
     }
   }
@@ -167,7 +202,8 @@
     }, TYPES);
   }
 
-  $('lang').onclick = () => { LX.toggleLang(); legend(); renderDepts(); };
+  $('lang').onclick = () => { LX.toggleLang(); legend(); renderDepts(); renderCharts(); relabelAlerts(); };
+  $('theme').onclick = () => applyTheme(document.body.classList.contains('dark') ? 'light' : 'dark');
   $('logout').onclick = () => { stopMonitor(); LX.logout(); };
   $('seats').onclick = (e) => {
     const tile = e.target.closest('.seat[data-seat]');
@@ -187,5 +223,6 @@
     }
   };
   LX.applyI18n();
+  applyTheme(new URLSearchParams(location.search).get('theme') || localStorage.getItem('lx-theme') || 'light');
   if (LX.hasToken()) start().catch(() => {});
 })();

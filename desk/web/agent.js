@@ -121,7 +121,6 @@
   function setupPhone() {
     const pref = (k, def) => { const v = localStorage.getItem('lx-' + k + '-' + seatID); return v === null ? def : v === '1'; };
     const save = (k, on) => localStorage.setItem('lx-' + k + '-' + seatID, on ? '1' : '0');
-    if (LX.fragment('autoanswer') === '1') save('autoanswer', true);
     phone = LXPhone.agent((m) => sock && sock.send(m), {
       status: (on, reason) => { $('phone-on').checked = on; if (reason) $('phone-error').textContent = reason; phoneKind(); },
       banner: (kind, from) => banner(kind, kind === 'ringing' ? 'incoming' : 'in_call', from),
@@ -129,9 +128,16 @@
       state: phoneState,
       audio: $('remote-audio'), level: $('mic-level'), mics: $('mic'),
     });
-    $('auto-answer').checked = pref('autoanswer', false);
-    phone.setAutoAnswer($('auto-answer').checked);
-    $('auto-answer').onchange = () => { save('autoanswer', $('auto-answer').checked); phone.setAutoAnswer($('auto-answer').checked); };
+    // auto-answer is the seat's setting, kept by the gateway so it follows the agent to
+    // any browser; #autoanswer=1 (kiosks, outside checks) turns it on for this page at once
+    const seatURL = '/api/seats/' + encodeURIComponent(seatID);
+    const setAuto = (on) => { $('auto-answer').checked = on; phone.setAutoAnswer(on); };
+    const saveAuto = (on) => LX.api(seatURL + '/settings', { method: 'PUT', json: { auto_answer: on } })
+      .catch((e) => $('phone-error').textContent = e.message);
+    if (LX.fragment('autoanswer') === '1') { setAuto(true); saveAuto(true); } else {
+      LX.api(seatURL).then((s) => setAuto(!!s.auto_answer)).catch(() => setAuto(false));
+    }
+    $('auto-answer').onchange = () => { setAuto($('auto-answer').checked); saveAuto($('auto-answer').checked); };
     $('phone-on').checked = pref('phone', true);
     $('phone-on').onchange = () => { save('phone', $('phone-on').checked); phone.setEnabled($('phone-on').checked); };
     $('mic').onchange = () => phone.switchMic();

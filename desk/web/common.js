@@ -31,6 +31,12 @@ const LX = (() => {
       answer_rate: '接通率', service_level: '20秒接通率', waiting: '排队', longest_wait: '最长等待',
       department: '部门', issue: '事项', satisfaction: '满意率', backend_llm: '大模型', backend_local: '本地模型（大模型不可用）',
       satisfied: '满意', basic: '基本满意', dissatisfied: '不满意', no_answer: '未评价',
+      reports: '数据报告', theme_dark: '深色', theme_light: '浅色', calls_by_hour: '今日分时段来电', issue_types: '今日事项分布',
+      urgent_calls: '紧急来电', undelivered_orders: '未送达工单', retry: '重新投递',
+      reports_title: '连心 数据分析报告', report_kind: '报表', daily: '日报', weekly: '周报', monthly: '月报',
+      show: '查看', print: '打印', download: '下载', wallboard: '监控大屏', loading: '正在生成报告…',
+      show_original: '显示原文', hide_original: '隐藏原文', reveal_reason: '查看原文的原因（记入审计日志）',
+      reveal_ok: '显示', cancel: '取消', original_shown: '原文（本次查看已记入审计日志）',
     },
     en: {
       title: 'Lianxin agent', admin_title: 'Lianxin wallboard', user: 'User', seat: 'Seat', password: 'Password',
@@ -59,6 +65,12 @@ const LX = (() => {
       answer_rate: 'Answer rate', service_level: 'Answered in 20 s', waiting: 'Waiting', longest_wait: 'Longest wait',
       department: 'Department', issue: 'Issue type', satisfaction: 'Satisfaction', backend_llm: 'language model', backend_local: 'local model (language model unavailable)',
       satisfied: 'satisfied', basic: 'fairly satisfied', dissatisfied: 'dissatisfied', no_answer: 'no answer',
+      reports: 'Reports', theme_dark: 'Dark', theme_light: 'Light', calls_by_hour: 'Calls per hour today', issue_types: 'Issue types today',
+      urgent_calls: 'Urgent calls', undelivered_orders: 'Undelivered work orders', retry: 'Retry',
+      reports_title: 'Lianxin analysis reports', report_kind: 'Report', daily: 'Daily', weekly: 'Weekly', monthly: 'Monthly',
+      show: 'Show', print: 'Print', download: 'Download', wallboard: 'Wallboard', loading: 'Making the report…',
+      show_original: 'Show original', hide_original: 'Hide original', reveal_reason: 'Reason for reading the original (written to the audit log)',
+      reveal_ok: 'Show', cancel: 'Cancel', original_shown: 'Original (this reading is in the audit log)',
     },
   };
   let lang = localStorage.getItem('lx-lang') || 'zh';

@@ -1,9 +1,11 @@
 // Call history: past calls by day (and seat, for admins), full-text search over the
 // transcripts, and one call's transcript beside its recording, the line being played lit.
 // Agents see their own calls, admins all; the server decides, and masks personal numbers.
+// An admin holding pii:reveal may show a call's original transcript, giving a reason that
+// the server writes to the audit log first.
 (() => {
   const $ = (id) => document.getElementById(id);
-  let audioURL = '';
+  let audioURL = '', canReveal = false, current = null; // current: the call shown, as the server masked it
 
   const outcome = (c) => LX.t((c.outcome || 'none') + '_o');
   const talk = (c) => (c.answered_at && c.ended_at ? LX.fmtDur(new Date(c.ended_at) - new Date(c.answered_at)) : '');
@@ -54,10 +56,9 @@
     const d = (c.decisions || [])[c.decisions ? c.decisions.length - 1 : 0];
     $('call-decision').textContent = LX.t('decided') + ': ' + (d ? d.department : LX.t('none'));
     $('call-quality').textContent = quality(c.legs);
-    const lines = (c.utterances || []).slice().sort((a, b) => a.start_ms - b.start_ms);
-    $('lines').replaceChildren(...lines.map((u) => LX.el('li',
-      { class: 'line ' + u.channel, 'data-start': u.start_ms, 'data-end': u.end_ms },
-      LX.el('time', {}, LX.fmtDur(u.start_ms)), ' ', u.text)));
+    current = c;
+    showLines(c, false);
+    resetReveal();
     if (audioURL) URL.revokeObjectURL(audioURL);
     audioURL = '';
     $('audio-error').textContent = '';
@@ -67,6 +68,44 @@
     } catch (err) {
       $('audio').removeAttribute('src');
       $('audio-error').textContent = LX.t('no_recording') + ': ' + err.message;
+    }
+  }
+
+  // showLines lists a call's utterances in time order; original marks them as unmasked
+  function showLines(c, original) {
+    const lines = (c.utterances || []).slice().sort((a, b) => a.start_ms - b.start_ms);
+    $('lines').replaceChildren(...lines.map((u) => LX.el('li',
+      { class: 'line ' + u.channel + (original ? ' original' : ''), 'data-start': u.start_ms, 'data-end': u.end_ms },
+      LX.el('time', {}, LX.fmtDur(u.start_ms)), ' ', u.text)));
+  }
+
+  function resetReveal() {
+    $('reveal').hidden = !canReveal;
+    $('reveal-form').hidden = true;
+    $('reveal-notice').hidden = true;
+    $('reveal-btn').hidden = false;
+    $('reveal-btn').dataset.i18n = 'show_original';
+    $('reveal-btn').textContent = LX.t('show_original');
+    $('reveal-error').textContent = '';
+    $('reveal-reason').value = '';
+  }
+
+  // reveal reads the original transcript: the server audits the reading and its reason first
+  async function reveal() {
+    const id = $('call').dataset.call;
+    $('reveal-error').textContent = '';
+    try {
+      const q = new URLSearchParams({ reason: $('reveal-reason').value.trim() });
+      const c = await LX.api('/api/calls/' + encodeURIComponent(id) + '/original?' + q);
+      if ($('call').dataset.call !== id) return; // another call was opened meanwhile
+      showLines(c, true);
+      $('reveal-form').hidden = true;
+      $('reveal-notice').hidden = false;
+      $('reveal-btn').hidden = false;
+      $('reveal-btn').dataset.i18n = 'hide_original';
+      $('reveal-btn').textContent = LX.t('hide_original');
+    } catch (err) {
+      $('reveal-error').textContent = LX.t('error') + ': ' + err.message;
     }
   }
 
@@ -86,6 +125,8 @@
     $('logout').hidden = false;
     const me = await LX.api('/api/me');
     $('seat-filter').hidden = me.role !== 'admin';
+    $('reports-link').hidden = me.role !== 'admin';
+    canReveal = (me.permissions || []).includes('pii:reveal');
     const deps = await LX.api('/api/departments').catch(() => []);
     $('department').append(...(deps || []).map((d) => LX.el('option', { value: d.id },
       LX.lang() === 'en' && d.name_en ? d.name_en : d.name)));
@@ -96,6 +137,18 @@
   $('audio').addEventListener('seeked', highlight);
   $('filter').onsubmit = (e) => { e.preventDefault(); list().catch(() => {}); };
   $('searchform').onsubmit = (e) => { e.preventDefault(); search().catch(() => {}); };
+  $('reveal-btn').onclick = () => {
+    if ($('reveal-btn').dataset.i18n === 'hide_original') {
+      showLines(current, false);
+      resetReveal();
+      return;
+    }
+    $('reveal-btn').hidden = true;
+    $('reveal-form').hidden = false;
+    $('reveal-reason').focus();
+  };
+  $('reveal-cancel').onclick = resetReveal;
+  $('reveal-form').onsubmit = (e) => { e.preventDefault(); reveal(); };
   $('lang').onclick = () => LX.toggleLang();
   $('logout').onclick = () => LX.logout();
   $('login').onsubmit = async (e) => {

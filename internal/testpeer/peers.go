@@ -106,8 +106,13 @@ type BaresipOptions struct {
 	Audio string
 	// Dial makes it call this URI at start.
 	Dial string
-	// Transport is "udp" (default) or "tcp".
+	// Transport is "udp" (default), "tcp" or "tls" (Gateway is then the TLS address).
 	Transport string
+	// CAFile is the PEM file baresip verifies the gateway's TLS certificate with.
+	CAFile string
+	// MediaEnc turns SRTP on: "srtp" (offered beside plain RTP, taken when offered) or
+	// "srtp-mand" (RTP/SAVP only; a plain offer is refused with 488).
+	MediaEnc string
 	// Codecs limits the phone's codecs (default "pcmu,pcma"; G.722 is "g722/16000/1").
 	Codecs string
 	// SampleRate is the rate of Audio and of what it records (default 8000; 16000 for a
@@ -190,6 +195,12 @@ module_app menu.so
 statmode_default off
 rtcp_mux %s
 `, base, o.Audio, rate, rate, base+4, base+42, rec, yesNo(o.RTCPMux))
+	if o.MediaEnc != "" {
+		cfg += "module srtp.so\n"
+	}
+	if o.CAFile != "" {
+		cfg += "sip_cafile " + o.CAFile + "\n"
+	}
 	user := o.User
 	if user == "" {
 		user = "caller"
@@ -203,6 +214,9 @@ rtcp_mux %s
 		transport = "udp"
 	}
 	acct := fmt.Sprintf("<sip:%s@%s;transport=%s>;audio_codecs=%s", user, o.Gateway, transport, codecs)
+	if o.MediaEnc != "" {
+		acct += ";mediaenc=" + o.MediaEnc
+	}
 	if o.User != "" {
 		acct += fmt.Sprintf(";auth_user=%s;auth_pass=%s;regint=60;answermode=%s", o.User, o.Password, answerMode(o.Manual))
 	} else {
