@@ -69,6 +69,14 @@ type Stream interface {
 	Close() error
 }
 
+// Checker is an engine that can tell, before any call, whether its server takes its
+// configuration (the model it names, the options that model accepts), so that a setting
+// the server refuses shows at start-up and in `gateway asr probe` rather than as a gap in
+// every utterance. Check asks the server now; it errs when the engine cannot work.
+type Checker interface {
+	Check(ctx context.Context) error
+}
+
 // Engine is a factory of streams. It is safe for concurrent use.
 type Engine interface {
 	Name() string

@@ -60,6 +60,9 @@ type Config struct {
 	SurveyQuestion, SurveyThanks []int16
 	// SurveyTimeout is how long a key is waited for after the question (default 5 s).
 	SurveyTimeout time.Duration
+	// DelayedRetry is how often transcription from the recording after the call asks the
+	// engine again while it is down or at its stream limit (default 5 s).
+	DelayedRetry time.Duration
 	// G722 offers seats G.722 first: a desk phone that takes it gives the recogniser its
 	// agent at 16 kHz (the relay transcodes for the caller's G.711).
 	G722 bool
@@ -151,6 +154,9 @@ func New(cfg Config, deps Deps) (*Flow, error) {
 		if cfg.SurveyThanks == nil {
 			cfg.SurveyThanks = th
 		}
+	}
+	if cfg.DelayedRetry <= 0 {
+		cfg.DelayedRetry = 5 * time.Second
 	}
 	if cfg.AnswerTimeout <= 0 {
 		cfg.AnswerTimeout = 4 * time.Second

@@ -20,7 +20,8 @@ import (
 // liveCall is the live transcription of one call: one recogniser stream per leg, results
 // to the sink. A leg whose stream could not start (the engine is at its stream limit,
 // or down), or whose stream a new caller took over, is transcribed from the recording
-// after the call, from where its live transcription stopped, and flagged delayed.
+// after the call, from where its live transcription stopped, and flagged delayed; so are
+// the spans an outage of the engine lost mid-call (gaps.go).
 type liveCall struct {
 	f       *Flow
 	ci      *Info
@@ -44,6 +45,8 @@ type legStream struct {
 	pos     time.Duration // call time at the end of the last frame written
 	cut     bool          // the stream was taken away at cutAt
 	cutAt   time.Duration
+	gaps    []span // spans the live stream lost (gaps.go)
+	lastID  int    // the highest utterance id used on the leg
 }
 
 func (l *legStream) WriteFrame(f media.Frame) error {
@@ -100,7 +103,7 @@ func (f *Flow) startLive(ctx context.Context, ci *Info, agentRate int) *liveCall
 }
 
 func (lc *liveCall) open(ctx context.Context, eng asr.Engine, engErr error, channel, lang string, rate int) *legStream {
-	ls := &legStream{channel: channel, err: engErr}
+	ls := &legStream{channel: channel, err: engErr, lastID: -1}
 	if engErr == nil {
 		cfg := asr.StreamConfig{Language: lang, SampleRate: rate, Partials: true, Channel: channel, Hotwords: lc.f.cfg.Hotwords}
 		ls.st, ls.err = eng.NewStream(context.WithoutCancel(ctx), cfg)
@@ -117,6 +120,7 @@ func (lc *liveCall) open(ctx context.Context, eng asr.Engine, engErr error, chan
 	go func() {
 		defer lc.readers.Done()
 		for r := range ls.st.Results() {
+			ls.saw(r)
 			lc.sink.Result(lc.ci, channel, r, false)
 		}
 	}()
@@ -140,9 +144,12 @@ func (lc *liveCall) Close() error {
 			switch {
 			case st != nil: // live to the end
 			case lc.ci.Recording != "":
-				lc.f.transcribeLater(lc.ci, l.channel, ch, at)
+				lc.f.transcribeLater(lc.ci, l, ch, at)
 			case cut:
 				lc.sink.StreamFailed(lc.ci, l.channel, errors.New("live stream handed to a new caller, and recording is off"))
+			}
+			if gaps := l.lostSpans(); len(gaps) > 0 && lc.ci.Recording != "" {
+				lc.f.retranscribeGaps(lc.ci, l, ch, gaps)
 			}
 		}
 	})
@@ -152,7 +159,7 @@ func (lc *liveCall) Close() error {
 // transcribeLater runs a leg the live path missed, from call time from on, through the
 // recogniser from the call's recording, on a goroutine the Flow owns, so nothing said on
 // the call is lost.
-func (f *Flow) transcribeLater(ci *Info, channel string, ch int, from time.Duration) {
+func (f *Flow) transcribeLater(ci *Info, l *legStream, ch int, from time.Duration) {
 	f.bg.Add(1)
 	go func() {
 		defer f.bg.Done()
@@ -160,37 +167,40 @@ func (f *Flow) transcribeLater(ci *Info, channel string, ch int, from time.Durat
 		defer cancel()
 		var err error
 		for attempt := 0; attempt < 60; attempt++ {
-			err = f.transcribeRecording(ctx, ci, channel, ch, from)
+			err = f.transcribeRecording(ctx, ci, l, ch, from)
 			if !errors.Is(err, asr.ErrStreamLimit) {
 				break
 			}
 			select {
 			case <-ctx.Done():
 				return
-			case <-time.After(5 * time.Second):
+			case <-time.After(f.cfg.DelayedRetry):
 			}
 		}
 		if err != nil {
-			ci.log.Error("delayed transcription failed", "channel", channel, "err", err)
-			f.deps.Sink.StreamFailed(ci, channel, fmt.Errorf("delayed transcription: %w", err))
+			ci.log.Error("delayed transcription failed", "channel", l.channel, "err", err)
+			f.deps.Sink.StreamFailed(ci, l.channel, fmt.Errorf("delayed transcription: %w", err))
 		}
 	}()
 }
 
-func (f *Flow) transcribeRecording(ctx context.Context, ci *Info, channel string, ch int, from time.Duration) error {
+func (f *Flow) transcribeRecording(ctx context.Context, ci *Info, l *legStream, ch int, from time.Duration) error {
 	eng, err := f.deps.ASR.ForLine(ci.Line)
 	if err != nil {
 		return err
 	}
-	mono, cleanup, err := extractChannel(ci.Recording, ch, from)
+	mono, cleanup, err := extractSpan(ci.Recording, ch, from, 0)
 	if err != nil {
 		return err
 	}
 	defer cleanup()
-	return asr.TranscribeFile(ctx, eng, mono, asr.StreamConfig{Language: f.cfg.Language(ci.Line), Channel: channel,
+	return asr.TranscribeFile(ctx, eng, mono, asr.StreamConfig{Language: f.cfg.Language(ci.Line), Channel: l.channel,
 		Hotwords: f.cfg.Hotwords}, func(r asr.Result) {
 		if r.Final {
-			f.deps.Sink.Result(ci, channel, shifted(r, from), true)
+			// ids after the live ones: the stored transcript keys lines by id
+			r = shifted(r, from)
+			r.UtteranceID = l.delayedID()
+			f.deps.Sink.Result(ci, l.channel, r, true)
 		}
 	})
 }
@@ -215,9 +225,9 @@ func joinFinals(finals []string, partial string) string {
 	return strings.TrimSpace(strings.Join(parts, " "))
 }
 
-// extractChannel writes one channel of a stereo recording, from time from on, to a
-// temporary mono WAV.
-func extractChannel(path string, ch int, from time.Duration) (string, func(), error) {
+// extractSpan writes one channel of a stereo recording, from time from to time to (0: to
+// the end), to a temporary mono WAV.
+func extractSpan(path string, ch int, from, to time.Duration) (string, func(), error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", nil, err
@@ -233,8 +243,12 @@ func extractChannel(path string, ch int, from time.Duration) (string, func(), er
 		return "", nil, fmt.Errorf("recording %s: no channel %d", path, ch)
 	}
 	skip := int(from * time.Duration(d.SampleRate) / time.Second)
+	end := len(buf.Data)
+	if to > 0 {
+		end = min(end, int(to*time.Duration(d.SampleRate)/time.Second)*n)
+	}
 	mono := make([]int, 0, len(buf.Data)/n)
-	for i := ch + skip*n; i < len(buf.Data); i += n {
+	for i := ch + skip*n; i < end; i += n {
 		mono = append(mono, buf.Data[i])
 	}
 	out, err := os.CreateTemp("", "lianxin-leg-*.wav")

@@ -235,13 +235,54 @@ type message struct {
 // missing status is success).
 func (m message) err() error {
 	if m.Header.Name == "TaskFailed" || m.Header.Status != nil && *m.Header.Status != 20000000 {
-		st := 0
+		e := &ServerError{Name: m.Header.Name, Text: m.Header.StatusText, TaskID: m.Header.TaskID}
 		if m.Header.Status != nil {
-			st = *m.Header.Status
+			e.Status = *m.Header.Status
 		}
-		return fmt.Errorf("server: %s %d %s", m.Header.Name, st, m.Header.StatusText)
+		return e
 	}
 	return nil
+}
+
+// ServerError is a failure the gateway reported (TaskFailed, or an event whose status is
+// not 20000000), with its status code.
+type ServerError struct {
+	Name   string
+	Status int
+	Text   string
+	TaskID string
+}
+
+// Error names the event, the status and the gateway's text, as support quotes them.
+func (e *ServerError) Error() string {
+	return fmt.Sprintf("server: %s %d %s", e.Name, e.Status, e.Text)
+}
+
+// Hint is the likely cause, for an operator: the meaning of the status codes a gateway
+// can cause or fix (aliyun/alibabacloud-nls-cpp-sdk nlsGlobal.h, NlsErrorCode).
+func (e *ServerError) Hint() string {
+	switch e.Status {
+	case 40000001:
+		return "access denied: the token is invalid or expired (a fixed token expires: give access_key_id and access_key_secret to have tokens made and renewed), or the account lacks the service"
+	case 40000002:
+		return "the gateway refused a malformed message: report it with the task id"
+	case 40000003:
+		return "a parameter is invalid: the appkey, or a sample_rate or format the appkey's model does not take (8000 or 16000, as the project)"
+	case 40000004:
+		return "the task was idle for 10 s: no audio reached the service (a leg on hold, a stalled media path)"
+	case 40000005:
+		return "too many requests: the account's concurrency or requests per second is used up; raise it in the console or lower max_streams"
+	case 40000010:
+		return "the free trial has expired: enable the commercial service"
+	case 40020105:
+		return "the appkey does not exist in this account or region"
+	case 40020106:
+		return "the appkey belongs to another account than the token or AccessKey"
+	}
+	if e.Status >= 50000000 {
+		return "the service failed on its side (retried by the resilience layer)"
+	}
+	return ""
 }
 
 // Handle turns events into results.

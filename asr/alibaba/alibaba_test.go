@@ -13,6 +13,7 @@ import (
 	"lianxin/asr/alibaba"
 	"lianxin/asr/alibaba/alibabatest"
 	"lianxin/asr/asrtest"
+	"lianxin/asr/resilient"
 )
 
 func adapter(srv *alibabatest.Server) asrtest.Adapter {
@@ -134,4 +135,71 @@ func TestTokensFromAnAccessKeyPair(t *testing.T) {
 	_, err = e.NewStream(context.Background(), asr.StreamConfig{SampleRate: 8000})
 	require.ErrorContains(t, err, "SignatureDoesNotMatch")
 	require.Zero(t, ts.Issued())
+}
+
+// The gateway's refusals reach the operator with their status, the gateway's own text and
+// what to do: a token it does not take, an account at its concurrency, a task that heard
+// nothing for the idle timeout (a leg on hold).
+func TestGatewayFailuresAreExplained(t *testing.T) {
+	hint := func(err error) string {
+		var se *alibaba.ServerError
+		require.ErrorAs(t, err, &se)
+		return se.Hint()
+	}
+	srv := alibabatest.NewWithOptions(alibabatest.Options{Valid: func(t string) bool { return t == "tok" }, AppKey: "app",
+		MaxTasks: 1, IdleTimeout: 300 * time.Millisecond})
+	defer srv.Close()
+	bad, err := alibaba.New(alibaba.Config{URL: srv.URL(), Token: "old", AppKey: "app"})
+	require.NoError(t, err)
+	_, err = bad.NewStream(context.Background(), asr.StreamConfig{SampleRate: 8000})
+	require.ErrorContains(t, err, "TaskFailed 40000001 Meta:ACCESS_DENIED:The token 'old' is invalid!")
+	require.Contains(t, hint(err), "token is invalid or expired")
+
+	e, err := alibaba.New(alibaba.Config{URL: srv.URL(), Token: "tok", AppKey: "app", FlushTimeout: time.Second})
+	require.NoError(t, err)
+	first, err := e.NewStream(context.Background(), asr.StreamConfig{SampleRate: 8000})
+	require.NoError(t, err)
+	_, err = e.NewStream(context.Background(), asr.StreamConfig{SampleRate: 8000})
+	require.ErrorContains(t, err, "TaskFailed 40000005 Gateway:TOO_MANY_REQUESTS:Too many requests!")
+	require.Contains(t, hint(err), "concurrency")
+
+	// the first task hears nothing: the gateway fails it, and says which directive came last
+	got := asrtest.Collect(t, first)
+	<-got
+	err = first.(interface{ Err() error }).Err()
+	require.ErrorContains(t, err, "TaskFailed 40000004 Gateway:IDLE_TIMEOUT:Websocket session is idle for too long time, the last directive is 'StartTranscription'!")
+	require.Contains(t, hint(err), "idle")
+	require.Error(t, first.Close())
+	require.Empty(t, srv.Violations())
+}
+
+// An idle leg (a caller on hold) costs no words behind the resilience layer: the task the
+// gateway failed is replaced, and what is said after the hold is transcribed.
+func TestIdleTaskIsReplaced(t *testing.T) {
+	srv := alibabatest.NewWithOptions(alibabatest.Options{Valid: func(t string) bool { return t == "tok" }, AppKey: "app",
+		IdleTimeout: 300 * time.Millisecond})
+	defer srv.Close()
+	inner, err := alibaba.New(alibaba.Config{URL: srv.URL(), Token: "tok", AppKey: "app", FlushTimeout: time.Second})
+	require.NoError(t, err)
+	e, err := resilient.Wrap(inner, resilient.Config{Backoff: resilient.Backoff{Initial: time.Millisecond, Max: 10 * time.Millisecond}})
+	require.NoError(t, err)
+	s, err := e.NewStream(context.Background(), asr.StreamConfig{SampleRate: 8000})
+	require.NoError(t, err)
+	got := asrtest.Collect(t, s)
+	require.Eventually(t, func() bool { return srv.Connections() >= 2 }, 10*time.Second, 10*time.Millisecond,
+		"the idle task was failed and a new one opened")
+	frames, err := asrtest.DefaultToneFixture(8000).Load()
+	require.NoError(t, err)
+	for _, f := range frames {
+		require.NoError(t, s.Write(f))
+	}
+	require.NoError(t, s.Close())
+	var words []string
+	for _, r := range <-got {
+		require.False(t, r.Gap, "%+v", r)
+		if r.Final {
+			words = append(words, asrtest.Tokens(r.Text)...)
+		}
+	}
+	require.Equal(t, asrtest.DefaultToneFixture(8000).Words(), words)
 }

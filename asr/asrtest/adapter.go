@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"lianxin/asr"
+	"lianxin/asr/asrtest/standin"
 	"lianxin/asr/resilient"
 )
 
@@ -18,6 +19,9 @@ type StandIn interface {
 	Faulter
 	Kill()
 	Violations() []string
+	// Received is the audio the latest session heard, decoded at the rate the stand-in
+	// decodes it.
+	Received() standin.Audio
 }
 
 // Adapter is a network engine and its stand-in, for RunAdapter.
@@ -31,12 +35,18 @@ type Adapter struct {
 	// audio fed to it (default 8000).
 	ResilientRate int
 	Server        StandIn
+	// Paced feeds the wrapped engine in ClosesWithoutFinal at real-time pace: for an
+	// engine that gives no times, whose adapter estimates them from the audio sent so far
+	// (an estimate that holds only while audio goes at the pace it is spoken), so that the
+	// wrapper's replay starts where the lost utterance did.
+	Paced bool
 }
 
 // RunAdapter is the whole kit for a network adapter: the conformance suite at each rate
 // and behind the resilience layer (with the stand-in killed mid-stream), then the fault
-// suite (RunFaults, faults after 1.5 s of audio); the stand-in must have seen no protocol
-// violation.
+// suite (RunFaults, faults after 1.5 s of audio), a server that closes without its final
+// (ClosesWithoutFinal) and 8 kHz legs offered at every rate (EightKHzLegs); the stand-in
+// must have seen no protocol violation.
 func RunAdapter(t *testing.T, a Adapter) {
 	if len(a.Rates) == 0 {
 		a.Rates = []int{8000}
@@ -58,6 +68,8 @@ func RunAdapter(t *testing.T, a Adapter) {
 	t.Run("faults", func(t *testing.T) {
 		RunFaults(t, raw(a.Rates[0]), a.Wrapped, DefaultToneFixture(8000), a.Server, 1500*time.Millisecond)
 	})
+	t.Run("closes-without-final", a.ClosesWithoutFinal)
+	t.Run("8khz-legs", a.EightKHzLegs)
 	require.Empty(t, a.Server.Violations())
 }
 

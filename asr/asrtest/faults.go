@@ -32,6 +32,7 @@ func RunFaults(t *testing.T, raw, wrapped func(t *testing.T) asr.Engine, fx Fixt
 	k := kit{fx: fx, frames: frames, o: options{cfg: asr.StreamConfig{Partials: true, SampleRate: frames[0].Rate}}}
 	for _, f := range []standin.Fault{standin.Drop, standin.CloseEarly, standin.Garbage, standin.Hang} {
 		t.Run(fmt.Sprintf("raw-%s", f), func(t *testing.T) {
+			faults := faultCount(srv)
 			srv.Fail(standin.Plan{Fault: f, After: after})
 			e := raw(t)
 			defer e.Close()
@@ -43,6 +44,10 @@ func RunFaults(t *testing.T, raw, wrapped func(t *testing.T) asr.Engine, fx Fixt
 					break // the failure may surface here
 				}
 			}
+			// the kit writes faster than real time: end the stream only once the fault
+			// has happened, so that it lands mid-stream and not after the end of stream
+			// (where a normal close may be the protocol's own end)
+			awaitFault(t, srv, faults)
 			cerr := s.Close()
 			rs := wait(t, got)
 			k.checkOrder(t, rs)
@@ -55,6 +60,7 @@ func RunFaults(t *testing.T, raw, wrapped func(t *testing.T) asr.Engine, fx Fixt
 				"a %s engine must end the stream with an error; results:\n%s", f, Describe(rs))
 		})
 		t.Run(fmt.Sprintf("recovers-%s", f), func(t *testing.T) {
+			faults := faultCount(srv)
 			srv.Fail(standin.Plan{Fault: f, After: after})
 			e := wrapped(t)
 			defer e.Close()
@@ -64,8 +70,34 @@ func RunFaults(t *testing.T, raw, wrapped func(t *testing.T) asr.Engine, fx Fixt
 			for _, fr := range frames {
 				require.NoError(t, s.Write(fr))
 			}
+			awaitFault(t, srv, faults)
 			require.NoError(t, s.Close())
 			k.checkResults(t, wait(t, got))
 		})
+	}
+}
+
+// faultCounter is a stand-in that counts the faults it carried out (standin.Server).
+type faultCounter interface{ Faults() int }
+
+func faultCount(srv Faulter) int {
+	if fc, ok := srv.(faultCounter); ok {
+		return fc.Faults()
+	}
+	return 0
+}
+
+// awaitFault waits until srv has carried out more than before faults, when it counts them.
+func awaitFault(t *testing.T, srv Faulter, before int) {
+	fc, ok := srv.(faultCounter)
+	if !ok {
+		return
+	}
+	deadline := time.Now().Add(guard)
+	for fc.Faults() <= before {
+		if time.Now().After(deadline) {
+			require.FailNow(t, "the planned fault never happened")
+		}
+		time.Sleep(time.Millisecond)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"lianxin/asr"
 	"lianxin/asr/asrtest/tone"
+	"lianxin/asr/resilient"
 	"lianxin/media"
 )
 
@@ -122,4 +123,33 @@ func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchLoad120 is the hotline-scale bench of a network adapter: 120 live legs (60 seats ×
+// 2) through the engine newEngine makes and the resilience wrapper, 20 s of 8 kHz audio
+// each at real-time pace (Load). It reports CPU per stream-minute, the same less the
+// stand-in's tone decoding (measured alone at decodeRate, the rate the stand-in decodes
+// at: "…-adapter"), heap and goroutines per stream.
+func BenchLoad120(b *testing.B, newEngine func() (asr.Engine, error), decodeRate int) {
+	const streams, audio = 120, 20 * time.Second
+	inner, err := newEngine()
+	if err != nil {
+		b.Fatal(err)
+	}
+	e, err := resilient.Wrap(inner, resilient.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	for b.Loop() {
+		r := Load(b, e, streams, audio)
+		if r.Finals < streams {
+			b.Fatalf("%d finals from %d streams", r.Finals, streams)
+		}
+		dec := DecodeCPU(streams, audio, decodeRate)
+		b.ReportMetric(float64(r.CPUPerStreamMinute().Milliseconds()), "cpu-ms/stream-min")
+		b.ReportMetric(float64((r.CPU-dec).Milliseconds())/streams/audio.Minutes(), "cpu-ms/stream-min-adapter")
+		b.ReportMetric(r.HeapPerStream/1024, "heap-KiB/stream")
+		b.ReportMetric(r.GoroutinesPerStream, "goroutines/stream")
+	}
 }

@@ -69,7 +69,7 @@ func TestEngineWatchReportsReachability(t *testing.T) {
 		mu.Lock()
 		defer mu.Unlock()
 		reports = append(reports, fmt.Sprintf("%s %v", c, err != nil))
-	})
+	}, nil)
 	defer w.Close()
 	last := func() string {
 		mu.Lock()

@@ -9,13 +9,21 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"lianxin/asr"
+	"lianxin/asr/resilient"
 )
 
 // Watch dials each configured network engine now and then, so an engine that is down
 // (at start-up or later) shows at once on the wallboard and in /healthz as a failing part,
 // logged once per change, instead of being discovered by the first call that needs it.
+// An engine that can check its configuration with its server (asr.Checker: the
+// OpenAI-compatible HTTP engine, whose model or word times the server may refuse) is
+// checked instead of dialled, so a refused setting shows the same way, with the server's
+// words, from the watch's first round at start-up.
 type Watch struct {
 	urls   map[string]string // engine name → URL
+	checks map[string]asr.Checker
 	every  time.Duration
 	report func(component string, err error)
 
@@ -24,12 +32,21 @@ type Watch struct {
 }
 
 // NewWatch starts the watch of every network engine of c that has a URL, reporting each
-// one's reachability every so often; Close stops it.
-func NewWatch(c Config, every time.Duration, report func(string, error)) *Watch {
-	w := &Watch{urls: map[string]string{}, every: every, report: report}
+// one's reachability (or, for an engine of reg that checks itself, its server's verdict on
+// its configuration) every so often; Close stops it. reg may be nil.
+func NewWatch(c Config, every time.Duration, report func(string, error), reg *asr.Registry) *Watch {
+	w := &Watch{urls: map[string]string{}, checks: map[string]asr.Checker{}, every: every, report: report}
 	for name, section := range c.Engines {
 		if u, ok := section["url"].(string); ok && u != "" {
 			w.urls[name] = u
+		}
+		if reg == nil {
+			continue
+		}
+		if e, err := reg.Get(name); err == nil {
+			if ch, ok := checker(e); ok {
+				w.checks[name] = ch
+			}
 		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -52,14 +69,9 @@ func (w *Watch) run(ctx context.Context) {
 	defer t.Stop()
 	for {
 		for _, n := range names {
-			dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			_, err := Dial(dctx, w.urls[n])
-			cancel()
+			err := w.check(ctx, n)
 			if ctx.Err() != nil {
 				return
-			}
-			if err != nil {
-				err = fmt.Errorf("cannot reach %s: %w", w.urls[n], err)
 			}
 			w.report("asr "+n, err)
 		}
@@ -67,6 +79,39 @@ func (w *Watch) run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+	}
+}
+
+// check asks the engine's server whether it takes the configuration, or dials it.
+func (w *Watch) check(ctx context.Context, name string) error {
+	if c, ok := w.checks[name]; ok {
+		cctx, cancel := context.WithTimeout(ctx, 25*time.Second)
+		defer cancel()
+		return c.Check(cctx)
+	}
+	dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := Dial(dctx, w.urls[name]); err != nil {
+		return fmt.Errorf("cannot reach %s: %w", w.urls[name], err)
+	}
+	return nil
+}
+
+// checker finds an engine's check under the name and the resilience wrapper Build puts
+// around it.
+func checker(e asr.Engine) (asr.Checker, bool) {
+	for {
+		if c, ok := e.(asr.Checker); ok {
+			return c, true
+		}
+		switch w := e.(type) {
+		case named:
+			e = w.Engine
+		case *resilient.Engine:
+			e = w.Unwrap()
+		default:
+			return nil, false
 		}
 	}
 }

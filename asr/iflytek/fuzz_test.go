@@ -26,7 +26,7 @@ func FuzzHandle(f *testing.F) {
 	f.Fuzz(func(t *testing.T, msg string) {
 		var rs []asr.Result
 		c := wsengine.Detached(asr.StreamConfig{Partials: true}, Rate, func(r asr.Result) { rs = append(rs, r) })
-		p := &protocol{sc: c.Config, ids: map[int]int{}, shown: map[int]bool{}}
+		p := &protocol{sc: c.Config}
 		_, _ = p.Handle(c, websocket.TextMessage, []byte(msg))
 		for _, r := range rs {
 			if r.Start < 0 || r.End < r.Start {

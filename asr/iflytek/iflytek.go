@@ -86,7 +86,7 @@ func New(cfg Config) (asr.Engine, error) {
 			return u, nil, err
 		},
 		NewProtocol: func(sc asr.StreamConfig) (wsengine.Protocol, error) {
-			return &protocol{sc: sc, ids: map[int]int{}, shown: map[int]bool{}}, nil
+			return &protocol{sc: sc}, nil
 		},
 	})
 }
@@ -158,9 +158,13 @@ func Lang(cfg Config, language string) (string, error) {
 type protocol struct {
 	sc        asr.StreamConfig
 	buf       []byte
-	ids       map[int]int  // seg_id → utterance id
-	shown     map[int]bool // segments with a partial out
-	next      int
+	// The service speaks one sentence at a time: partials (type 1) revise the open
+	// sentence and a final (type 0) closes it. seg_id is not used to pair them, because
+	// it numbers result messages, so a sentence's partials and its final carry different
+	// ones (the API page's own example does).
+	open, shown bool // a sentence is open; a partial of it was emitted
+	unfinal     bool // the latest result was a partial: a sentence is in progress
+	cur, next   int  // the open sentence's utterance id; the next one's
 	finishing atomic.Bool
 }
 
@@ -305,14 +309,14 @@ func (p *protocol) Handle(c *wsengine.Conn, typ int, b []byte) (bool, error) {
 	switch st.Type {
 	case "1":
 		if text != "" && p.sc.Partials {
-			c.Emit(asr.Result{UtteranceID: p.id(r.SegID), Text: text, Start: start, End: end, Confidence: -1})
-			p.shown[r.SegID] = true
+			c.Emit(asr.Result{UtteranceID: p.sentence(), Text: text, Start: start, End: end, Confidence: -1})
+			p.shown, p.unfinal = true, true
 		}
 	case "0":
-		if text != "" || p.shown[r.SegID] {
-			c.Emit(asr.Result{UtteranceID: p.id(r.SegID), Text: text, Final: true, Start: start, End: end, Confidence: -1})
+		if text != "" || p.shown {
+			c.Emit(asr.Result{UtteranceID: p.sentence(), Text: text, Final: true, Start: start, End: end, Confidence: -1})
 		}
-		delete(p.shown, r.SegID)
+		p.open, p.shown, p.unfinal = false, false, false
 	default:
 		return false, fmt.Errorf("result type %q: want \"0\" or \"1\"", st.Type)
 	}
@@ -320,19 +324,20 @@ func (p *protocol) Handle(c *wsengine.Conn, typ int, b []byte) (bool, error) {
 }
 
 // Closed ends the flush at the server's normal close after the end tag: the service has
-// no last-result marker, it pushes what is left and closes.
+// no last-result marker, it pushes what is left and closes. Its last result before that
+// close is a final (type "0"), so a close right after a partial is a service that ended
+// without its final: an error, so that the resilience layer replays the audio.
 func (p *protocol) Closed(_ *wsengine.Conn, code int) bool {
-	return code == websocket.CloseNormalClosure && p.finishing.Load()
+	return code == websocket.CloseNormalClosure && p.finishing.Load() && !p.unfinal
 }
 
-func (p *protocol) id(seg int) int {
-	id, ok := p.ids[seg]
-	if !ok {
-		id = p.next
+// sentence is the utterance id of the open sentence, opening one when none is.
+func (p *protocol) sentence() int {
+	if !p.open {
+		p.cur, p.open = p.next, true
 		p.next++
-		p.ids[seg] = id
 	}
-	return id
+	return p.cur
 }
 
 // msField reads the doc's millisecond strings ("820"); garbage or negatives are 0.

@@ -1,9 +1,11 @@
 // Package openai speaks the OpenAI-compatible transcription APIs: the HTTP endpoint
 // POST /v1/audio/transcriptions (OpenAI, whisper.cpp's server, speaches, vLLM, LocalAI),
 // one multipart WAV per utterance cut by the segmenter, and the Realtime transcription
-// WebSocket (realtime.go).
+// WebSocket (realtime.go). The HTTP engine asks the server at start-up whether it takes
+// the configuration (setup.go).
 //
-// Tested against the stand-ins in openai/openaitest; no such server runs here.
+// Tested against the stand-ins in openai/openaitest, which answer as OpenAI, whisper.cpp,
+// speaches and vLLM do; no such server runs here.
 package openai
 
 import (
@@ -19,6 +21,7 @@ import (
 	"time"
 
 	"lianxin/asr"
+	"lianxin/asr/internal/lang"
 	"lianxin/asr/internal/pcm"
 	"lianxin/asr/internal/resample"
 	"lianxin/asr/segment"
@@ -26,9 +29,12 @@ import (
 
 // Config configures the HTTP adapter.
 type Config struct {
-	// URL is the API base, e.g. https://api.openai.com/v1 or http://whisper:8080/v1; the
-	// adapter posts to URL + "/audio/transcriptions".
+	// URL is the API base, e.g. https://api.openai.com/v1 or http://speaches:8000/v1; the
+	// adapter posts to URL + Path.
 	URL string `yaml:"url"`
+	// Path is the transcription endpoint under URL ("/audio/transcriptions"; whisper.cpp's
+	// server takes "/inference" under its root unless started with --inference-path).
+	Path string `yaml:"path"`
 	// Key is sent as a bearer token (optional for self-hosted servers).
 	Key string `yaml:"key"`
 	// Model, e.g. "whisper-1" (default) or "gpt-4o-transcribe"; self-hosted servers
@@ -68,20 +74,40 @@ func New(cfg Config) (asr.Engine, error) {
 	if cfg.Client == nil {
 		cfg.Client = &http.Client{}
 	}
+	if cfg.Path == "" {
+		cfg.Path = "/audio/transcriptions"
+	}
 	sc := cfg.Segment
 	sc.MaxStreams, sc.Logger = cfg.MaxStreams, cfg.Logger
 	if cfg.Timeout > 0 {
 		sc.Timeout = cfg.Timeout
 	}
-	rec := &recognizer{cfg: cfg, url: strings.TrimSuffix(cfg.URL, "/") + "/audio/transcriptions"}
-	return &httpEngine{Segmenter: segment.NewSegmenter("openai", rec, sc), client: cfg.Client}, nil
+	base := strings.TrimSuffix(cfg.URL, "/")
+	rec := &recognizer{cfg: cfg, base: base, url: base + "/" + strings.TrimPrefix(cfg.Path, "/")}
+	return &httpEngine{Segmenter: segment.NewSegmenter("openai", rec, sc), client: cfg.Client, setup: &setup{r: rec}}, nil
 }
 
-// httpEngine is the segmenter plus the HTTP client whose connections it ends with.
+// httpEngine is the segmenter, the HTTP client whose connections it ends with, and what
+// the server said of the configuration.
 type httpEngine struct {
 	*segment.Segmenter
 	client *http.Client
+	setup  *setup
 }
+
+// NewStream opens a stream once the server has taken the configuration: the first
+// stream asks it (unless Check did), and a setting it refused fails every stream with the
+// refusal, so that the leg is transcribed after the call instead of one gap per utterance.
+func (e *httpEngine) NewStream(ctx context.Context, cfg asr.StreamConfig) (asr.Stream, error) {
+	if err := e.setup.ready(ctx); err != nil {
+		return nil, err
+	}
+	return e.Segmenter.NewStream(ctx, cfg)
+}
+
+// Check asks the server whether it takes the configuration (a *SetupError says what it
+// refused), or, once it has, whether it still answers.
+func (e *httpEngine) Check(ctx context.Context) error { return e.setup.recheck(ctx) }
 
 // Close drops the client's idle keep-alive connections.
 func (e *httpEngine) Close() error {
@@ -90,8 +116,8 @@ func (e *httpEngine) Close() error {
 }
 
 type recognizer struct {
-	cfg Config
-	url string
+	cfg       Config
+	base, url string
 }
 
 // String names the endpoint.
@@ -99,42 +125,57 @@ func (r *recognizer) String() string { return "openai(" + r.url + ")" }
 
 // Recognize posts one utterance.
 func (r *recognizer) Recognize(ctx context.Context, u segment.Utterance) (segment.Transcript, error) {
+	status, b, err := r.post(ctx, u, r.cfg.WordTimes)
+	if err != nil {
+		return segment.Transcript{}, err
+	}
+	if status != http.StatusOK {
+		return segment.Transcript{}, fmt.Errorf("openai: HTTP %d: %.200s", status, b)
+	}
+	return parse(b)
+}
+
+// post sends an utterance, with word times asked for when words is set, and returns the
+// answer's status and body.
+func (r *recognizer) post(ctx context.Context, u segment.Utterance, words bool) (int, []byte, error) {
 	samples := u.Samples
 	if u.Rate != r.cfg.SampleRate {
 		rs, err := resample.New(u.Rate, r.cfg.SampleRate)
 		if err != nil {
-			return segment.Transcript{}, err
+			return 0, nil, err
 		}
 		samples = append(rs.Process(samples), rs.Flush()...)
 	}
-	body, ctype, err := r.form(u, samples)
+	body, ctype, err := r.form(u, samples, words)
 	if err != nil {
-		return segment.Transcript{}, err
+		return 0, nil, err
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.url, body)
 	if err != nil {
-		return segment.Transcript{}, err
+		return 0, nil, err
 	}
 	req.Header.Set("Content-Type", ctype)
+	return r.do(req)
+}
+
+// do sends a request with the key and reads the answer (at most 1 MiB).
+func (r *recognizer) do(req *http.Request) (int, []byte, error) {
 	if r.cfg.Key != "" {
 		req.Header.Set("Authorization", "Bearer "+r.cfg.Key)
 	}
 	resp, err := r.cfg.Client.Do(req)
 	if err != nil {
-		return segment.Transcript{}, err
+		return 0, nil, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return segment.Transcript{}, fmt.Errorf("openai: reading response: %w", err)
+		return 0, nil, fmt.Errorf("openai: reading response: %w", err)
 	}
-	if resp.StatusCode != http.StatusOK {
-		return segment.Transcript{}, fmt.Errorf("openai: HTTP %s: %.200s", resp.Status, b)
-	}
-	return parse(b)
+	return resp.StatusCode, b, nil
 }
 
-func (r *recognizer) form(u segment.Utterance, samples []int16) (io.Reader, string, error) {
+func (r *recognizer) form(u segment.Utterance, samples []int16, words bool) (io.Reader, string, error) {
 	var buf bytes.Buffer
 	w := multipart.NewWriter(&buf)
 	f, err := w.CreateFormFile("file", "utterance.wav")
@@ -145,7 +186,7 @@ func (r *recognizer) form(u segment.Utterance, samples []int16) (io.Reader, stri
 		return nil, "", err
 	}
 	fields := [][2]string{{"model", r.cfg.Model}, {"response_format", "json"}}
-	if r.cfg.WordTimes {
+	if words {
 		fields = [][2]string{{"model", r.cfg.Model}, {"response_format", "verbose_json"}, {"timestamp_granularities[]", "word"}}
 	}
 	if lang := iso639(u.Config.Language, r.cfg.Language); lang != "" {
@@ -215,7 +256,9 @@ func parse(b []byte) (segment.Transcript, error) {
 	if r.Text == nil {
 		return segment.Transcript{}, fmt.Errorf("openai: response without text: %.80q", b)
 	}
-	t := segment.Transcript{Text: strings.TrimSpace(*r.Text), Confidence: -1}
+	// whisper.cpp's server writes each segment on a line of its own, with the leading
+	// space of Whisper's tokens (output_str, examples/server/server.cpp l.454-470)
+	t := segment.Transcript{Text: lang.JoinWords(*r.Text), Confidence: -1}
 	if len(r.Language) == 2 {
 		t.Language = r.Language // verbose_json names the language ("english") on OpenAI; keep codes only
 	}

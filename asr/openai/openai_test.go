@@ -76,11 +76,13 @@ func TestHTTPStandInIsStrict(t *testing.T) {
 	require.Equal(t, 401, post("wrong", map[string]string{"model": "whisper-1"}, wav16))
 	require.Equal(t, 400, post("sk-test", map[string]string{"model": "whisper-1"}, nil))
 	require.Equal(t, 400, post("sk-test", map[string]string{}, wav16))
-	require.Equal(t, 400, post("sk-test", map[string]string{"model": "whisper-1"}, pcm.WAV(make([]int16, 800), 8000)))
+	require.Equal(t, 200, post("sk-test", map[string]string{"model": "whisper-1"}, pcm.WAV(make([]int16, 800), 8000)), "any rate: the API resamples")
 	require.Equal(t, 400, post("sk-test", map[string]string{"model": "whisper-1", "language": "zh-CN"}, wav16))
 	require.Equal(t, 400, post("sk-test", map[string]string{"model": "whisper-1", "timestamp_granularities[]": "word"}, wav16))
 	require.Equal(t, 400, post("sk-test", map[string]string{"model": "whisper-1"}, []byte("RIFF....WAVEdata")))
-	require.Len(t, srv.Violations(), 7)
+	require.Equal(t, 404, post("sk-test", map[string]string{"model": "whisper-2"}, wav16))
+	require.Equal(t, 400, post("sk-test", map[string]string{"model": "gpt-4o-transcribe", "response_format": "verbose_json"}, wav16))
+	require.Len(t, srv.Violations(), 8)
 }
 
 func realtimeAdapter(srv *openaitest.RealtimeServer) asrtest.Adapter {
@@ -103,6 +105,19 @@ func TestRealtimeAdapterKitLateCompletions(t *testing.T) {
 	srv := openaitest.NewRealtimeLate("sk-test")
 	defer srv.Close()
 	asrtest.RunAdapter(t, realtimeAdapter(srv))
+	require.Positive(t, srv.Reordered(), "the stand-in sent completions out of order: the ordering was tested")
+}
+
+// Against the late server the finals still come one per turn, in the order spoken, with
+// the later turn's partials free to come first.
+func TestRealtimeFinalsInCommitOrder(t *testing.T) {
+	srv := openaitest.NewRealtimeLate("sk-test")
+	defer srv.Close()
+	e, err := openai.NewRealtime(openai.RealtimeConfig{URL: srv.URL(), Key: "sk-test", Language: "en", FlushTimeout: time.Second})
+	require.NoError(t, err)
+	finals := asrtest.Finals(t, e, asrtest.DefaultToneFixture(8000), 5*time.Second)
+	require.Equal(t, []string{"hello water broken", "please report street light noise", "thank you"}, finals)
+	require.Positive(t, srv.Reordered())
 }
 
 func TestRealtimeRefusesAModelURL(t *testing.T) {

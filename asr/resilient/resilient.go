@@ -154,6 +154,9 @@ func (e *Engine) Name() string { return e.inner.Name() }
 // String describes the chain.
 func (e *Engine) String() string { return fmt.Sprintf("Resilient(%s)", e.inner.Name()) }
 
+// Unwrap is the engine the wrapper makes resilient.
+func (e *Engine) Unwrap() asr.Engine { return e.inner }
+
 // Close closes the inner engine.
 func (e *Engine) Close() error { return e.inner.Close() }
 

@@ -148,9 +148,11 @@ func (p *protocol) Handle(c *wsengine.Conn, typ int, b []byte) (bool, error) {
 }
 
 // Closed ends the flush when the server closes normally after "Done": the Python server
-// sends its last result and returns, which closes the connection. Its text is final.
+// sends its last result and returns, which closes the connection. Its text is final. The
+// C++ server (one that sends is_eof) never closes first, so its close without is_eof is a
+// server that ended without its final.
 func (p *protocol) Closed(c *wsengine.Conn, code int) bool {
-	if code != websocket.CloseNormalClosure || !p.finishing.Load() {
+	if code != websocket.CloseNormalClosure || !p.finishing.Load() || p.eofKey {
 		return false
 	}
 	p.final(c)

@@ -74,6 +74,7 @@ func TestRealServerModes(t *testing.T) {
 			}
 			asrtest.Run(t, e, asrtest.DefaultToneFixture(8000))
 			asrtest.Run(t, e, asrtest.TrailingSilence(8000, 1500*time.Millisecond))
+			adapter(srv).ClosesWithoutFinal(t)
 
 			// one utterance per final, the last with the flush, and no wait for a timeout
 			eng, err := sherpa.New(sherpa.Config{URL: srv.URL(), FlushTimeout: 5 * time.Second})

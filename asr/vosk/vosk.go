@@ -22,10 +22,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 	"sync/atomic"
 	"time"
-	"unicode"
 
 	"github.com/gorilla/websocket"
 
@@ -239,31 +237,4 @@ func (p *protocol) final(text string, ws []word, conf bool, sent time.Duration) 
 
 // Join joins the words of a Vosk text as the language writes them: Chinese and Japanese
 // without spaces ("你好 我 要" → "你好我要"), other words with one.
-func Join(text string) string {
-	ws := strings.Fields(text)
-	var b strings.Builder
-	for i, w := range ws {
-		if i > 0 && !(cjk(lastRune(ws[i-1])) && cjk(firstRune(w))) {
-			b.WriteByte(' ')
-		}
-		b.WriteString(w)
-	}
-	return b.String()
-}
-
-func cjk(r rune) bool {
-	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana) ||
-		(r >= 0x3000 && r <= 0x303f) || (r >= 0xff00 && r <= 0xffef) // CJK and full-width punctuation
-}
-
-func firstRune(s string) rune {
-	for _, r := range s {
-		return r
-	}
-	return 0
-}
-
-func lastRune(s string) rune {
-	r := []rune(s)
-	return r[len(r)-1]
-}
+func Join(text string) string { return lang.JoinWords(text) }

@@ -82,6 +82,10 @@ func TestRealServers(t *testing.T) {
 			}
 			asrtest.Run(t, e, asrtest.DefaultToneFixture(8000))
 			asrtest.Run(t, e, asrtest.TrailingSilence(8000, 1500*time.Millisecond))
+			asrtest.Adapter{Server: srv, Rates: []int{max(o.Rate, 8000)}, ResilientRate: 8000, New: func(int) (asr.Engine, error) {
+				return vosk.New(vosk.Config{URL: srv.URL(), SampleRate: max(o.Rate, 8000), NoConfig: o.Rate == 16000,
+					FlushTimeout: time.Second, ReplyTimeout: time.Second})
+			}}.ClosesWithoutFinal(t)
 			require.Empty(t, srv.Violations())
 		})
 	}

@@ -2,27 +2,24 @@ package main
 
 import (
 	"context"
-	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"lianxin/asr"
 	"lianxin/callflow"
 	"lianxin/config"
 	"lianxin/desk"
 	"lianxin/media"
+	"lianxin/ops"
 	"lianxin/phones"
 	"lianxin/seat"
 	"lianxin/sip"
@@ -116,13 +113,13 @@ func (a *App) Start(extra func(mux *http.ServeMux)) error {
 		return err
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", a.healthz)
+	mux.HandleFunc("GET /healthz", ops.Health(a.health))
 	if a.cfg.HTTP.MetricsListen == "" {
-		mux.Handle("GET /metrics", a.metricsHandler())
+		mux.Handle("GET /metrics", ops.Metrics(a.reg, a.cfg.HTTP.MetricsToken))
 	} else {
 		mm := http.NewServeMux()
-		mm.HandleFunc("GET /healthz", a.healthz)
-		mm.Handle("GET /metrics", a.metricsHandler())
+		mm.HandleFunc("GET /healthz", ops.Health(a.health))
+		mm.Handle("GET /metrics", ops.Metrics(a.reg, a.cfg.HTTP.MetricsToken))
 		mln, err := a.serveHTTP(a.cfg.HTTP.MetricsListen, mm)
 		if err != nil {
 			return err
@@ -170,48 +167,15 @@ func (a *App) serveHTTP(addr string, h http.Handler) (net.Listener, error) {
 	return ln, nil
 }
 
-// metricsHandler serves the Prometheus metrics, behind http.metrics_token when one is set.
-func (a *App) metricsHandler() http.Handler {
-	h := promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg})
-	want := a.cfg.HTTP.MetricsToken
-	if want == "" {
-		return h
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
-			w.Header().Set("Content-Type", "application/json")
-			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
-			w.WriteHeader(http.StatusUnauthorized)
-			_, _ = w.Write([]byte(`{"error":"metrics need the bearer token of http.metrics_token"}` + "\n"))
-			return
-		}
-		h.ServeHTTP(w, r)
-	})
-}
-
-// healthz answers "ok", "degraded" (a failing part, listed: the store, recording) or
-// "draining" with 503, so a load balancer stops sending calls to a gateway that refuses them.
-func (a *App) healthz(w http.ResponseWriter, _ *http.Request) {
-	body := struct {
-		Status      string            `json:"status"`
-		ActiveCalls int               `json:"active_calls"`
-		Queue       int               `json:"queue"`
-		Problems    []desk.HealthData `json:"problems,omitempty"`
-	}{Status: "ok", ActiveCalls: a.sip.ActiveCalls(), Queue: a.acd.QueueLen()}
+// health is what /healthz reports now.
+func (a *App) health() ops.Status {
+	st := ops.Status{ActiveCalls: a.sip.ActiveCalls(), Queue: a.acd.QueueLen(), Draining: a.sip.Draining()}
 	if a.desk != nil {
-		body.Problems = a.desk.Problems()
+		for _, p := range a.desk.Problems() {
+			st.Problems = append(st.Problems, p)
+		}
 	}
-	code := http.StatusOK
-	switch {
-	case a.sip.Draining():
-		body.Status, code = "draining", http.StatusServiceUnavailable
-	case len(body.Problems) > 0:
-		body.Status = "degraded"
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(body)
+	return st
 }
 
 // Drain stops taking new calls and waits for the active ones to finish or ctx to end.

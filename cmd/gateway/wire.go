@@ -115,7 +115,7 @@ func (a *App) Wire() error {
 			Threshold: a.cfg.Dispatch.HotspotThreshold, Issues: issues}, a.now),
 		WorkOrders: orders, Ranker: ranker, HotspotWindow: a.cfg.Dispatch.HotspotWindow, Engine: a.cfg.ASR.Default, Now: a.now, Logger: a.log})
 	a.closers = append(a.closers, screens.Close)
-	a.closers = append(a.closers, engines.NewWatch(a.cfg.ASR, a.engineWatchEvery, d.ReportHealth).Close)
+	a.closers = append(a.closers, engines.NewWatch(a.cfg.ASR, a.engineWatchEvery, d.ReportHealth, a.asr).Close)
 	a.seatChanged = screens.SeatChanged
 	a.trunkChanged = reportTrunks(d.ReportHealth)
 	if _, err := screens.Reconcile(context.Background(), st); err != nil {

@@ -31,11 +31,16 @@ const (
 	CloseEarly       // a clean close frame before the stream is done
 	Garbage          // a message that is not the protocol, then carry on
 	Hang             // keep reading, never answer again
+	// NoFinal answers the client's end of stream with a normal close instead of the
+	// last results: a server that ends its side without its final (a crash in the
+	// flush, a restart, a proxy's idle cut), which a client cannot tell from a clean end
+	// by the close code. Stand-ins carry it out through Session.Ending.
+	NoFinal
 )
 
 // String names the fault.
 func (f Fault) String() string {
-	return [...]string{"none", "drop", "close-early", "garbage", "hang"}[f]
+	return [...]string{"none", "drop", "close-early", "garbage", "hang", "no-final"}[f]
 }
 
 // Plan is a fault for one connection, after it has received After of audio.
@@ -57,8 +62,22 @@ type Server struct {
 	count      int
 	violations []string
 	openings   []*Opening
+	received   Audio
+	receivedBy *Session
+	down       bool
+	faults     int
 	wg         sync.WaitGroup
 }
+
+// Audio is what a session received, decoded to PCM16 at the rate the stand-in decodes
+// it: the signal the engine would have heard.
+type Audio struct {
+	Samples []int16
+	Rate    int
+}
+
+// maxReceived bounds the audio a session keeps for Received.
+const maxReceived = 30 * time.Second
 
 // Opening is how a connection began: its upgrade URL and its first text message, the two
 // places where protocols carry a stream's settings (what reached the server, for tests
@@ -74,6 +93,11 @@ type Opening struct {
 func New(name string, handle func(*Session), check func(*http.Request) (int, string)) *Server {
 	s := &Server{name: name, handle: handle, sessions: map[*Session]bool{}}
 	s.hs = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.isDown() {
+			// an engine that is down: its host answers, its service does not
+			http.Error(w, "engine down", http.StatusServiceUnavailable)
+			return
+		}
 		if check != nil {
 			if code, msg := check(r); code != 0 {
 				s.violate("upgrade refused: %s", msg)
@@ -134,6 +158,49 @@ func (s *Server) Kill() {
 	for sess := range s.sessions {
 		sess.WS.NetConn().Close()
 	}
+}
+
+// Down takes the engine down: every open connection drops and new ones are refused
+// (HTTP 503 on the upgrade) until Up, as while a recogniser restarts or a link is cut.
+func (s *Server) Down() {
+	s.mu.Lock()
+	s.down = true
+	s.mu.Unlock()
+	s.Kill()
+}
+
+// Up brings the engine back after Down.
+func (s *Server) Up() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.down = false
+}
+
+func (s *Server) isDown() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.down
+}
+
+// Received is the audio the latest session to receive any heard, at the rate the
+// stand-in decoded it (at most its last 30 s).
+func (s *Server) Received() Audio {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return Audio{Samples: append([]int16(nil), s.received.Samples...), Rate: s.received.Rate}
+}
+
+// Faults is how many planned faults the server has carried out.
+func (s *Server) Faults() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.faults
+}
+
+func (s *Server) faulted() {
+	s.mu.Lock()
+	s.faults++
+	s.mu.Unlock()
 }
 
 // Connections is how many connections the server has accepted.
@@ -240,14 +307,52 @@ func (c *Session) Hung() bool {
 	}
 }
 
+// Hear accounts for audio received (decoded to PCM16 at the rate the stand-in decodes
+// it), keeps it for Server.Received, and carries out the connection's planned fault when
+// it is due. stop tells the handler to return (the connection is gone).
+func (c *Session) Hear(samples []int16, rate int) (stop bool) {
+	c.srv.keep(samples, rate, c)
+	return c.Heard(time.Duration(len(samples)) * time.Second / time.Duration(rate))
+}
+
+// keep appends a session's audio to what Received reports; a new session's audio
+// replaces the last one's.
+func (s *Server) keep(samples []int16, rate int, c *Session) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.receivedBy != c || s.received.Rate != rate {
+		s.receivedBy, s.received = c, Audio{Rate: rate}
+	}
+	s.received.Samples = append(s.received.Samples, samples...)
+	if over := len(s.received.Samples) - int(maxReceived)*rate/int(time.Second); over > 0 {
+		s.received.Samples = append(s.received.Samples[:0], s.received.Samples[over:]...)
+	}
+}
+
+// Ending is called by a stand-in when the client's end-of-stream message arrives, before
+// it flushes. With a NoFinal plan it closes the connection normally instead, and stop
+// tells the handler to return.
+func (c *Session) Ending() (stop bool) {
+	if c.faulted || c.plan.Fault != NoFinal {
+		return false
+	}
+	c.faulted = true
+	c.srv.faulted()
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	_ = c.WS.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+	return true
+}
+
 // Heard accounts for audio received and carries out the connection's planned fault when
 // it is due. stop tells the handler to return (the connection is gone).
 func (c *Session) Heard(d time.Duration) (stop bool) {
 	c.heard += d
-	if c.faulted || c.plan.Fault == None || c.heard < c.plan.After {
+	if c.faulted || c.plan.Fault == None || c.plan.Fault == NoFinal || c.heard < c.plan.After {
 		return false
 	}
 	c.faulted = true
+	defer c.srv.faulted()
 	switch c.plan.Fault {
 	case Drop:
 		c.WS.NetConn().Close()

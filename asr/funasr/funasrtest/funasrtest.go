@@ -118,7 +118,7 @@ func serve(c *standin.Session, m Mode) {
 				c.Violation("audio frame of %d bytes is not whole PCM16 samples", len(b))
 				return
 			}
-			if c.Heard(pcm.Duration(len(b)/2, rate)) {
+			if c.Hear(pcm.S16LE(b), rate) {
 				return
 			}
 			s.pending = true
@@ -147,6 +147,9 @@ func serve(c *standin.Session, m Mode) {
 			return
 		}
 		if (msg.IsSpeaking != nil && !*msg.IsSpeaking) || (msg.IsFinished != nil && *msg.IsFinished) {
+			if c.Ending() {
+				return
+			}
 			evs := s.dec.Feed(pcm.S16LE(block))
 			block = nil
 			if !s.emit(evs) || !s.end(msg.IsEnd) {

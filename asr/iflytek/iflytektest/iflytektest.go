@@ -129,6 +129,9 @@ func (s *session) run() {
 			return
 		}
 		if string(b) == `{"end": true}` || string(b) == `{"end":true}` {
+			if s.c.Ending() {
+				return
+			}
 			if s.results(s.dec.Flush()) {
 				s.close()
 			}
@@ -148,14 +151,15 @@ func (s *session) run() {
 		}
 		s.short = len(b) < iflytek.FrameBytes
 		samples := pcm.S16LE(b)
-		if s.c.Heard(pcm.Duration(len(samples), iflytek.Rate)) || !s.results(s.dec.Feed(samples)) {
+		if s.c.Hear(samples, iflytek.Rate) || !s.results(s.dec.Feed(samples)) {
 			return
 		}
 	}
 }
 
 // results sends a result per tone event: a partial (type "1") per word, a final (type
-// "0") per utterance, each under the utterance's seg_id.
+// "0") per utterance. seg_id counts messages, as in the API page's example (a sentence's
+// partial is seg_id 0 and its final seg_id 1), so it never pairs a partial with its final.
 func (s *session) results(evs []tone.Event) bool {
 	for _, e := range evs {
 		typ := "1"
@@ -180,9 +184,7 @@ func (s *session) results(evs []tone.Event) bool {
 		if !s.send("result", "0", "success", data) {
 			return false
 		}
-		if e.Final {
-			s.seg++
-		}
+		s.seg++
 	}
 	return true
 }

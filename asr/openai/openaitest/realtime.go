@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"time"
 
+	"sync"
+
 	"github.com/gorilla/websocket"
 
 	"lianxin/asr/asrtest/standin"
@@ -18,19 +20,39 @@ import (
 // /v1/realtime?intent=transcription with a bearer token, session.created first, a
 // session.update of type "transcription" with audio/pcm at 24 kHz before any audio, base64
 // PCM16 in input_audio_buffer.append, server VAD (tone endpoints) producing speech_started,
-// speech_stopped, committed, transcription deltas and completed; commit on an empty buffer
-// is an error event, as on the real service.
+// speech_stopped, committed, conversation.item.added and .done, transcription deltas and
+// completed; commit on an empty buffer is an error event, as on the real service. Events
+// are those of OpenAI's published schema (openai/openai-openapi @ f85dbe2, openapi.yaml):
+// RealtimeServerEventInputAudioBufferCommitted (l.52502: item_id, previous_item_id, and
+// "a conversation.item.created event will also be sent"), ConversationItemAdded and
+// ConversationItemDone (l.51809, l.51969), InputAudioBufferCleared (l.52476),
+// ConversationItemInputAudioTranscriptionDelta and Completed (l.52123, l.52024: content_index,
+// transcript, usage), each with an event_id.
 type RealtimeServer struct {
 	*standin.Server
+	mu        sync.Mutex
+	reordered int
 }
 
 // NewRealtime starts the stand-in; key is the bearer token it demands.
 func NewRealtime(key string) *RealtimeServer { return newRealtime(key, false) }
 
-// NewRealtimeLate is the stand-in as the real service behaves under load: a transcription's
-// completed event comes late, after later items were committed and out of their order, and
-// the last ones only after the answer to the client's clear (input_audio_buffer.cleared).
+// NewRealtimeLate is the stand-in as the real service behaves: transcription "runs
+// asynchronously" with everything else (openapi.yaml l.52024-52040), so a completed event
+// comes late, after the next item was committed and its deltas sent, and out of order (the
+// later item's first), and the last ones only after the answer to the client's clear
+// (input_audio_buffer.cleared). Clients that order by arrival splice or swap turns; those
+// that order by the committed items (previous_item_id) do not: public reports of both in
+// openclaw/openclaw pull request 113723, block/buzz pull request 1511 and livekit/agents
+// pull request 6579.
 func NewRealtimeLate(key string) *RealtimeServer { return newRealtime(key, true) }
+
+// Reordered is how many completed events the late stand-in sent before an earlier item's.
+func (s *RealtimeServer) Reordered() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.reordered
+}
 
 func newRealtime(key string, late bool) *RealtimeServer {
 	check := func(r *http.Request) (int, string) {
@@ -46,7 +68,9 @@ func newRealtime(key string, late bool) *RealtimeServer {
 		}
 		return 0, ""
 	}
-	return &RealtimeServer{standin.New("openai-realtime", func(c *standin.Session) { serveRealtime(c, late) }, check)}
+	s := &RealtimeServer{}
+	s.Server = standin.New("openai-realtime", func(c *standin.Session) { serveRealtime(c, late, s) }, check)
+	return s
 }
 
 // URL is the address to configure the adapter with.
@@ -54,18 +78,20 @@ func (s *RealtimeServer) URL() string { return s.Server.URL("/v1/realtime?intent
 
 type rtSession struct {
 	c          *standin.Session
+	srv        *RealtimeServer
 	dec        *tone.Decoder
 	configured bool
 	seq, open  int // item counter; open: the item in speech (0 none)
 	prev       string
-	// late holds completed events back (NewRealtimeLate) until the next item commits or
-	// the client clears, then sends them newest first
+	sent       int // events sent, for event_id
+	// late holds completed events back (NewRealtimeLate) until a second one is due (after
+	// the later item's deltas) or the client clears, then sends them newest first
 	late bool
 	held []map[string]any
 }
 
-func serveRealtime(c *standin.Session, late bool) {
-	s := &rtSession{c: c, dec: tone.NewDecoder(24000), late: late}
+func serveRealtime(c *standin.Session, late bool, srv *RealtimeServer) {
+	s := &rtSession{c: c, srv: srv, dec: tone.NewDecoder(24000), late: late}
 	if !s.send(map[string]any{"type": "session.created", "session": map[string]any{"type": "transcription"}}) {
 		return
 	}
@@ -117,11 +143,14 @@ func (s *rtSession) handle(typ string, audio *string, session json.RawMessage) b
 			return false
 		}
 		samples := pcm.S16LE(b)
-		if s.c.Heard(pcm.Duration(len(samples), 24000)) {
+		if s.c.Hear(samples, 24000) {
 			return false
 		}
 		return s.events(s.dec.Feed(samples))
 	case "input_audio_buffer.commit":
+		if s.c.Ending() {
+			return false
+		}
 		evs := s.dec.Flush()
 		if len(evs) == 0 && s.open == 0 {
 			return s.send(map[string]any{"type": "error", "error": map[string]string{
@@ -188,9 +217,12 @@ func (s *rtSession) events(evs []tone.Event) bool {
 			continue
 		}
 		id := s.item()
+		item := map[string]any{"id": id, "type": "message", "status": "completed", "role": "user",
+			"content": []map[string]any{{"type": "input_audio", "transcript": nil}}}
 		ok := s.send(map[string]any{"type": "input_audio_buffer.speech_stopped", "item_id": id, "audio_end_ms": e.Words[len(e.Words)-1].End.Milliseconds()}) &&
 			s.send(map[string]any{"type": "input_audio_buffer.committed", "item_id": id, "previous_item_id": nilIfEmpty(s.prev)}) &&
-			s.release()
+			s.send(map[string]any{"type": "conversation.item.added", "previous_item_id": nilIfEmpty(s.prev), "item": item}) &&
+			s.send(map[string]any{"type": "conversation.item.done", "previous_item_id": nilIfEmpty(s.prev), "item": item})
 		for i, w := range e.Words {
 			d := w.Text
 			if i > 0 {
@@ -198,9 +230,13 @@ func (s *rtSession) events(evs []tone.Event) bool {
 			}
 			ok = ok && s.send(map[string]any{"type": "conversation.item.input_audio_transcription.delta", "item_id": id, "content_index": 0, "delta": d})
 		}
-		done := map[string]any{"type": "conversation.item.input_audio_transcription.completed", "item_id": id, "content_index": 0, "transcript": e.Text()}
+		done := map[string]any{"type": "conversation.item.input_audio_transcription.completed", "item_id": id, "content_index": 0, "transcript": e.Text(),
+			"usage": map[string]any{"type": "duration", "seconds": e.Words[len(e.Words)-1].End.Seconds() - e.Words[0].Start.Seconds()}}
 		if s.late {
 			s.held = append(s.held, done)
+			if len(s.held) >= 2 {
+				ok = ok && s.release()
+			}
 		} else {
 			ok = ok && s.send(done)
 		}
@@ -214,6 +250,11 @@ func (s *rtSession) events(evs []tone.Event) bool {
 
 // release sends the held completions, newest first.
 func (s *rtSession) release() bool {
+	if len(s.held) > 1 {
+		s.srv.mu.Lock()
+		s.srv.reordered += len(s.held) - 1
+		s.srv.mu.Unlock()
+	}
 	for i := len(s.held) - 1; i >= 0; i-- {
 		if !s.send(s.held[i]) {
 			return false
@@ -232,7 +273,9 @@ func nilIfEmpty(s string) any {
 	return s
 }
 
-func (s *rtSession) send(v any) bool {
+func (s *rtSession) send(v map[string]any) bool {
+	s.sent++
+	v["event_id"] = fmt.Sprintf("event_%06d", s.sent)
 	b, _ := json.Marshal(v)
 	return s.c.Send(b) == nil
 }

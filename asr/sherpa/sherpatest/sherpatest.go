@@ -105,7 +105,7 @@ func serve(c *standin.Session, m Mode) {
 				c.Violation("text message %.40q: the server takes only \"Done\"", b)
 				return
 			}
-			if !s.done() || m == Python {
+			if c.Ending() || !s.done() || m == Python {
 				return
 			}
 			continue // the C++ server leaves the closing to the client
@@ -116,7 +116,7 @@ func serve(c *standin.Session, m Mode) {
 			return
 		}
 		s.heard += len(samples)
-		if c.Heard(pcm.Duration(len(samples), Rate)) {
+		if c.Hear(samples, Rate) {
 			return
 		}
 		final := false

@@ -157,6 +157,9 @@ func (s *session) run() {
 				s.c.Violation("text message %.40q: only {\"type\":\"end\"}", b)
 				return
 			}
+			if s.c.Ending() {
+				return
+			}
 			if s.results(s.dec.Flush()) && s.send(map[string]any{"final": 1}) {
 				s.close()
 			}
@@ -172,7 +175,7 @@ func (s *session) run() {
 		}
 		s.short = len(b) < packet
 		samples := pcm.S16LE(b)
-		if s.c.Heard(pcm.Duration(len(samples), s.rate)) || !s.results(s.dec.Feed(samples)) {
+		if s.c.Hear(samples, s.rate) || !s.results(s.dec.Feed(samples)) {
 			return
 		}
 	}

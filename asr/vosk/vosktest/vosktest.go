@@ -111,6 +111,9 @@ func serve(c *standin.Session, o Options) {
 		msg := string(b)
 		switch {
 		case msg == EOF:
+			if c.Ending() {
+				return
+			}
 			s.reply(s.finalMsg(s.flush()))
 			// the handler breaks out and returns: websockets closes with 1000 (l.73)
 			_ = c.WS.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
@@ -150,6 +153,9 @@ func (s *session) serveCPP() {
 		}
 		copy(s.mem, b)
 		if strcmpEOF(s.mem, len(b)) {
+			if s.c.Ending() {
+				return
+			}
 			// FinalResult decodes the whole lattice: the slowest reply of a session
 			time.Sleep(finalDelay)
 			s.reply(s.finalMsg(s.flush()))
@@ -214,7 +220,7 @@ func (s *session) audioMsg(b []byte) bool {
 	}
 	s.audio = true
 	samples := pcm.S16LE(b)
-	if s.c.Heard(pcm.Duration(len(samples), s.rate)) {
+	if s.c.Hear(samples, s.rate) {
 		return false
 	}
 	// lock-step: one reply per message; an endpoint inside it makes the reply the final
