@@ -241,6 +241,7 @@ func (c *Call) bridge() (cause error, seatLeft bool) {
 	if err := br.Start(); err != nil {
 		c.cancel(err)
 	}
+	stopWatch := c.watchQuality()
 
 	select {
 	case <-c.ctx.Done():
@@ -250,7 +251,9 @@ func (c *Call) bridge() (cause error, seatLeft bool) {
 	}
 	cause = context.Cause(c.ctx)
 	c.log.Info("call ending", "cause", cause)
+	stopWatch()
 	_ = br.Close()
+	c.CallerQuality, c.AgentQuality = c.callerLeg.Quality(), c.agentLeg.Quality()
 	_ = callerTap.Close()
 	_ = agentTap.Close()
 	if rec != nil {
@@ -328,11 +331,12 @@ func (c *Call) end(o Outcome, cause error) {
 }
 
 func (f *Flow) newLeg(kind string, remote Media) (*media.Leg, error) {
-	conn, err := f.cfg.Ports.Listen(f.cfg.MediaIP)
+	conn, rtcp, err := f.cfg.Ports.ListenPair(f.cfg.MediaIP)
 	if err != nil {
 		return nil, err
 	}
-	l := media.NewLeg(conn, media.LegOptions{Name: kind, Kind: kind, Metrics: f.deps.Metrics, Logger: f.deps.Logger})
+	l := media.NewLeg(conn, media.LegOptions{Name: kind, Kind: kind, Metrics: f.deps.Metrics, Logger: f.deps.Logger,
+		RTCP: media.RTCPOptions{Conn: rtcp, Interval: f.cfg.RTCPInterval}})
 	if remote.Addr.IsValid() {
 		if err := setRemote(l, remote); err != nil {
 			l.Close()
@@ -353,6 +357,7 @@ func setRemote(l *media.Leg, m Media) error {
 	if err := l.SetSRTP(m.SRTP); err != nil {
 		return err
 	}
+	l.SetRTCPPeer(m.RTCP)
 	return l.SetRemote(m.Addr, codec, m.DTMFType)
 }
 

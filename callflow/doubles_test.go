@@ -22,10 +22,12 @@ import (
 )
 
 // rtpPeer is a phone's media end: it sends a PCMU tone every 20 ms to where it is told
-// (nothing when hz is 0) and keeps the audio it receives.
+// (nothing when hz is 0) and keeps the audio it receives. It takes RTCP multiplexed on
+// its RTP port, where it ignores it. With lossEvery n, every nth packet is lost on the way.
 type rtpPeer struct {
-	conn *net.UDPConn
-	hz   float64
+	conn      *net.UDPConn
+	hz        float64
+	lossEvery int
 	// keys, when set, make it an SRTP phone: the leg's keys seen from the phone's side.
 	keys     media.SRTPKeys
 	enc, dec *srtp.Context
@@ -58,7 +60,7 @@ func newRTPPeerWith(t *testing.T, hz float64, setup func(*rtpPeer)) *rtpPeer {
 func (p *rtpPeer) addr() netip.AddrPort { return p.conn.LocalAddr().(*net.UDPAddr).AddrPort() }
 
 func (p *rtpPeer) media() Media {
-	return Media{Addr: p.addr(), Codec: "PCMU", PayloadType: 0, SRTP: p.keys}
+	return Media{Addr: p.addr(), Codec: "PCMU", PayloadType: 0, SRTP: p.keys, RTCP: media.RTCPPeer{Mode: media.RTCPMux}}
 }
 
 // newSRTPPeer is newRTPPeer speaking SRTP with fresh keys.
@@ -77,6 +79,13 @@ func newSRTPPeer(t *testing.T, hz float64) *rtpPeer {
 func (p *rtpPeer) sendTo(a netip.AddrPort) {
 	p.mu.Lock()
 	p.to = a
+	p.mu.Unlock()
+}
+
+// lose makes every nth packet from now on go missing.
+func (p *rtpPeer) lose(n int) {
+	p.mu.Lock()
+	p.lossEvery = n
 	p.mu.Unlock()
 }
 
@@ -125,7 +134,7 @@ func (p *rtpPeer) send() {
 		case <-tick.C:
 		}
 		p.mu.Lock()
-		to := p.to
+		to, lossEvery := p.to, p.lossEvery
 		p.mu.Unlock()
 		if !to.IsValid() || p.hz == 0 { // a silent peer only listens
 			continue
@@ -136,6 +145,9 @@ func (p *rtpPeer) send() {
 			n++
 		}
 		seq++
+		if lossEvery > 0 && int(seq)%lossEvery == 0 {
+			continue
+		}
 		b, _ := (&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 0, SequenceNumber: seq,
 			Timestamp: uint32(n), SSRC: uint32(p.hz)}, Payload: payload}).Marshal()
 		if p.enc != nil {
@@ -305,6 +317,7 @@ type recorder struct {
 	offered []string
 	answer  int
 	ended   chan ended
+	quality chan CallQuality
 }
 
 type ended struct {
@@ -313,7 +326,9 @@ type ended struct {
 	cause   error
 }
 
-func newObserver() *recorder { return &recorder{ended: make(chan ended, 8)} }
+func newObserver() *recorder {
+	return &recorder{ended: make(chan ended, 8), quality: make(chan CallQuality, 64)}
+}
 
 func (r *recorder) CallArrived(*Info) {}
 func (r *recorder) CallOffered(ci *Info) {
@@ -326,6 +341,12 @@ func (r *recorder) CallEnded(ci *Info, o Outcome, cause error) {
 	r.ended <- ended{info: *ci, outcome: o, cause: cause}
 }
 func (r *recorder) DTMF(*Info, string, rune) {}
+func (r *recorder) CallQuality(_ *Info, q CallQuality) {
+	select {
+	case r.quality <- q:
+	default:
+	}
+}
 
 func (r *recorder) waitEnded(t *testing.T) ended {
 	t.Helper()

@@ -66,6 +66,11 @@ type Config struct {
 	// G722 offers seats G.722 first: a desk phone that takes it gives the recogniser its
 	// agent at 16 kHz (the relay transcodes for the caller's G.711).
 	G722 bool
+	// RTCPInterval is the mean time between a leg's RTCP reports, and how often a call's
+	// quality is rated (default media.DefaultRTCPInterval).
+	RTCPInterval time.Duration
+	// PoorQuality says when a call's audio is poor (callflow/quality.go).
+	PoorQuality QualityThresholds
 }
 
 // Deps are the flow's collaborators. Observer, Sink and ASR are optional: without ASR
@@ -162,6 +167,10 @@ func New(cfg Config, deps Deps) (*Flow, error) {
 	if cfg.EarlyMediaPerAddress <= 0 {
 		cfg.EarlyMediaPerAddress = 4
 	}
+	if cfg.RTCPInterval <= 0 {
+		cfg.RTCPInterval = media.DefaultRTCPInterval
+	}
+	cfg.PoorQuality = cfg.PoorQuality.withDefaults()
 	f := &Flow{cfg: cfg, deps: deps, m: newMetrics(deps.Registerer), agents: newAgentLegs(deps.Registerer),
 		early: &earlyLimits{max: cfg.EarlyMediaPerAddress, n: map[netip.Addr]int{}}, clock: media.NewClock()}
 	f.stop, f.stopNow = context.WithCancelCause(context.Background())
@@ -228,6 +237,7 @@ func (nopObserver) CallOffered(*Info)               {}
 func (nopObserver) CallAnswered(*Info)              {}
 func (nopObserver) CallEnded(*Info, Outcome, error) {}
 func (nopObserver) DTMF(*Info, string, rune)        {}
+func (nopObserver) CallQuality(*Info, CallQuality)  {}
 
 type nopSink struct{}
 

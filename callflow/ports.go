@@ -20,6 +20,8 @@ type Media struct {
 	Direction media.Direction
 	// SRTP are the leg's keys when its media is encrypted; the zero value is plain RTP.
 	SRTP media.SRTPKeys
+	// RTCP is where the peer takes RTCP: the zero value is its RTP port + 1.
+	RTCP media.RTCPPeer
 }
 
 // Caller is the caller's dialog (a SIP INVITE today).
@@ -106,6 +108,9 @@ type Observer interface {
 	CallAnswered(ci *Info)
 	CallEnded(ci *Info, o Outcome, cause error)
 	DTMF(ci *Info, leg string, digit rune)
+	// CallQuality comes while a call is bridged, when its audio turns poor or good again
+	// (and each minute it stays poor).
+	CallQuality(ci *Info, q CallQuality)
 }
 
 // TranscriptSink receives a call's recognition results.
@@ -135,6 +140,9 @@ type Info struct {
 	CallerMedia, AgentMedia Media
 	// Survey is the caller's satisfaction answer when one was asked for.
 	Survey SurveyResult
+	// CallerQuality and AgentQuality are the legs' quality over the whole call, taken when
+	// the bridge ends.
+	CallerQuality, AgentQuality media.Quality
 
 	log *slog.Logger
 }

@@ -156,8 +156,10 @@ func (e *Screens) writeLegs(ci *Info) {
 	defer cancel()
 	end := ci.Ended
 	err := e.cfg.Store.Write(ctx,
-		store.Leg{CallID: ci.ID, Leg: "caller", Peer: ci.CallerMedia.Addr.String(), Codec: ci.CallerMedia.Codec, StartedAt: ci.Answered, EndedAt: &end},
-		store.Leg{CallID: ci.ID, Leg: "agent", Peer: ci.Seat + " " + ci.AgentMedia.Addr.String(), Codec: ci.AgentMedia.Codec, StartedAt: ci.Answered, EndedAt: &end})
+		store.Leg{CallID: ci.ID, Leg: "caller", Peer: ci.CallerMedia.Addr.String(), Codec: ci.CallerMedia.Codec, StartedAt: ci.Answered, EndedAt: &end,
+			Quality: legQuality(ci.CallerQuality)},
+		store.Leg{CallID: ci.ID, Leg: "agent", Peer: ci.Seat + " " + ci.AgentMedia.Addr.String(), Codec: ci.AgentMedia.Codec, StartedAt: ci.Answered, EndedAt: &end,
+			Quality: legQuality(ci.AgentQuality)})
 	if err != nil {
 		e.log.Error("storing the call's legs", "call", ci.ID, "err", err)
 	}

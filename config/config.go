@@ -22,6 +22,7 @@ import (
 
 	"lianxin/asr/engines"
 	"lianxin/desk"
+	"lianxin/media"
 	"lianxin/sip"
 )
 
@@ -213,6 +214,13 @@ type MediaConfig struct {
 	// G722 offers seat phones G.722 first (default on): a wideband desk phone then gives
 	// the recogniser the agent at 16 kHz.
 	G722 *bool `yaml:"g722"`
+	// RTCPInterval is the mean time between each leg's RTCP reports, and between ratings
+	// of a call's audio; PoorMOS and PoorLoss flag a call (and, by its agent's leg, the
+	// seat) on the wallboard: an E-model MOS below PoorMOS or more than PoorLoss of the
+	// packets lost over one interval.
+	RTCPInterval time.Duration `yaml:"rtcp_interval"`
+	PoorMOS      float64       `yaml:"poor_mos"`
+	PoorLoss     float64       `yaml:"poor_loss"`
 }
 
 // DispatchConfig is the department classifier.
@@ -252,12 +260,13 @@ const adminFile = "admin.passwd"
 // Default is the built-in configuration: a 60-seat gateway on loopback.
 func Default() Config {
 	return Config{
-		SIP:      SIPConfig{Listen: "127.0.0.1:5060", Realm: "lianxin", MaxCalls: 2000},
-		HTTP:     HTTPConfig{Listen: "127.0.0.1:8080", ReadTimeout: 30 * time.Second, WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute, MaxBodyBytes: 1 << 20},
-		DataDir:  "./data",
-		Seats:    SeatsConfig{Count: 60, Password: DefaultSeatPassword},
-		ACD:      ACDConfig{RingTimeout: 15 * time.Second, WrapUp: 5 * time.Second, MaxWait: 3 * time.Minute},
-		Media:    MediaConfig{PortMin: 20000, PortMax: 39999, InactivityTimeout: 30 * time.Second, Jitter: 60 * time.Millisecond},
+		SIP:     SIPConfig{Listen: "127.0.0.1:5060", Realm: "lianxin", MaxCalls: 2000},
+		HTTP:    HTTPConfig{Listen: "127.0.0.1:8080", ReadTimeout: 30 * time.Second, WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute, MaxBodyBytes: 1 << 20},
+		DataDir: "./data",
+		Seats:   SeatsConfig{Count: 60, Password: DefaultSeatPassword},
+		ACD:     ACDConfig{RingTimeout: 15 * time.Second, WrapUp: 5 * time.Second, MaxWait: 3 * time.Minute},
+		Media: MediaConfig{PortMin: 20000, PortMax: 39999, InactivityTimeout: 30 * time.Second, Jitter: 60 * time.Millisecond,
+			RTCPInterval: media.DefaultRTCPInterval, PoorMOS: 3.5, PoorLoss: 0.05},
 		ASR:      engines.Config{Default: "pocketsphinx", Language: "en-US", MaxStreams: 10},
 		Dispatch: DispatchConfig{HotspotWindow: 2 * time.Hour, HotspotThreshold: 3},
 		Survey:   SurveyConfig{Enabled: true, Timeout: 5 * time.Second},
@@ -347,6 +356,7 @@ func (c Config) Validate() error {
 	if c.Media.Jitter < 0 || c.Media.Jitter > 60*time.Millisecond {
 		errs = append(errs, fmt.Errorf("media: jitter window %s must be 0–60ms", c.Media.Jitter))
 	}
+	errs = append(errs, c.Media.validateQuality()...)
 	if c.ACD.RingTimeout <= 0 {
 		errs = append(errs, errors.New("acd: ring_timeout must be positive"))
 	}
@@ -458,6 +468,21 @@ func (c Config) ForDesk(log *slog.Logger) (desk.Config, error) {
 		dc.RecordDir = filepath.Join(c.DataDir, "recordings")
 	}
 	return dc, nil
+}
+
+// validateQuality checks the RTCP and call-quality keys.
+func (m MediaConfig) validateQuality() []error {
+	var errs []error
+	if m.RTCPInterval < 500*time.Millisecond || m.RTCPInterval > time.Minute {
+		errs = append(errs, fmt.Errorf("media: rtcp_interval %s must be 500ms–1m", m.RTCPInterval))
+	}
+	if m.PoorMOS < 1 || m.PoorMOS > 4.5 {
+		errs = append(errs, fmt.Errorf("media: poor_mos %g must be 1–4.5", m.PoorMOS))
+	}
+	if m.PoorLoss <= 0 || m.PoorLoss >= 1 {
+		errs = append(errs, fmt.Errorf("media: poor_loss %g must be a fraction above 0 and below 1", m.PoorLoss))
+	}
+	return errs
 }
 
 // recording reports whether calls are recorded (media.record, on by default).

@@ -181,3 +181,29 @@ func TestConfigG722(t *testing.T) {
 	require.NoError(t, ReadFile(writeConfig(t, "media: {g722: true}\n"), &cfg))
 	require.True(t, cfg.g722())
 }
+
+// The RTCP interval and the thresholds that flag a call's audio come from media:, with
+// defaults when the file leaves them out, and values that make no sense are refused.
+func TestConfigCallQuality(t *testing.T) {
+	cfg := Default()
+	require.NoError(t, ReadFile(writeConfig(t, "media: {port_min: 30000, port_max: 30999}\n"), &cfg))
+	require.Equal(t, 5*time.Second, cfg.Media.RTCPInterval)
+	require.Equal(t, 3.5, cfg.Media.PoorMOS)
+	require.Equal(t, 0.05, cfg.Media.PoorLoss)
+	require.NoError(t, cfg.Validate())
+
+	cfg = Default()
+	require.NoError(t, ReadFile(writeConfig(t, "media: {rtcp_interval: 2s, poor_mos: 3.8, poor_loss: 0.02}\n"), &cfg))
+	require.Equal(t, 2*time.Second, cfg.Media.RTCPInterval)
+	require.Equal(t, 3.8, cfg.Media.PoorMOS)
+	require.Equal(t, 0.02, cfg.Media.PoorLoss)
+	require.NoError(t, cfg.Validate())
+
+	for _, bad := range []string{"rtcp_interval: 10ms", "rtcp_interval: 2h", "poor_mos: 5", "poor_mos: 0.5", "poor_loss: 5", "poor_loss: 0"} {
+		cfg = Default()
+		require.NoError(t, ReadFile(writeConfig(t, "media: {"+bad+"}\n"), &cfg))
+		err := cfg.Validate()
+		require.Error(t, err, bad)
+		require.Contains(t, err.Error(), strings.Fields(bad)[0][:len(strings.Fields(bad)[0])-1], bad)
+	}
+}

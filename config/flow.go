@@ -35,14 +35,15 @@ func (c Config) MediaIP() (netip.Addr, error) {
 
 // ForFlow is the call flow's own config, less the media IP and the port allocator that the
 // wiring owns: ring and survey timing, the queue announcement and survey prompts,
-// recording, and each line's recognition language.
+// recording, each line's recognition language, and RTCP with the call-quality thresholds.
 func (c Config) ForFlow() (callflow.Config, error) {
 	hold, err := loadHoldMusic(c.ACD.HoldMusic)
 	if err != nil {
 		return callflow.Config{}, err
 	}
 	fc := callflow.Config{RingTimeout: c.ACD.RingTimeout, Survey: c.surveyed, SurveyTimeout: c.Survey.Timeout, InactivityTimeout: c.Media.InactivityTimeout,
-		Jitter: c.Media.Jitter, HoldMusic: hold, Language: c.lineLanguage, Hotwords: c.ASR.Hotwords, G722: c.g722()}
+		Jitter: c.Media.Jitter, HoldMusic: hold, Language: c.lineLanguage, Hotwords: c.ASR.Hotwords, G722: c.g722(),
+		RTCPInterval: c.Media.RTCPInterval, PoorQuality: callflow.QualityThresholds{MinMOS: c.Media.PoorMOS, MaxLoss: c.Media.PoorLoss}}
 	if c.recording() {
 		fc.RecordDir = filepath.Join(c.DataDir, "recordings")
 	}

@@ -228,7 +228,12 @@ func TestCloseDisconnectsScreens(t *testing.T) {
 
 func FuzzParseClientMessage(f *testing.F) {
 	for _, s := range []string{`{"type":"dispatch.decide","call_id":"c","department":"d","accepted":true}`,
-		`{"type":"seat.set_state","state":"away"}`, `{}`, `[]`, `{"type":1}`, "\xff"} {
+		`{"type":"seat.set_state","state":"away"}`, `{}`, `[]`, `{"type":1}`, "\xff",
+		// the browser phone's and a supervisor's messages, which the phone link takes
+		`{"type":"phone.register","on":true}`, `{"type":"phone.offer","call":"c1","pc":1,"sdp":"v=0\r\n"}`,
+		`{"type":"phone.dtmf","call":"c1","digits":"1#"}`,
+		`{"type":"monitor.start","seat":"seat-01","mode":"whisper","pc":2,"sdp":"v=0\r\n"}`,
+		`{"type":"dispatch.decide","call_id":"c\u0000","department":"环保","accepted":false,"extra":[1,2]}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/rtcp"
 	"github.com/stretchr/testify/require"
 )
 
@@ -101,5 +102,61 @@ func FuzzRecvStats(f *testing.F) {
 			b = b[2:]
 		}
 		require.LessOrEqual(t, s.dups, n)
+	})
+}
+
+// FuzzRTCP feeds arbitrary datagrams to a leg's RTCP input, from its RTCP socket and
+// multiplexed on its RTP port: nothing may panic, and the quality the leg reports stays
+// within what the numbers allow.
+func FuzzRTCP(f *testing.F) {
+	const ours, lsr = 0x01020304, 0x11112222
+	block := rtcp.ReceptionReport{SSRC: ours, FractionLost: 25, TotalLost: 10, LastSequenceNumber: 1 << 16,
+		Jitter: 80, LastSenderReport: lsr, Delay: 65536}
+	for _, pkts := range [][]rtcp.Packet{
+		{&rtcp.SenderReport{SSRC: 9, NTPTime: 0xe0000000_00000000, RTPTime: 1, PacketCount: 50, OctetCount: 8000,
+			Reports: []rtcp.ReceptionReport{block}}, rtcp.NewCNAMESourceDescription(9, "peer")},
+		{&rtcp.ReceiverReport{SSRC: 9, Reports: []rtcp.ReceptionReport{block}}},
+		{&rtcp.ReceiverReport{SSRC: 9, Reports: []rtcp.ReceptionReport{{SSRC: ours, TotalLost: 0xfffffe}}},
+			&rtcp.Goodbye{Sources: []uint32{9}, Reason: "bye"}},
+		{rtcp.NewCNAMESourceDescription(9, "sdes first")},
+		{&rtcp.ReceiverReport{SSRC: 9}, &rtcp.ApplicationDefined{SSRC: 9, Name: "lxin", Data: []byte{1, 2, 3, 4}}},
+	} {
+		b, err := rtcp.Marshal(pkts)
+		require.NoError(f, err)
+		f.Add(b, false)
+		f.Add(b, true)
+	}
+	f.Add([]byte{0x80, 0xc9, 0, 1, 0, 0, 0, 9}, true)
+	f.Add([]byte{0x81, 0xc8, 0xff, 0xff}, false)
+
+	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	pa := newPeer(f)
+	l := NewLeg(listenLoopback(f), LegOptions{Name: "caller", Now: func() time.Time { return now },
+		RTCP: RTCPOptions{Conn: listenLoopback(f)}})
+	f.Cleanup(func() { _ = l.Close() })
+	require.NoError(f, l.SetRemote(pa.addr(), PCMU(), 101))
+	l.out.mu.Lock()
+	l.out.ssrc = ours
+	l.out.mu.Unlock()
+	l.rtcp.mu.Lock()
+	l.rtcp.srs[0] = lsr
+	l.rtcp.mu.Unlock()
+	rtcpFrom := netip.AddrPortFrom(pa.addr().Addr(), pa.addr().Port()+1)
+
+	f.Fuzz(func(t *testing.T, pkt []byte, muxed bool) {
+		before := l.Quality()
+		if muxed && len(pkt) >= 2 {
+			pkt[1] = 192 + pkt[1]%32
+			l.handle(pkt, pa.addr())
+		} else {
+			l.rtcp.input(pkt, rtcpFrom, false, now)
+		}
+		q := l.Quality()
+		require.LessOrEqual(t, q.PeerLost, q.PeerExpected)
+		require.LessOrEqual(t, q.RTT, maxRTT)
+		require.GreaterOrEqual(t, q.RTT, time.Duration(0))
+		require.LessOrEqual(t, q.MOS(), 4.5)
+		counted := q.Since(before)
+		require.LessOrEqual(t, counted.RTCPReceived+counted.RTCPMalformed, uint64(1), "one datagram, one verdict")
 	})
 }

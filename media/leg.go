@@ -34,6 +34,8 @@ type LegOptions struct {
 	Metrics *Metrics
 	// Now is the time source for arrival times, jitter and inactivity; nil is time.Now.
 	Now func() time.Time
+	// RTCP is the leg's RTCP socket and report timing (rtcp.go).
+	RTCP RTCPOptions
 }
 
 // LegStats are a leg's counters since it was created.
@@ -98,7 +100,8 @@ type Leg struct {
 	stats      LegStats
 	audioCount uint64
 
-	out outStream
+	out  outStream
+	rtcp rtcpSession
 
 	bridged   chan struct{} // closed when a bridge takes the leg over; new once it lets go
 	heard     chan struct{} // closed when the first valid packet latches a source
@@ -143,8 +146,14 @@ func NewLeg(conn net.PacketConn, opts LegOptions) *Leg {
 		l.local = ua.AddrPort()
 	}
 	l.out.init(l)
+	l.rtcp.init(l, opts.RTCP)
 	l.wg.Add(1)
 	go l.readLoop()
+	l.rtcp.start()
+	if l.rtcp.conn != nil {
+		l.wg.Add(1)
+		go l.rtcp.readLoop()
+	}
 	return l
 }
 
@@ -248,12 +257,17 @@ func (l *Leg) Stats() LegStats {
 	return s
 }
 
-// Close stops the leg, closes its socket and waits for its reader; it is idempotent.
+// Close sends the peer an RTCP BYE, stops the leg, closes its sockets and waits for its
+// goroutines; it is idempotent.
 func (l *Leg) Close() error {
 	var err error
 	l.closeOnce.Do(func() {
+		l.rtcp.closing()
 		close(l.done)
 		err = l.conn.Close()
+		if l.rtcp.conn != nil {
+			err = errors.Join(err, l.rtcp.conn.Close())
+		}
 		l.wg.Wait()
 	})
 	return err
@@ -282,19 +296,7 @@ func (l *Leg) readLoop() {
 }
 
 func (l *Leg) read(buf []byte) (int, netip.AddrPort, error) {
-	if l.udp != nil {
-		n, from, err := l.udp.ReadFromUDPAddrPort(buf)
-		return n, netip.AddrPortFrom(from.Addr().Unmap(), from.Port()), err
-	}
-	n, addr, err := l.conn.ReadFrom(buf)
-	if err != nil {
-		return n, netip.AddrPort{}, err
-	}
-	ap, perr := netip.ParseAddrPort(addr.String())
-	if perr != nil {
-		return n, netip.AddrPort{}, nil
-	}
-	return n, netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), nil
+	return readPacket(l.conn, l.udp, buf)
 }
 
 // handle runs the receive path for one datagram; it must not allocate for valid packets.
@@ -303,7 +305,8 @@ func (l *Leg) handle(pkt []byte, from netip.AddrPort) {
 	var evs [2]DTMFEvent
 	var nev int
 	if len(pkt) >= 2 && pkt[1] >= 192 && pkt[1] <= 223 {
-		// RTCP multiplexed on the RTP port (RFC 5761): not media, not malformed.
+		// RTCP multiplexed on the RTP port (RFC 5761 §4): not media, not malformed.
+		l.rtcp.input(pkt, from, true, arrival)
 		return
 	}
 	l.mu.Lock()

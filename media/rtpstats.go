@@ -25,6 +25,9 @@ type recvStats struct {
 	started   bool
 	ssrc      uint32
 	maxSeq    uint16
+	cycles    uint32 // sequence number wraps, shifted left 16 (RFC 3550 appendix A.1)
+	baseSeq   uint16 // the stream's first sequence number
+	received  uint64 // packets of this stream (its SSRC) accepted, reordered ones included
 	seen      uint64 // bit i: maxSeq-i arrived
 	valid     int    // how many bits of seen are meaningful (packets since start, ≤ 64)
 	lost      uint64 // holes that left the bitmap
@@ -45,8 +48,12 @@ func (s *recvStats) update(ssrc uint32, seq uint16) (st seqStatus, lostNow uint6
 	switch {
 	case d > 0 && d < maxSeqJump:
 		lostNow = s.shift(d)
+		if seq < s.maxSeq {
+			s.cycles += 1 << 16
+		}
 		s.maxSeq = seq
 		s.seen |= 1
+		s.received++
 		return seqNew, lostNow
 	case d <= 0 && -d < 64:
 		if -d >= s.valid {
@@ -59,6 +66,7 @@ func (s *recvStats) update(ssrc uint32, seq uint16) (st seqStatus, lostNow uint6
 			return seqDuplicate, 0
 		}
 		s.seen |= bit
+		s.received++
 		return seqNew, 0
 	case d <= 0 && -d < maxSeqJump:
 		s.tooOld++
@@ -74,6 +82,7 @@ func (s *recvStats) restart(ssrc uint32, seq uint16) {
 		s.lost += s.holes()
 	}
 	s.started, s.ssrc, s.maxSeq, s.seen, s.valid = true, ssrc, seq, 1, 1
+	s.cycles, s.baseSeq, s.received = 0, seq, 1
 	s.haveTrans = false
 }
 
@@ -103,6 +112,18 @@ func (s *recvStats) shift(d int) uint64 {
 // holes counts missing packets still inside the window.
 func (s *recvStats) holes() uint64 {
 	return uint64(s.valid - bits.OnesCount64(s.seen&mask(s.valid)))
+}
+
+// extHighest is the extended highest sequence number received (RFC 3550 §6.4.1).
+func (s *recvStats) extHighest() uint32 { return s.cycles | uint32(s.maxSeq) }
+
+// expected is how many packets the current stream has sent so far by its sequence
+// numbers (RFC 3550 appendix A.3).
+func (s *recvStats) expected() uint64 {
+	if !s.started {
+		return 0
+	}
+	return uint64(s.extHighest()) - uint64(s.baseSeq) + 1
 }
 
 // totalLost is the loss so far, holes in the window included.

@@ -42,9 +42,16 @@ type outStream struct {
 	seqOff  uint16
 	tsOff   uint32
 	sent    uint64
-	srtp    *SRTP    // nil: plain RTP
-	tx      *txCodec // toward a G.722 peer; nil until one is configured
-	buf     [1500]byte
+	octets  uint64 // payload octets sent (RFC 3550 SR sender's octet count)
+	// gaps counts sequence numbers this stream skipped because the relayed leg's own
+	// packets never arrived: the peer's RTCP counts them lost, but not on this leg.
+	gaps     uint64
+	gapMax   uint16 // highest sequence number sent
+	gapFirst uint16 // the first sequence number sent
+	gapInit  bool
+	srtp     *SRTP    // nil: plain RTP
+	tx       *txCodec // toward a G.722 peer; nil until one is configured
+	buf      [1500]byte
 }
 
 func (o *outStream) init(l *Leg) {
@@ -118,6 +125,22 @@ func (o *outStream) relay(src *Leg, h *rtp.Header, in *inAudio, isDTMF bool, now
 	o.send(pt, marker, seq, ts, n, now)
 }
 
+// countGap notes the sequence numbers a packet skips over (the relayed leg lost them),
+// and a late packet filling a gap counted before.
+func (o *outStream) countGap(seq uint16) {
+	if !o.gapInit {
+		o.gapMax, o.gapFirst, o.gapInit = seq, seq, true
+		return
+	}
+	switch d := int16(seq - o.gapMax); {
+	case d > 0:
+		o.gaps += uint64(d - 1)
+		o.gapMax = seq
+	case d < 0 && o.gaps > 0:
+		o.gaps--
+	}
+}
+
 // sameFormat reports whether a payload of codec a is already one of codec b.
 func sameFormat(a, b Codec) bool { return a.law() == b.law() && a.isG722() == b.isG722() }
 
@@ -147,6 +170,7 @@ func (o *outStream) send(pt uint8, marker bool, seq uint16, ts uint32, n int, no
 	binary.BigEndian.PutUint16(b[2:], seq)
 	binary.BigEndian.PutUint32(b[4:], ts)
 	binary.BigEndian.PutUint32(b[8:], o.ssrc)
+	o.countGap(seq)
 	b, err := o.protect(b)
 	switch u := o.leg.udp; {
 	case err != nil:
@@ -161,6 +185,7 @@ func (o *outStream) send(pt uint8, marker bool, seq uint16, ts uint32, n int, no
 		return
 	}
 	o.sent++
+	o.octets += uint64(n)
 	o.leg.m.sent.Inc()
 }
 

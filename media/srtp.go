@@ -199,16 +199,17 @@ func (s *SRTP) UnprotectRTCP(dst, pkt []byte) ([]byte, error) {
 	return d.ctx.DecryptRTCP(dst, pkt, nil)
 }
 
-// SetSRTP protects the leg's media with k from now on; the zero SRTPKeys make it plain
-// RTP again. Set it before SetRemote: until then nothing is accepted, so no packet is
-// ever taken for plain that should have been authenticated. Setting the keys the leg
-// already has changes nothing, and a direction whose key stays keeps its state.
+// SetSRTP protects the leg's media, RTP and RTCP, with k from now on; the zero SRTPKeys
+// make it plain again. Set it before SetRemote: until then nothing is accepted, so no
+// packet is ever taken for plain that should have been authenticated. Setting the keys
+// the leg already has changes nothing, and a direction whose key stays keeps its state.
 func (l *Leg) SetSRTP(k SRTPKeys) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if !k.Enabled() {
 		l.srtp = nil
 		l.out.setSRTP(nil)
+		l.SetRTCPProtector(nil)
 		return nil
 	}
 	if l.srtp != nil && l.srtp.keys.Equal(k) {
@@ -220,6 +221,7 @@ func (l *Leg) SetSRTP(k SRTPKeys) error {
 	}
 	l.srtp = s
 	l.out.setSRTP(s)
+	l.SetRTCPProtector(s) // SRTCP (RFC 3711 §3.4) with the same keys
 	l.log.Debug("srtp set", "suite", k.Profile)
 	return nil
 }

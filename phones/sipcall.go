@@ -52,8 +52,12 @@ func flowMedia(m sip.Media) callflow.Media {
 	if err != nil {
 		d = media.SendRecv
 	}
+	rtcp := media.RTCPPeer{Addr: m.RTCP}
+	if m.RTCPMux {
+		rtcp.Mode = media.RTCPMux
+	}
 	return callflow.Media{Addr: m.Addr, Codec: m.Codec, PayloadType: m.PayloadType, DTMFType: m.DTMFType, Direction: d,
-		SRTP: m.SRTP}
+		SRTP: m.SRTP, RTCP: rtcp}
 }
 
 // sipStatus is the final response a refused caller gets.

@@ -98,7 +98,7 @@ func (l *leg) reinvite(req *siplib.Request, tx siplib.ServerTransaction) {
 		dir = o.dir
 	}
 	res := siplib.NewSDPResponseFromRequest(req, l.srv.sdp.build(l.local, []string{cur.Codec},
-		map[string]uint8{cur.Codec: cur.PayloadType}, cur.DTMFType, dir.answer(), own))
+		map[string]uint8{cur.Codec: cur.PayloadType}, cur.DTMFType, dir.answer(), own, cur.RTCPMux))
 	res.AppendHeader(&l.ua.ContactHDR)
 	if err := tx.Respond(res); err != nil {
 		l.log.Warn("sip: re-INVITE answer failed", "err", err)
@@ -257,7 +257,7 @@ func (c *InboundCall) answerSDP(local netip.AddrPort) []byte {
 	c.local = local
 	r, own := c.remote, c.own
 	c.mu.Unlock()
-	return c.srv.sdp.build(local, []string{r.Codec}, map[string]uint8{r.Codec: r.PayloadType}, r.DTMFType, r.Direction.answer(), own)
+	return c.srv.sdp.build(local, []string{r.Codec}, map[string]uint8{r.Codec: r.PayloadType}, r.DTMFType, r.Direction.answer(), own, r.RTCPMux)
 }
 
 // Progress sends 183 Session Progress with an SDP answer for RTP at local: early media,
@@ -379,7 +379,8 @@ func (s *Server) Dial(ctx context.Context, o DialOptions) (*OutboundCall, error)
 	}
 	own := offerSDES(pol.SRTP)
 	req := siplib.NewRequest(siplib.INVITE, *reg.Contact.Clone())
-	req.SetBody(s.sdp.build(o.Local, o.Codecs, pts, defaultDTMFPayload, SendRecv, own))
+	// rtcp-mux is offered: the seat's answer says whether RTCP shares the RTP port
+	req.SetBody(s.sdp.build(o.Local, o.Codecs, pts, defaultDTMFPayload, SendRecv, own, true))
 	req.AppendHeader(siplib.NewHeader("Content-Type", "application/sdp"))
 	from := &siplib.FromHeader{DisplayName: o.CallerID,
 		Address: siplib.Uri{Scheme: "sip", User: o.CallerID, Host: s.host, Port: int(s.addr.Port())},

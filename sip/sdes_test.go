@@ -98,7 +98,7 @@ func TestOfferSDES(t *testing.T) {
 	require.NotEqual(t, opt.key, req.key, "a fresh key per offer")
 
 	w := &sdpWriter{}
-	body := string(w.build(netipLoop(20000), []string{PCMU}, map[string]uint8{PCMU: 0}, 101, SendRecv, req))
+	body := string(w.build(netipLoop(20000), []string{PCMU}, map[string]uint8{PCMU: 0}, 101, SendRecv, req, false))
 	require.Contains(t, body, "m=audio 20000 RTP/SAVP 0 101\r\n")
 	require.Contains(t, body, "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"+base64.StdEncoding.EncodeToString(req.key)+"\r\n")
 	o, err := parseSDP([]byte(body))

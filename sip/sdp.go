@@ -53,7 +53,8 @@ var callerCodecs = []string{PCMU, PCMA}
 
 // Media is one side's negotiated audio: where to send RTP, which law, which payload type
 // carries RFC 4733 telephone events (0 when none), the direction that side asked for and,
-// when the leg is SRTP, its keys.
+// when the leg is SRTP, its keys; and where it takes RTCP: multiplexed on the RTP port
+// (a=rtcp-mux, RFC 5761), at RTCP (a=rtcp, RFC 3605), or when neither, on the RTP port + 1.
 type Media struct {
 	Addr        netip.AddrPort
 	Codec       string
@@ -61,6 +62,8 @@ type Media struct {
 	DTMFType    uint8
 	Direction   Direction
 	SRTP        media.SRTPKeys
+	RTCPMux     bool
+	RTCP        netip.AddrPort
 }
 
 // Errors from SDP negotiation; they classify to SIP statuses.
@@ -72,13 +75,15 @@ var (
 )
 
 type offer struct {
-	addr   netip.AddrPort
-	codecs []string // supported codecs in the offerer's order of preference
-	pts    map[string]uint8
-	dtmf   uint8
-	dir    Direction
-	proto  string       // the m= line's transport, e.g. RTP/AVP
-	crypto []sdesCrypto // the a=crypto lines the gateway can use, in the offerer's order
+	addr    netip.AddrPort
+	codecs  []string // supported codecs in the offerer's order of preference
+	pts     map[string]uint8
+	dtmf    uint8
+	dir     Direction
+	proto   string       // the m= line's transport, e.g. RTP/AVP
+	crypto  []sdesCrypto // the a=crypto lines the gateway can use, in the offerer's order
+	rtcpMux bool
+	rtcp    netip.AddrPort
 }
 
 // parseSDP reads an offer or answer and picks out the audio stream.
@@ -150,6 +155,12 @@ func parseSDP(body []byte) (*offer, error) {
 		}
 	}
 	for _, a := range md.Attributes {
+		switch a.Key {
+		case "rtcp-mux":
+			o.rtcpMux = true
+		case "rtcp":
+			o.rtcp = rtcpAttr(a.Value, ip.Unmap())
+		}
 		if c, ok := parseCrypto(a.Value); ok && a.Key == "crypto" {
 			o.crypto = append(o.crypto, c)
 		}
@@ -158,6 +169,27 @@ func parseSDP(body []byte) (*offer, error) {
 		return nil, ErrNoCommonCodec
 	}
 	return o, nil
+}
+
+// rtcpAttr reads RFC 3605's a=rtcp:<port> [IN IP4|IP6 <address>]; the address defaults
+// to the stream's. A value that does not parse is ignored: the port above RTP it is.
+func rtcpAttr(v string, ip netip.Addr) netip.AddrPort {
+	f := strings.Fields(v)
+	if len(f) == 0 {
+		return netip.AddrPort{}
+	}
+	port, err := strconv.ParseUint(f[0], 10, 16)
+	if err != nil || port == 0 {
+		return netip.AddrPort{}
+	}
+	if len(f) == 4 && f[1] == "IN" {
+		a, err := netip.ParseAddr(f[3])
+		if err != nil {
+			return netip.AddrPort{}
+		}
+		ip = a.Unmap()
+	}
+	return netip.AddrPortFrom(ip, uint16(port))
 }
 
 // rtpmaps maps payload types to encoding names (8000 Hz only: G.711, G.722 and
@@ -197,7 +229,8 @@ func (o *offer) pick(allowed []string) (string, bool) {
 
 // media is the result of negotiation: what the remote side will receive.
 func (o *offer) media(codec string) Media {
-	return Media{Addr: o.addr, Codec: codec, PayloadType: o.pts[codec], DTMFType: o.dtmf, Direction: o.dir}
+	return Media{Addr: o.addr, Codec: codec, PayloadType: o.pts[codec], DTMFType: o.dtmf, Direction: o.dir,
+		RTCPMux: o.rtcpMux, RTCP: o.rtcp}
 }
 
 // sdpWriter builds the gateway's session descriptions; the version rises with each one.
@@ -207,8 +240,10 @@ type sdpWriter struct {
 }
 
 // build writes an SDP with the given codecs (first preferred), telephone-event type,
-// direction and SRTP, for RTP at local.
-func (w *sdpWriter) build(local netip.AddrPort, codecs []string, pts map[string]uint8, dtmf uint8, dir Direction, sec sdes) []byte {
+// direction and SRTP, for RTP at local. RTCP is always at local's port + 1 (the media port
+// pairs), so no a=rtcp is needed; with mux the SDP offers, or in an answer accepts,
+// rtcp-mux.
+func (w *sdpWriter) build(local netip.AddrPort, codecs []string, pts map[string]uint8, dtmf uint8, dir Direction, sec sdes, mux bool) []byte {
 	ip := local.Addr().Unmap()
 	family := "IP4"
 	if ip.Is6() {
@@ -239,5 +274,8 @@ func (w *sdpWriter) build(local netip.AddrPort, codecs []string, pts map[string]
 		fmt.Fprintf(&b, "a=crypto:%s\r\n", sec.attr())
 	}
 	fmt.Fprintf(&b, "a=ptime:20\r\na=%s\r\n", dir)
+	if mux {
+		b.WriteString("a=rtcp-mux\r\n")
+	}
 	return []byte(b.String())
 }

@@ -102,7 +102,7 @@ func (s *SQLite) Call(ctx context.Context, id string) (CallDetail, error) {
 }
 
 func (s *SQLite) legs(ctx context.Context, id string) ([]Leg, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT call_id, leg, peer, codec, started_ms, ended_ms
+	rows, err := s.r.QueryContext(ctx, `SELECT call_id, leg, peer, codec, started_ms, ended_ms`+legQualitySelect+`
 		FROM legs WHERE call_id = ? ORDER BY started_ms, leg`, id)
 	if err != nil {
 		return nil, fmt.Errorf("store: legs: %w", err)
@@ -113,10 +113,14 @@ func (s *SQLite) legs(ctx context.Context, id string) ([]Leg, error) {
 		var l Leg
 		var started int64
 		var ended sql.NullInt64
-		if err := rows.Scan(&l.CallID, &l.Leg, &l.Peer, &l.Codec, &started, &ended); err != nil {
+		var q qualityScan
+		if err := rows.Scan(append([]any{&l.CallID, &l.Leg, &l.Peer, &l.Codec, &started, &ended}, q.dest()...)...); err != nil {
 			return nil, fmt.Errorf("store: legs: %w", err)
 		}
 		l.StartedAt, l.EndedAt = time.UnixMilli(started).UTC(), fromMS(ended)
+		if l.Quality, err = q.quality(); err != nil {
+			return nil, fmt.Errorf("store: legs: %w", err)
+		}
 		out = append(out, l)
 	}
 	return out, rows.Err()

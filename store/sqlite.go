@@ -146,6 +146,10 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 		w.Close()
 		return nil, fmt.Errorf("store: schema %s: %w", path, err)
 	}
+	if err := migrateLegQuality(ctx, w); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: schema %s: %w", path, err)
+	}
 	r, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		w.Close()
@@ -291,10 +295,7 @@ func writeRow(ctx context.Context, tx *sql.Tx, r Row) error {
 			outcome=CASE WHEN calls.answered_ms IS NULL THEN excluded.outcome ELSE 'answered' END
 			WHERE calls.ended_ms IS NULL`, r.CallID, ms(r.At), ms(r.At), r.Reason, outcome, r.Survey))
 	case Leg:
-		_, err = tx.ExecContext(ctx, `INSERT INTO legs(call_id, leg, peer, codec, started_ms, ended_ms)
-			VALUES (?,?,?,?,?,?) ON CONFLICT(call_id, leg) DO UPDATE SET
-			peer=excluded.peer, codec=excluded.codec, ended_ms=excluded.ended_ms`,
-			r.CallID, r.Leg, r.Peer, r.Codec, ms(r.StartedAt), msPtr(r.EndedAt))
+		err = writeLeg(ctx, tx, r)
 	case SeatState:
 		_, err = tx.ExecContext(ctx, `INSERT INTO seat_states(seat, state, at_ms) VALUES (?,?,?)`,
 			r.Seat, r.State, ms(r.At))

@@ -155,6 +155,8 @@ type Leg struct {
 	Codec     string     `json:"codec,omitempty"`
 	StartedAt time.Time  `json:"started_at"`
 	EndedAt   *time.Time `json:"ended_at,omitempty"`
+	// Quality is the leg's audio quality; nil when it carried nothing to rate.
+	Quality *LegQuality `json:"quality,omitempty"`
 }
 
 // SeatState records a seat entering State at At.

@@ -131,11 +131,12 @@ func (c *seatCall) ringData() ringData {
 // Context ends when the agent hangs up or the page does not come back within Grace.
 func (c *seatCall) Context() context.Context { return c.ctx }
 
-// Remote is where the flow sends the seat's audio: this call's loopback socket.
+// Remote is where the flow sends the seat's audio: this call's loopback socket, which
+// takes no RTCP (the browser's own RTCP runs over its WebRTC connection).
 func (c *seatCall) Remote() callflow.Media {
 	addr, _ := netip.ParseAddrPort(c.conn.LocalAddr().String())
 	return callflow.Media{Addr: addr, Codec: c.codec.Name, PayloadType: c.codec.PayloadType,
-		DTMFType: dtmfPayloadType, Direction: media.SendRecv}
+		DTMFType: dtmfPayloadType, Direction: media.SendRecv, RTCP: media.RTCPPeer{Mode: media.RTCPOff}}
 }
 
 // OnMediaChange is never called: the page's reconnections stay inside this package.

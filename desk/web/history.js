@@ -9,6 +9,15 @@
 
   const outcome = (c) => LX.t((c.outcome || 'none') + '_o');
   const talk = (c) => (c.answered_at && c.ended_at ? LX.fmtDur(new Date(c.ended_at) - new Date(c.answered_at)) : '');
+  // each leg's audio over the call: E-model MOS, the worse direction's loss, the round trip
+  const legQuality = (l) => {
+    const q = l.quality, en = LX.lang() === 'en';
+    return LX.t(l.leg) + ' MOS ' + q.mos.toFixed(2) + ' · ' + (en ? 'loss ' : '丢包 ') +
+      (100 * Math.max(q.loss, q.peer_loss || 0)).toFixed(1) + '%' +
+      (q.rtt_ms !== undefined ? ' · ' + (en ? 'RTT ' : '往返 ') + Math.round(q.rtt_ms) + ' ms' : '');
+  };
+  const quality = (legs) => (legs || []).filter((l) => l.quality)
+    .sort((a, b) => (b.leg === 'caller') - (a.leg === 'caller')).map(legQuality).join(' | ');
 
   async function list() {
     const q = new URLSearchParams({ limit: '200' });
@@ -46,6 +55,7 @@
     $('call-title').textContent = new Date(c.offered_at).toLocaleString() + ' · ' + (c.seat || '') + ' · ' + (c.from || '');
     const d = (c.decisions || [])[c.decisions ? c.decisions.length - 1 : 0];
     $('call-decision').textContent = LX.t('decided') + ': ' + (d ? d.department : LX.t('none'));
+    $('call-quality').textContent = quality(c.legs);
     current = c;
     showLines(c, false);
     resetReveal();

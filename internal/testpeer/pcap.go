@@ -24,6 +24,12 @@ func WritePCMAPcap(wavPath, pcapPath string) (time.Duration, error) {
 	return writePcap(wavPath, pcapPath, 8, g711.EncodeAlaw, 0)
 }
 
+// WritePCMUPcapLossy is WritePCMUPcap with every nth packet missing, as a lossy path
+// would deliver it: the sequence numbers and timestamps of the others are unchanged.
+func WritePCMUPcapLossy(wavPath, pcapPath string, n int) (time.Duration, error) {
+	return writePcapDropping(wavPath, pcapPath, 0, g711.EncodeUlaw, 0, n)
+}
+
 // ContinuePCMUPcap is WritePCMUPcap for a stream that goes on after one of `after` 20 ms
 // packets from the same source: sequence numbers and timestamps carry on where those
 // ended, as a phone's do across a re-INVITE (sipp replays each pcap as written).
@@ -32,6 +38,10 @@ func ContinuePCMUPcap(wavPath, pcapPath string, after int) (time.Duration, error
 }
 
 func writePcap(wavPath, pcapPath string, pt uint8, encode func([]byte) []byte, after int) (time.Duration, error) {
+	return writePcapDropping(wavPath, pcapPath, pt, encode, after, 0)
+}
+
+func writePcapDropping(wavPath, pcapPath string, pt uint8, encode func([]byte) []byte, after, dropEvery int) (time.Duration, error) {
 	pcm, err := ReadWAV8k(wavPath)
 	if err != nil {
 		return 0, err
@@ -55,6 +65,9 @@ func writePcap(wavPath, pcapPath string, pt uint8, encode func([]byte) []byte, a
 	for i, seq := 0, uint16(1+after); i+spp <= len(pcm); i, seq = i+spp, seq+1 {
 		for j := 0; j < spp; j++ {
 			binary.LittleEndian.PutUint16(lin[2*j:], uint16(pcm[i+j]))
+		}
+		if dropEvery > 0 && int(seq)%dropEvery == 0 {
+			continue
 		}
 		pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: pt, SequenceNumber: seq,
 			Timestamp: uint32(i + after*spp), SSRC: 0x1a2b3c4d, Marker: i == 0}, Payload: encode(lin)}

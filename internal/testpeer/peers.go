@@ -122,6 +122,9 @@ type BaresipOptions struct {
 	Manual bool
 	// Lifetime bounds the process (-t).
 	Lifetime time.Duration
+	// RTCPMux makes it offer and accept RTCP on the RTP port (RFC 5761); by default it
+	// sends RTCP from the port above.
+	RTCPMux bool
 }
 
 // StartBaresip starts baresip in its own folder; with a User it waits for the
@@ -190,7 +193,8 @@ module_tmp uuid.so
 module_tmp account.so
 module_app menu.so
 statmode_default off
-`, base, o.Audio, rate, rate, base+4, base+42, rec)
+rtcp_mux %s
+`, base, o.Audio, rate, rate, base+4, base+42, rec, yesNo(o.RTCPMux))
 	if o.MediaEnc != "" {
 		cfg += "module srtp.so\n"
 	}
@@ -323,6 +327,13 @@ func Sipp(ctx context.Context, t testing.TB, dir string, args ...string) (string
 		return string(out) + "\n" + string(errs), err
 	}
 	return string(out), nil
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
 }
 
 func answerMode(manual bool) string {
