@@ -157,6 +157,15 @@ func (a *ACD) States() map[string]State {
 	return out
 }
 
+// StateNames is States with each state as its name, for screens and logs.
+func (a *ACD) StateNames() map[string]string {
+	out := map[string]string{}
+	for id, s := range a.States() {
+		out[id] = string(s)
+	}
+	return out
+}
+
 // PhoneOf is the phone that rings when seat id is offered a call: PhoneWebRTC when a
 // browser is the seat's phone, else PhoneSIP when a SIP phone is registered, else
 // PhoneNone.

@@ -244,3 +244,10 @@ func TestQueueFigures(t *testing.T) {
 	<-done
 	<-done
 }
+
+// The screens read each seat's state by its name.
+func TestStateNames(t *testing.T) {
+	a, _ := newACD(t, Config{Seats: []string{"seat-01", "seat-02"}})
+	require.NoError(t, a.SetRegistered("seat-02", true))
+	require.Equal(t, map[string]string{"seat-01": "offline", "seat-02": "available"}, a.StateNames())
+}

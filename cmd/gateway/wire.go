@@ -51,6 +51,10 @@ func (a *App) Wire() error {
 		want, ok := a.cfg.SeatPassword(id)
 		return ok && a.acd.Has(id) && want == pw
 	}
+	var depts []desk.Dept
+	for _, dep := range clf.Taxonomy().Departments {
+		depts = append(depts, desk.Dept{ID: dep.ID, Name: dep.Name, NameEN: dep.NameEN})
+	}
 	var screens *callflow.Screens // made below, on the desk; set before any request arrives
 	var orders *callflow.WorkOrders
 	dopts := desk.Options{
@@ -71,22 +75,10 @@ func (a *App) Wire() error {
 		OnSetState: func(_ context.Context, id, state string) error {
 			return a.acd.SetState(id, seat.State(state))
 		},
-		Queue: a.acd.Queue,
-		SeatStates: func() map[string]string {
-			out := map[string]string{}
-			for id, s := range a.acd.States() {
-				out[id] = string(s)
-			}
-			return out
-		},
-		Departments: func() []desk.Dept {
-			var out []desk.Dept
-			for _, dep := range clf.Taxonomy().Departments {
-				out = append(out, desk.Dept{ID: dep.ID, Name: dep.Name, NameEN: dep.NameEN})
-			}
-			return out
-		},
-		OpenPhone: ph.Open, SeatPhone: ph.Kind,
+		Queue:       a.acd.Queue,
+		SeatStates:  a.acd.StateNames,
+		Departments: func() []desk.Dept { return depts },
+		OpenPhone:   ph.Open, SeatPhone: ph.Kind,
 		Now: a.now, Registerer: a.reg, Logger: a.log,
 	}
 	if err := a.wireReports(st, clf, &dopts); err != nil {
@@ -101,9 +93,13 @@ func (a *App) Wire() error {
 	if orders, err = a.wireWorkOrders(d, st, clf); err != nil {
 		return err
 	}
-	ranker, err := a.liveRanker(clf)
-	if err != nil {
-		return err
+	var ranker callflow.Ranker // the LLM backend when llm.url is set; the classifier stands in when it fails
+	if a.cfg.LLM.URL != "" {
+		l, err := dispatch.NewLLM(dispatch.LLMConfig(a.cfg.LLM), clf, nil, a.log)
+		if err != nil {
+			return err
+		}
+		ranker = l
 	}
 	issues, err := clf.IssueClassifier()
 	if err != nil {

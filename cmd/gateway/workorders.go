@@ -49,17 +49,3 @@ func (a *App) wireWorkOrders(d *desk.Desk, st *store.SQLite, clf *dispatch.Class
 	a.closers = append(a.closers, orders.Close, w.Close)
 	return orders, nil
 }
-
-// liveRanker is the LLM backend for live dispatch suggestions, nil without llm.url: the
-// local classifier stands in whenever the model fails, and each suggestion names which
-// answered.
-func (a *App) liveRanker(clf *dispatch.Classifier) (callflow.Ranker, error) {
-	if a.cfg.LLM.URL == "" {
-		return nil, nil
-	}
-	l, err := dispatch.NewLLM(dispatch.LLMConfig(a.cfg.LLM), clf, nil, a.log)
-	if err != nil {
-		return nil, err
-	}
-	return l, nil
-}
