@@ -156,8 +156,8 @@ func Lang(cfg Config, language string) (string, error) {
 }
 
 type protocol struct {
-	sc        asr.StreamConfig
-	buf       []byte
+	sc  asr.StreamConfig
+	buf []byte
 	// The service speaks one sentence at a time: partials (type 1) revise the open
 	// sentence and a final (type 0) closes it. seg_id is not used to pair them, because
 	// it numbers result messages, so a sentence's partials and its final carry different
@@ -165,7 +165,7 @@ type protocol struct {
 	open, shown bool // a sentence is open; a partial of it was emitted
 	unfinal     bool // the latest result was a partial: a sentence is in progress
 	cur, next   int  // the open sentence's utterance id; the next one's
-	finishing atomic.Bool
+	finishing   atomic.Bool
 }
 
 // Start waits for the handshake's {"action":"started"}; an "error" there (bad signature,
