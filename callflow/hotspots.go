@@ -9,13 +9,39 @@ import (
 	"lianxin/dispatch"
 )
 
+// AlertRobot posts a hotspot alert to a chat group (dispatch.Webhook).
+type AlertRobot interface {
+	Send(ctx context.Context, a dispatch.Alert) error
+}
+
 // publishAlert tells admins of an alert's new state (raised, grown, acknowledged, closed,
-// expired); the wallboard keeps one row per alert ID.
+// expired); the wallboard keeps one row per alert ID. A raised alert also goes to the
+// group robot, in the background so that no call waits on a chat server.
 func (e *Screens) publishAlert(a dispatch.Alert) {
+	if e.cfg.Robot != nil && a.State == dispatch.AlertRaised && e.startPost() {
+		go func() {
+			defer e.bg.Done()
+			if err := e.cfg.Robot.Send(e.ctx, a); err != nil {
+				e.log.Warn("hotspot alert not posted to the group robot", "alert", a.ID, "robot", e.cfg.Robot, "err", err)
+			}
+		}()
+	}
 	e.publish(desk.Event{Type: desk.TypeHotspot, Data: desk.HotspotData{ID: a.ID, State: a.State,
 		Department: a.Department, Issue: a.Issue, IssueID: a.IssueID, Place: a.Place,
 		Topic: fmt.Sprintf("%s @ %s", a.Issue, a.Place), Count: len(a.CallIDs), Examples: a.CallIDs,
 		WindowS: int(e.cfg.HotspotWindow.Seconds()), AckBy: a.AckBy, AckAt: a.AckAt, ClosedBy: a.ClosedBy}})
+}
+
+// startPost counts a robot post in bg, unless Close has begun: a WaitGroup must not grow
+// while Close waits on it.
+func (e *Screens) startPost() bool {
+	e.postMu.Lock()
+	defer e.postMu.Unlock()
+	if e.ctx.Err() != nil {
+		return false
+	}
+	e.bg.Add(1)
+	return true
 }
 
 // HotspotAction acknowledges or closes an alert for the admin who (desk.Options'
@@ -60,7 +86,12 @@ func (e *Screens) expireAlerts(every time.Duration) {
 
 // Close stops the alert expiry; it is idempotent.
 func (e *Screens) Close() error {
-	e.once.Do(func() { close(e.stop) })
+	e.once.Do(func() {
+		close(e.stop)
+		e.postMu.Lock()
+		e.cancel()
+		e.postMu.Unlock()
+	})
 	e.bg.Wait()
 	return nil
 }

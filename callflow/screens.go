@@ -39,6 +39,9 @@ type ScreensConfig struct {
 	Ranker Ranker
 	// HotspotWindow is reported with each alert.
 	HotspotWindow time.Duration
+	// Robot, when set, is the 企业微信 or 钉钉 group robot each raised alert is posted to,
+	// in the background with the robot's own retries (dispatch.Webhook).
+	Robot AlertRobot
 	// Engine names the default recogniser in engine health events.
 	Engine string
 	// ExpireEvery is how often alerts past their window are taken off the wallboard
@@ -59,8 +62,13 @@ type Screens struct {
 	llm   llmDispatch
 
 	stop chan struct{}
-	once sync.Once
-	bg   sync.WaitGroup
+	// ctx ends at Close: it stops robot posts still retrying; postMu orders new posts
+	// against it.
+	ctx    context.Context
+	cancel context.CancelFunc
+	postMu sync.Mutex
+	once   sync.Once
+	bg     sync.WaitGroup
 }
 
 // NewScreens builds the screens' observer.
@@ -75,6 +83,7 @@ func NewScreens(cfg ScreensConfig) *Screens {
 		cfg.ExpireEvery = time.Minute
 	}
 	e := &Screens{cfg: cfg, log: cfg.Logger, stop: make(chan struct{})}
+	e.ctx, e.cancel = context.WithCancel(context.Background())
 	if cfg.Hotspots != nil {
 		e.bg.Add(1)
 		go e.expireAlerts(cfg.ExpireEvery)

@@ -3,6 +3,9 @@ package callflow
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -46,9 +49,22 @@ func TestHotspotAlertLifeCycle(t *testing.T) {
 	require.NoError(t, err)
 	issues, err := clf.IssueClassifier()
 	require.NoError(t, err)
+	// the hotline's 企业微信 group robot, a real HTTP server taking the robot's JSON
+	var posts []string
+	var postsMu sync.Mutex
+	robotSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		postsMu.Lock()
+		posts = append(posts, string(b))
+		postsMu.Unlock()
+		_, _ = w.Write([]byte(`{"errcode":0,"errmsg":"ok"}`))
+	}))
+	defer robotSrv.Close()
+	robot, err := dispatch.NewWebhook(dispatch.WebhookConfig{Kind: dispatch.WebhookWeCom, URL: robotSrv.URL + "/cgi-bin/webhook/send?key=k"}, nil, clk.now)
+	require.NoError(t, err)
 	scr := NewScreens(ScreensConfig{Publisher: d, Store: st, Classifier: clf, Now: clk.now, ExpireEvery: 10 * time.Millisecond,
 		Hotspots:      dispatch.NewHotspots(dispatch.HotspotConfig{Window: time.Hour, Threshold: 3, Issues: issues}, clk.now),
-		HotspotWindow: time.Hour})
+		HotspotWindow: time.Hour, Robot: robot})
 	defer scr.Close()
 
 	for i, text := range []string{
@@ -82,6 +98,13 @@ func TestHotspotAlertLifeCycle(t *testing.T) {
 	require.Equal(t, dispatch.AlertRaised, raised.State)
 	require.Equal(t, 3, raised.Count)
 	require.Equal(t, "电梯故障", raised.Issue)
+	require.Eventually(t, func() bool {
+		postsMu.Lock()
+		defer postsMu.Unlock()
+		return len(posts) == 1
+	}, 10*time.Second, 10*time.Millisecond, "the raised alert reached the group robot")
+	require.Contains(t, posts[0], "电梯故障")
+	require.Contains(t, posts[0], "阳光花园")
 
 	require.ErrorIs(t, scr.HotspotAction(ctx, "no-such-alert", desk.HotspotAcknowledge, "admin"), desk.ErrNoAlert)
 	require.NoError(t, scr.HotspotAction(ctx, raised.ID, desk.HotspotAcknowledge, "admin"))
@@ -98,4 +121,7 @@ func TestHotspotAlertLifeCycle(t *testing.T) {
 	}, 5*time.Second, 10*time.Millisecond, "the alert expires off the wallboard")
 	require.Equal(t, dispatch.AlertExpired, got[2].State)
 	require.Equal(t, raised.ID, got[2].ID)
+	postsMu.Lock()
+	defer postsMu.Unlock()
+	require.Len(t, posts, 1, "the robot hears of the alert once, when it is raised")
 }

@@ -231,6 +231,8 @@ type DispatchConfig struct {
 	// window raise a hotspot alert.
 	HotspotWindow    time.Duration `yaml:"hotspot_window"`
 	HotspotThreshold int           `yaml:"hotspot_threshold"`
+	// HotspotWebhook is the group robot each raised hotspot alert is posted to.
+	HotspotWebhook WebhookConfig `yaml:"hotspot_webhook"`
 }
 
 // DeskConfig is the agent screens' login.

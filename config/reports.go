@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"lianxin/callflow"
 	"os"
 	"path/filepath"
 	"time"
@@ -36,14 +37,37 @@ type ReportsConfig struct {
 	Chromium string `yaml:"chromium"`
 	// Webhook is a 企业微信 or 钉钉 group robot told of each period's reports (figures,
 	// no personal data).
-	Webhook ReportWebhookConfig `yaml:"webhook"`
+	Webhook WebhookConfig `yaml:"webhook"`
 }
 
-// ReportWebhookConfig is a group robot, as the hotspot replay's --webhook flags name one.
-type ReportWebhookConfig struct {
+// WebhookConfig is a 企业微信 or 钉钉 group robot, as the hotspot replay's --webhook flags
+// name one.
+type WebhookConfig struct {
 	Kind   string `yaml:"kind"` // wecom (default) or dingtalk
 	URL    string `yaml:"url"`
 	Secret string `yaml:"secret"` // DingTalk's signing secret, when the robot is signed
+}
+
+// HotspotRobot is the group robot of dispatch.hotspot_webhook for the screens' raised
+// alerts; nil (no robot) when it has no URL.
+func (c Config) HotspotRobot() (callflow.AlertRobot, error) {
+	hook, err := c.Dispatch.HotspotWebhook.Robot()
+	if hook == nil || err != nil {
+		return nil, err
+	}
+	return hook, nil
+}
+
+// Robot is the group robot, nil when no URL is set.
+func (w WebhookConfig) Robot() (*dispatch.Webhook, error) {
+	if w.URL == "" {
+		return nil, nil
+	}
+	kind := w.Kind
+	if kind == "" {
+		kind = dispatch.WebhookWeCom
+	}
+	return dispatch.NewWebhook(dispatch.WebhookConfig{Kind: kind, URL: w.URL, Secret: w.Secret}, nil, time.Now)
 }
 
 // defaultChromium is where Debian's chromium package puts the browser.
@@ -93,12 +117,7 @@ func (c Config) ForReports() (report.Config, error) {
 			out.Chromium = defaultChromium
 		}
 	}
-	if w := rc.Webhook; w.URL != "" {
-		kind := w.Kind
-		if kind == "" {
-			kind = dispatch.WebhookWeCom
-		}
-		hook, err := dispatch.NewWebhook(dispatch.WebhookConfig{Kind: kind, URL: w.URL, Secret: w.Secret}, nil, time.Now)
+	if hook, err := rc.Webhook.Robot(); hook != nil || err != nil {
 		errs = append(errs, err)
 		out.Notify = hook
 	}

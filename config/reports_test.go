@@ -88,3 +88,19 @@ reports:
 		require.ErrorContains(t, err, want, yaml)
 	}
 }
+
+// dispatch.hotspot_webhook gives the screens a group robot; without a URL there is none,
+// and a URL that is not http(s) is refused at start.
+func TestHotspotRobot(t *testing.T) {
+	cfg := Default()
+	robot, err := cfg.HotspotRobot()
+	require.NoError(t, err)
+	require.Nil(t, robot)
+	require.NoError(t, ReadFile(writeConfig(t, "dispatch: {hotspot_webhook: {kind: dingtalk, url: \"https://oapi.dingtalk.com/robot/send?access_token=x\", secret: SECabc}}\n"), &cfg))
+	robot, err = cfg.HotspotRobot()
+	require.NoError(t, err)
+	require.NotNil(t, robot)
+	cfg.Dispatch.HotspotWebhook.URL = "ftp://x"
+	_, err = cfg.HotspotRobot()
+	require.ErrorContains(t, err, "not an http(s) URL")
+}

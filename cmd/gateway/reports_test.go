@@ -34,7 +34,7 @@ func TestGatewayWritesReports(t *testing.T) {
 	day := report.PeriodOf(report.Daily, time.Now().Add(-time.Second)).Previous()
 	g := startGateway(t, func(c *config.Config) {
 		c.Reports = config.ReportsConfig{Schedule: []string{"daily"}, Delay: time.Second, Formats: []string{"html", "csv"},
-			Webhook: config.ReportWebhookConfig{URL: robot.URL + "/cgi-bin/webhook/send?key=k"}}
+			Webhook: config.WebhookConfig{URL: robot.URL + "/cgi-bin/webhook/send?key=k"}}
 		st, err := store.OpenSQLite(context.Background(), filepath.Join(c.DataDir, "lianxin.db"))
 		require.NoError(t, err)
 		defer st.Close()

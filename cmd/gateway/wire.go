@@ -28,8 +28,7 @@ func (a *App) Wire() error {
 	if err != nil {
 		return err
 	}
-	a.closers = append(a.closers, st.Close)
-	a.store = st
+	a.closers, a.store = append(a.closers, st.Close), st
 	clf, err := dispatch.Load(a.cfg.Dispatch.Taxonomy, a.cfg.Dispatch.Model)
 	if err != nil {
 		return err
@@ -105,12 +104,15 @@ func (a *App) Wire() error {
 	if err != nil {
 		return fmt.Errorf("dispatch: issue types: %w", err)
 	}
-	screens = callflow.NewScreens(callflow.ScreensConfig{Publisher: d, Store: st, Classifier: clf,
+	robot, err := a.cfg.HotspotRobot()
+	if err != nil {
+		return err
+	}
+	screens = callflow.NewScreens(callflow.ScreensConfig{Publisher: d, Store: st, Classifier: clf, Robot: robot,
 		Hotspots: dispatch.NewHotspots(dispatch.HotspotConfig{Window: a.cfg.Dispatch.HotspotWindow,
 			Threshold: a.cfg.Dispatch.HotspotThreshold, Issues: issues}, a.now),
 		WorkOrders: orders, Ranker: ranker, HotspotWindow: a.cfg.Dispatch.HotspotWindow, Engine: a.cfg.ASR.Default, Now: a.now, Logger: a.log})
-	a.closers = append(a.closers, screens.Close)
-	a.closers = append(a.closers, engines.NewWatch(a.cfg.ASR, a.engineWatchEvery, d.ReportHealth, a.asr).Close)
+	a.closers = append(a.closers, screens.Close, engines.NewWatch(a.cfg.ASR, a.engineWatchEvery, d.ReportHealth, a.asr).Close)
 	a.seatChanged = screens.SeatChanged
 	a.trunkChanged = func(st sip.TrunkState) {
 		if settled, err := st.Health(); settled {
