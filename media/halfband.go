@@ -1,6 +1,10 @@
 package media
 
-import "math"
+import (
+	"math"
+
+	"lianxin/internal/dsp"
+)
 
 // The 8 ⇄ 16 kHz conversions of wideband legs share one half-band low-pass: a 63-tap
 // Kaiser-windowed sinc (β 7) at 16 kHz, -6 dB at 4 kHz, flat within 0.01 dB to 3.4 kHz and
@@ -30,7 +34,7 @@ func designHalfband() [hbCentre/2 + 1]float32 {
 			s = math.Sin(math.Pi*x/2) / (math.Pi * x)
 		}
 		t := 2*float64(n)/(hbTaps-1) - 1
-		full[n] = s * besselI0(beta*math.Sqrt(max(0, 1-t*t))) / besselI0(beta)
+		full[n] = s * dsp.Kaiser(t, beta)
 		sum += full[n]
 	}
 	var side [hbCentre/2 + 1]float32
@@ -38,19 +42,6 @@ func designHalfband() [hbCentre/2 + 1]float32 {
 		side[i] = float32(full[hbCentre+2*i+1] / sum)
 	}
 	return side
-}
-
-// besselI0 is the zeroth-order modified Bessel function (series), for the Kaiser window.
-func besselI0(x float64) float64 {
-	sum, term := 1.0, 1.0
-	for k := 1; k < 50; k++ {
-		term *= (x / (2 * float64(k))) * (x / (2 * float64(k)))
-		sum += term
-		if term < 1e-12*sum {
-			break
-		}
-	}
-	return sum
 }
 
 // decimator halves a 16 kHz stream to 8 kHz through the half-band filter. Its state

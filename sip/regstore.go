@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"sort"
 	"time"
 
 	siplib "github.com/emiago/sipgo/sip"
+	"github.com/google/renameio/v2"
 )
 
 // RegistrationStore keeps seat registrations across restarts, so that seat phones are
@@ -73,22 +73,7 @@ func (f FileRegistrations) SaveRegistrations(regs []Registration) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(f.Path), "."+filepath.Base(f.Path)+".*")
-	if err != nil {
-		return fmt.Errorf("sip: registrations: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	_, err = tmp.Write(append(b, '\n'))
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), f.Path)
-	}
-	if err != nil {
+	if err := renameio.WriteFile(f.Path, append(b, '\n'), 0o600); err != nil {
 		return fmt.Errorf("sip: registrations: %w", err)
 	}
 	return nil

@@ -5,6 +5,7 @@ package resample
 
 import (
 	"fmt"
+	"lianxin/internal/dsp"
 	"math"
 )
 
@@ -46,7 +47,6 @@ func (r *Resampler) design() {
 	// ~10% below it so that speech up to 3.6 kHz (8 kHz) or 7.2 kHz (16 kHz) passes flat.
 	fc := 0.5 / float64(max(r.up, r.dn)) * 0.92
 	const beta = 7.0
-	i0b := besselI0(beta)
 	proto := make([]float64, n)
 	mid := float64(n-1) / 2
 	for i := range proto {
@@ -56,7 +56,7 @@ func (r *Resampler) design() {
 			sinc = math.Sin(2*math.Pi*fc*x) / (math.Pi * x)
 		}
 		t := 2*float64(i)/float64(n-1) - 1
-		proto[i] = sinc * besselI0(beta*math.Sqrt(max(0, 1-t*t))) / i0b
+		proto[i] = sinc * dsp.Kaiser(t, beta)
 	}
 	r.phases = make([][]float32, r.up)
 	for p := range r.up {
@@ -128,17 +128,4 @@ func gcd(a, b int) int {
 		a, b = b, a%b
 	}
 	return a
-}
-
-// besselI0 is the zeroth-order modified Bessel function (series), for the Kaiser window.
-func besselI0(x float64) float64 {
-	sum, term := 1.0, 1.0
-	for k := 1; k < 50; k++ {
-		term *= (x / (2 * float64(k))) * (x / (2 * float64(k)))
-		sum += term
-		if term < 1e-12*sum {
-			break
-		}
-	}
-	return sum
 }
