@@ -113,7 +113,7 @@ func (c *Call) connectSeat() error {
 	// the call's logger as it is now: ring replaces c.log with one naming the seat
 	log := c.log
 	go func() { defer wg.Done(); c.earlyMedia(queued, log) }()
-	go func() { defer wg.Done(); c.watchQueued(queued) }()
+	go func() { defer wg.Done(); c.watchQueued(queued, log) }()
 	defer wg.Wait()
 	defer leave()
 

@@ -40,6 +40,10 @@ type Config struct {
 	Ports *media.PortAllocator
 	// HoldMusic is played to queued callers (8 kHz PCM, looped).
 	HoldMusic []int16
+	// ProbeInterval is how often a queued caller who has sent no RTP is probed (when its
+	// Caller is a Prober); two unanswered probes in a row end the call (default 20 s,
+	// negative never probes).
+	ProbeInterval time.Duration
 	// EarlyMediaGrace is how long the hold sound goes to a caller's SDP address before the
 	// caller's own RTP proves the address is theirs (default 2 s).
 	EarlyMediaGrace time.Duration
@@ -160,6 +164,9 @@ func New(cfg Config, deps Deps) (*Flow, error) {
 	}
 	if cfg.AnswerTimeout <= 0 {
 		cfg.AnswerTimeout = 4 * time.Second
+	}
+	if cfg.ProbeInterval == 0 {
+		cfg.ProbeInterval = 20 * time.Second
 	}
 	if cfg.EarlyMediaGrace <= 0 {
 		cfg.EarlyMediaGrace = 2 * time.Second

@@ -57,7 +57,7 @@ func newTestFlow(t *testing.T, seats []string, answer map[string]float64, mutate
 }
 
 // handle runs one call on its own goroutine, the way the SIP server does.
-func (tf *testFlow) handle(t *testing.T, c *fakeCaller) <-chan struct{} {
+func (tf *testFlow) handle(t *testing.T, c Caller) <-chan struct{} {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

@@ -67,10 +67,12 @@ func (r Rejection) String() string {
 
 // Causes a call's context ends with.
 var (
-	ErrNoAnswer   = errors.New("seat did not answer in time")
-	ErrInactive   = errors.New("no RTP from either side: dead call")
-	ErrShutdown   = errors.New("gateway shutting down")
-	ErrCallerGone = errors.New("caller left before a seat answered")
+	ErrNoAnswer = errors.New("seat did not answer in time")
+	ErrInactive = errors.New("no RTP from either side: dead call")
+	ErrShutdown = errors.New("gateway shutting down")
+	// ErrCallerGone ends a queued call whose caller's phone is gone: it left two probes
+	// in a row unanswered, or answered that it knows no such call.
+	ErrCallerGone = errors.New("caller's phone is gone")
 	errNoPort     = errors.New("no media port")
 )
 

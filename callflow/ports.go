@@ -45,6 +45,15 @@ type Caller interface {
 	OnMediaChange(f func(Media))
 }
 
+// Prober is a Caller whose phone can be asked whether it is still there (a SIP OPTIONS in
+// the call's dialog). A queued caller who sends no RTP is asked this way, so one whose
+// phone vanished without a CANCEL leaves the queue instead of waiting for max_wait.
+type Prober interface {
+	// Probe returns nil when the phone answered, ErrCallerGone when it answered that it
+	// knows no such call, and another error when no answer came before ctx ended.
+	Probe(ctx context.Context) error
+}
+
 // Inbound is a new call as signalling delivered it.
 type Inbound struct {
 	Caller    Caller

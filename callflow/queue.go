@@ -3,6 +3,7 @@ package callflow
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/netip"
 	"sync"
@@ -47,17 +48,13 @@ func (c *Call) earlyMedia(ctx context.Context, log *slog.Logger) {
 	_ = leg.Play(ctx, hold, true)
 }
 
-// watchQueued ends the call when a caller who has been sending RTP goes quiet for the
-// inactivity timeout while queued (phones in silence suppression still send comfort
-// noise), so a caller who vanished without a CANCEL never ties up an agent.
-func (c *Call) watchQueued(ctx context.Context) {
-	if c.f.cfg.InactivityTimeout <= 0 {
+// watchQueued ends the call when a queued caller has gone without a CANCEL, so that no
+// agent is ever rung for them: one who has been sending RTP and goes quiet for the
+// inactivity timeout (phones in silence suppression still send comfort noise), or one who
+// never sent any and whose phone leaves two probes in a row unanswered.
+func (c *Call) watchQueued(ctx context.Context, log *slog.Logger) {
+	if !c.probeUntilHeard(ctx, log) || c.f.cfg.InactivityTimeout <= 0 {
 		return
-	}
-	select {
-	case <-ctx.Done():
-		return
-	case <-c.callerLeg.Heard():
 	}
 	t := time.NewTicker(c.f.cfg.InactivityTimeout / 10)
 	defer t.Stop()
@@ -70,6 +67,57 @@ func (c *Call) watchQueued(ctx context.Context) {
 		if time.Since(c.callerLeg.Stats().LastPacket) > c.f.cfg.InactivityTimeout {
 			c.cancel(ErrCallerSilent)
 			return
+		}
+	}
+}
+
+// probeUntilHeard asks the phone of a caller who sends no RTP, every probe interval,
+// whether it is still there, waiting half an interval for each answer (long enough for
+// SIP's retransmissions over UDP). It returns true once the caller's RTP arrives, and
+// false when the call is over or it ended the call. One lost probe is forgiven: a probe
+// and all its retransmissions lost to a network blip must not drop a waiting caller.
+func (c *Call) probeUntilHeard(ctx context.Context, log *slog.Logger) bool {
+	p, ok := c.caller.(Prober)
+	every := c.f.cfg.ProbeInterval
+	if !ok || every < 0 {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-c.callerLeg.Heard():
+			return true
+		}
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	misses := 0
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-c.callerLeg.Heard():
+			return true
+		case <-t.C:
+		}
+		pctx, cancel := context.WithTimeout(ctx, every/2)
+		err := p.Probe(pctx)
+		cancel()
+		switch {
+		case ctx.Err() != nil:
+			return false
+		case err == nil:
+			misses = 0
+		case errors.Is(err, ErrCallerGone):
+			log.Info("the caller's phone no longer knows the call; it leaves the queue", "err", err)
+			c.cancel(err)
+			return false
+		default:
+			if misses++; misses < 2 {
+				log.Info("the caller's phone did not answer a probe", "err", err)
+				continue
+			}
+			log.Info("the caller's phone did not answer two probes; it leaves the queue", "err", err)
+			c.cancel(fmt.Errorf("%w: %w", ErrCallerGone, err))
+			return false
 		}
 	}
 }

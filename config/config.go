@@ -173,6 +173,10 @@ type ACDConfig struct {
 	MaxWait     time.Duration `yaml:"max_wait"`
 	// MaxQueue bounds the waiting callers: 0 is 5× the seats, negative is no bound.
 	MaxQueue int `yaml:"max_queue"`
+	// ProbeInterval is how often a queued caller who sends no RTP is asked, with an
+	// OPTIONS in its dialog, whether its phone is still there; two unanswered in a row
+	// end the call. 0 is 20 s; negative never probes.
+	ProbeInterval time.Duration `yaml:"probe_interval"`
 	// HoldMusic is a WAV (any rate, mono PCM16) played to queued callers as early media;
 	// empty plays the built-in tone pattern.
 	HoldMusic string `yaml:"hold_music"`

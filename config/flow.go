@@ -41,7 +41,7 @@ func (c Config) ForFlow() (callflow.Config, error) {
 	if err != nil {
 		return callflow.Config{}, err
 	}
-	fc := callflow.Config{RingTimeout: c.ACD.RingTimeout, Survey: c.surveyed, SurveyTimeout: c.Survey.Timeout, InactivityTimeout: c.Media.InactivityTimeout,
+	fc := callflow.Config{RingTimeout: c.ACD.RingTimeout, ProbeInterval: c.ACD.ProbeInterval, Survey: c.surveyed, SurveyTimeout: c.Survey.Timeout, InactivityTimeout: c.Media.InactivityTimeout,
 		Jitter: c.Media.Jitter, HoldMusic: hold, Language: c.lineLanguage, Hotwords: c.ASR.Hotwords, G722: c.g722(),
 		RTCPInterval: c.Media.RTCPInterval, PoorQuality: callflow.QualityThresholds{MinMOS: c.Media.PoorMOS, MaxLoss: c.Media.PoorLoss}}
 	if c.recording() {

@@ -5,6 +5,8 @@ package phones
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	"lianxin/callflow"
 	"lianxin/media"
@@ -16,11 +18,22 @@ import (
 // Caller is a SIP caller's dialog as the call flow sees it.
 type Caller struct{ *sip.InboundCall }
 
+var _ callflow.Prober = Caller{}
+
 func (c Caller) Remote() callflow.Media { return flowMedia(c.InboundCall.Remote()) }
 
 func (c Caller) Reject(r callflow.Rejection) error {
 	code, reason := sipStatus(r)
 	return c.InboundCall.Reject(code, reason)
+}
+
+// Probe asks the caller's phone whether it is still in the call (callflow.Prober).
+func (c Caller) Probe(ctx context.Context) error {
+	err := c.InboundCall.Probe(ctx)
+	if errors.Is(err, sip.ErrDialogGone) {
+		return fmt.Errorf("%w: %w", callflow.ErrCallerGone, err)
+	}
+	return err
 }
 
 func (c Caller) OnMediaChange(f func(callflow.Media)) {

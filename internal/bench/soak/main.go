@@ -169,8 +169,9 @@ func (s *soak) startSeats(ctx context.Context) (stop func(), err error) {
 // ones finish (sipp's soft exit on SIGUSR1) and returns how many calls sipp created.
 func (s *soak) runCallers(ctx context.Context) (int, error) {
 	rate := float64(s.o.callers) / 50 * 1.2 // mean call 50 s, a little over to keep the queue busy
+	// -aa: queued callers answer the gateway's OPTIONS probes, as phones do
 	caller := exec.CommandContext(ctx, "sipp", s.sipAddr, "-sf", filepath.Join(s.root, "testdata/sipp/caller_soak.xml"),
-		"-s", "12345", "-i", "127.0.0.1", "-p", fmt.Sprint(benchkit.FreePort()), "-mi", "127.0.0.1", "-mp", "20000",
+		"-s", "12345", "-aa", "-i", "127.0.0.1", "-p", fmt.Sprint(benchkit.FreePort()), "-mi", "127.0.0.1", "-mp", "20000",
 		"-ci", "127.0.0.1", "-cp", fmt.Sprint(benchkit.FreePort()), "-l", fmt.Sprint(s.o.callers),
 		"-r", fmt.Sprintf("%.1f", rate), "-nostdin", "-trace_stat", "-stf", filepath.Join(s.dir, "stat.csv"), "-fd", "5")
 	caller.Dir = s.dir
