@@ -150,6 +150,10 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 		w.Close()
 		return nil, fmt.Errorf("store: schema %s: %w", path, err)
 	}
+	if err := migrateAlerts(ctx, w); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: schema %s: %w", path, err)
+	}
 	r, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		w.Close()
@@ -316,12 +320,7 @@ func writeRow(ctx context.Context, tx *sql.Tx, r Row) error {
 		_, err = tx.ExecContext(ctx, `INSERT INTO decisions(call_id, seat, department, suggested, accepted, at_ms)
 			VALUES (?,?,?,?,?,?)`, r.CallID, r.Seat, r.Department, r.Suggested, r.Accepted, ms(r.At))
 	case Alert:
-		data := string(r.Data)
-		if data == "" {
-			data = "null"
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO alerts(department, topic, count, data, at_ms)
-			VALUES (?,?,?,?,?)`, r.Department, r.Topic, r.Count, data, ms(r.At))
+		err = writeAlert(ctx, tx, r)
 	case WorkOrderDraft:
 		err = writeDraft(ctx, tx, r)
 	default:

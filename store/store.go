@@ -51,6 +51,10 @@ type Store interface {
 	// OpenCalls are the calls that never ended (the process stopped under them), each with
 	// the time of the last thing stored about it.
 	OpenCalls(ctx context.Context) ([]OpenCall, error)
+	// OpenAlerts returns the latest change of each hotspot alert still open at now: not
+	// closed or expired, and its Until after now. Alerts without an ID or an Until are
+	// never open here.
+	OpenAlerts(ctx context.Context, now time.Time) ([]Alert, error)
 	// SaveSession keeps a login session so that it outlives a restart.
 	SaveSession(ctx context.Context, s SessionRecord) error
 	// DeleteSession forgets a session (a logout).
@@ -205,8 +209,15 @@ type Decision struct {
 	At         time.Time `json:"at"`
 }
 
-// Alert is a hotspot (high-frequency issue) alert.
+// Alert is one change of a hotspot (high-frequency issue) alert.
 type Alert struct {
+	// ID is the alert's, the same on each of its changes; State the alert's state at At
+	// ("raised", "grown", "acknowledged", "closed", "expired").
+	ID    string `json:"id,omitempty"`
+	State string `json:"state,omitempty"`
+	// Until is when the alert lapses unless another call joins it (its last call's time
+	// plus its window); zero when not known.
+	Until      time.Time       `json:"until,omitzero"`
 	Department string          `json:"department,omitempty"`
 	Topic      string          `json:"topic,omitempty"`
 	Count      int             `json:"count"`
