@@ -64,6 +64,9 @@ type Alert struct {
 	AckAt      time.Time `json:"ack_at,omitzero"`
 	ClosedBy   string    `json:"closed_by,omitempty"`
 	EndedAt    time.Time `json:"ended_at,omitzero"` // closed or expired
+	// LastCallAt is when its latest call came: an open alert expires a window after it
+	// unless another call joins.
+	LastCallAt time.Time `json:"last_call_at"`
 }
 
 // Call is one call as hotspot detection sees it. Department and Issue are optional: an
@@ -139,7 +142,7 @@ func (h *Hotspots) Add(call Call) (*Alert, error) {
 	g := h.bestGroup(c)
 	if g == nil {
 		h.seq++
-		g = &hotGroup{id: fmt.Sprintf("hotspot-%d", h.seq), state: "", scope: h.scopeOf(c.issues[0].ID)}
+		g = &hotGroup{id: fmt.Sprintf("%s%d", alertIDPrefix, h.seq), state: "", scope: h.scopeOf(c.issues[0].ID)}
 		h.groups = append(h.groups, g)
 	}
 	g.add(c, h.cfg.Window)

@@ -219,7 +219,8 @@ func equalStrings(a, b []string) bool {
 // alert renders the group: its main issue type, the place most of its callers named and
 // every call.
 func (g *hotGroup) alert(now time.Time, is *Issues) Alert {
-	a := Alert{ID: g.id, State: g.state, At: now, RaisedAt: g.raisedAt, AckBy: g.ackBy, AckAt: g.ackAt, ClosedBy: g.closedBy, EndedAt: g.endedAt}
+	a := Alert{ID: g.id, State: g.state, At: now, RaisedAt: g.raisedAt, AckBy: g.ackBy, AckAt: g.ackAt, ClosedBy: g.closedBy,
+		EndedAt: g.endedAt, LastCallAt: g.lastAt()}
 	dist := g.issueDist()
 	best := ""
 	for id, p := range dist {
