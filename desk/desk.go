@@ -127,6 +127,8 @@ type Desk struct {
 	// that are failing.
 	unsaved *unsaved
 	health  *health
+	// board is the wallboard's state now (board.go), guarded by the hub's lock
+	board *board
 
 	ctx    context.Context
 	cancel context.CancelCauseFunc
@@ -172,7 +174,11 @@ func New(cfg Config, st store.Store, opts Options) (*Desk, error) {
 		return nil, fmt.Errorf("desk: %w", err)
 	}
 	d.auth.restore(sessions)
-	d.hub = newHub(last, m.slowDrops.Inc)
+	d.hub, d.board = newHub(last, m.slowDrops.Inc), newBoard()
+	if err := d.restoreBoard(ctx); err != nil {
+		cancel(err)
+		return nil, fmt.Errorf("desk: %w", err)
+	}
 	d.handler = withSecurityHeaders(d.routes())
 	d.unsaved, d.health = newUnsaved(), newHealth()
 	if opts.Registerer != nil {
@@ -303,6 +309,9 @@ func (d *Desk) deliverLocked(ev Event, raw json.RawMessage) error {
 	}
 	d.hub.deliverSplitLocked(ev.Seat, own, others)
 	d.m.events.WithLabelValues(ev.Type).Inc()
+	if err := d.board.note(ev, raw); err != nil {
+		d.log.Warn("desk: the wallboard's state missed an event", "type", ev.Type, "err", err)
+	}
 	return nil
 }
 

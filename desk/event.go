@@ -146,6 +146,10 @@ type HotspotData struct {
 	AckBy      string    `json:"ack_by,omitempty"`
 	AckAt      time.Time `json:"ack_at,omitzero"`
 	ClosedBy   string    `json:"closed_by,omitempty"`
+	// RaisedAt is when the alert was raised; LastCallAt when its latest call came. An open
+	// alert lapses WindowS after LastCallAt unless another call joins it.
+	RaisedAt   time.Time `json:"raised_at,omitzero"`
+	LastCallAt time.Time `json:"last_call_at,omitzero"`
 }
 
 // DTMFData is the payload of dtmf.
@@ -252,7 +256,8 @@ func rowsFor(ev Event, raw json.RawMessage) ([]store.Row, error) {
 		if err := decode(ev.Type, raw, &d); err != nil {
 			return nil, err
 		}
-		return []store.Row{store.Alert{Department: d.Department, Topic: d.Topic, Count: d.Count, Data: raw, At: ev.Time}}, nil
+		return []store.Row{store.Alert{ID: d.ID, State: d.State, Until: d.until(), Department: d.Department,
+			Topic: d.Topic, Count: d.Count, Data: raw, At: ev.Time}}, nil
 	}
 	return nil, nil
 }

@@ -100,8 +100,14 @@ func (d *Desk) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// subscribe before the upgrade completes, so that once the screen sees the socket open
-	// nothing published afterwards can be missed
-	sub, cut, ok := d.hub.subscribe(sess, types, d.cfg.BufferSize)
+	// nothing published afterwards can be missed; an admin's wallboard state is read at the
+	// same cut
+	var snap []wireEvent
+	sub, cut, ok := d.hub.subscribeAt(sess, types, d.cfg.BufferSize, func() {
+		if sess.Admin() {
+			snap = d.board.snapshot(d.opts.Now(), types)
+		}
+	})
 	if !ok {
 		writeError(w, http.StatusServiceUnavailable, "shutting down")
 		return
@@ -126,7 +132,7 @@ func (d *Desk) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	d.m.subscribers.Inc()
 	defer d.m.subscribers.Dec()
-	s := &wsConn{d: d, c: c, bc: hj.conn, sess: sess, sub: sub, sent: after, reset: reset, replies: make(chan []byte, 64)}
+	s := &wsConn{d: d, c: c, bc: hj.conn, sess: sess, sub: sub, sent: after, reset: reset, snap: snap, replies: make(chan []byte, 64)}
 	s.run(cut)
 }
 
@@ -140,6 +146,8 @@ type wsConn struct {
 	sub   *subscriber
 	sent  int64 // highest seq written
 	reset bool  // after_seq was beyond the cut (see helloData)
+	// snap is the wallboard's state at the cut, for an admin (board.go)
+	snap []wireEvent
 	// replies carries what is written to this socket alone: error replies and what the
 	// phone side sends
 	replies chan []byte
@@ -173,7 +181,7 @@ func (s *wsConn) write(ctx context.Context, cut int64, readerDone <-chan struct{
 	if err := s.send(TypeHello, helloData{Role: s.sess.Role, Seat: s.sess.Seat, LastSeq: cut, Reset: s.reset}); err != nil {
 		return 0, ""
 	}
-	if err := s.sendProblems(); err != nil {
+	if err := s.sendSnapshot(); err != nil {
 		return 0, ""
 	}
 	if s.sent >= 0 {
@@ -293,14 +301,27 @@ func (s *wsConn) writeFrame(b []byte) error {
 	return s.c.WriteMessage(websocket.TextMessage, b)
 }
 
-// sendProblems tells an admin who connects while parts fail of them, not only of later
-// changes.
-func (s *wsConn) sendProblems() error {
-	if !s.sess.Admin() || !s.sub.types.match(TypeHealth) {
+// sendSnapshot tells an admin who connects what is true now, not only of later changes:
+// the parts that fail, the open hotspot alerts and the calls flagged for poor audio, as
+// events without a seq (they repeat the state at the cut; a replay that follows, and the
+// live stream, change it as they would have).
+func (s *wsConn) sendSnapshot() error {
+	if !s.sess.Admin() {
 		return nil
 	}
-	for _, p := range s.d.Problems() {
-		if err := s.send(TypeHealth, p); err != nil {
+	if s.sub.types.match(TypeHealth) {
+		for _, p := range s.d.Problems() {
+			if err := s.send(TypeHealth, p); err != nil {
+				return err
+			}
+		}
+	}
+	for _, ev := range s.snap {
+		b, err := json.Marshal(ev)
+		if err != nil {
+			return err
+		}
+		if err := s.writeFrame(b); err != nil {
 			return err
 		}
 	}

@@ -2,7 +2,7 @@
 // the gateway's threshold, or too much packet loss, on either leg) is listed with a
 // badge, and when the poor leg is the agent's (the seat's own network or phone) the
 // seat's tile is flagged too. A flag goes when the call recovers or ends. Its own socket
-// carries only these events.
+// carries only these events, beginning with the calls flagged when it connects.
 'use strict';
 
 (() => {
@@ -64,6 +64,14 @@
     started = true;
     render();
     LX.connect(onEvent, () => {}, ['call.quality', 'call.ended']);
+  }
+  // the state on connecting may come before the wallboard has drawn its seats: flag them
+  // once it has
+  const seats = document.getElementById('seats');
+  if (seats) {
+    new MutationObserver(() => {
+      for (const [seat, call] of seatCall) if (calls.has(call)) flagSeat(seat, true);
+    }).observe(seats, { childList: true });
   }
   const lang = document.getElementById('lang');
   if (lang) lang.addEventListener('click', () => render());
