@@ -2,11 +2,13 @@ package callflow
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
 	"lianxin/desk"
 	"lianxin/dispatch"
+	"lianxin/store"
 )
 
 // AlertRobot posts a hotspot alert to a chat group (dispatch.Webhook).
@@ -29,7 +31,49 @@ func (e *Screens) publishAlert(a dispatch.Alert) {
 	e.publish(desk.Event{Type: desk.TypeHotspot, Data: desk.HotspotData{ID: a.ID, State: a.State,
 		Department: a.Department, Issue: a.Issue, IssueID: a.IssueID, Place: a.Place,
 		Topic: fmt.Sprintf("%s @ %s", a.Issue, a.Place), Count: len(a.CallIDs), Examples: a.CallIDs,
-		WindowS: int(e.cfg.HotspotWindow.Seconds()), AckBy: a.AckBy, AckAt: a.AckAt, ClosedBy: a.ClosedBy}})
+		WindowS: int(e.cfg.HotspotWindow.Seconds()), AckBy: a.AckBy, AckAt: a.AckAt, ClosedBy: a.ClosedBy,
+		RaisedAt: a.RaisedAt, LastCallAt: a.LastCallAt}})
+}
+
+// AlertStore reads back the hotspot alerts a previous run stored (the store).
+type AlertStore interface {
+	OpenAlerts(ctx context.Context, now time.Time) ([]store.Alert, error)
+	AlertIDs(ctx context.Context) ([]string, error)
+}
+
+// restoreAlerts hands hotspot detection the alerts a previous run left open, so that they
+// grow, are acknowledged or closed and expire as if it had not stopped; the desk shows
+// them from the same rows.
+func (e *Screens) restoreAlerts(ctx context.Context, st AlertStore) error {
+	if e.cfg.Hotspots == nil {
+		return nil
+	}
+	rows, err := st.OpenAlerts(ctx, e.cfg.Now())
+	if err != nil {
+		return err
+	}
+	ids, err := st.AlertIDs(ctx)
+	if err != nil {
+		return err
+	}
+	alerts := make([]dispatch.Alert, 0, len(rows))
+	for _, r := range rows {
+		var d desk.HotspotData
+		if err := json.Unmarshal(r.Data, &d); err != nil {
+			return fmt.Errorf("alert %s: %w", r.ID, err)
+		}
+		last := d.LastCallAt
+		if last.IsZero() && d.WindowS > 0 { // stored before alerts said when their last call came
+			last = r.Until.Add(-time.Duration(d.WindowS) * time.Second)
+		}
+		alerts = append(alerts, dispatch.Alert{ID: r.ID, State: r.State, Department: d.Department, Issue: d.Issue,
+			IssueID: d.IssueID, Place: d.Place, CallIDs: d.Examples, RaisedAt: d.RaisedAt, AckBy: d.AckBy, AckAt: d.AckAt,
+			LastCallAt: last})
+	}
+	if n := e.cfg.Hotspots.Restore(alerts, ids); n > 0 {
+		e.log.Info("hotspot alerts left open taken up", "alerts", n)
+	}
+	return nil
 }
 
 // startPost counts a robot post in bg, unless Close has begun: a WaitGroup must not grow

@@ -257,16 +257,21 @@ func (e *Screens) StreamFailed(ci *Info, channel string, err error) {
 	e.publish(desk.Event{Type: desk.TypeASRHealth, Data: desk.ASRHealthData{Engine: name, OK: false, Detail: detail}})
 }
 
-// OpenCallLister finds the calls a previous run left open (the store).
-type OpenCallLister interface {
+// LeftOpen finds what a previous run left open (the store): calls and hotspot alerts.
+type LeftOpen interface {
 	OpenCalls(ctx context.Context) ([]store.OpenCall, error)
+	AlertStore
 }
 
 // Reconcile ends the calls a previous run stopped under (a crash, kill -9, power loss):
 // each is marked interrupted at the last time anything was heard of it, and its
 // call.ended is pushed, so no screen shows it as live again. Their recordings stay as the
-// recorder last flushed them, playable. It reports how many calls it closed.
-func (e *Screens) Reconcile(ctx context.Context, st OpenCallLister) (int, error) {
+// recorder last flushed them, playable. The hotspot alerts it left open are taken up
+// again. It reports how many calls it closed.
+func (e *Screens) Reconcile(ctx context.Context, st LeftOpen) (int, error) {
+	if err := e.restoreAlerts(ctx, st); err != nil {
+		return 0, fmt.Errorf("hotspot alerts: %w", err)
+	}
 	open, err := st.OpenCalls(ctx)
 	if err != nil {
 		return 0, err
