@@ -468,8 +468,12 @@ func (c Config) ForDesk(log *slog.Logger) (desk.Config, error) {
 			return desk.Config{}, fmt.Errorf("desk: pii_reveal names %q, who is not an admin", u)
 		}
 	}
+	loc, err := c.Location()
+	if err != nil {
+		return desk.Config{}, fmt.Errorf("reports: %w", err)
+	}
 	dc := desk.Config{Users: admins, TokenTTL: c.Desk.TokenTTL, TrustedProxies: proxies,
-		ClientIPHeader: c.Desk.ClientIPHeader, PIIReveal: c.Desk.PIIReveal}
+		ClientIPHeader: c.Desk.ClientIPHeader, PIIReveal: c.Desk.PIIReveal, Location: loc}
 	if c.recording() {
 		dc.RecordDir = filepath.Join(c.DataDir, "recordings")
 	}

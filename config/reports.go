@@ -28,7 +28,7 @@ type ReportsConfig struct {
 	Formats []string `yaml:"formats"`
 	// Lang of the files and the robot's message: zh (default) or en.
 	Lang string `yaml:"lang"`
-	// Timezone of the reports' days (e.g. Asia/Shanghai); default the host's.
+	// Timezone of the reports' and the wallboard's days (e.g. Asia/Shanghai); default the host's.
 	Timezone string `yaml:"timezone"`
 	// Redact masks callers' numbers among the repeat callers, and personal numbers said
 	// as part of a place; default true.
@@ -70,6 +70,19 @@ func (w WebhookConfig) Robot() (*dispatch.Webhook, error) {
 	return dispatch.NewWebhook(dispatch.WebhookConfig{Kind: kind, URL: w.URL, Secret: w.Secret}, nil, time.Now)
 }
 
+// Location is the time zone of the gateway's days (reports.timezone): the reports' and
+// the wallboard's, so that both agree on when a day starts; the host's when not set.
+func (c Config) Location() (*time.Location, error) {
+	if c.Reports.Timezone == "" {
+		return time.Local, nil
+	}
+	loc, err := time.LoadLocation(c.Reports.Timezone)
+	if err != nil {
+		return nil, fmt.Errorf("timezone %q: %w", c.Reports.Timezone, err)
+	}
+	return loc, nil
+}
+
 // defaultChromium is where Debian's chromium package puts the browser.
 const defaultChromium = "/usr/bin/chromium"
 
@@ -108,7 +121,7 @@ func (c Config) ForReports() (report.Config, error) {
 		errs = append(errs, fmt.Errorf("delay %s must be within a day", rc.Delay))
 	}
 	if rc.Timezone != "" {
-		loc, err := time.LoadLocation(rc.Timezone)
+		loc, err := c.Location()
 		errs = append(errs, err)
 		out.Location = loc
 	}

@@ -19,7 +19,7 @@ reports:                               # analysis reports (all keys optional)
   delay: 15m                           # after midnight
   formats: [html, xlsx, csv, pdf]      # default: these, pdf only when Chromium is there
   lang: zh                             # or en: the files' and the robot's language
-  timezone: Asia/Shanghai              # the reports' days; default the host's
+  timezone: Asia/Shanghai              # the reports' and the wallboard's days; default the host's
   redact: true                         # false prints repeat callers' numbers in full
   chromium: /usr/bin/chromium          # prints the PDFs; the default when installed
   webhook: {kind: wecom, url: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…", secret: ""}   # or dingtalk (secret: its SEC… signing key)
@@ -103,4 +103,23 @@ func TestHotspotRobot(t *testing.T) {
 	cfg.Dispatch.HotspotWebhook.URL = "ftp://x"
 	_, err = cfg.HotspotRobot()
 	require.ErrorContains(t, err, "not an http(s) URL")
+}
+
+// The wallboard's days are the reports': reports.timezone is the desk's zone too, the
+// host's when it is not set.
+func TestDeskDayFollowsReportsZone(t *testing.T) {
+	cfg := Default()
+	cfg.DataDir = t.TempDir()
+	cfg.Desk.Admins = map[string]string{"ops": "$2a$04$juv2KaWJ6yqFmVyuVfLaye/P04BM0JseKO6ftX1JGNXVe3BDoAAeS"}
+	dc, err := cfg.ForDesk(nil)
+	require.NoError(t, err)
+	require.Equal(t, time.Local, dc.Location)
+
+	cfg.Reports.Timezone = "Asia/Shanghai"
+	dc, err = cfg.ForDesk(nil)
+	require.NoError(t, err)
+	rc, err := cfg.ForReports()
+	require.NoError(t, err)
+	require.Equal(t, "Asia/Shanghai", dc.Location.String())
+	require.Equal(t, rc.Location.String(), dc.Location.String(), "one zone")
 }

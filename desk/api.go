@@ -247,7 +247,7 @@ func (d *Desk) calls(w http.ResponseWriter, r *http.Request, s Session) {
 		f.Seat = s.Seat
 	}
 	if v := q.Get("date"); v != "" {
-		day, err := time.ParseInLocation(time.DateOnly, v, d.opts.Now().Location())
+		day, err := time.ParseInLocation(time.DateOnly, v, d.cfg.Location)
 		if err != nil {
 			writeError(w, http.StatusBadRequest, "date must be YYYY-MM-DD")
 			return
@@ -262,6 +262,12 @@ func (d *Desk) calls(w http.ResponseWriter, r *http.Request, s Session) {
 	writeJSON(w, http.StatusOK, calls)
 }
 
+// today is the start of the desk's day that holds now, in its zone (Config.Location).
+func (d *Desk) today() time.Time {
+	now := d.opts.Now().In(d.cfg.Location)
+	return time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, d.cfg.Location)
+}
+
 // deptCount is a department's calls today, with its names for the wallboard.
 type deptCount struct {
 	Dept
@@ -273,8 +279,7 @@ func (d *Desk) statsToday(w http.ResponseWriter, r *http.Request, s Session) {
 		writeError(w, http.StatusForbidden, "admins only")
 		return
 	}
-	now := d.opts.Now()
-	from := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, now.Location())
+	from := d.today()
 	st, err := d.st.DayStats(r.Context(), from, from.AddDate(0, 0, 1))
 	if err != nil {
 		d.serverError(w, err)

@@ -2,12 +2,15 @@ package desk
 
 import (
 	"encoding/json"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"lianxin/store"
 )
 
 // liftAlert is an open hotspot alert whose last call came at last, with a one-hour window.
@@ -98,6 +101,46 @@ func TestWallboardAlertsOutliveRestart(t *testing.T) {
 	require.Equal(t, "hotspot-2", a.ID)
 	live := again.offer("c9", "seat-01")
 	require.Equal(t, live.Seq, adm.next().Seq, "hotspot-1 is not shown")
+}
+
+// The desk's day is the reports' zone's: at 00:30 in Shanghai (16:30 UTC) today holds the
+// calls since Shanghai's midnight, by Shanghai's hours, and a day's call list too.
+func TestWallboardDayFollowsZone(t *testing.T) {
+	shanghai, err := time.LoadLocation("Asia/Shanghai")
+	require.NoError(t, err)
+	e := newEnv(t, Config{Location: shanghai}, Options{})
+	e.clock.t = time.Date(2026, 12, 6, 16, 30, 0, 0, time.UTC)
+	for id, at := range map[string]time.Time{
+		"yesterday": time.Date(2026, 12, 6, 15, 50, 0, 0, time.UTC), // 23:50 on the 6th in Shanghai
+		"today-1":   time.Date(2026, 12, 6, 16, 5, 0, 0, time.UTC),  // 00:05 on the 7th
+		"today-2":   time.Date(2026, 12, 6, 16, 20, 0, 0, time.UTC), // 00:20
+	} {
+		require.NoError(t, e.st.Write(t.Context(), store.Call{ID: id, Seat: "seat-01", OfferedAt: at}))
+	}
+	adm := e.login("admin", "adminpw")
+	code, body := e.do("GET", "/api/stats/today", adm, nil)
+	require.Equal(t, http.StatusOK, code, string(body))
+	var today struct {
+		Date  string         `json:"date"`
+		Stats store.DayStats `json:"stats"`
+		Hours []hourCount    `json:"hours"`
+	}
+	require.NoError(t, json.Unmarshal(body, &today))
+	require.Equal(t, "2026-12-07", today.Date)
+	require.Equal(t, 2, today.Stats.Offered)
+	require.Equal(t, 2, today.Hours[0].Offered, "both in Shanghai's first hour")
+
+	code, body = e.do("GET", "/api/calls?date=2026-12-07", adm, nil)
+	require.Equal(t, http.StatusOK, code)
+	var calls []store.Call
+	require.NoError(t, json.Unmarshal(body, &calls))
+	require.Len(t, calls, 2)
+
+	e.clock.Add(-time.Hour) // 23:30 on the 6th in Shanghai
+	_, body = e.do("GET", "/api/stats/today", adm, nil)
+	require.NoError(t, json.Unmarshal(body, &today))
+	require.Equal(t, "2026-12-06", today.Date)
+	require.Equal(t, 1, today.Stats.Offered, "the call at 23:50 is the 6th's")
 }
 
 // restartDesk starts a desk, as a gateway that starts again would, on the store of e's,

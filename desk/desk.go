@@ -57,6 +57,10 @@ type Config struct {
 	PIIReveal []string
 	// RecordDir is where the call recordings are (one folder per day); empty: none are served.
 	RecordDir string
+	// Location is the time zone of the desk's days (the wallboard's "today", a day's call
+	// list, the report's default date): the reports' zone, so that the wall and the daily
+	// report agree on when a day starts. Nil: the host's.
+	Location *time.Location
 }
 
 // Dept is a department the agent can pick instead of the suggestion.
@@ -222,6 +226,9 @@ func setDefaults(cfg *Config, opts *Options) {
 	}
 	if cfg.SearchTimeout <= 0 {
 		cfg.SearchTimeout = 3 * time.Second
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.Local
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now

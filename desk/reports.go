@@ -53,7 +53,7 @@ func (d *Desk) report(w http.ResponseWriter, r *http.Request, s Session) {
 		period = "daily"
 	}
 	if date == "" {
-		date = d.opts.Now().Format(time.DateOnly)
+		date = d.today().Format(time.DateOnly)
 	}
 	if format == "" {
 		format = "fragment"
