@@ -151,6 +151,26 @@ func (b *board) snapshot(now time.Time, types typeFilter) []wireEvent {
 	return out
 }
 
+// snapshotLocked is what a socket of sess that takes types is told on connecting, after
+// the hello: for an admin, the parts failing, the open alerts and the calls flagged for
+// poor audio, as events without a seq (they repeat the state at the cut; a replay that
+// follows, and the live stream, change it as they would have). The caller holds the hub's
+// lock, under which all of it changes.
+func (d *Desk) snapshotLocked(sess Session, types typeFilter) []wireEvent {
+	if !sess.Admin() {
+		return nil
+	}
+	now := d.opts.Now()
+	var out []wireEvent
+	if types.match(TypeHealth) {
+		for _, p := range d.Problems() {
+			raw, _ := json.Marshal(p)
+			out = append(out, wireEvent{Type: TypeHealth, Time: now.UTC(), Data: raw})
+		}
+	}
+	return append(out, d.board.snapshot(now, types)...)
+}
+
 // restoreBoard reads back the alerts that were open when the gateway stopped.
 func (d *Desk) restoreBoard(ctx context.Context) error {
 	alerts, err := d.st.OpenAlerts(ctx, d.opts.Now())

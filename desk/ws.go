@@ -103,11 +103,7 @@ func (d *Desk) serveWS(w http.ResponseWriter, r *http.Request) {
 	// nothing published afterwards can be missed; an admin's wallboard state is read at the
 	// same cut
 	var snap []wireEvent
-	sub, cut, ok := d.hub.subscribeAt(sess, types, d.cfg.BufferSize, func() {
-		if sess.Admin() {
-			snap = d.board.snapshot(d.opts.Now(), types)
-		}
-	})
+	sub, cut, ok := d.hub.subscribeAt(sess, types, d.cfg.BufferSize, func() { snap = d.snapshotLocked(sess, types) })
 	if !ok {
 		writeError(w, http.StatusServiceUnavailable, "shutting down")
 		return
@@ -301,21 +297,9 @@ func (s *wsConn) writeFrame(b []byte) error {
 	return s.c.WriteMessage(websocket.TextMessage, b)
 }
 
-// sendSnapshot tells an admin who connects what is true now, not only of later changes:
-// the parts that fail, the open hotspot alerts and the calls flagged for poor audio, as
-// events without a seq (they repeat the state at the cut; a replay that follows, and the
-// live stream, change it as they would have).
+// sendSnapshot tells an admin who connects what was true at the cut, not only of later
+// changes (snapshotLocked).
 func (s *wsConn) sendSnapshot() error {
-	if !s.sess.Admin() {
-		return nil
-	}
-	if s.sub.types.match(TypeHealth) {
-		for _, p := range s.d.Problems() {
-			if err := s.send(TypeHealth, p); err != nil {
-				return err
-			}
-		}
-	}
 	for _, ev := range s.snap {
 		b, err := json.Marshal(ev)
 		if err != nil {
