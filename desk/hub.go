@@ -86,13 +86,9 @@ func newHub(lastSeq int64, onDrop func()) *hub {
 
 // subscribe registers a subscriber with a buffer of size events and returns it with the cut.
 // ok is false when the hub is closed. The caller calls h.conns.Done when its connection ends.
-func (h *hub) subscribe(s Session, types typeFilter, size int) (sub *subscriber, cut int64, ok bool) {
-	return h.subscribeAt(s, types, size, nil)
-}
-
-// subscribeAt is subscribe that runs atCut, when not nil, under the hub's lock at the cut:
-// what it reads of state the publishers change under that lock is the state at the cut.
-func (h *hub) subscribeAt(s Session, types typeFilter, size int, atCut func()) (sub *subscriber, cut int64, ok bool) {
+// atCut, when not nil, runs under the hub's lock at the cut: what it reads of state the
+// publishers change under that lock is the state at the cut.
+func (h *hub) subscribe(s Session, types typeFilter, size int, atCut func()) (sub *subscriber, cut int64, ok bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {

@@ -13,9 +13,9 @@ import (
 func TestHubDropsSlowSubscriberWithoutBlocking(t *testing.T) {
 	drops := 0
 	h := newHub(0, func() { drops++ })
-	slow, _, ok := h.subscribe(Session{Role: RoleAdmin}, nil, 2)
+	slow, _, ok := h.subscribe(Session{Role: RoleAdmin}, nil, 2, nil)
 	require.True(t, ok)
-	fast, _, ok := h.subscribe(Session{Role: RoleAdmin}, nil, 100)
+	fast, _, ok := h.subscribe(Session{Role: RoleAdmin}, nil, 100, nil)
 	require.True(t, ok)
 	h.mu.Lock()
 	for i := 1; i <= 10; i++ {
@@ -33,7 +33,7 @@ func TestHubDropsSlowSubscriberWithoutBlocking(t *testing.T) {
 	h.conns.Done()
 	h.close()
 	h.close()
-	_, _, ok = h.subscribe(Session{Role: RoleAdmin}, nil, 1)
+	_, _, ok = h.subscribe(Session{Role: RoleAdmin}, nil, 1, nil)
 	require.False(t, ok, "a closed hub takes no subscribers")
 }
 
@@ -55,9 +55,9 @@ func TestTypeFilter(t *testing.T) {
 
 func TestHubSeatIsolation(t *testing.T) {
 	h := newHub(0, nil)
-	s1, _, _ := h.subscribe(Session{Role: RoleSeat, Seat: "seat-01"}, nil, 10)
-	s2, _, _ := h.subscribe(Session{Role: RoleSeat, Seat: "seat-02"}, nil, 10)
-	adm, _, _ := h.subscribe(Session{Role: RoleAdmin}, nil, 10)
+	s1, _, _ := h.subscribe(Session{Role: RoleSeat, Seat: "seat-01"}, nil, 10, nil)
+	s2, _, _ := h.subscribe(Session{Role: RoleSeat, Seat: "seat-02"}, nil, 10, nil)
+	adm, _, _ := h.subscribe(Session{Role: RoleAdmin}, nil, 10, nil)
 	h.mu.Lock()
 	h.deliverLocked("seat-01", &frame{seq: 1})
 	h.deliverLocked("", &frame{seq: 2}) // hotspot alerts and ASR health: admins only
@@ -78,7 +78,7 @@ func TestHubSeatIsolation(t *testing.T) {
 // Concurrent publishers: every subscriber still sees stored events in strictly increasing seq.
 func TestPublishOrderUnderConcurrency(t *testing.T) {
 	e := newEnv(t, Config{BufferSize: 1000}, Options{})
-	sub, cut, ok := e.desk.hub.subscribe(Session{Role: RoleAdmin}, nil, 1000)
+	sub, cut, ok := e.desk.hub.subscribe(Session{Role: RoleAdmin}, nil, 1000, nil)
 	require.True(t, ok)
 	defer e.desk.hub.conns.Done()
 	require.Zero(t, cut)

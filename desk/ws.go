@@ -103,7 +103,7 @@ func (d *Desk) serveWS(w http.ResponseWriter, r *http.Request) {
 	// nothing published afterwards can be missed; an admin's wallboard state is read at the
 	// same cut
 	var snap []wireEvent
-	sub, cut, ok := d.hub.subscribeAt(sess, types, d.cfg.BufferSize, func() { snap = d.snapshotLocked(sess, types) })
+	sub, cut, ok := d.hub.subscribe(sess, types, d.cfg.BufferSize, func() { snap = d.snapshotLocked(sess, types) })
 	if !ok {
 		writeError(w, http.StatusServiceUnavailable, "shutting down")
 		return
