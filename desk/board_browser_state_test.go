@@ -7,6 +7,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
+
+	"lianxin/internal/browsertest"
 )
 
 // openWallboard logs an admin into the wallboard at base and waits for its socket.
@@ -37,12 +39,11 @@ func TestBrowserWallboardShowsStateWhenOpened(t *testing.T) {
 
 	shown := func(what string) {
 		t.Helper()
-		require.NoError(t, chromedp.Do(bctx,
-			chromedp.WaitVisible(`#alerts li[data-alert="hotspot-1"]`),
-			chromedp.WaitVisible(`#alerts li[data-alert="hotspot-2"]`),
-			chromedp.WaitVisible(`#quality li.quality-poor[data-call="c2"] .quality-badge`),
-			chromedp.WaitVisible(`.seat[data-seat="seat-02"][data-quality="poor"] .quality-badge`),
-		), what)
+		browsertest.Until(t, bctx, `document.querySelector('#alerts li[data-alert="hotspot-1"]') &&
+			document.querySelector('#alerts li[data-alert="hotspot-2"]') &&
+			document.querySelector('#quality li.quality-poor[data-call="c2"] .quality-badge') &&
+			document.querySelector('.seat[data-seat="seat-02"][data-quality="poor"] .quality-badge')`,
+			20*time.Second, what+": the open alerts and the poor call shown with no new event")
 		lift := text(t, bctx, `#alerts li[data-alert="hotspot-1"]`)
 		require.Contains(t, lift, "电梯故障 @ 阳光花园3号楼", what)
 		require.Contains(t, lift, "×3", what)
@@ -57,7 +58,8 @@ func TestBrowserWallboardShowsStateWhenOpened(t *testing.T) {
 	e.clock.Add(20 * time.Minute) // hotspot-2's window passes
 	again := restartDesk(t, e)
 	openWallboard(t, bctx, again.srv.URL)
-	require.NoError(t, chromedp.Do(bctx, chromedp.WaitVisible(`#alerts li[data-alert="hotspot-1"]`)))
+	browsertest.Until(t, bctx, `document.querySelector('#alerts li[data-alert="hotspot-1"]')`, 20*time.Second,
+		"the open alert shown after a restart")
 	require.Contains(t, text(t, bctx, `#alerts li[data-alert="hotspot-1"]`), "电梯故障 @ 阳光花园3号楼")
 	// a live alert after the state: once it shows, all the state has been drawn
 	again.publish(Event{Type: TypeHotspot, Data: HotspotData{ID: "hotspot-3", State: "raised", Issue: "路灯不亮", Place: "新港路", Count: 3}})
