@@ -82,8 +82,13 @@ type Server struct {
 	ua      *sipgo.UserAgent
 	srv     *sipgo.Server
 	dlgUA   *sipgo.DialogUA
-	reg     *registrar
-	sec     Security
+	// dlgCaller is the side of callers' dialogs: its requests (a BYE, a probe) go back
+	// where the INVITE came from when no proxy record-routed, not to a Contact that a
+	// phone behind a NAT wrote with an address no one can reach (and over the TCP
+	// connection the caller opened, not to a port it does not listen on).
+	dlgCaller *sipgo.DialogUA
+	reg       *registrar
+	sec       Security
 	// stack is what sipgo logs through: peer input in it is cut and rate-limited.
 	stack   *slog.Logger
 	source  func(*siplib.Request) netip.Addr
@@ -240,6 +245,7 @@ func (s *Server) Start() error {
 	}
 	contact := siplib.ContactHeader{Address: siplib.Uri{Scheme: "sip", User: "lianxin", Host: s.host, Port: int(ap.Port())}}
 	s.dlgUA = &sipgo.DialogUA{Client: client, ContactHDR: contact}
+	s.dlgCaller = &sipgo.DialogUA{Client: client, ContactHDR: contact, RewriteContact: true}
 	for _, ln := range s.lns {
 		s.loops.Add(2)
 		go func() { defer s.loops.Done(); _ = s.srv.ServeUDP(ln.udp) }()
