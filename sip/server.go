@@ -59,9 +59,11 @@ type Config struct {
 	MaxCalls int
 	// Inbound says which new calls are taken: trunks, lines, open or not.
 	Inbound Inbound
-	// OnTrunkState is told when a trunk's registration changes state, and at each
-	// failure while it backs off.
+	// OnTrunkState is told when a trunk's registration changes state or registrar, and
+	// at each failure while it backs off.
 	OnTrunkState func(TrunkState)
+	// Resolver finds trunk registrars by name (nil: net.DefaultResolver).
+	Resolver *net.Resolver
 	// ForceRport answers UDP requests at their source port whatever port their Via
 	// names (RFC 3581 rport without the phone asking), for phones behind NAT.
 	ForceRport bool
@@ -154,6 +156,9 @@ func New(cfg Config, handler CallHandler) (*Server, error) {
 	}
 	if cfg.Credentials == nil {
 		cfg.Credentials = func(string) (string, bool) { return "", false }
+	}
+	if cfg.Resolver == nil {
+		cfg.Resolver = net.DefaultResolver
 	}
 	in, err := newInbound(cfg)
 	if err != nil {
