@@ -93,7 +93,8 @@ func benchPlace(rng *rand.Rand) string {
 
 // BenchmarkMonthlyReport is a month's report of 25,000 calls (a hotline of 800,000 a
 // year), the month before as full: reading it from SQLite, its places grouped as the
-// hotspots group them (and, for the cost of that, as spelled), then the HTML, XLSX and CSV
+// hotspots group them (and, for the cost of that, as spelled, and the grouping of both
+// months' place spellings alone), then the HTML, XLSX and CSV
 // files the schedule writes, and the PDF (the CPU and memory of Chromium, a process of its
 // own, are not in the figures; its time is).
 //
@@ -121,6 +122,18 @@ func BenchmarkMonthlyReport(b *testing.B) {
 	}
 	b.Run("read", func(b *testing.B) { run(b, r) })
 	b.Run("read-places-as-spelled", func(b *testing.B) { run(b, spelled) })
+	b.Run("group-places", func(b *testing.B) {
+		prev := p.Previous()
+		cur, err := st.PlaceSpellings(ctx, p.From, p.To)
+		require.NoError(b, err)
+		before, err := st.PlaceSpellings(ctx, prev.From, prev.To)
+		require.NoError(b, err)
+		for b.Loop() {
+			_, err := r.builder.groupPlaces(mergeSpellings(cur, before))
+			require.NoError(b, err)
+		}
+		b.ReportMetric(float64(len(mergeSpellings(cur, before))), "spellings")
+	})
 	b.Run("read+html+xlsx+csv", func(b *testing.B) { run(b, r, HTML, XLSX, CSV) })
 	b.Run("read+pdf", func(b *testing.B) {
 		if _, err := os.Stat("/usr/bin/chromium"); err != nil {
