@@ -18,7 +18,7 @@ lines:
 trunks:
   - name: telecom                       # a carrier: known by its addresses, the gateway registers there
     sources: [203.0.113.0/28, 198.51.100.7]
-    register: {registrar: "203.0.113.5:5060", username: "0580123450", password: "from-the-carrier", expires: 1h}
+    register: {registrar: "ims.telecom.example", username: "0580123450", password: "from-the-carrier", expires: 1h}
     numbers: {country_code: "86", area_code: "580", strip: ["17909"]}
     did: auto                           # the Request-URI, or To when the carrier calls the registered contact
     tls: optional
@@ -39,6 +39,7 @@ func TestTrunksConfigExample(t *testing.T) {
 	telecom, pbx := in.Trunks[0], in.Trunks[1]
 	require.Len(t, telecom.Sources, 2)
 	require.Equal(t, time.Hour, telecom.Register.Expires)
+	require.Equal(t, "ims.telecom.example", telecom.Register.Registrar, "a domain: its registrars are found by SRV")
 	require.Equal(t, "12345", telecom.Numbers.Normalize("17909+86-580-12345"))
 	require.Equal(t, "pbx-east", pbx.Username)
 	require.Equal(t, "12345", pbx.Numbers.Normalize("912345"))

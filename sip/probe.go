@@ -29,11 +29,6 @@ func (c *InboundCall) Probe(ctx context.Context) error {
 	req.AppendHeader(&to)
 	req.AppendHeader(siplib.NewHeader("Accept", "application/sdp"))
 	req.AppendHeader(siplib.NewHeader("User-Agent", c.srv.cfg.UserAgent))
-	if len(inv.GetHeaders("Record-Route")) == 0 {
-		// Where the INVITE came from, not its Contact: a phone behind a NAT names an
-		// address no one can reach, and a TCP phone is reached over its own connection.
-		req.SetDestination(inv.Source())
-	}
 	res, err := c.dlg.Do(ctx, req)
 	if err != nil {
 		return fmt.Errorf("sip: probe: %w", err)

@@ -19,7 +19,9 @@ import (
 // TrunkRegistration keeps the gateway registered at a carrier's registrar (RFC 3261
 // §10.2), so the carrier knows where to send the trunk's calls.
 type TrunkRegistration struct {
-	// Registrar is the registrar's host:port (port 5060 when left out).
+	// Registrar is the registrar: an address, or a host name with a port (found by its
+	// A/AAAA records), or a domain alone, whose SRV records name the registrars to try in
+	// turn, falling back to its A/AAAA records at port 5060 (RFC 3263 §4.2).
 	Registrar string
 	// Transport is UDP (the default) or TCP.
 	Transport string
@@ -57,15 +59,17 @@ func (r *TrunkRegistration) validate() error {
 	return nil
 }
 
-// registrar is the registrar's host and port.
+// registrar is the registrar's host and port (0 when it names none).
 func (r *TrunkRegistration) registrar() (string, int, error) {
 	host, port, err := net.SplitHostPort(r.Registrar)
 	if err != nil {
-		host, port = strings.Trim(r.Registrar, "[]"), "5060"
+		if host = strings.Trim(r.Registrar, "[]"); host != "" {
+			return host, 0, nil
+		}
 	}
 	p, perr := strconv.Atoi(port)
 	if host == "" || perr != nil || p <= 0 || p > 65535 {
-		return "", 0, fmt.Errorf("registrar %q: want host:port", r.Registrar)
+		return "", 0, fmt.Errorf("registrar %q: want an address, host:port or a domain", r.Registrar)
 	}
 	return host, p, nil
 }
@@ -128,6 +132,9 @@ type TrunkState struct {
 	// NextAttempt is when the next REGISTER goes out; Expires when the registration the
 	// registrar granted runs out (zero: none).
 	NextAttempt, Expires time.Time
+	// Target is where the last attempt's REGISTER went: the registrar that holds the
+	// registration once registered, the last one tried while failing (zero: none yet).
+	Target RegistrarTarget
 }
 
 // Registered reports whether the registrar holds a live registration at t.
@@ -141,8 +148,12 @@ func (s TrunkState) Registered(t time.Time) bool {
 func (s TrunkState) Health() (settled bool, err error) {
 	switch s.State {
 	case RegBackingOff:
-		return true, fmt.Errorf("registration failing (%d in a row): %s; next attempt %s",
-			s.Failures, s.LastError, s.NextAttempt.Local().Format(time.TimeOnly))
+		var at string
+		if !s.Target.IsZero() {
+			at = " at " + s.Target.String()
+		}
+		return true, fmt.Errorf("registration failing (%d in a row)%s: %s; next attempt %s",
+			s.Failures, at, s.LastError, s.NextAttempt.Local().Format(time.TimeOnly))
 	case RegRegistered, RegUnregistered:
 		return true, nil
 	}
@@ -166,16 +177,20 @@ type regClient struct {
 	contact siplib.ContactHeader
 	// laddr is the gateway's UDP listener, which UDP REGISTERs are sent from so that the
 	// registrar sees the contact's own address (zero for TCP).
-	laddr  siplib.Addr
-	now    func() time.Time
-	jitter func() float64
-	log    *slog.Logger
-	notify func(TrunkState)
+	laddr siplib.Addr
+	// resolver finds the registrar's addresses.
+	resolver *net.Resolver
+	now      func() time.Time
+	jitter   func() float64
+	log      *slog.Logger
+	notify   func(TrunkState)
 
 	// callID, fromTag and cseq stay with the registration for its life (RFC 3261 §10.2.4).
 	callID, fromTag string
 	cseq            uint32
 	expires         time.Duration
+	// held is the registrar that accepted the last REGISTER, where the removal goes.
+	held RegistrarTarget
 
 	mu    sync.Mutex
 	state TrunkState
@@ -187,7 +202,7 @@ func newRegClient(trunk string, cfg TrunkRegistration, client *sipgo.Client, con
 	if notify == nil {
 		notify = func(TrunkState) {}
 	}
-	return &regClient{trunk: trunk, cfg: cfg, client: client, contact: contact, now: now, jitter: rand.Float64,
+	return &regClient{trunk: trunk, cfg: cfg, client: client, contact: contact, now: now, jitter: rand.Float64, resolver: net.DefaultResolver,
 		log: log.With("trunk", trunk, "registrar", cfg.Registrar), notify: notify,
 		callID: siplib.GenerateTagN(24), fromTag: siplib.GenerateTagN(16), cseq: 1, expires: cfg.Expires,
 		state: TrunkState{Trunk: trunk, State: RegRegistering}}
@@ -202,11 +217,11 @@ func (c *regClient) State() TrunkState {
 
 func (c *regClient) update(f func(*TrunkState)) {
 	c.mu.Lock()
-	before := c.state.State
+	before, target := c.state.State, c.state.Target
 	f(&c.state)
 	st := c.state
 	c.mu.Unlock()
-	if st.State != before || st.State == RegBackingOff {
+	if st.State != before || st.State == RegBackingOff || st.Target != target {
 		c.notify(st)
 	}
 }
@@ -237,21 +252,22 @@ func (c *regClient) attempt(ctx context.Context) time.Duration {
 		}
 	})
 	asked := c.expires
-	granted, err := c.register(ctx, asked)
+	target, granted, err := c.registerAny(ctx, asked)
 	if ctx.Err() != nil {
 		return 0
 	}
 	now := c.now()
 	if err == nil {
+		c.held = target
 		wait := refreshAfter(granted)
 		st := c.State()
 		c.update(func(s *TrunkState) {
 			s.State, s.LastError, s.LastStatus, s.Failures = RegRegistered, "", siplib.StatusOK, 0
 			s.Registrations++
-			s.Expires, s.NextAttempt = now.Add(granted), now.Add(wait)
+			s.Expires, s.NextAttempt, s.Target = now.Add(granted), now.Add(wait), target
 		})
-		if st.State != RegRegistered {
-			c.log.Info("sip: trunk registered", "expires", granted, "after_failures", st.Failures)
+		if st.State != RegRegistered || st.Target != target {
+			c.log.Info("sip: trunk registered", "target", target, "expires", granted, "after_failures", st.Failures)
 		}
 		return wait
 	}
@@ -269,15 +285,70 @@ func (c *regClient) attempt(ctx context.Context) time.Duration {
 		if re != nil {
 			s.LastStatus = re.status
 		}
+		if !target.IsZero() {
+			s.Target = target
+		}
 		s.Failures++
 		s.FailuresTotal++
 	})
 	if st.Failures == 0 {
-		c.log.Warn("sip: trunk registration failing; retrying with backoff", "err", err, "retry_in", wait)
+		c.log.Warn("sip: trunk registration failing; retrying with backoff", "target", target, "err", err, "retry_in", wait)
 	} else {
-		c.log.Debug("sip: trunk registration failed again", "err", err, "failures", st.Failures+1, "retry_in", wait)
+		c.log.Debug("sip: trunk registration failed again", "target", target, "err", err, "failures", st.Failures+1, "retry_in", wait)
 	}
 	return wait
+}
+
+// registerAny looks the registrar up afresh and sends the REGISTER to each of its
+// addresses in turn until one answers other than 503 (RFC 3263 §4.3), so that a carrier's
+// backup registrar takes over while its first choice is down, and the first choice is
+// back in use at the refresh after it returns. It returns the last address tried (zero
+// when the lookup failed).
+func (c *regClient) registerAny(ctx context.Context, expires time.Duration) (RegistrarTarget, time.Duration, error) {
+	host, port, _ := c.cfg.registrar() // checked by validate
+	lookup, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	targets, err := resolveRegistrar(lookup, c.resolver, host, port, c.cfg.Transport, c.family())
+	cancel()
+	if err != nil {
+		return RegistrarTarget{}, 0, fmt.Errorf("registrar %s: %w", host, err)
+	}
+	var last RegistrarTarget
+	for i, t := range targets {
+		last = t
+		granted, rerr := c.register(ctx, t, expires)
+		if err = rerr; err == nil || ctx.Err() != nil || !failsOver(err) {
+			return t, granted, err
+		}
+		if i+1 < len(targets) {
+			c.log.Warn("sip: trunk registrar failed; trying the next", "target", t, "err", err, "next", targets[i+1])
+		}
+	}
+	if len(targets) > 1 {
+		err = fmt.Errorf("%w (each of %d addresses failed)", err, len(targets))
+	}
+	return last, 0, err
+}
+
+// failsOver reports whether a REGISTER's failure sends it on to the registrar's next
+// address: no answer (a timeout or a transport error) or 503.
+func failsOver(err error) bool {
+	var re *regError
+	return !errors.As(err, &re) || re.status == siplib.StatusServiceUnavailable
+}
+
+// family is the address family the registrar's addresses must have: a UDP REGISTER goes
+// out of the gateway's first listener, which reaches only its own family unless it is an
+// IPv6 wildcard.
+func (c *regClient) family() string {
+	switch {
+	case c.cfg.Transport != "UDP" || c.laddr.IP == nil:
+		return "ip"
+	case c.laddr.IP.To4() != nil:
+		return "ip4"
+	case c.laddr.IP.IsUnspecified():
+		return "ip"
+	}
+	return "ip6"
 }
 
 // backoff is the wait after the n-th failure in a row: RetryMin doubled n-1 times, at
@@ -304,24 +375,24 @@ func (c *regClient) unregister() {
 	defer c.update(func(s *TrunkState) {
 		s.State, s.NextAttempt, s.Expires = RegUnregistered, time.Time{}, time.Time{}
 	})
-	if !st.Registered(c.now()) {
+	if !st.Registered(c.now()) || c.held.IsZero() {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), min(c.cfg.Timeout, 2*time.Second))
 	defer cancel()
-	if _, err := c.register(ctx, 0); err != nil {
-		c.log.Warn("sip: trunk unregister failed", "err", err)
+	if _, err := c.register(ctx, c.held, 0); err != nil {
+		c.log.Warn("sip: trunk unregister failed", "target", c.held, "err", err)
 		return
 	}
-	c.log.Info("sip: trunk unregistered")
+	c.log.Info("sip: trunk unregistered", "target", c.held)
 }
 
-// register sends a REGISTER asking for expires (0 removes the contact), answers one
-// challenge, and returns the lifetime the registrar granted.
-func (c *regClient) register(ctx context.Context, expires time.Duration) (time.Duration, error) {
+// register sends a REGISTER to target asking for expires (0 removes the contact),
+// answers one challenge, and returns the lifetime the registrar granted.
+func (c *regClient) register(ctx context.Context, target RegistrarTarget, expires time.Duration) (time.Duration, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
-	req := c.request(expires)
+	req := c.request(target, expires)
 	res, err := c.client.Do(ctx, req, sipgo.ClientRequestAddVia)
 	if err == nil && (res.StatusCode == siplib.StatusUnauthorized || res.StatusCode == siplib.StatusProxyAuthRequired) {
 		res, err = c.client.DoDigestAuth(ctx, req, res, sipgo.DigestAuth{Username: c.cfg.AuthUsername, Password: c.cfg.Password})
@@ -330,7 +401,7 @@ func (c *regClient) register(ctx context.Context, expires time.Duration) (time.D
 		c.cseq = cs.SeqNo + 1
 	}
 	if err != nil {
-		return 0, fmt.Errorf("REGISTER to %s: %w", c.cfg.Registrar, err)
+		return 0, fmt.Errorf("REGISTER to %s: %w", target, err)
 	}
 	if res.StatusCode == 423 {
 		if h := res.GetHeader("Min-Expires"); h != nil {
@@ -351,11 +422,10 @@ func (c *regClient) register(ctx context.Context, expires time.Duration) (time.D
 	return c.granted(res, expires), nil
 }
 
-// request builds the next REGISTER of this registration.
-func (c *regClient) request(expires time.Duration) *siplib.Request {
-	host, port, _ := c.cfg.registrar() // checked by validate
+// request builds the next REGISTER of this registration, to go to target.
+func (c *regClient) request(target RegistrarTarget, expires time.Duration) *siplib.Request {
 	req := siplib.NewRequest(siplib.REGISTER, siplib.Uri{Scheme: "sip", Host: c.cfg.Domain})
-	req.SetDestination(net.JoinHostPort(host, strconv.Itoa(port)))
+	req.SetDestination(target.Addr.String())
 	req.SetTransport(c.cfg.Transport)
 	if c.cfg.Transport == "UDP" && c.laddr.IP != nil {
 		req.Laddr = c.laddr
@@ -418,6 +488,7 @@ func (s *Server) startTrunks(client *sipgo.Client) {
 		}
 		c := newRegClient(t.Name, *t.Register, client, contact, s.cfg.Now, s.log, s.cfg.OnTrunkState)
 		c.laddr = siplib.Addr{IP: net.IP(s.addr.Addr().AsSlice()), Port: int(s.addr.Port())}
+		c.resolver = s.cfg.Resolver
 		s.trunkRegs = append(s.trunkRegs, c)
 		s.trunkLoops.Go(func() { c.run(ctx) })
 	}

@@ -35,14 +35,20 @@ func startRegistrar(t testing.TB, fail, grant int) *sippRegistrar {
 // startRegistrarOn is startRegistrar on a given port.
 func startRegistrarOn(t testing.TB, port, fail, grant int) *sippRegistrar {
 	t.Helper()
+	return startRegistrarAt(t, "127.0.0.1", port, fail, grant)
+}
+
+// startRegistrarAt is startRegistrar on a given loopback address and port.
+func startRegistrarAt(t testing.TB, ip string, port, fail, grant int) *sippRegistrar {
+	t.Helper()
 	testpeer.Require(t, "sipp")
 	scenario, err := filepath.Abs("testdata/sipp/registrar.xml")
 	require.NoError(t, err)
-	r := &sippRegistrar{addr: fmt.Sprintf("127.0.0.1:%d", port), done: make(chan error, 1)}
+	r := &sippRegistrar{addr: net.JoinHostPort(ip, fmt.Sprint(port)), done: make(chan error, 1)}
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	t.Cleanup(cancel)
 	go func() {
-		out, err := testpeer.Sipp(ctx, t, t.TempDir(), "-sf", scenario, "-p", fmt.Sprint(port), "-m", "1",
+		out, err := testpeer.Sipp(ctx, t, t.TempDir(), "-sf", scenario, "-i", ip, "-p", fmt.Sprint(port), "-m", "1",
 			"-set", "user", "0580123450", "-set", "pass", "carrier-pw", "-set", "grant", fmt.Sprint(grant),
 			"-set", "fail", fmt.Sprint(fail))
 		r.out = out
@@ -55,7 +61,7 @@ func startRegistrarOn(t testing.TB, port, fail, grant int) *sippRegistrar {
 			require.Fail(t, "sipp stopped", "%v\n%s", err, r.out)
 		default:
 		}
-		c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port})
+		c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP(ip), Port: port})
 		if err == nil {
 			c.Close()
 		}
@@ -194,9 +200,11 @@ func BenchmarkRegisterRecovery(b *testing.B) {
 // holds or was removed clears it; one under way changes nothing.
 func TestTrunkStateHealth(t *testing.T) {
 	next := time.Date(2026, 12, 6, 9, 30, 0, 0, time.Local)
-	settled, err := TrunkState{State: RegBackingOff, Failures: 3, LastError: "503 Service Unavailable", NextAttempt: next}.Health()
+	target := RegistrarTarget{Host: "sip2.carrier.test:5060", Addr: netip.MustParseAddrPort("192.0.2.7:5060")}
+	settled, err := TrunkState{State: RegBackingOff, Failures: 3, LastError: "503 Service Unavailable", NextAttempt: next,
+		Target: target}.Health()
 	require.True(t, settled)
-	require.ErrorContains(t, err, "3 in a row")
+	require.ErrorContains(t, err, "(3 in a row) at sip2.carrier.test:5060 (192.0.2.7:5060)", "names the registrar it failed at")
 	require.ErrorContains(t, err, "503 Service Unavailable")
 	require.ErrorContains(t, err, "09:30:00")
 	for _, st := range []RegState{RegRegistered, RegUnregistered} {

@@ -59,9 +59,11 @@ type Config struct {
 	MaxCalls int
 	// Inbound says which new calls are taken: trunks, lines, open or not.
 	Inbound Inbound
-	// OnTrunkState is told when a trunk's registration changes state, and at each
-	// failure while it backs off.
+	// OnTrunkState is told when a trunk's registration changes state or registrar, and
+	// at each failure while it backs off.
 	OnTrunkState func(TrunkState)
+	// Resolver finds trunk registrars by name (nil: net.DefaultResolver).
+	Resolver *net.Resolver
 	// ForceRport answers UDP requests at their source port whatever port their Via
 	// names (RFC 3581 rport without the phone asking), for phones behind NAT.
 	ForceRport bool
@@ -82,8 +84,13 @@ type Server struct {
 	ua      *sipgo.UserAgent
 	srv     *sipgo.Server
 	dlgUA   *sipgo.DialogUA
-	reg     *registrar
-	sec     Security
+	// dlgCaller is the side of callers' dialogs: its requests (a BYE, a probe) go back
+	// where the INVITE came from when no proxy record-routed, not to a Contact that a
+	// phone behind a NAT wrote with an address no one can reach (and over the TCP
+	// connection the caller opened, not to a port it does not listen on).
+	dlgCaller *sipgo.DialogUA
+	reg       *registrar
+	sec       Security
 	// stack is what sipgo logs through: peer input in it is cut and rate-limited.
 	stack   *slog.Logger
 	source  func(*siplib.Request) netip.Addr
@@ -149,6 +156,9 @@ func New(cfg Config, handler CallHandler) (*Server, error) {
 	}
 	if cfg.Credentials == nil {
 		cfg.Credentials = func(string) (string, bool) { return "", false }
+	}
+	if cfg.Resolver == nil {
+		cfg.Resolver = net.DefaultResolver
 	}
 	in, err := newInbound(cfg)
 	if err != nil {
@@ -240,6 +250,7 @@ func (s *Server) Start() error {
 	}
 	contact := siplib.ContactHeader{Address: siplib.Uri{Scheme: "sip", User: "lianxin", Host: s.host, Port: int(ap.Port())}}
 	s.dlgUA = &sipgo.DialogUA{Client: client, ContactHDR: contact}
+	s.dlgCaller = &sipgo.DialogUA{Client: client, ContactHDR: contact, RewriteContact: true}
 	for _, ln := range s.lns {
 		s.loops.Add(2)
 		go func() { defer s.loops.Done(); _ = s.srv.ServeUDP(ln.udp) }()

@@ -84,12 +84,12 @@ func (s *Server) serveTLS(client *sipgo.Client) {
 // without one).
 func (s *Server) TLSAddr() netip.AddrPort { return s.tlsAddr }
 
-// uaFor is the dialog side for an INVITE: TLS for one that came over TLS.
+// uaFor is the dialog side for a caller's INVITE: TLS for one that came over TLS.
 func (s *Server) uaFor(req *siplib.Request) *sipgo.DialogUA {
 	if overTLS(req) && s.dlgTLS != nil {
 		return s.dlgTLS
 	}
-	return s.dlgUA
+	return s.dlgCaller
 }
 
 // seatUA is the dialog side to call a seat's phone with: TLS when it registered over

@@ -274,6 +274,7 @@ func TestTrunkConfigRefused(t *testing.T) {
 		{[]Trunk{{Name: "a", Username: "u"}}, "password"},
 		{[]Trunk{{Name: "a", Sources: src, DID: "from"}}, "did"},
 		{[]Trunk{{Name: "a", Sources: src, Register: &TrunkRegistration{Registrar: "x:y", Username: "u"}}}, "registrar"},
+		{[]Trunk{{Name: "a", Sources: src, Register: &TrunkRegistration{Registrar: "carrier.test:0", Username: "u"}}}, "registrar"},
 		{[]Trunk{{Name: "a", Sources: src, Register: &TrunkRegistration{Registrar: "x", Username: "u", Transport: "sctp"}}}, "transport"},
 		{[]Trunk{{Name: "a", Sources: src}, {Name: "a", Sources: []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16")}}}, "two trunks"},
 		{[]Trunk{{Name: "a", Sources: src}, {Name: "b", Sources: src}}, "already"},

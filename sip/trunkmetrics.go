@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"cmp"
 	"sync"
 	"time"
 
@@ -10,7 +11,7 @@ import (
 // trunkCollector exposes the trunks' registrations, read from the server at each scrape
 // so that a registration whose time ran out shows at once.
 type trunkCollector struct {
-	registered, state, next, failures, ok, status *prometheus.Desc
+	registered, state, next, failures, ok, status, target *prometheus.Desc
 
 	mu     sync.Mutex
 	states func() []TrunkState
@@ -32,6 +33,9 @@ func newTrunkCollector() *trunkCollector {
 			"REGISTERs the trunk's registrar accepted, refreshes included.", []string{"trunk"}, nil),
 		status: prometheus.NewDesc("lianxin_trunk_registration_last_status",
 			"SIP status of the last REGISTER's final response (0: none came: a timeout or a transport error).", []string{"trunk"}, nil),
+		target: prometheus.NewDesc("lianxin_trunk_registration_target",
+			"1 for the registrar the trunk's last REGISTER went to: its host:port as configured or found by DNS SRV, and its address.",
+			[]string{"trunk", "target", "address"}, nil),
 	}
 }
 
@@ -50,6 +54,7 @@ func (c *trunkCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.failures
 	ch <- c.ok
 	ch <- c.status
+	ch <- c.target
 }
 
 // Collect sends each registering trunk's metrics.
@@ -74,6 +79,10 @@ func (c *trunkCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.failures, prometheus.CounterValue, float64(s.FailuresTotal), s.Trunk)
 		ch <- prometheus.MustNewConstMetric(c.ok, prometheus.CounterValue, float64(s.Registrations), s.Trunk)
 		ch <- prometheus.MustNewConstMetric(c.status, prometheus.GaugeValue, float64(s.LastStatus), s.Trunk)
+		if !s.Target.IsZero() {
+			ch <- prometheus.MustNewConstMetric(c.target, prometheus.GaugeValue, 1, s.Trunk, cmp.Or(s.Target.Host, s.Target.Addr.String()),
+				s.Target.Addr.String())
+		}
 	}
 }
 

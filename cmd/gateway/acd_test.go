@@ -58,19 +58,24 @@ func TestQueueAndCallerHangsUpWhileQueued(t *testing.T) {
 	require.Eventually(t, func() bool { return len(s.Received()) == 1 }, 10*time.Second, 50*time.Millisecond)
 }
 
-// When the seat hangs up first, the caller gets the BYE.
+// When the seat hangs up first, the caller gets the BYE: also a caller behind a NAT whose
+// Contact names an address no one can reach (the BYE goes where its INVITE came from).
 func TestSeatHangsUp(t *testing.T) {
-	g := startGateway(t, nil)
-	short := t.TempDir() + "/short.wav"
-	pcm, err := testpeer.ReadWAV8k(fixture("audio/agent.wav"))
-	require.NoError(t, err)
-	require.NoError(t, testpeer.WriteWAV(short, pcm[:8000*3], 8000, 1)) // baresip hangs up after 3 s
-	g.seat(t, "seat-01", func(o *testpeer.BaresipOptions) { o.Audio = short })
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	out, err := g.sippCall(ctx, t, "caller_wait_bye.xml", "-d", "1000")
-	require.NoError(t, err, "the caller receives BYE after the seat hangs up:\n%s", out)
-	require.Eventually(t, func() bool { return g.app.sip.ActiveCalls() == 0 }, 5*time.Second, 20*time.Millisecond)
+	for _, scenario := range []string{"caller_wait_bye.xml", "caller_nat_contact.xml"} {
+		t.Run(scenario, func(t *testing.T) {
+			g := startGateway(t, nil)
+			short := t.TempDir() + "/short.wav"
+			pcm, err := testpeer.ReadWAV8k(fixture("audio/agent.wav"))
+			require.NoError(t, err)
+			require.NoError(t, testpeer.WriteWAV(short, pcm[:8000*3], 8000, 1)) // baresip hangs up after 3 s
+			g.seat(t, "seat-01", func(o *testpeer.BaresipOptions) { o.Audio = short })
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			out, err := g.sippCall(ctx, t, scenario, "-d", "1000")
+			require.NoError(t, err, "the caller receives BYE after the seat hangs up:\n%s", out)
+			require.Eventually(t, func() bool { return g.app.sip.ActiveCalls() == 0 }, 5*time.Second, 20*time.Millisecond)
+		})
+	}
 }
 
 // The caller puts the call on hold and resumes; the call never drops.

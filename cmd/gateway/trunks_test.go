@@ -115,7 +115,7 @@ func TestTrunkRegistrationStateIsShown(t *testing.T) {
 		return body.Status == "degraded"
 	}, 10*time.Second, 50*time.Millisecond)
 	require.Equal(t, "trunk telecom", body.Problems[0].Component)
-	require.Contains(t, body.Problems[0].Detail, "registration failing (1 in a row)")
+	require.Contains(t, body.Problems[0].Detail, "registration failing (1 in a row) at "+dead, "names the registrar it failed at")
 	require.Contains(t, body.Problems[0].Detail, "next attempt")
 	m := g.metrics(t)
 	require.Equal(t, 0.0, metricValue(m, `lianxin_trunk_registered{trunk="telecom"}`))
@@ -124,4 +124,5 @@ func TestTrunkRegistrationStateIsShown(t *testing.T) {
 		float64(time.Now().Unix()), "the next attempt is ahead")
 	require.True(t, strings.Contains(m, `lianxin_trunk_registration_failures_total{trunk="telecom"} 1`), m)
 	require.Equal(t, 0.0, metricValue(m, `lianxin_trunk_registration_last_status{trunk="telecom"}`), "no answer came")
+	require.Equal(t, 1.0, metricValue(m, `lianxin_trunk_registration_target{address="`+dead+`",target="`+dead+`",trunk="telecom"}`))
 }

@@ -37,8 +37,8 @@ func FreePort() int {
 	}
 }
 
-// Prepare writes the seat list (password for each seat) and the caller's and seats' audio as raw µ-law, which sipp's
-// rtpstream loops for the call's length.
+// Prepare writes the seat list (password for each seat) and, with WriteAudio, the
+// caller's and seats' speech.
 func Prepare(root, dir string, n int, password string) error {
 	var b strings.Builder
 	b.WriteString("SEQUENTIAL\n")
@@ -48,6 +48,12 @@ func Prepare(root, dir string, n int, password string) error {
 	if err := os.WriteFile(filepath.Join(dir, "seats.csv"), []byte(b.String()), 0o644); err != nil {
 		return err
 	}
+	return WriteAudio(root, dir)
+}
+
+// WriteAudio writes the caller's and the seats' speech (testdata/audio) into dir as raw
+// µ-law, caller.ulaw and seat.ulaw, which sipp's rtp_stream loops for a call's length.
+func WriteAudio(root, dir string) error {
 	for name, src := range map[string]string{"caller.ulaw": "caller.wav", "seat.ulaw": "agent.wav"} {
 		pcm, err := testpeer.ReadWAV8k(filepath.Join(root, "testdata/audio", src))
 		if err != nil {

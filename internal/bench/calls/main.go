@@ -35,7 +35,7 @@ func main() {
 
 func addr(p int) string { return fmt.Sprintf("127.0.0.1:%d", p) }
 
-func run(gw string, n int, hold time.Duration, rate int, keep bool) error {
+func run(bin string, n int, hold time.Duration, rate int, keep bool) error {
 	root, _ := os.Getwd()
 	dir, err := os.MkdirTemp("", "bench-calls-")
 	if err != nil {
@@ -53,23 +53,11 @@ func run(gw string, n int, hold time.Duration, rate int, keep bool) error {
 	cfg := fmt.Sprintf("sip: {listen: %q, max_calls: %d, trusted_sources: [127.0.0.1]}\nhttp: {listen: %q}\ndata_dir: %q\nseats: {count: %d, password: bench}\n"+
 		"acd: {ring_timeout: 10s, wrap_up: 0s, max_wait: 60s}\nmedia: {port_min: 40000, port_max: 59999}\nasr: {default: none}\nlog_level: warn\n",
 		sipAddr, n+50, httpAddr, filepath.Join(dir, "data"), n)
-	if err := os.WriteFile(filepath.Join(dir, "gw.yaml"), []byte(cfg), 0o644); err != nil {
+	gw, err := benchkit.StartGateway(ctx, bin, dir, cfg, httpAddr)
+	if err != nil {
 		return err
 	}
-	gwCmd := exec.CommandContext(ctx, gw, "serve", "--config", filepath.Join(dir, "gw.yaml"))
-	gwLog, _ := os.Create(filepath.Join(dir, "gateway.log"))
-	gwCmd.Stdout, gwCmd.Stderr = gwLog, gwLog
-	if err := gwCmd.Start(); err != nil {
-		return err
-	}
-	defer func() {
-		_ = gwCmd.Process.Signal(os.Interrupt)
-		_ = gwCmd.Process.Signal(os.Interrupt)
-		_ = gwCmd.Wait()
-	}()
-	if err := benchkit.WaitHTTP(httpAddr, 20*time.Second); err != nil {
-		return err
-	}
+	defer gw.Stop()
 	uas := exec.CommandContext(ctx, "sipp", "-sf", filepath.Join(root, "testdata/sipp/seat_answer.xml"), "-i", "127.0.0.1",
 		"-p", strings.Split(uasAddr, ":")[1], "-mi", "127.0.0.1", "-mp", "50000", "-ci", "127.0.0.1", "-cp", fmt.Sprint(benchkit.FreePort()),
 		"-nostdin")
@@ -87,39 +75,21 @@ func run(gw string, n int, hold time.Duration, rate int, keep bool) error {
 	if out, err := reg.CombinedOutput(); err != nil {
 		return fmt.Errorf("registering seats: %w: %s", err, tail(out))
 	}
-	idle, err := benchkit.Sample(gwCmd.Process.Pid)
+	idle, err := benchkit.Sample(gw.Pid)
 	if err != nil {
 		return err
 	}
-	pace := time.Duration(n/rate+1) * time.Second
-	caller := exec.CommandContext(ctx, "sipp", sipAddr, "-sf", filepath.Join(root, "testdata/sipp/caller_stream.xml"), "-s", "12345",
-		"-i", "127.0.0.1", "-p", fmt.Sprint(benchkit.FreePort()), "-mi", "127.0.0.1", "-mp", "30000", "-ci", "127.0.0.1", "-cp", fmt.Sprint(benchkit.FreePort()),
-		"-m", fmt.Sprint(n), "-l", fmt.Sprint(n), "-r", fmt.Sprint(rate), "-d", fmt.Sprint(hold.Milliseconds()), "-nostdin",
-		"-trace_stat", "-stf", filepath.Join(dir, "stat.csv"))
-	caller.Dir = dir
-	callerOut, _ := os.Create(filepath.Join(dir, "caller.out"))
-	caller.Stdout, caller.Stderr = callerOut, callerOut
-	start := time.Now()
-	if err := caller.Start(); err != nil {
+	callers, err := benchkit.StartCallers(ctx, root, dir, sipAddr, n, rate, hold, "-trace_stat", "-stf", filepath.Join(dir, "stat.csv"))
+	if err != nil {
 		return err
 	}
 	// Measure the steady state: every call up, none ending.
-	time.Sleep(pace + 2*time.Second)
-	steadyFrom, err := benchkit.Sample(gwCmd.Process.Pid)
+	steadyFrom, steadyTo, err := callers.Steady(gw.Pid, 2*time.Second)
 	if err != nil {
 		return err
 	}
-	window := hold - pace - 4*time.Second
-	if window < 5*time.Second {
-		return fmt.Errorf("hold %s too short for the ramp of %s", hold, pace)
-	}
-	time.Sleep(window)
-	steadyTo, err := benchkit.Sample(gwCmd.Process.Pid)
-	if err != nil {
-		return err
-	}
-	callErr := caller.Wait()
-	wall := time.Since(start)
+	callErr := callers.Wait()
+	wall := time.Since(callers.Started)
 	m, err := benchkit.Scrape(httpAddr)
 	if err != nil {
 		return err

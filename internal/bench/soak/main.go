@@ -57,7 +57,7 @@ type soak struct {
 	o                 options
 	root, dir         string
 	sipAddr, httpAddr string
-	gw                *exec.Cmd
+	gw                *benchkit.Gateway
 	screen            *screen
 }
 
@@ -78,7 +78,7 @@ func run(o options) (*result, error) {
 	if err := s.startGateway(ctx); err != nil {
 		return nil, err
 	}
-	defer s.stopGateway()
+	defer s.gw.Stop()
 	stopSeats, err := s.startSeats(ctx)
 	if err != nil {
 		return nil, err
@@ -120,25 +120,9 @@ desk: {admins: {soak: %s}}
 log_level: warn
 `, s.sipAddr, 4*s.o.callers, s.httpAddr, filepath.Join(s.dir, "data"), s.o.seats, seatPassword,
 		5*s.o.seats, adminPassword)
-	if err := os.WriteFile(filepath.Join(s.dir, "gw.yaml"), []byte(cfg), 0o600); err != nil {
-		return err
-	}
-	s.gw = exec.CommandContext(ctx, s.o.gateway, "serve", "--config", filepath.Join(s.dir, "gw.yaml"))
-	log, err := os.Create(filepath.Join(s.dir, "gateway.log"))
-	if err != nil {
-		return err
-	}
-	s.gw.Stdout, s.gw.Stderr = log, log
-	if err := s.gw.Start(); err != nil {
-		return err
-	}
-	return benchkit.WaitHTTP(s.httpAddr, 30*time.Second)
-}
-
-func (s *soak) stopGateway() {
-	_ = s.gw.Process.Signal(syscall.SIGTERM)
-	_ = s.gw.Process.Signal(syscall.SIGTERM)
-	_ = s.gw.Wait()
+	gw, err := benchkit.StartGateway(ctx, s.o.gateway, s.dir, cfg, s.httpAddr)
+	s.gw = gw
+	return err
 }
 
 // startSeats registers every seat to one answering sipp (seat_answer.xml).
@@ -227,7 +211,7 @@ func (s *soak) sampleMemory(ctx context.Context, res *result) {
 	t := time.NewTicker(30 * time.Second)
 	defer t.Stop()
 	for {
-		if p, err := benchkit.Sample(s.gw.Process.Pid); err == nil {
+		if p, err := benchkit.Sample(s.gw.Pid); err == nil {
 			res.memory = append(res.memory, p)
 		}
 		select {

@@ -14,18 +14,16 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"lianxin/internal/bench/benchkit"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/zaf/g711"
 
+	"lianxin/internal/bench/benchkit"
 	"lianxin/internal/testpeer"
 	"lianxin/media"
 	"lianxin/webrtcseat/webrtcseattest"
@@ -44,7 +42,7 @@ func main() {
 	}
 }
 
-func run(gw string, n int, hold time.Duration, rate int, codec string) error {
+func run(bin string, n int, hold time.Duration, rate int, codec string) error {
 	root, _ := os.Getwd()
 	dir, err := os.MkdirTemp("", "bench-webrtc-")
 	if err != nil {
@@ -52,7 +50,7 @@ func run(gw string, n int, hold time.Duration, rate int, codec string) error {
 	}
 	defer os.RemoveAll(dir)
 	sipAddr, httpAddr := addr(benchkit.FreePort()), addr(benchkit.FreePort())
-	if err := prepare(root, dir); err != nil {
+	if err := benchkit.WriteAudio(root, dir); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -60,19 +58,11 @@ func run(gw string, n int, hold time.Duration, rate int, codec string) error {
 	cfg := fmt.Sprintf("sip: {listen: %q, max_calls: %d}\nhttp: {listen: %q}\ndata_dir: %q\nseats: {count: %d, password: bench}\n"+
 		"acd: {ring_timeout: 10s, wrap_up: 0s, max_wait: 60s}\nmedia: {port_min: 40000, port_max: 59999}\nasr: {default: none}\n"+
 		"desk: {admins: {admin: benchadmin}}\nlog_level: warn\n", sipAddr, n+50, httpAddr, filepath.Join(dir, "data"), n)
-	if err := os.WriteFile(filepath.Join(dir, "gw.yaml"), []byte(cfg), 0o600); err != nil {
+	gw, err := benchkit.StartGateway(ctx, bin, dir, cfg, httpAddr)
+	if err != nil {
 		return err
 	}
-	gwCmd := exec.CommandContext(ctx, gw, "serve", "--config", filepath.Join(dir, "gw.yaml"))
-	gwLog, _ := os.Create(filepath.Join(dir, "gateway.log"))
-	gwCmd.Stdout, gwCmd.Stderr = gwLog, gwLog
-	if err := gwCmd.Start(); err != nil {
-		return err
-	}
-	defer func() { _ = gwCmd.Process.Signal(os.Interrupt); _ = gwCmd.Wait() }()
-	if err := benchkit.WaitHTTP(httpAddr, 20*time.Second); err != nil {
-		return err
-	}
+	defer gw.Stop()
 	agentPCM, err := testpeer.ReadWAV8k(filepath.Join(root, "testdata/audio/agent.wav"))
 	if err != nil {
 		return err
@@ -86,33 +76,16 @@ func run(gw string, n int, hold time.Duration, rate int, codec string) error {
 	if err != nil {
 		return err
 	}
-	idle, err := benchkit.Sample(gwCmd.Process.Pid)
+	idle, err := benchkit.Sample(gw.Pid)
 	if err != nil {
 		return err
 	}
-	pace := time.Duration(n/rate+1) * time.Second
-	caller := exec.CommandContext(ctx, "sipp", sipAddr, "-sf", filepath.Join(root, "testdata/sipp/caller_stream.xml"), "-s", "12345",
-		"-i", "127.0.0.1", "-p", fmt.Sprint(benchkit.FreePort()), "-mi", "127.0.0.1", "-mp", "30000", "-ci", "127.0.0.1", "-cp", fmt.Sprint(benchkit.FreePort()),
-		"-m", fmt.Sprint(n), "-l", fmt.Sprint(n), "-r", fmt.Sprint(rate), "-d", fmt.Sprint(hold.Milliseconds()), "-nostdin")
-	caller.Dir = dir
-	callerOut, _ := os.Create(filepath.Join(dir, "caller.out"))
-	caller.Stdout, caller.Stderr = callerOut, callerOut
-	start := time.Now()
-	if err := caller.Start(); err != nil {
+	callers, err := benchkit.StartCallers(ctx, root, dir, sipAddr, n, rate, hold)
+	if err != nil {
 		return err
 	}
 	// the steady state: every call up (the ring and ICE take a moment), none ending
-	time.Sleep(pace + 4*time.Second)
-	from, err := benchkit.Sample(gwCmd.Process.Pid)
-	if err != nil {
-		return err
-	}
-	window := hold - pace - 6*time.Second
-	if window < 5*time.Second {
-		return fmt.Errorf("hold %s too short for the ramp of %s", hold, pace)
-	}
-	time.Sleep(window)
-	to, err := benchkit.Sample(gwCmd.Process.Pid)
+	from, to, err := callers.Steady(gw.Pid, 4*time.Second)
 	if err != nil {
 		return err
 	}
@@ -120,8 +93,8 @@ func run(gw string, n int, hold time.Duration, rate int, codec string) error {
 	if err != nil {
 		return err
 	}
-	callErr := caller.Wait()
-	report(n, codec, time.Since(start), idle, from, to, m, callErr)
+	callErr := callers.Wait()
+	report(n, codec, time.Since(callers.Started), idle, from, to, m, callErr)
 	return nil
 }
 
@@ -212,17 +185,4 @@ func login(httpAddr, seat string) (string, error) {
 		return "", errors.Join(fmt.Errorf("%s login: %s", seat, res.Error), err)
 	}
 	return res.Token, nil
-}
-
-// prepare writes the caller's speech as raw µ-law, which sipp's rtp_stream loops.
-func prepare(root, dir string) error {
-	pcm, err := testpeer.ReadWAV8k(filepath.Join(root, "testdata/audio/caller.wav"))
-	if err != nil {
-		return err
-	}
-	lin := make([]byte, 2*len(pcm))
-	for i, v := range pcm {
-		lin[2*i], lin[2*i+1] = byte(v), byte(uint16(v)>>8)
-	}
-	return os.WriteFile(filepath.Join(dir, "caller.ulaw"), g711.EncodeUlaw(lin), 0o644)
 }
