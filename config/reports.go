@@ -88,11 +88,11 @@ const defaultChromium = "/usr/bin/chromium"
 
 // ForReports is the reports' own config, less the store, the names and the clock that
 // cmd/gateway hands them: the folder, schedule, formats, language, time zone, masking, the
-// browser for PDFs and the robot.
+// browser for PDFs, the robot, and the places grouped as the live hotspots group them.
 func (c Config) ForReports() (report.Config, error) {
 	rc := c.Reports
 	out := report.Config{Dir: rc.Dir, Delay: rc.Delay, Lang: rc.Lang, Redact: rc.Redact == nil || *rc.Redact,
-		Chromium: rc.Chromium, Web: desk.WebFiles()}
+		Chromium: rc.Chromium, Web: desk.WebFiles(), Places: dispatch.GroupPlaces}
 	if out.Dir == "" {
 		out.Dir = filepath.Join(c.DataDir, "reports")
 	}

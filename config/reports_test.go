@@ -67,6 +67,8 @@ reports:
 	require.Equal(t, report.Kinds, def.Schedule, "every report by default")
 	require.True(t, def.Redact, "callers' numbers masked by default")
 	require.Equal(t, filepath.Join("data", "reports"), def.Dir)
+	require.NotNil(t, def.Places, "report places grouped as the live hotspots group them")
+	require.Equal(t, []int{0, 0, 2}, def.Places([]string{"兴建路", "新建路", "建设路"}))
 
 	off, err := ParseServeFlags([]string{"--config", writeConfig(t, "reports: {schedule: []}\n")}, io.Discard)
 	require.NoError(t, err)

@@ -123,10 +123,12 @@ type Share struct {
 	Prev  int    `json:"previous"`
 }
 
-// Place is a place called about, with the issue type most calls about it had.
+// Place is a place called about however its calls' drafts spelled it, shown as most of
+// them did, with its calls in the period before and the issue type most calls about it had.
 type Place struct {
 	Place string `json:"place"`
 	Calls int    `json:"calls"`
+	Prev  int    `json:"previous"`
 	Issue Label  `json:"issue"`
 }
 
@@ -157,6 +159,8 @@ type RepeatCaller struct {
 type Builder struct {
 	Source Source
 	Names  Names
+	// Places groups the spellings of one place; nil groups them as spelled.
+	Places PlaceGrouper
 	// Redact masks callers' numbers and passes places through package redact.
 	Redact bool
 	Now    func() time.Time
@@ -226,7 +230,7 @@ func add(c *Count, a store.Arrival) {
 }
 
 func (b *Builder) breakdown(ctx context.Context, r *Report) error {
-	cur, err := b.Source.Breakdown(ctx, r.Period.From, r.Period.To, topPlaces)
+	cur, err := b.Source.Breakdown(ctx, r.Period.From, r.Period.To, 0)
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
@@ -236,11 +240,7 @@ func (b *Builder) breakdown(ctx context.Context, r *Report) error {
 	}
 	r.Departments = shares(cur.Departments, prev.Departments, b.Names.Departments)
 	r.Issues = shares(cur.Issues, prev.Issues, b.Names.Issues)
-	r.Places = make([]Place, 0, len(cur.Places))
-	for _, pc := range cur.Places {
-		r.Places = append(r.Places, Place{Place: b.maskText(pc.Place), Calls: pc.Calls, Issue: label(b.Names.Issues, pc.Issue)})
-	}
-	return nil
+	return b.places(ctx, r)
 }
 
 // shares lists every id of either period, most calls first.

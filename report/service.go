@@ -21,6 +21,10 @@ type Notifier interface {
 type Config struct {
 	Source Source
 	Names  Names
+	// Places groups the spellings of one place for the places most called about; the
+	// gateway's configuration hands over dispatch.GroupPlaces, the grouping the live
+	// hotspots use. Nil: places are grouped as spelled.
+	Places PlaceGrouper
 	// Web are the desk's web files, where the HTML report's styles and scripts are.
 	Web fs.FS
 	// Chromium is the browser that prints PDFs; empty: no PDFs.
@@ -137,7 +141,7 @@ func New(cfg Config) (*Reports, error) {
 	}
 	ctx, cancel := context.WithCancelCause(context.Background())
 	return &Reports{cfg: cfg, renderer: rd, m: m, ctx: ctx, cancel: cancel, busy: make(chan struct{}, maxOnDemand),
-		builder: &Builder{Source: cfg.Source, Names: cfg.Names, Redact: cfg.Redact, Now: cfg.Now}}, nil
+		builder: &Builder{Source: cfg.Source, Names: cfg.Names, Places: cfg.Places, Redact: cfg.Redact, Now: cfg.Now}}, nil
 }
 
 // CanPDF says whether PDFs can be made.

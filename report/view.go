@@ -264,9 +264,9 @@ func (x text) shareTable(key, title, what string, ss []Share) table {
 
 func (x text) places(r *Report) table {
 	t := table{Key: "place", Title: x.t("places"), Empty: x.t("none"),
-		Head: []string{x.t("place"), x.t("calls"), x.t("main_issue")}}
+		Head: []string{x.t("place"), x.t("calls"), x.t("prev_period"), x.t("change"), x.t("main_issue")}}
 	for _, p := range r.Places {
-		t.Rows = append(t.Rows, []cell{txt(p.Place), cnt(p.Calls), txt(x.name(p.Issue))})
+		t.Rows = append(t.Rows, []cell{txt(p.Place), cnt(p.Calls), cnt(p.Prev), x.chg(p.Calls, p.Prev), txt(x.name(p.Issue))})
 	}
 	return t
 }

@@ -18,6 +18,10 @@ type Analytics interface {
 	// Breakdown counts calls by department, issue type and, when places > 0, the places
 	// most called about (at most places of them).
 	Breakdown(ctx context.Context, from, to time.Time, places int) (Breakdown, error)
+	// PlaceSpellings counts the calls about each place as their drafts spelled it, every
+	// spelling of the period, in the order of their text; a caller that knows which
+	// spellings name one place groups them.
+	PlaceSpellings(ctx context.Context, from, to time.Time) ([]PlaceSpelling, error)
 	// SeatFigures are each seat's answered calls, talk, speed of answer and survey answers.
 	SeatFigures(ctx context.Context, from, to time.Time) ([]SeatFigures, error)
 	// HotspotsRaised are the hotspot alerts raised in the period, with the calls each
@@ -54,6 +58,14 @@ type PlaceCount struct {
 	Place string
 	Calls int
 	Issue string
+}
+
+// PlaceSpelling is the calls of a period whose drafts spelled their place one way.
+type PlaceSpelling struct {
+	Place  string // as the drafts spelled it, trimmed
+	Calls  int
+	Issues map[string]int // the calls by their draft's issue type, those without one left out
+	First  time.Time      // when the first of them was offered
 }
 
 // SeatFigures are one seat's answered calls in a period.
@@ -153,52 +165,68 @@ func (s *SQLite) Breakdown(ctx context.Context, from, to time.Time, places int) 
 	return b, err
 }
 
-// topPlaces counts calls by the draft's place and, within a place, by issue type, keeping
-// the n places with the most calls.
+// topPlaces keeps the n spellings of places with the most calls, each with the issue type
+// most of them were about.
 func (s *SQLite) topPlaces(ctx context.Context, from, to time.Time, n int) ([]PlaceCount, error) {
+	spellings, err := s.PlaceSpellings(ctx, from, to)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]PlaceCount, 0, len(spellings))
+	for _, sp := range spellings {
+		out = append(out, PlaceCount{Place: sp.Place, Calls: sp.Calls, Issue: MainIssue(sp.Issues)})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Calls > out[j].Calls })
+	return out[:min(n, len(out))], nil
+}
+
+// MainIssue is the issue type with the most calls, the first by id of those tied; "" for
+// none.
+func MainIssue(calls map[string]int) string {
+	best := ""
+	for id, n := range calls {
+		if best == "" || n > calls[best] || n == calls[best] && id < best {
+			best = id
+		}
+	}
+	return best
+}
+
+// PlaceSpellings implements Analytics.
+func (s *SQLite) PlaceSpellings(ctx context.Context, from, to time.Time) ([]PlaceSpelling, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT trim(json_extract(w.data, '$.place')) AS place,
-		COALESCE(json_extract(w.data, '$.issue'), ''), COUNT(*)
+		COALESCE(json_extract(w.data, '$.issue'), ''), COUNT(*), MIN(c.offered_ms)
 		FROM calls c JOIN workorder_drafts w ON w.call_id = c.id
-		WHERE c.offered_ms >= ? AND c.offered_ms < ? AND place != '' GROUP BY 1, 2`, ms(from), ms(to))
+		WHERE c.offered_ms >= ? AND c.offered_ms < ? AND place != '' GROUP BY 1, 2 ORDER BY 1`, ms(from), ms(to))
 	if err != nil {
 		return nil, fmt.Errorf("store: places: %w", err)
 	}
 	defer rows.Close()
-	type tally struct {
-		PlaceCount
-		top int
-	}
-	byPlace := map[string]*tally{}
+	var out []PlaceSpelling
 	for rows.Next() {
 		var place, issue string
-		var k int
-		if err := rows.Scan(&place, &issue, &k); err != nil {
+		var n int
+		var first int64
+		if err := rows.Scan(&place, &issue, &n, &first); err != nil {
 			return nil, fmt.Errorf("store: places: %w", err)
 		}
-		t := byPlace[place]
-		if t == nil {
-			t = &tally{PlaceCount: PlaceCount{Place: place}}
-			byPlace[place] = t
+		at := time.UnixMilli(first).UTC()
+		if len(out) == 0 || out[len(out)-1].Place != place {
+			out = append(out, PlaceSpelling{Place: place, Issues: map[string]int{}, First: at})
 		}
-		t.Calls += k
-		if issue != "" && (k > t.top || k == t.top && issue < t.Issue) {
-			t.Issue, t.top = issue, k
+		sp := &out[len(out)-1]
+		sp.Calls += n
+		if issue != "" {
+			sp.Issues[issue] += n
+		}
+		if at.Before(sp.First) {
+			sp.First = at
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: places: %w", err)
 	}
-	out := make([]PlaceCount, 0, len(byPlace))
-	for _, t := range byPlace {
-		out = append(out, t.PlaceCount)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Calls != out[j].Calls {
-			return out[i].Calls > out[j].Calls
-		}
-		return out[i].Place < out[j].Place
-	})
-	return out[:min(n, len(out))], nil
+	return out, nil
 }
 
 // SeatFigures implements Analytics.

@@ -84,6 +84,29 @@ func TestBreakdownByDepartmentIssueAndPlace(t *testing.T) {
 	require.Len(t, top1.Places, 1)
 }
 
+func TestPlaceSpellings(t *testing.T) {
+	s, _ := open(t)
+	h := func(d, hour, minute int) time.Time {
+		return day.AddDate(0, 0, d).Add(time.Duration(hour)*time.Hour + time.Duration(minute)*time.Minute)
+	}
+	seed(t, s,
+		seedCall{ID: "p1", At: h(-1, 9, 0), Issue: "water-outage", Place: "兴建路"},
+		seedCall{ID: "d1", At: h(0, 10, 0), Issue: "water-outage", Place: "新建路"},
+		seedCall{ID: "d2", At: h(0, 9, 30), Issue: "low-pressure", Place: " 新建路"},
+		seedCall{ID: "d3", At: h(0, 11, 0), Issue: "water-outage", Place: "新建路 "},
+		seedCall{ID: "d4", At: h(0, 12, 0), Dept: "water", Place: "兴建路"},
+		seedCall{ID: "d5", At: h(0, 13, 0), Issue: "water-outage"},
+	)
+	got, err := s.PlaceSpellings(context.Background(), day, day.AddDate(0, 0, 1))
+	require.NoError(t, err)
+	require.Equal(t, []PlaceSpelling{
+		{Place: "兴建路", Calls: 1, Issues: map[string]int{}, First: h(0, 12, 0).UTC()},
+		{Place: "新建路", Calls: 3, Issues: map[string]int{"water-outage": 2, "low-pressure": 1}, First: h(0, 9, 30).UTC()},
+	}, got, "every spelling of the day, trimmed, with its issue types and its first call")
+	require.Equal(t, "water-outage", MainIssue(got[1].Issues))
+	require.Empty(t, MainIssue(got[0].Issues))
+}
+
 func TestArrivalsPerQuarterHour(t *testing.T) {
 	s, _ := open(t)
 	at := func(hm string) time.Time {
