@@ -134,7 +134,7 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	}
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxIdleTime(0)
-	if _, err := w.ExecContext(ctx, schema+auditSchema+workOrderSchema+seatSettingsSchema); err != nil {
+	if _, err := w.ExecContext(ctx, schema+auditSchema+workOrderSchema+urgentSchema+seatSettingsSchema); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("store: schema %s: %w", path, err)
 	}

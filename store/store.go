@@ -55,6 +55,9 @@ type Store interface {
 	// closed or expired, and its Until after now. Alerts without an ID or an Until are
 	// never open here.
 	OpenAlerts(ctx context.Context, now time.Time) ([]Alert, error)
+	// UrgentCalls are the urgent calls offered in [from, to) that still need a supervisor
+	// (see UrgentCall), newest first, at most limit.
+	UrgentCalls(ctx context.Context, from, to time.Time, limit int) ([]UrgentCall, error)
 	// SaveSession keeps a login session so that it outlives a restart.
 	SaveSession(ctx context.Context, s SessionRecord) error
 	// DeleteSession forgets a session (a logout).
