@@ -15,7 +15,7 @@ import (
 // audio. The desk keeps it from the events it pushes (under the hub's lock, in the order
 // screens see them), so that a wallboard that connects is shown what is true at its cut
 // before any new event: the snapshot its socket sends after the hello, with the failing
-// parts (system.health). Open alerts are read back from the store at start; quality flags
+// parts (system.health) and the day's urgent calls (urgent.go). Open alerts are read back from the store at start; quality flags
 // need not be, since no call outlives the process.
 
 // Alert states that take an alert off the wallboard.
@@ -152,8 +152,8 @@ func (b *board) snapshot(now time.Time, types typeFilter) []wireEvent {
 }
 
 // snapshotLocked is what a socket of sess that takes types is told on connecting, after
-// the hello: for an admin, the parts failing, the open alerts and the calls flagged for
-// poor audio, as events without a seq (they repeat the state at the cut; a replay that
+// the hello: for an admin, the parts failing, the open alerts, the calls flagged for poor
+// audio and the day's urgent calls still to be seen (urgent.go), as events without a seq (they repeat the state at the cut; a replay that
 // follows, and the live stream, change it as they would have). The caller holds the hub's
 // lock, under which all of it changes.
 func (d *Desk) snapshotLocked(sess Session, types typeFilter) []wireEvent {
@@ -168,7 +168,11 @@ func (d *Desk) snapshotLocked(sess Session, types typeFilter) []wireEvent {
 			out = append(out, wireEvent{Type: TypeHealth, Time: now.UTC(), Data: raw})
 		}
 	}
-	return append(out, d.board.snapshot(now, types)...)
+	out = append(out, d.board.snapshot(now, types)...)
+	if types.match(TypeWorkOrderUrgent) {
+		out = append(out, d.urgentLocked()...)
+	}
+	return out
 }
 
 // restoreBoard reads back the alerts that were open when the gateway stopped.

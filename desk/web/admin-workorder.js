@@ -1,6 +1,7 @@
 // The wallboard's work-order panel: urgent calls (gas, fire, people trapped, self-harm) the
-// moment the caller says so, and the orders the work-order system never took (dead
-// letters), each with a button that queues it again. Its own socket carries only these.
+// moment the caller says so (and, on connecting, those of the day still to be seen), and
+// the orders the work-order system never took (dead letters), each with a button that
+// queues it again. Its own socket carries only these.
 'use strict';
 
 (() => {
@@ -17,6 +18,8 @@
     const li = LX.el('li', { class: 'wo-urgent', 'data-call': ev.call_id || '' });
     li.textContent = (d.reasons || []).join('、') + ' · ' + (d.seat || '') + ' · ' + (d.place || '') + ' ' + (d.summary || '');
     li.style.color = '#c62828';
+    // a socket that connects again is told the day's urgent calls again: one line a call
+    if (ev.call_id) urgentList.querySelector('li[data-call="' + CSS.escape(ev.call_id) + '"]')?.remove();
     urgentList.prepend(li);
     while (urgentList.children.length > 50) urgentList.lastChild.remove();
   };
