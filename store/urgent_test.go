@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,4 +68,33 @@ func TestUrgentCalls(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, calls, 2)
 	require.Equal(t, "unsubmitted", calls[0].CallID, "the newest within the limit")
+}
+
+// BenchmarkUrgentCalls reads a busy day's urgent calls still to be followed: 10,000 calls
+// a day over the day before and this one, one in a hundred urgent, drafts of a real size.
+// The desk reads this under its publishing lock when a wallboard connects.
+func BenchmarkUrgentCalls(b *testing.B) {
+	s, _ := open(b)
+	ctx := context.Background()
+	day := t0.Truncate(24 * time.Hour)
+	summary := "市民来电反映：" + strings.Repeat("小区楼道灯不亮，晚上出行不便，", 12) + "诉求：尽快维修。"
+	for d := -1; d <= 0; d++ {
+		var rows []Row
+		for i := range 10000 {
+			id := fmt.Sprintf("c%d-%d", d+1, i)
+			at := day.AddDate(0, 0, d).Add(time.Duration(i) * 8 * time.Second)
+			data, err := json.Marshal(map[string]any{"call_id": id, "place": "幸福小区", "summary": summary,
+				"urgent": i%100 == 0, "urgent_reasons": []string{"燃气泄漏"}, "complete": true})
+			require.NoError(b, err)
+			rows = append(rows, Call{ID: id, Seat: "seat-01", OfferedAt: at}, CallEnded{CallID: id, At: at.Add(time.Minute)},
+				WorkOrderDraft{CallID: id, Seat: "seat-01", Data: data, At: at.Add(2 * time.Minute)})
+		}
+		require.NoError(b, s.Write(ctx, rows...))
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		calls, err := s.UrgentCalls(ctx, day, day.AddDate(0, 0, 1), 50)
+		require.NoError(b, err)
+		require.Len(b, calls, 50)
+	}
 }
