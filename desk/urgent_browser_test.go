@@ -55,3 +55,41 @@ func TestBrowserWallboardShowsUrgentCallsWhenOpened(t *testing.T) {
 	openWallboard(t, bctx, again.srv.URL)
 	listed(again, "live-3", "after a restart")
 }
+
+// An open wall drops an urgent call once the call has ended and its order is on its way,
+// in either order, as a reload would; a call whose order is submitted while it goes on
+// stays until it ends.
+func TestBrowserWallboardDropsUrgentCallsHandedOn(t *testing.T) {
+	bctx := browser(t)
+	e := newEnv(t, Config{}, Options{})
+	openWallboard(t, bctx, e.srv.URL)
+	shown := func(call string) string {
+		return `!!document.querySelector('#workorders li.wo-urgent[data-call="` + call + `"]')`
+	}
+	for _, c := range []string{"ends-first", "order-first", "order-dies"} {
+		e.publish(Event{Type: TypeWorkOrderUrgent, CallID: c, Data: WorkOrderUrgentData{Seat: "seat-01", Reasons: []string{"火灾"}}})
+		browsertest.Until(t, bctx, shown(c), 20*time.Second, c+" is listed")
+	}
+	status := func(call, state string) {
+		e.publish(Event{Type: TypeWorkOrderStatus, CallID: call, Data: WorkOrderStatus{ID: 1, Key: call, State: state}})
+	}
+	ended := func(call string) { e.publish(Event{Type: TypeEnded, CallID: call}) }
+
+	ended("ends-first")
+	status("order-first", "pending")
+	status("order-dies", "pending")
+	status("order-dies", "dead")
+	ended("order-dies")
+	// a later urgent call proves the events before it were handled
+	e.publish(Event{Type: TypeWorkOrderUrgent, CallID: "marker", Data: WorkOrderUrgentData{Seat: "seat-02", Reasons: []string{"火灾"}}})
+	browsertest.Until(t, bctx, shown("marker"), 20*time.Second, "marker is listed")
+	require.True(t, browsertest.Eval[bool](t, bctx, shown("ends-first")), "ended, no order yet: still listed")
+	require.True(t, browsertest.Eval[bool](t, bctx, shown("order-first")), "order on its way, call goes on: still listed")
+	require.True(t, browsertest.Eval[bool](t, bctx, shown("order-dies")), "its order died: still the supervisor's")
+
+	status("ends-first", "delivered")
+	ended("order-first")
+	browsertest.Until(t, bctx, `!(`+shown("ends-first")+`) && !(`+shown("order-first")+`)`, 20*time.Second,
+		"handed on and ended: both leave the list")
+	require.True(t, browsertest.Eval[bool](t, bctx, shown("order-dies")))
+}

@@ -1,7 +1,7 @@
 // The wallboard's work-order panel: urgent calls (gas, fire, people trapped, self-harm) the
 // moment the caller says so (and, on connecting, those of the day still to be seen), and
 // the orders the work-order system never took (dead letters), each with a button that
-// queues it again. Its own socket carries only these.
+// queues it again. Its own socket carries only these and the calls' ends.
 'use strict';
 
 (() => {
@@ -24,6 +24,18 @@
     while (urgentList.children.length > 50) urgentList.lastChild.remove();
   };
 
+  // A call leaves the urgent list once it has ended and its order is on its way (queued or
+  // delivered), as the list sent on connecting is chosen; an order that dies leaves it in
+  // the supervisor's hands. What is known is kept on the call's line, so nothing is kept
+  // for calls that are not listed.
+  const settle = (ev) => {
+    const li = urgentList.querySelector('li[data-call="' + CSS.escape(ev.call_id) + '"]');
+    if (!li) return;
+    if (ev.type === 'call.ended') li.dataset.ended = '1';
+    if (ev.type === 'workorder.status' && ev.data) li.dataset.handed = ev.data.state === 'dead' ? '' : '1';
+    if (li.dataset.ended && li.dataset.handed) li.remove();
+  };
+
   async function loadDead() {
     const res = await LX.api('/api/workorders?state=dead').catch(() => ({ orders: [] }));
     deadList.replaceChildren(...(res.orders || []).map((o) => {
@@ -41,6 +53,7 @@
   function onEvent(ev) {
     if (ev.type === 'workorder.urgent') urgent(ev);
     if (ev.type === 'workorder.status' && ev.data && ev.data.state === 'dead') loadDead();
+    if (ev.call_id) settle(ev);
   }
 
   let started = false;
@@ -48,7 +61,7 @@
     if (started || !LX.hasToken()) return;
     started = true;
     // listed on each (re)connection, once the socket is subscribed: none is missed between
-    LX.connect(onEvent, (ok) => { if (ok) loadDead(); }, ['workorder.urgent', 'workorder.status']);
+    LX.connect(onEvent, (ok) => { if (ok) loadDead(); }, ['workorder.urgent', 'workorder.status', 'call.ended']);
   }
   const main = document.getElementById('main');
   if (main) new MutationObserver(() => { if (!main.hidden) start(); }).observe(main, { attributes: true, attributeFilter: ['hidden'] });
