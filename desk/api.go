@@ -268,12 +268,6 @@ func (d *Desk) today() time.Time {
 	return time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, d.cfg.Location)
 }
 
-// deptCount is a department's calls today, with its names for the wallboard.
-type deptCount struct {
-	Dept
-	Calls int `json:"calls"`
-}
-
 func (d *Desk) statsToday(w http.ResponseWriter, r *http.Request, s Session) {
 	if !s.Admin() {
 		writeError(w, http.StatusForbidden, "admins only")
@@ -285,20 +279,7 @@ func (d *Desk) statsToday(w http.ResponseWriter, r *http.Request, s Session) {
 		d.serverError(w, err)
 		return
 	}
-	names := map[string]Dept{}
-	if d.opts.Departments != nil {
-		for _, x := range d.opts.Departments() {
-			names[x.ID] = x
-		}
-	}
-	deps := []deptCount{}
-	for id, n := range st.Departments {
-		x, ok := names[id]
-		if !ok {
-			x = Dept{ID: id, Name: id}
-		}
-		deps = append(deps, deptCount{Dept: x, Calls: n})
-	}
+	deps := namedCounts(d.opts.Departments, st.Departments)
 	out := map[string]any{"date": from.Format(time.DateOnly), "stats": st, "departments": deps}
 	if err := d.todayCharts(r.Context(), from, from.AddDate(0, 0, 1), out); err != nil {
 		d.serverError(w, err)

@@ -184,13 +184,13 @@ func TestDecideAndSetStateThroughAPI(t *testing.T) {
 	require.Equal(t, http.StatusOK, code)
 	var st struct {
 		Stats       store.DayStats
-		Departments []deptCount
+		Departments []namedCount
 	}
 	require.NoError(t, json.Unmarshal(body, &st))
 	require.Equal(t, 1, st.Stats.Offered)
 	require.Equal(t, 1, st.Stats.Answered)
 	require.Equal(t, int64(5000), st.Stats.AvgWaitMS)
-	require.Equal(t, []deptCount{{Dept: Dept{ID: "env", Name: "生态环境局", NameEN: "Environment"}, Calls: 1}}, st.Departments)
+	require.Equal(t, []namedCount{{Dept: Dept{ID: "env", Name: "生态环境局", NameEN: "Environment"}, Calls: 1}}, st.Departments)
 	code, _ = e.do("GET", "/api/stats/today", s1, nil)
 	require.Equal(t, http.StatusForbidden, code)
 	code, body = e.do("GET", "/api/seats", adm, nil)

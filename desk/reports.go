@@ -87,10 +87,37 @@ type hourCount struct {
 	Abandoned int `json:"abandoned"`
 }
 
-// issueCount is an issue type's calls today, with its names.
-type issueCount struct {
+// namedCount is a department's or an issue type's calls today, with its names for the
+// wallboard.
+type namedCount struct {
 	Dept
 	Calls int `json:"calls"`
+}
+
+// namedCounts names each id counted (an id the list does not know is its own name), most
+// calls first, then by id.
+func namedCounts(list func() []Dept, counts map[string]int) []namedCount {
+	names := map[string]Dept{}
+	if list != nil {
+		for _, x := range list() {
+			names[x.ID] = x
+		}
+	}
+	out := make([]namedCount, 0, len(counts))
+	for id, n := range counts {
+		x, ok := names[id]
+		if !ok {
+			x = Dept{ID: id, Name: id}
+		}
+		out = append(out, namedCount{Dept: x, Calls: n})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Calls != out[j].Calls {
+			return out[i].Calls > out[j].Calls
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out
 }
 
 // todayCharts adds the day's calls by hour and by issue type to the wallboard's figures,
@@ -115,26 +142,7 @@ func (d *Desk) todayCharts(ctx context.Context, from, to time.Time, out map[stri
 	if err != nil {
 		return err
 	}
-	names := map[string]Dept{}
-	if d.opts.IssueTypes != nil {
-		for _, x := range d.opts.IssueTypes() {
-			names[x.ID] = x
-		}
-	}
-	issues := []issueCount{}
-	for id, n := range b.Issues {
-		x, ok := names[id]
-		if !ok {
-			x = Dept{ID: id, Name: id}
-		}
-		issues = append(issues, issueCount{Dept: x, Calls: n})
-	}
-	sort.Slice(issues, func(i, j int) bool {
-		if issues[i].Calls != issues[j].Calls {
-			return issues[i].Calls > issues[j].Calls
-		}
-		return issues[i].ID < issues[j].ID
-	})
+	issues := namedCounts(d.opts.IssueTypes, b.Issues)
 	out["hours"], out["issues"] = hours, issues
 	return nil
 }
